@@ -1,0 +1,3 @@
+from tilios.cli import main
+
+main()

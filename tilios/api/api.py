@@ -1,0 +1,122 @@
+"""The JSON API: thin, each endpoint calls the places' queries and presenters."""
+from typing import Any
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import HttpError
+
+from tilios.places import queries
+from tilios.places.models import Kind, Place
+from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
+from tilios.sources.models import Source, SourceRecord
+from tilios.territories.models import Commune
+from tilios.text import search_tokens
+
+api = NinjaAPI(
+    title="Tilios API",
+    version="1",
+    description="Registre ouvert des tiers-lieux. Données sous la licence de chaque source (voir /api/sources).",
+    urls_namespace="api",
+)
+
+MAX_LIMIT = 200
+MAX_FEATURES = 20000
+
+
+class PlaceFilters(Schema):
+    q: str = ""
+    kind: list[str] = []
+    near: str | None = None
+    radius: float | None = None
+    bbox: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+class PlacePage(Schema):
+    count: int | None
+    next_cursor: str | None
+    next: str | None
+    results: list[dict[str, Any]]
+
+
+@api.exception_handler(queries.QueryError)
+def query_error(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+def _filtered(filters):
+    bbox = queries.parse_bbox(filters.bbox) if filters.bbox else None
+    return queries.search(filters.q, filters.kind, bbox)
+
+
+@api.get("/places", response=PlacePage, summary="Lister et chercher des lieux")
+def list_places(request, filters: Query[PlaceFilters]):
+    """Search places by text (`q`), kind, bounding box (`bbox=west,south,east,north`) or nearness
+    (`near=lat,lon`, optional `radius` in km; results sorted by distance, with `distance_km`).
+    Pages are chained by `next_cursor`: no place is repeated or skipped between pages."""
+    if not 1 <= filters.limit <= MAX_LIMIT:
+        raise HttpError(400, f"limit : entre 1 et {MAX_LIMIT}")
+    if filters.radius is not None and filters.radius <= 0:
+        raise HttpError(400, "radius : un nombre de kilomètres positif")
+    near = queries.parse_point(filters.near) if filters.near else None
+    qs = _filtered(filters)
+    page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=filters.radius)
+    next_url = None
+    if page.next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = page.next_cursor
+        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+    return {
+        "count": None if near else qs.count(),
+        "next_cursor": page.next_cursor,
+        "next": next_url,
+        "results": [place_summary(p) for p in page.places],
+    }
+
+
+@api.get("/places.geojson", summary="Lieux en GeoJSON")
+def places_geojson(request, filters: Query[PlaceFilters]):
+    """A GeoJSON FeatureCollection of the places matching the filters (usually a `bbox`)."""
+    qs = queries.with_details(_filtered(filters).filter(latitude__isnull=False))
+    places = list(qs.order_by("id")[: MAX_FEATURES + 1])
+    return {
+        "type": "FeatureCollection",
+        "truncated": len(places) > MAX_FEATURES,
+        "features": [geojson_feature(p) for p in places[:MAX_FEATURES]],
+        "licences": [source_summary(s) for s in Source.objects.filter(records__place__in=qs).distinct()],
+    }
+
+
+@api.get("/places/{public_id}", summary="Un lieu")
+def get_place(request, public_id: str):
+    qs = queries.with_details(Place.objects.all()).prefetch_related(
+        Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
+    place = get_object_or_404(qs.select_related("declared_commune"), public_id=public_id)
+    return place_detail(place)
+
+
+@api.get("/kinds", summary="Types de lieux (taxonomie)")
+def list_kinds(request):
+    return [{"code": k.code, "label": k.label, "label_en": k.label_en, "cget_typology": k.cget_typology,
+             "osm_tags": k.osm_tags, "taxonomy_version": k.introduced_in} for k in Kind.objects.all()]
+
+
+@api.get("/sources", summary="Sources et licences")
+def list_sources(request):
+    return [source_summary(s) for s in Source.objects.all()]
+
+
+@api.get("/communes", summary="Chercher une commune (centre et codes)")
+def find_communes(request, q: str, limit: int = 10):
+    tokens = search_tokens(q)
+    if not tokens:
+        return []
+    qs = Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)
+    for token in tokens:
+        qs = qs.filter(search_text__contains=" " + token)
+    qs = qs.select_related("departement").order_by("-population")[: max(1, min(limit, 50))]
+    return [{"code": c.code, "name": c.name, "departement": c.departement_id, "latitude": c.latitude,
+             "longitude": c.longitude, "population": c.population} for c in qs]

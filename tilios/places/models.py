@@ -1,0 +1,151 @@
+"""The registry: places and the taxonomy of their kinds."""
+import secrets
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from tilios.territories.models import Commune, Departement, Epci, Region, population_class
+from tilios.text import search_text, sort_key
+
+# Crockford's base 32 without look-alikes: ids read aloud or typed from paper survive.
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def new_public_id():
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+class Kind(models.Model):
+    """A kind of place in the versioned taxonomy, with its equivalents in the CGET typology and OSM."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label = models.CharField(_("libellé"), max_length=100)
+    label_en = models.CharField(_("libellé anglais"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    introduced_in = models.CharField(_("version de la taxonomie"), max_length=10, default="1")
+    cget_typology = models.CharField(_("typologie CGET"), max_length=100, blank=True)
+    osm_tags = models.JSONField(_("étiquettes OSM"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("type de lieu")
+        verbose_name_plural = _("types de lieux")
+
+    def __str__(self):
+        return self.label
+
+
+class Place(models.Model):
+    class Presence(models.TextChoices):
+        PHYSICAL = "physical", _("physique")
+        DIGITAL = "digital", _("numérique")
+        HYBRID = "hybrid", _("hybride")
+
+    class Mobility(models.TextChoices):
+        FIXED = "fixed", _("fixe")
+        ITINERANT = "itinerant", _("itinérant")
+        EPHEMERAL = "ephemeral", _("éphémère")
+
+    class Status(models.TextChoices):
+        PROJECT = "project", _("en projet")
+        OPEN = "open", _("ouvert")
+        SUSPENDED = "suspended", _("suspendu")
+        CLOSED = "closed", _("fermé")
+
+    class CommuneCheck(models.TextChoices):
+        AGREE = "agree", _("commune déclarée confirmée")
+        DIFFERS = "differs", _("commune déclarée différente de la commune calculée")
+        DERIVED = "derived", _("commune calculée, aucune déclarée")
+        DECLARED = "declared", _("commune déclarée, non vérifiable")
+        UNKNOWN = "unknown", _("commune inconnue")
+
+    public_id = models.CharField(_("identifiant"), max_length=12, unique=True, default=new_public_id,
+                                 editable=False)
+    name = models.CharField(_("nom"), max_length=200)
+    alternate_names = models.JSONField(_("autres noms"), default=list, blank=True)
+    kinds = models.ManyToManyField(Kind, verbose_name=_("types"), related_name="places", blank=True)
+    presence = models.CharField(_("présence"), max_length=10, choices=Presence.choices,
+                                default=Presence.PHYSICAL)
+    mobility = models.CharField(_("mobilité"), max_length=10, choices=Mobility.choices,
+                                default=Mobility.FIXED)
+    status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    # Valid time: when the place really existed. A temporary place has both ends, planned.
+    opened_on = models.DateField(_("ouvert le"), null=True, blank=True)
+    closed_on = models.DateField(_("fermé le"), null=True, blank=True)
+    temporary = models.BooleanField(_("temporaire"), default=False)
+
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    address = models.CharField(_("adresse"), max_length=300, blank=True)
+    postcode = models.CharField(_("code postal"), max_length=10, blank=True)
+    town = models.CharField(_("ville déclarée"), max_length=200, blank=True)
+    declared_commune_code = models.CharField(_("code INSEE déclaré"), max_length=5, blank=True)
+
+    declared_commune = models.ForeignKey(Commune, models.SET_NULL, null=True, blank=True, related_name="+",
+                                         verbose_name=_("commune déclarée"))
+    # Derived from the coordinates (or postcode + town) against the territory reference.
+    commune = models.ForeignKey(Commune, models.SET_NULL, null=True, blank=True, related_name="places",
+                                verbose_name=_("commune"))
+    departement = models.ForeignKey(Departement, models.SET_NULL, null=True, blank=True,
+                                    related_name="places", verbose_name=_("département"))
+    region = models.ForeignKey(Region, models.SET_NULL, null=True, blank=True, related_name="places",
+                               verbose_name=_("région"))
+    epci = models.ForeignKey(Epci, models.SET_NULL, null=True, blank=True, related_name="places",
+                             verbose_name=_("EPCI"))
+    in_metropole = models.BooleanField(_("dans une métropole"), null=True)
+    commune_check = models.CharField(_("contrôle de la commune"), max_length=10,
+                                     choices=CommuneCheck.choices, default=CommuneCheck.UNKNOWN)
+    located_by = models.CharField(_("localisé par"), max_length=12, blank=True)
+
+    links = models.JSONField(_("liens"), default=list, blank=True)  # [{"kind": "web", "url": …}]
+    description = models.TextField(_("description"), blank=True)
+    capacity = models.PositiveIntegerField(_("capacité (postes)"), null=True, blank=True)
+    opening_hours = models.CharField(_("horaires (syntaxe OSM)"), max_length=255, blank=True)
+
+    search_text = models.TextField(editable=False, blank=True)
+    sort_name = models.CharField(max_length=200, editable=False, blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        ordering = ["sort_name", "id"]
+        indexes = [
+            models.Index(fields=["sort_name", "id"], name="place_sort"),
+            models.Index(fields=["latitude", "longitude"], name="place_latlon"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="place_latitude_range"),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
+                name="place_longitude_range"),
+        ]
+        verbose_name = _("lieu")
+        verbose_name_plural = _("lieux")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("web:place", args=[self.public_id])
+
+    def save(self, *args, **kwargs):
+        self.refresh_search()
+        super().save(*args, **kwargs)
+
+    def refresh_search(self):
+        commune_name = self.commune.name if self.commune_id and self.commune else ""
+        self.search_text = search_text(self.name, *self.alternate_names, self.town, commune_name)
+        self.sort_name = sort_key(self.name)
+
+    @property
+    def has_location(self):
+        return self.latitude is not None and self.longitude is not None
+
+    @property
+    def population_class(self):
+        return population_class(self.commune.population) if self.commune_id else ""

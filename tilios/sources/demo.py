@@ -1,0 +1,21 @@
+"""First start: the territory reference and the national base of the 2018 Mission Coworking."""
+from django.conf import settings
+
+from tilios.places.models import Place
+from tilios.territories.services import is_loaded, load_reference
+
+from .services import run_import
+
+DEMO_CSV = settings.DATA_DIR / "cget-mission-coworking-2019" / "cget_tierslieux_2019.csv"
+
+
+def ensure_demo_data(stdout=None, progress=False):
+    """Load what an empty database needs to be useful; a database already in use is left alone."""
+    if not is_loaded():
+        counts = load_reference()
+        if stdout:
+            stdout.write("Référentiel des territoires chargé : " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    if not Place.objects.exists():
+        summary = run_import("cget", DEMO_CSV, progress=progress)
+        if stdout:
+            stdout.write(f"Base nationale CGET importée : {summary.created} lieux")

@@ -1,0 +1,118 @@
+"""Import runs: read a source file, keep its raw records, create or update the places they describe.
+
+One run is one transaction: rows with errors are reported (line, field, reason) and skipped, but
+anything unexpected aborts the run and leaves the database as it was. Re-importing the same file
+changes nothing, since each raw record is compared with the one kept from the previous run.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import import_module
+
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from tilios.places.models import Kind, Place
+from tilios.places.services import assign_territory
+
+from . import catalogue
+from .importers import FileError, RowError
+from .models import ImportRun, SourceRecord
+
+READERS = {"cget": "tilios.sources.importers.cget"}
+
+
+class DryRunRollback(Exception):
+    pass
+
+
+@dataclass
+class ImportSummary:
+    run: ImportRun | None
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list = field(default_factory=list)
+
+
+def _checksum(raw):
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run_import(kind, path, source=None, progress=False, dry_run=False):
+    """Import `path` read as `kind` into `source` (a slug). Raises FileError for unreadable files."""
+    if kind not in READERS:
+        raise FileError(f"format inconnu : {kind} (formats : {', '.join(sorted(READERS))})")
+    reader = import_module(READERS[kind])
+    slug = source or catalogue.DEFAULT_SOURCE_FOR_KIND.get(kind)
+    if not slug:
+        raise FileError("précisez la source (--source)")
+    rows = list(reader.read(path))  # reads and maps everything before touching the database
+    kinds = {k.code: k for k in Kind.objects.all()}
+    summary = ImportSummary(run=None)
+    try:
+        with transaction.atomic():
+            try:
+                src = catalogue.get_or_register(slug)
+            except LookupError:
+                raise FileError(f"source inconnue : {slug}") from None
+            run = ImportRun.objects.create(source=src, kind=kind, filename=str(path),
+                                           file_sha256=_file_sha256(path))
+            summary.run = run
+            records = {r.external_id: r for r in SourceRecord.objects.filter(source=src).select_related("place")}
+            seen = set()
+            for row in tqdm(rows, desc="import", unit=" lignes", disable=not progress):
+                summary.rows += 1
+                if row.error is None and row.external_id in seen:
+                    row.error = RowError("ID", "identifiant en double dans le fichier", row.external_id)
+                if row.error is not None:
+                    summary.rejected += 1
+                    summary.errors.append({"line": row.line, "field": row.error.field,
+                                           "reason": row.error.reason, "value": str(row.error.value)[:200]})
+                    continue
+                seen.add(row.external_id)
+                _apply(row, src, run, records.get(row.external_id), kinds, summary)
+            run.rows, run.created, run.updated = summary.rows, summary.created, summary.updated
+            run.unchanged, run.rejected, run.errors = summary.unchanged, summary.rejected, summary.errors
+            run.status, run.finished_at = ImportRun.Status.DONE, timezone.now()
+            run.save()
+            if dry_run:
+                raise DryRunRollback
+    except DryRunRollback:
+        pass
+    return summary
+
+
+def _apply(row, source, run, record, kinds, summary):
+    checksum = _checksum(row.raw)
+    if record is not None and record.checksum == checksum and record.place_id:
+        record.last_run = run
+        record.save(update_fields=["last_run"])
+        summary.unchanged += 1
+        return
+    place = record.place if record is not None and record.place_id else Place()
+    for name, value in row.fields.items():
+        setattr(place, name, value)
+    assign_territory(place)
+    place.save()
+    place.kinds.set([kinds[code] for code in row.kinds if code in kinds])
+    if record is None:
+        SourceRecord.objects.create(source=source, external_id=row.external_id, place=place, raw=row.raw,
+                                    checksum=checksum, line=row.line, first_run=run, last_run=run)
+        summary.created += 1
+    else:
+        record.place, record.raw, record.checksum, record.line, record.last_run = (
+            place, row.raw, checksum, row.line, run)
+        record.save()
+        summary.updated += 1

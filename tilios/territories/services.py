@@ -1,0 +1,239 @@
+"""Load the COG reference and place points and declared addresses in it."""
+import csv
+import json
+import math
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from shapely import STRtree
+from shapely.geometry import Point, shape
+
+from tilios.text import search_text, search_tokens
+
+from .models import Commune, Departement, Epci, Region
+
+COG_DIR = settings.DATA_DIR / "cog-decoupage-administratif-2026"
+CENTRES_CSV = settings.DATA_DIR / "communes-centres-geoapi-2025" / "communes_centres.csv"
+CONTOURS_DIR = settings.DATA_DIR / "contours-france-geojson-2018"
+
+
+def _rows(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        yield from csv.DictReader(f)
+
+
+def _contours(filename):
+    with open(CONTOURS_DIR / filename, encoding="utf-8") as f:
+        return {feat["properties"]["code"]: feat["geometry"] for feat in json.load(f)["features"]}
+
+
+def _int(value):
+    return int(value) if value not in (None, "") else None
+
+
+@transaction.atomic
+def load_reference():
+    """(Re)load régions, départements, EPCI and communes. Idempotent: existing rows are replaced."""
+    Commune.objects.all().delete()
+    Departement.objects.all().delete()
+    Region.objects.all().delete()
+    Epci.objects.all().delete()
+
+    region_contours = _contours("regions-version-simplifiee.geojson")
+    dep_contours = _contours("departements-version-simplifiee.geojson")
+    Region.objects.bulk_create(
+        Region(code=r["code"], name=r["nom"], zone=r["zone"], contour=region_contours.get(r["code"]))
+        for r in _rows(COG_DIR / "regions.csv")
+    )
+    Departement.objects.bulk_create(
+        Departement(code=d["code"], name=d["nom"], region_id=d["region"] or None, zone=d["zone"],
+                    contour=dep_contours.get(d["code"]))
+        for d in _rows(COG_DIR / "departements.csv")
+    )
+    Epci.objects.bulk_create(
+        Epci(code=e["code"], name=e["nom"], kind=e["type"], population=_int(e["populationTotale"]))
+        for e in _rows(COG_DIR / "epci.csv")
+    )
+    centres = {c["code"]: c for c in _rows(CENTRES_CSV)}
+    departements = set(Departement.objects.values_list("code", flat=True))
+    regions = set(Region.objects.values_list("code", flat=True))
+    epcis = set(Epci.objects.values_list("code", flat=True))
+    communes, links = [], []
+    for row in _rows(COG_DIR / "communes.csv"):
+        centre = centres.get(row["code"]) if row["type"] == Commune.Kind.CURRENT else None
+        communes.append(Commune(
+            code=row["code"], kind=row["type"], name=row["nom"],
+            departement_id=row["departement"] if row["departement"] in departements else None,
+            region_id=row["region"] if row["region"] in regions else None,
+            epci_id=row["epci"] if row["epci"] in epcis else None,
+            population=_int(row["population"]),
+            postcodes=row["codes_postaux"], former_codes=row["anciens_codes"],
+            latitude=float(centre["lat"]) if centre else None,
+            longitude=float(centre["lon"]) if centre else None,
+            search_text=search_text(row["nom"])[:300],
+        ))
+        parent = row["chef_lieu"] or row["commune_parente"]
+        if parent:
+            links.append((row["code"], row["type"], parent))
+    Commune.objects.bulk_create(communes, batch_size=2000)
+    current = dict(Commune.objects.filter(kind=Commune.Kind.CURRENT).values_list("code", "id"))
+    for code, kind, parent in links:
+        if parent in current:
+            Commune.objects.filter(code=code, kind=kind).update(parent_id=current[parent])
+    # Arrondissements municipaux carry no EPCI of their own: they share their city's.
+    for part in Commune.objects.filter(parent__isnull=False).select_related("parent"):
+        if part.epci_id is None and part.parent.epci_id:
+            part.epci_id = part.parent.epci_id
+            part.save(update_fields=["epci"])
+    reset_locator()
+    return {"regions": len(regions), "departements": len(departements), "epci": len(epcis),
+            "communes": len(communes)}
+
+
+def is_loaded():
+    return Commune.objects.exists()
+
+
+EARTH_RADIUS_KM = 6371.0088
+PLAUSIBLE_CANDIDATES = 8
+PLAUSIBLE_EXTRA_KM = 3.0
+
+
+def haversine_km(lat1, lon1, lat2, lon2):
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass
+class Location:
+    """Where a point or a declared address falls in the reference, and how it was found."""
+
+    commune: Commune | None
+    method: str  # "coordinates", "postcode", "insee" or "" when nothing matched
+    distance_km: float | None = None  # from the commune centre, for coordinates
+
+
+class Locator:
+    """In-memory index of commune centres and département contours.
+
+    Without commune contours in the reference, a point is given the commune whose centre is
+    nearest, among the communes of the département whose contour holds the point (a Voronoi
+    approximation): right in the vast majority of cases, and wrong near borders, which is why
+    a declared commune that disagrees is kept beside the derived one rather than overwritten.
+    """
+
+    def __init__(self):
+        rows = list(Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)
+                    .values_list("id", "departement_id", "latitude", "longitude"))
+        self.ids = np.array([r[0] for r in rows], dtype=np.int64)
+        self.deps = np.array([r[1] or "" for r in rows])
+        self.lat = np.radians(np.array([r[2] for r in rows]))
+        self.lon = np.radians(np.array([r[3] for r in rows]))
+        deps = [(d.code, shape(d.contour)) for d in Departement.objects.exclude(contour=None)]
+        self.dep_codes = [code for code, _ in deps]
+        self.dep_tree = STRtree([geom for _, geom in deps])
+        self.by_dep = {code: np.flatnonzero(self.deps == code) for code in set(self.deps)}
+        self.by_postcode = {}
+        for cid, postcodes, text in Commune.objects.filter(kind=Commune.Kind.CURRENT).values_list(
+                "id", "postcodes", "search_text"):
+            for postcode in postcodes.split():
+                self.by_postcode.setdefault(postcode, []).append((cid, text))
+
+    def departement_at(self, lat, lon):
+        hits = self.dep_tree.query(Point(lon, lat), predicate="within")
+        return self.dep_codes[hits[0]] if len(hits) else None
+
+    def nearest_communes(self, lat, lon, n=1):
+        """The n communes whose centres are nearest, as [(commune id, km)], nearest first."""
+        dep = self.departement_at(lat, lon)
+        candidates = self.by_dep.get(dep) if dep else None
+        if candidates is None or not len(candidates):
+            candidates = np.arange(len(self.ids))
+        if not len(candidates):
+            return []
+        la, lo = math.radians(lat), math.radians(lon)
+        dlat = self.lat[candidates] - la
+        dlon = self.lon[candidates] - lo
+        a = np.sin(dlat / 2) ** 2 + math.cos(la) * np.cos(self.lat[candidates]) * np.sin(dlon / 2) ** 2
+        order = np.argsort(a)[:n]
+        return [(int(self.ids[candidates[i]]), 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a[i]))))
+                for i in order]
+
+    def commune_for_postcode(self, postcode, town):
+        candidates = self.by_postcode.get((postcode or "").strip(), [])
+        if len(candidates) == 1 and not town:
+            return candidates[0][0]
+        wanted = search_text(town)
+        for cid, text in candidates:
+            if wanted and text == wanted:
+                return cid
+        wanted_tokens = set(search_tokens(town))
+        for cid, text in candidates:
+            if wanted_tokens and wanted_tokens <= set(text.split()):
+                return cid
+        return candidates[0][0] if len(candidates) == 1 else None
+
+
+_locator = None
+_locator_lock = threading.Lock()
+
+
+def locator():
+    global _locator
+    with _locator_lock:
+        if _locator is None:
+            _locator = Locator()
+        return _locator
+
+
+def reset_locator():
+    global _locator
+    with _locator_lock:
+        _locator = None
+
+
+def commune_by_code(code):
+    """The current commune an INSEE code designates, following districts, merged and former codes."""
+    code = (code or "").strip()
+    if not code or code == "0":
+        return None
+    found = (Commune.objects.filter(code=code).select_related("parent")
+             .order_by("kind").first())  # "arrondissement…" < "commune-actuelle" < "commune-d…"
+    if found is not None:
+        if found.kind == Commune.Kind.CURRENT:
+            return found
+        if found.parent_id:
+            return found.parent
+        current = Commune.objects.filter(code=code, kind=Commune.Kind.CURRENT).first()
+        if current:
+            return current
+    return Commune.objects.filter(kind=Commune.Kind.CURRENT, former_codes__contains=code).first()
+
+
+def locate(latitude=None, longitude=None, postcode="", town="", declared=None):
+    """The commune of a place: from its coordinates when it has some, else from postcode + town.
+
+    Nearest-centre is only an approximation of commune boundaries, so a declared commune is
+    accepted when the coordinates make it plausible: among the nearest few centres, and not much
+    farther than the nearest one (a point in a large city is often nearer a small neighbour's centre).
+    """
+    index = locator()
+    related = Commune.objects.select_related("epci", "departement", "region")
+    if latitude is not None and longitude is not None:
+        nearest = index.nearest_communes(latitude, longitude, n=PLAUSIBLE_CANDIDATES)
+        if nearest:
+            best_id, best_km = nearest[0]
+            if declared is not None:
+                for cid, km in nearest:
+                    if cid == declared.pk and km <= max(2 * best_km, best_km + PLAUSIBLE_EXTRA_KM):
+                        return Location(related.get(pk=cid), "coordinates", km)
+            return Location(related.get(pk=best_id), "coordinates", best_km)
+    cid = index.commune_for_postcode(postcode, town)
+    if cid is not None:
+        return Location(related.get(pk=cid), "postcode")
+    return Location(None, "")
