@@ -1,0 +1,27 @@
+"""The test database holds the real reference data: COG territories and the CGET national base.
+
+It is loaded once per session (about ten seconds); each test then runs in a transaction that is
+rolled back, so tests may write freely.
+"""
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from tilios.sources.demo import ensure_demo_data
+    from tilios.territories.services import reset_locator
+
+    with django_db_blocker.unblock():
+        reset_locator()
+        ensure_demo_data()
+
+
+@pytest.fixture
+def shared_data():
+    if not SHARED_DATA.exists():
+        pytest.skip("../shared/data is not beside this checkout")
+    return SHARED_DATA
