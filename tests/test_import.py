@@ -1,0 +1,158 @@
+import io
+import shutil
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tilios.places.models import Place
+from tilios.sources import services
+from tilios.sources.importers import FileError
+from tilios.sources.models import ImportRun, SourceRecord
+from tilios.sources.services import run_import
+
+pytestmark = pytest.mark.django_db
+
+CGET_CSV = "tilios/data/cget-mission-coworking-2019/cget_tierslieux_2019.csv"
+HEADER = ("ID,NOM_TL,ADRESSE,CP,COMINIT,INSEECOM,NOMCOM,WEB,TWITTER,FACEBOOK,TYPO,LAT,LONG,GEOCOD,PRECISION,"
+          "METRO,NOMMETRO,INSEEREG,NOMREG,INSEEMETRO,INSEEDEP,NOMCOMMETRO,POPCOM,COMCLASS,INSEE_ZE,NOM_ZE,"
+          "CLASS_ZE,POP_ZE")
+
+
+def cget_file(tmp_path, *rows, name="cget.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def row(id_, name="Le Lieu", lat="45.4397", lon="4.3872", typo="Tiers lieux à dominante fablab",
+        cp="42000", town="Saint-Étienne", insee="42218"):
+    return f"{id_},{name},1 rue de la Paix,{cp},{town},{insee},,www.example.org,,,{typo},{lat},{lon}" + "," * 15
+
+
+def state():
+    return Place.objects.count(), SourceRecord.objects.count(), ImportRun.objects.count()
+
+
+def test_demo_base_is_the_whole_cget_base():
+    assert Place.objects.count() == 1512
+    assert Place.objects.filter(kinds__code="coworking").count() == 1118
+    assert Place.objects.filter(kinds__code="fablab").count() == 345
+    assert Place.objects.filter(kinds__isnull=True).count() == 49
+    assert Place.objects.filter(commune__isnull=True).count() == 0
+
+
+def test_importing_the_same_file_twice_changes_nothing():
+    before = list(Place.objects.order_by("id").values_list("public_id", "name", "latitude", "commune_id",
+                                                           "updated_at"))
+    summary = run_import("cget", CGET_CSV)
+    assert (summary.created, summary.updated, summary.unchanged, summary.rejected) == (0, 0, 1512, 0)
+    after = list(Place.objects.order_by("id").values_list("public_id", "name", "latitude", "commune_id",
+                                                          "updated_at"))
+    assert after == before
+
+
+def test_a_changed_row_updates_its_place_and_keeps_its_id(tmp_path):
+    run_import("cget", cget_file(tmp_path, row("T1", name="Atelier A")), source="cget-mission-coworking-2019")
+    place = Place.objects.get(records__external_id="T1")
+    summary = run_import("cget", cget_file(tmp_path, row("T1", name="Atelier B")),
+                         source="cget-mission-coworking-2019")
+    assert (summary.created, summary.updated) == (0, 1)
+    again = Place.objects.get(records__external_id="T1")
+    assert again.public_id == place.public_id and again.name == "Atelier B"
+
+
+def test_bad_rows_are_reported_by_line_and_field_and_the_rest_imported(tmp_path):
+    path = cget_file(
+        tmp_path,
+        row("B1", name="Bon lieu"),
+        row("B2", name=""),
+        row("B3", lat="quarante"),
+        row("B4", lat="4.3872", lon="45.4397"),
+        row("B5", lat="95"),
+        row("B6", typo="Cybercafé"),
+        row("B1", name="Doublon"),
+        row("B7", lat="40.0", lon="-30.0"),
+        row("", name="Sans identifiant"),
+    )
+    before = Place.objects.count()
+    summary = run_import("cget", path, source="cget-mission-coworking-2019")
+    assert summary.created == 1 and summary.rejected == 8
+    found = {(e["line"], e["field"]) for e in summary.errors}
+    assert found == {(3, "NOM_TL"), (4, "LAT"), (5, "LAT"), (6, "LAT"), (7, "TYPO"), (8, "ID"), (9, "LAT"),
+                     (10, "ID")}
+    reasons = {e["line"]: e["reason"] for e in summary.errors}
+    assert "inversées" in reasons[5]
+    assert "double" in reasons[8]
+    assert Place.objects.count() == before + 1
+    run = ImportRun.objects.get(pk=summary.run.pk)
+    assert run.rejected == 8 and run.errors == summary.errors
+
+
+@pytest.mark.parametrize("content, message", [
+    ("ID;NOM_TL;LAT;LONG\n1;Lieu;45;4\n", "séparateur"),
+    ("ID,NOM_TL\n1,Lieu\n", "colonnes manquantes"),
+])
+def test_malformed_files_are_refused_whole(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    before = state()
+    with pytest.raises(FileError, match=message):
+        run_import("cget", path)
+    assert state() == before
+
+
+def test_a_file_not_in_utf8_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(("\n".join([HEADER, row("L1"), row("L2", name="Café Crème")]) + "\n").encode("latin-1"))
+    before = state()
+    with pytest.raises(FileError, match="UTF-8.*ligne 2"):
+        run_import("cget", path)
+    assert state() == before
+
+
+def test_an_import_that_crashes_half_way_leaves_the_database_unchanged(tmp_path, monkeypatch):
+    path = cget_file(tmp_path, *(row(f"C{i}", name=f"Lieu test {i}") for i in range(10)))
+    real_apply = services._apply
+    calls = []
+
+    def apply_then_crash(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 6:
+            raise RuntimeError("disque plein")
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_apply", apply_then_crash)
+    before = state()
+    with pytest.raises(RuntimeError):
+        run_import("cget", path, source="cget-mission-coworking-2019")
+    assert len(calls) == 6
+    assert state() == before
+    assert not Place.objects.filter(name__startswith="Lieu test ").exists()
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    before = state()
+    summary = run_import("cget", cget_file(tmp_path, row("D1"), row("D2")), source="cget-mission-coworking-2019",
+                         dry_run=True)
+    assert summary.created == 2
+    assert state() == before
+
+
+def test_cli_import_prints_summary_and_errors(tmp_path):
+    path = cget_file(tmp_path, row("E1"), row("E2", lat=""))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import", "cget", str(path), "--no-progress", stdout=out, stderr=err)
+    assert "2 lignes : 1 créées, 0 mises à jour, 0 inchangées, 1 rejetées" in out.getvalue()
+    assert "ligne 3, champ LAT : valeur manquante" in err.getvalue()
+
+
+def test_cli_import_refuses_an_unreadable_file(tmp_path):
+    with pytest.raises(CommandError, match="base inchangée"):
+        call_command("import", "cget", str(tmp_path / "absent.csv"), "--no-progress")
+
+
+def test_import_reads_the_shared_copy_identically(tmp_path, shared_data):
+    copy = tmp_path / "cget.csv"
+    shutil.copy(shared_data / "cget-mission-coworking-2019" / "cget_tierslieux_2019.csv", copy)
+    summary = run_import("cget", copy)
+    assert summary.unchanged == 1512

@@ -1,0 +1,36 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tilios.places import queries
+from tilios.places.presenters import place_summary
+
+
+class Command(BaseCommand):
+    help = "Les lieux les plus proches d'un point : tilios near LAT LON [-k N] [--kind K]"
+
+    def add_arguments(self, parser):
+        parser.add_argument("lat", type=float)
+        parser.add_argument("lon", type=float)
+        parser.add_argument("-k", type=int, default=10, help="nombre de lieux (10 par défaut)")
+        parser.add_argument("--kind", action="append", default=[], help="type de lieu (répétable)")
+        parser.add_argument("--radius", type=float, help="rayon maximal en km")
+        parser.add_argument("--format", choices=["table", "json"], default="table")
+
+    def handle(self, lat, lon, k, kind, radius, format, **options):
+        if k < 1:
+            raise CommandError("-k : au moins 1")
+        try:
+            places = queries.page(queries.search(kinds=kind), limit=k, near=queries.parse_point(f"{lat},{lon}"),
+                                  radius_km=radius).places
+        except (queries.QueryError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        if format == "json":
+            self.stdout.write(json.dumps([place_summary(p) for p in places], ensure_ascii=False, indent=1))
+            return
+        for place in places:
+            kinds = ",".join(k.code for k in place.kinds.all()) or "-"
+            town = place.commune.name if place.commune_id else place.town
+            self.stdout.write(f"{place.distance_km:8.2f} km  {place.public_id}  {place.name}  ({town}; {kinds})")
+        if not places:
+            self.stdout.write("aucun lieu trouvé")
