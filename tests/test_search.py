@@ -1,0 +1,73 @@
+import pytest
+
+from tilios.places import queries
+from tilios.places.models import Place
+from tilios.text import search_tokens
+
+pytestmark = pytest.mark.django_db
+
+
+def names(q, kinds=()):
+    return set(queries.search(q, kinds).values_list("name", flat=True))
+
+
+@pytest.fixture
+def written_many_ways():
+    return [Place.objects.create(name=n, town=t) for n, t in [
+        ("Le Tiers-Lieu des Ormes", "Rodez"),
+        ("Atelier du Cœur", "Albi"),
+        ("Fab Lab des Ateliers", "Saint-Étienne"),
+        ("Espace Œuvre", "L'Île-d'Yeu"),
+    ]]
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("tiers lieux", "Le Tiers-Lieu des Ormes"),
+    ("TIERS-LIEU", "Le Tiers-Lieu des Ormes"),
+    ("coeur", "Atelier du Cœur"),
+    ("cœur", "Atelier du Cœur"),
+    ("fablab", "Fab Lab des Ateliers"),
+    ("atelier", "Fab Lab des Ateliers"),
+    ("st etienne", "Fab Lab des Ateliers"),
+    ("saint-étienne fab", "Fab Lab des Ateliers"),
+    ("oeuvres", "Espace Œuvre"),
+    ("ile d yeu", "Espace Œuvre"),
+])
+def test_search_ignores_case_accents_ligatures_hyphens_plurals_abbreviations(written_many_ways, query, expected):
+    assert expected in names(query)
+
+
+def test_every_word_must_match(written_many_ways):
+    assert names("tiers lieux rodez") == {"Le Tiers-Lieu des Ormes"}
+    assert names("tiers lieu zzzz") == set()
+
+
+def test_search_in_the_national_base():
+    found = names("tiers lieux")
+    assert {"Tiers-Lieu de Gascogne", "Tiers Lieu Limoux", "Le-Tiers-Lieu"} <= found
+    assert "Mains d'Œuvres" in names("mains d'oeuvre")
+    in_saint_etienne = queries.search("st etienne").filter(commune__code="42218")
+    assert in_saint_etienne.count() >= 4
+    assert all("42" == p.departement_id for p in in_saint_etienne)
+
+
+def test_kind_filter():
+    fablabs = queries.search("lyon", ["fablab"])
+    assert fablabs.count() > 0
+    assert all(p.kinds.filter(code="fablab").exists() for p in fablabs)
+    both = queries.search("", ["fablab", "coworking"]).count()
+    assert both == 1118 + 345
+    with pytest.raises(queries.QueryError, match="inconnu"):
+        queries.search("", ["spa"])
+
+
+def test_sql_looking_input_is_just_text():
+    assert names("'; DROP TABLE places_place; --") == set()
+    assert names("100% _ lieu") == set()
+    assert Place.objects.count() == 1512
+
+
+def test_tokens_fold_the_same_way():
+    assert search_tokens("Tiers-Lieux") == search_tokens("tiers lieu")
+    assert search_tokens("St-Étienne") == search_tokens("saint etienne")
+    assert search_tokens("Bureaux") == ["bureau"] and search_tokens("locaux") == ["local"]
