@@ -46,9 +46,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "tilios.accounts",
+    "tilios.revisions",
     "tilios.territories",
     "tilios.sources",
     "tilios.places",
+    "tilios.pages",
     "tilios.api",
     "tilios.web",
 ]
@@ -145,6 +148,24 @@ TILE_ATTRIBUTION = os.environ.get(
 )
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# --- Accounts. Password-reset mails go to the console unless an SMTP URL-less setup says otherwise.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+EMAIL_BACKEND = os.environ.get("TILIOS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("TILIOS_FROM_EMAIL", "tilios@localhost")
+PASSWORD_RESET_TIMEOUT = 3 * 3600
+
+# --- Rate limits count in the cache: in-process by default (no server needed); set
+# TILIOS_REDIS_URL to share the counters between several server processes.
+if os.environ.get("TILIOS_REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["TILIOS_REDIS_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tilios"}}
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_ENABLE = not _flag("TILIOS_NO_RATELIMIT")
 
 LOGGING = {
     "version": 1,

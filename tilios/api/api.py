@@ -92,7 +92,7 @@ def places_geojson(request, filters: Query[PlaceFilters]):
 
 @api.get("/places/{public_id}", summary="Un lieu")
 def get_place(request, public_id: str):
-    qs = queries.with_details(Place.objects.all()).prefetch_related(
+    qs = queries.with_details(Place.objects.filter(is_published=True)).prefetch_related(
         Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
     place = get_object_or_404(qs.select_related("declared_commune"), public_id=public_id)
     return place_detail(place)

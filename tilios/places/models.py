@@ -104,6 +104,13 @@ class Place(models.Model):
     capacity = models.PositiveIntegerField(_("capacité (postes)"), null=True, blank=True)
     opening_hours = models.CharField(_("horaires (syntaxe OSM)"), max_length=255, blank=True)
 
+    # Governance: the accepted revision this state comes from; unpublished until one is accepted.
+    current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
+                                         related_name="+", editable=False)
+    is_published = models.BooleanField(_("publié"), default=True, db_index=True)
+    protected = models.BooleanField(_("protégé"), default=False,
+                                    help_text=_("toute modification passe en relecture"))
+
     search_text = models.TextField(editable=False, blank=True)
     sort_name = models.CharField(max_length=200, editable=False, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)

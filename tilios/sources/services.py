@@ -9,12 +9,14 @@ import json
 from dataclasses import dataclass, field
 from importlib import import_module
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
 from tilios.places.models import Kind, Place
-from tilios.places.services import assign_territory
+from tilios.revisions import services as revisions
+from tilios.revisions.models import Revision
 
 from . import catalogue
 from .importers import FileError, RowError
@@ -101,18 +103,30 @@ def _apply(row, source, run, record, kinds, summary):
         record.save(update_fields=["last_run"])
         summary.unchanged += 1
         return
-    place = record.place if record is not None and record.place_id else Place()
-    for name, value in row.fields.items():
-        setattr(place, name, value)
-    assign_territory(place)
-    place.save()
-    place.kinds.set([kinds[code] for code in row.kinds if code in kinds])
+    changes = {**row.fields, "kinds": [code for code in row.kinds if code in kinds]}
+    note = f"Import {source.name} (ligne {row.line})"
+    try:
+        if record is not None and record.place_id:
+            place = record.place
+            try:
+                revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source, system=True)
+                summary.updated += 1
+            except revisions.NoChange:
+                summary.unchanged += 1
+        else:
+            place, _ = revisions.create(Place, changes, None, note, source=source, kind=Revision.Kind.IMPORT,
+                                        system=True)
+            summary.created += 1
+    except ValidationError as exc:
+        field_name, messages = next(iter(exc.message_dict.items()))
+        summary.rejected += 1
+        summary.errors.append({"line": row.line, "field": field_name, "reason": "; ".join(messages),
+                               "value": str(changes.get(field_name, ""))[:200]})
+        return
     if record is None:
         SourceRecord.objects.create(source=source, external_id=row.external_id, place=place, raw=row.raw,
                                     checksum=checksum, line=row.line, first_run=run, last_run=run)
-        summary.created += 1
     else:
         record.place, record.raw, record.checksum, record.line, record.last_run = (
             place, row.raw, checksum, row.line, run)
         record.save()
-        summary.updated += 1

@@ -52,11 +52,14 @@ def parse_float(row, column, field_name, low, high):
 
 
 def url_or_blank(value):
+    """A web address from a source cell, or "" when the cell holds none that could be followed."""
+    from tilios.places.editing import is_web_url
+
     value = (value or "").strip()
     if not value:
         return ""
     if value.startswith("@"):
-        return "https://twitter.com/" + value[1:]
-    if "://" not in value:
-        return "https://" + value
-    return value
+        value = "https://twitter.com/" + value[1:]
+    elif "://" not in value:
+        value = "https://" + value
+    return value if is_web_url(value) else ""

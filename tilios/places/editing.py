@@ -1,0 +1,168 @@
+"""The editable fields of a place, as revisions see them: snapshot, validation, application."""
+import datetime
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+
+from tilios.revisions.registry import Editable, check_unknown_fields, register
+
+from .models import Kind, Place
+from .services import assign_territory
+
+FIELDS = ("name", "alternate_names", "kinds", "presence", "mobility", "status", "opened_on", "closed_on",
+          "temporary", "latitude", "longitude", "address", "postcode", "town", "declared_commune_code",
+          "links", "description", "capacity", "opening_hours")
+DEFAULTS = {"alternate_names": [], "kinds": [], "presence": Place.Presence.PHYSICAL,
+            "mobility": Place.Mobility.FIXED, "status": Place.Status.OPEN, "opened_on": None,
+            "closed_on": None, "temporary": False, "latitude": None, "longitude": None, "address": "",
+            "postcode": "", "town": "", "declared_commune_code": "", "links": [], "description": "",
+            "capacity": None, "opening_hours": ""}
+TEXT_LIMITS = {"name": 200, "address": 300, "postcode": 10, "town": 200, "declared_commune_code": 5,
+               "description": 20000, "opening_hours": 255}
+LINK_KINDS = {"web", "twitter", "facebook", "mastodon", "linkedin", "instagram", "email", "other"}
+
+
+def snapshot(place):
+    return {
+        "name": place.name,
+        "alternate_names": list(place.alternate_names),
+        "kinds": sorted(k.code for k in place.kinds.all()) if place.pk else [],
+        "presence": place.presence,
+        "mobility": place.mobility,
+        "status": place.status,
+        "opened_on": place.opened_on.isoformat() if place.opened_on else None,
+        "closed_on": place.closed_on.isoformat() if place.closed_on else None,
+        "temporary": place.temporary,
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "address": place.address,
+        "postcode": place.postcode,
+        "town": place.town,
+        "declared_commune_code": place.declared_commune_code,
+        "links": list(place.links),
+        "description": place.description,
+        "capacity": place.capacity,
+        "opening_hours": place.opening_hours,
+    }
+
+
+def _date(value, name, errors):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    try:
+        return datetime.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        errors[name] = "date AAAA-MM-JJ attendue"
+        return None
+
+
+def _number(value, name, errors, low, high, cast=float):
+    if value in (None, ""):
+        return None
+    try:
+        number = cast(value)
+    except (TypeError, ValueError):
+        errors[name] = "nombre attendu"
+        return None
+    if isinstance(number, float) and number != number:  # NaN
+        errors[name] = "nombre attendu"
+        return None
+    if not low <= number <= high:
+        errors[name] = f"entre {low} et {high}"
+        return None
+    return number
+
+
+def _text(value, name, errors):
+    text = "" if value is None else str(value)
+    text = text.replace("\x00", "").strip()
+    if len(text) > TEXT_LIMITS[name]:
+        errors[name] = f"{TEXT_LIMITS[name]} caractères au plus"
+    return text
+
+
+def is_web_url(url):
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and len(url) <= 500 and " " not in url
+
+
+def _links(value, errors):
+    if not isinstance(value, list) or len(value) > 20:
+        errors["links"] = "une liste de 20 liens au plus"
+        return []
+    links = []
+    for link in value:
+        url = (link.get("url") if isinstance(link, dict) else link) or ""
+        kind = (link.get("kind") if isinstance(link, dict) else "web") or "web"
+        url = str(url).strip()
+        if not is_web_url(url):
+            errors["links"] = f"adresse http(s) invalide : {url[:80]}"
+            continue
+        links.append({"kind": kind if kind in LINK_KINDS else "other", "url": url})
+    return links
+
+
+def validate(data):
+    check_unknown_fields(SPEC, data)
+    errors = {}
+    clean = {}
+    for name in ("name", "address", "postcode", "town", "declared_commune_code", "description", "opening_hours"):
+        clean[name] = _text(data.get(name), name, errors)
+    if not clean["name"]:
+        errors["name"] = "le nom est obligatoire"
+    names = data.get("alternate_names") or []
+    if not isinstance(names, list) or len(names) > 20 or any(len(str(n)) > 200 for n in names):
+        errors["alternate_names"] = "une liste de 20 noms de 200 caractères au plus"
+        names = []
+    clean["alternate_names"] = [str(n).strip() for n in names if str(n).strip()]
+    kinds = data.get("kinds") or []
+    if not isinstance(kinds, list):
+        errors["kinds"] = "une liste de types attendue"
+        kinds = []
+    known = set(Kind.objects.filter(code__in=kinds).values_list("code", flat=True))
+    if set(kinds) - known:
+        errors["kinds"] = f"type inconnu : {sorted(set(kinds) - known)[0]}"[:200]
+    clean["kinds"] = sorted(known)
+    for name, choices in (("presence", Place.Presence), ("mobility", Place.Mobility), ("status", Place.Status)):
+        value = data.get(name) or DEFAULTS[name]
+        if value not in choices.values:
+            errors[name] = "valeur inconnue"
+        clean[name] = str(value)[:20]
+    clean["opened_on"] = _date(data.get("opened_on"), "opened_on", errors)
+    clean["closed_on"] = _date(data.get("closed_on"), "closed_on", errors)
+    if clean["opened_on"] and clean["closed_on"] and clean["closed_on"] < clean["opened_on"]:
+        errors["closed_on"] = "la fermeture précède l'ouverture"
+    clean["temporary"] = bool(data.get("temporary"))
+    if clean["temporary"] and not (clean["opened_on"] and clean["closed_on"]):
+        errors["temporary"] = "un lieu temporaire a une date de début et une date de fin"
+    clean["latitude"] = _number(data.get("latitude"), "latitude", errors, -90, 90)
+    clean["longitude"] = _number(data.get("longitude"), "longitude", errors, -180, 180)
+    if (clean["latitude"] is None) != (clean["longitude"] is None) and not errors.keys() & {"latitude", "longitude"}:
+        errors["longitude" if clean["longitude"] is None else "latitude"] = "latitude et longitude vont ensemble"
+    clean["capacity"] = _number(data.get("capacity"), "capacity", errors, 0, 100000, int)
+    clean["links"] = _links(data.get("links") or [], errors)
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def apply(place, data):
+    for name in FIELDS:
+        if name == "kinds":
+            continue
+        value = data[name]
+        if name in ("opened_on", "closed_on") and value:
+            value = datetime.date.fromisoformat(value)
+        setattr(place, name, value)
+    assign_territory(place)
+    place.save()
+    place.kinds.set(Kind.objects.filter(code__in=data["kinds"]))
+
+
+SPEC = register(Editable(model=Place, fields=FIELDS, defaults=DEFAULTS, snapshot=snapshot, validate=validate,
+                         apply=apply, text_fields=("description", "name", "address")))

@@ -1,0 +1,378 @@
+"""Edits, reviews, reverts and moderation: the one way in for every change to a revisable record.
+
+Every change goes through `create` or `edit`, checks permissions, validates, detects edit
+conflicts against the base revision the editor saw, and either publishes at once (trusted roles)
+or leaves a pending revision for review. The record row is locked (PostgreSQL) or the database
+write lock taken up front (SQLite, IMMEDIATE transactions) before the base is compared, and the
+unique revision number is the last guard: two racing writers can never both extend the chain.
+"""
+import re
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tilios.accounts import permissions
+from tilios.accounts.models import ROLE_RANK, Role
+
+from .models import Message, ModerationAction, Revision, Thread
+from .registry import spec_for
+
+URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
+SPAM_MAX_NEW_LINKS = 2
+NEW_CONTRIBUTOR_EDITS = 10
+
+
+class NotAllowed(PermissionDenied):
+    pass
+
+
+class NoChange(Exception):
+    """The edit would not change anything."""
+
+
+class SpamSuspected(ValidationError):
+    pass
+
+
+@dataclass
+class EditConflict(Exception):
+    """Someone changed the record since the editor's base revision."""
+
+    current: Revision
+    fields: list  # fields changed since the base revision
+    mine: list  # fields this edit changes
+
+    @property
+    def conflicting(self):
+        return sorted(set(self.fields) & set(self.mine)) or sorted(self.fields)
+
+    def __str__(self):
+        return _("le contenu a changé depuis votre version (révision %(n)s) : %(fields)s") % {
+            "n": self.current.number, "fields": ", ".join(self.conflicting)}
+
+
+def diff(before, after):
+    keys = list(before) + [k for k in after if k not in before]
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def history(record):
+    ct = ContentType.objects.get_for_model(record)
+    return Revision.objects.filter(content_type=ct, object_id=record.pk)
+
+
+def _lock(record):
+    model = type(record)
+    return model.objects.select_for_update().get(pk=record.pk)
+
+
+def _publish(record, revision, spec, applied=False):
+    current = record.current_revision
+    revision.number = (current.number if current else 0) + 1
+    revision.parent = current
+    revision.status = Revision.Status.ACCEPTED
+    revision.accepted_at = timezone.now()
+    try:
+        with transaction.atomic():
+            revision.save()
+    except IntegrityError as exc:  # another writer took this number: never fork the chain
+        raise EditConflict(current, [], list(revision.diff)) from exc
+    if not applied:
+        spec.apply(record, revision.data)
+    record.current_revision = revision
+    record.is_published = True
+    type(record).objects.filter(pk=record.pk).update(current_revision=revision, is_published=True)
+
+
+def _added_links(spec, before, after):
+    def links(data):
+        found = set()
+        for name in spec.text_fields:
+            found.update(URL.findall(str(data.get(name) or "")))
+        found.update(link["url"] for link in data.get("links") or [] if isinstance(link, dict))
+        return found
+
+    return links(after) - links(before)
+
+
+def _check_spam(user, spec, before, after):
+    """New contributors may not add more than a couple of links in one edit."""
+    if user is None or permissions.at_least(user, Role.TRUSTED):
+        return
+    accepted = Revision.objects.filter(author=user, status=Revision.Status.ACCEPTED).count()
+    if accepted >= NEW_CONTRIBUTOR_EDITS:
+        return
+    added = _added_links(spec, before, after)
+    if len(added) > SPAM_MAX_NEW_LINKS:
+        raise SpamSuspected(_("trop de liens ajoutés en une fois pour un nouveau compte (%(n)d) : "
+                              "proposez-les en plusieurs fois ou demandez à un modérateur") % {"n": len(added)})
+
+
+def _who_may_write(user, system):
+    if system:
+        return
+    if not permissions.can_contribute(user):
+        raise NotAllowed(_("vous devez être connecté avec un compte non bloqué pour modifier"))
+
+
+def create(model, changes, user, summary="", source=None, kind=Revision.Kind.CREATE, system=False):
+    """Create a record. Returns (record, revision); the record stays unpublished while pending."""
+    spec = spec_for(model)
+    _who_may_write(user, system)
+    data = spec.validate({**spec.defaults, **changes})
+    if not system:
+        _check_spam(user, spec, {}, data)
+    live = system or permissions.can_publish(user, None)
+    with transaction.atomic():
+        record = model(is_published=live)
+        spec.apply(record, data)
+        revision = Revision(content_type=ContentType.objects.get_for_model(model), object_id=record.pk,
+                            kind=kind, author=user if user and user.is_authenticated else None, source=source,
+                            summary=summary[:500], data=spec.snapshot(record), diff=diff({}, data),
+                            status=Revision.Status.PENDING)
+        if live:
+            _publish(record, revision, spec, applied=True)
+        else:
+            revision.save()
+    return record, revision
+
+
+def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Kind.EDIT, source=None,
+         system=False):
+    """Change some fields of a record, against the revision the editor saw (`base_revision`, an id).
+
+    Raises EditConflict when the record moved since that revision, NoChange when nothing would
+    change, ValidationError (by field) for bad values, NotAllowed without the right.
+    """
+    spec = spec_for(record)
+    _who_may_write(user, system)
+    with transaction.atomic():
+        record = _lock(record)
+        current = record.current_revision
+        if current is None:
+            raise NotAllowed(_("ce contenu attend encore sa relecture"))
+        if base_revision is not None and int(base_revision) != current.pk:
+            base = history(record).filter(pk=base_revision).first()
+            if base is None:
+                raise ValidationError({"base_revision": _("révision de base inconnue pour ce contenu")})
+            raise EditConflict(current, list(diff(base.data, current.data)), list(diff(current.data,
+                                                                                      {**current.data, **changes})))
+        if base_revision is None and not system:
+            raise ValidationError({"base_revision": _("indiquez la révision sur laquelle porte la modification")})
+        data = spec.validate({**current.data, **changes})
+        changed = diff(current.data, data)
+        if not changed:
+            raise NoChange(_("aucune modification"))
+        if not system:
+            _check_spam(user, spec, current.data, data)
+        revision = Revision(content_type=current.content_type, object_id=record.pk, kind=kind, parent=current,
+                            author=user if user and user.is_authenticated else None, source=source,
+                            summary=summary[:500], data=data, diff=changed, status=Revision.Status.PENDING)
+        if system or permissions.can_publish(user, record):
+            _publish(record, revision, spec)
+        else:
+            revision.save()
+    return revision
+
+
+def revert(record, to_revision, user, summary="", base_revision=None):
+    """« Annuler » : a new revision that restores an earlier accepted one."""
+    if to_revision.status != Revision.Status.ACCEPTED or to_revision.object_id != record.pk:
+        raise ValidationError({"revision": _("seule une révision publiée de ce contenu peut être restaurée")})
+    summary = summary or _("Retour à la révision %(n)d") % {"n": to_revision.number}
+    revision = edit(record, to_revision.data, user, summary, base_revision, kind=Revision.Kind.REVERT)
+    if revision.status == Revision.Status.ACCEPTED and permissions.can_review(user):
+        _log(user, ModerationAction.Action.REVERT, revision=revision, record=record, reason=summary)
+    return revision
+
+
+def accept(revision, user, note=""):
+    if not permissions.can_review(user):
+        raise NotAllowed(_("seuls les contributeurs de confiance et les modérateurs relisent"))
+    spec = spec_for(revision.content_type.model_class())
+    with transaction.atomic():
+        record = _lock(revision.record)
+        revision = Revision.objects.select_for_update().get(pk=revision.pk)
+        if revision.status != Revision.Status.PENDING:
+            raise ValidationError({"revision": _("cette révision n'est plus en attente")})
+        if record.protected and not permissions.can_moderate(user):
+            raise NotAllowed(_("seul un modérateur relit un contenu protégé"))
+        current = record.current_revision
+        if current is not None and revision.parent_id != current.pk:
+            # Rebase onto what was published meanwhile, unless both touched the same fields.
+            moved = diff(revision.parent.data, current.data) if revision.parent else current.data
+            overlap = sorted(set(moved) & set(revision.diff))
+            if overlap:
+                raise EditConflict(current, overlap, list(revision.diff))
+            data = spec.validate({**current.data, **{k: revision.data[k] for k in revision.diff}})
+            revision.data, revision.diff = data, diff(current.data, data)
+        revision.reviewed_by, revision.reviewed_at, revision.review_note = user, timezone.now(), note[:500]
+        _publish(record, revision, spec)
+        _log(user, ModerationAction.Action.ACCEPT, revision=revision, record=record, reason=note)
+    return revision
+
+
+def reject(revision, user, note=""):
+    if not permissions.can_review(user):
+        raise NotAllowed(_("seuls les contributeurs de confiance et les modérateurs relisent"))
+    with transaction.atomic():
+        revision = Revision.objects.select_for_update().get(pk=revision.pk)
+        if revision.status != Revision.Status.PENDING:
+            raise ValidationError({"revision": _("cette révision n'est plus en attente")})
+        revision.status = Revision.Status.REJECTED
+        revision.reviewed_by, revision.reviewed_at, revision.review_note = user, timezone.now(), note[:500]
+        revision.save()
+        _log(user, ModerationAction.Action.REJECT, revision=revision, record=revision.record, reason=note)
+    return revision
+
+
+def patrol(revision, user):
+    if not permissions.can_review(user):
+        raise NotAllowed(_("seuls les contributeurs de confiance et les modérateurs relisent"))
+    if revision.status != Revision.Status.ACCEPTED or revision.patrolled_at:
+        return revision
+    revision.patrolled_by, revision.patrolled_at = user, timezone.now()
+    revision.save(update_fields=["patrolled_by", "patrolled_at"])
+    _log(user, ModerationAction.Action.PATROL, revision=revision, record=revision.record)
+    return revision
+
+
+def pending_queue():
+    """Pending changes, oldest first."""
+    return (Revision.objects.filter(status=Revision.Status.PENDING)
+            .select_related("author", "content_type", "parent").order_by("created_at", "id"))
+
+
+def set_protection(record, user, protected, reason=""):
+    if not permissions.can_moderate(user):
+        raise NotAllowed(_("seuls les modérateurs protègent un contenu"))
+    type(record).objects.filter(pk=record.pk).update(protected=protected)
+    record.protected = protected
+    _log(user, ModerationAction.Action.PROTECT if protected else ModerationAction.Action.UNPROTECT,
+         record=record, reason=reason)
+
+
+def _outranks(actor, target):
+    return ROLE_RANK[permissions.role_of(actor)] > ROLE_RANK[permissions.role_of(target)]
+
+
+def block(target, user, until, reason):
+    if not permissions.can_moderate(user) or not _outranks(user, target):
+        raise NotAllowed(_("vous ne pouvez pas bloquer ce compte"))
+    profile = target.profile
+    profile.blocked_until, profile.blocked_reason = until, reason[:500]
+    profile.save(update_fields=["blocked_until", "blocked_reason"])
+    _log(user, ModerationAction.Action.BLOCK, target_user=target, reason=reason,
+         details={"until": until.isoformat() if until else None})
+
+
+def unblock(target, user, reason=""):
+    if not permissions.can_moderate(user):
+        raise NotAllowed(_("seuls les modérateurs débloquent un compte"))
+    profile = target.profile
+    profile.blocked_until, profile.blocked_reason = None, ""
+    profile.save(update_fields=["blocked_until", "blocked_reason"])
+    _log(user, ModerationAction.Action.UNBLOCK, target_user=target, reason=reason)
+
+
+def rollback_user(target, since, user, reason, block_until=None):
+    """Undo everything `target` did since `since`, in one action; optionally block them.
+
+    Pending proposals are rejected. A record whose latest revision is theirs is restored to the
+    state before their first edit in the period (a record they created is unpublished). A record
+    someone else edited after them is left for a human and reported in `skipped`.
+    """
+    if not permissions.can_moderate(user) or not _outranks(user, target):
+        raise NotAllowed(_("vous ne pouvez pas annuler les modifications de ce compte"))
+    reverted, unpublished, skipped, rejected = [], [], [], 0
+    summary = _("Annulation des modifications de %(user)s depuis le %(date)s") % {
+        "user": target.get_username(), "date": since.strftime("%Y-%m-%d %H:%M")}
+    with transaction.atomic():
+        for revision in Revision.objects.filter(author=target, status=Revision.Status.PENDING, created_at__gte=since):
+            reject(revision, user, reason)
+            rejected += 1
+        touched = (Revision.objects.filter(author=target, status=Revision.Status.ACCEPTED, accepted_at__gte=since)
+                   .values_list("content_type", "object_id").distinct())
+        for ct_id, object_id in touched:
+            model = ContentType.objects.get_for_id(ct_id).model_class()
+            record = model.objects.get(pk=object_id)
+            theirs = Revision.objects.filter(content_type_id=ct_id, object_id=object_id, author=target,
+                                             status=Revision.Status.ACCEPTED, accepted_at__gte=since)
+            first = theirs.order_by("number").first()
+            if record.current_revision.author_id != target.pk:
+                skipped.append(record)
+                continue
+            before = history(record).filter(status=Revision.Status.ACCEPTED, number__lt=first.number).order_by(
+                "-number").first()
+            if before is None:
+                model.objects.filter(pk=record.pk).update(is_published=False)
+                unpublished.append(record)
+                continue
+            try:
+                edit(record, before.data, user, summary, record.current_revision_id, kind=Revision.Kind.REVERT)
+                reverted.append(record)
+            except NoChange:
+                pass
+        if block_until is not None:
+            block(target, user, block_until, reason)
+        _log(user, ModerationAction.Action.ROLLBACK_USER, target_user=target, reason=reason,
+             details={"since": since.isoformat(), "reverted": len(reverted), "unpublished": len(unpublished),
+                      "skipped": len(skipped), "rejected": rejected})
+    return {"reverted": reverted, "unpublished": unpublished, "skipped": skipped, "rejected": rejected}
+
+
+def start_thread(record, user, title, tag, body):
+    if not permissions.can_contribute(user):
+        raise NotAllowed(_("connectez-vous pour écrire sur la page de discussion"))
+    errors = {}
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title or len(title) > 200:
+        errors["title"] = _("un sujet de 200 caractères au plus")
+    if tag not in Thread.Tag.values:
+        errors["tag"] = _("étiquette inconnue")
+    if not body or len(body) > 20000:
+        errors["body"] = _("un message de 20 000 caractères au plus")
+    if errors:
+        raise ValidationError(errors)
+    _check_spam(user, _TextSpec, {}, {"body": body})
+    with transaction.atomic():
+        thread = Thread.objects.create(content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
+                                       title=title, tag=tag, author=user)
+        Message.objects.create(thread=thread, author=user, body=body)
+    return thread
+
+
+def reply(thread, user, body, parent=None):
+    if not permissions.can_contribute(user):
+        raise NotAllowed(_("connectez-vous pour écrire sur la page de discussion"))
+    body = (body or "").strip()
+    if not body or len(body) > 20000:
+        raise ValidationError({"body": _("un message de 20 000 caractères au plus")})
+    if parent is not None and parent.thread_id != thread.pk:
+        raise ValidationError({"parent": _("ce message n'appartient pas à cette discussion")})
+    _check_spam(user, _TextSpec, {}, {"body": body})
+    return Message.objects.create(thread=thread, author=user, body=body, parent=parent)
+
+
+def hide_message(message, user, reason=""):
+    if not permissions.can_moderate(user):
+        raise NotAllowed(_("seuls les modérateurs masquent un message"))
+    message.hidden_by = user
+    message.save(update_fields=["hidden_by"])
+    _log(user, ModerationAction.Action.HIDE, record=message.thread.record, reason=reason,
+         details={"message": message.pk})
+
+
+class _TextSpec:
+    text_fields = ("body",)
+
+
+def _log(actor, action, revision=None, record=None, target_user=None, reason="", details=None):
+    ct = ContentType.objects.get_for_model(record) if record is not None else None
+    ModerationAction.objects.create(actor=actor, action=action, revision=revision, content_type=ct,
+                                    object_id=record.pk if record is not None else None,
+                                    target_user=target_user, reason=(reason or "")[:500], details=details or {})
