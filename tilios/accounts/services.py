@@ -1,0 +1,77 @@
+"""Account operations shared by the web pages and the API."""
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tilios.revisions.models import ModerationAction
+from tilios.revisions.services import NotAllowed
+
+from . import permissions
+from .models import ApiToken, PlaceManager, Role
+
+
+def delete_account(user):
+    """Close an account for good. Its revisions and messages stay, signed by a pseudonym."""
+    with transaction.atomic():
+        user.username = f"ancien-compte-{user.pk}"
+        user.email = ""
+        user.first_name = user.last_name = ""
+        user.set_unusable_password()
+        user.is_active = False
+        user.save()
+        user.api_tokens.all().delete()
+        user.managed_places.all().delete()
+        profile = user.profile
+        profile.deleted_at = timezone.now()
+        profile.save(update_fields=["deleted_at"])
+
+
+def set_role(target, role, actor, reason=""):
+    role = Role(role)
+    if role == Role.READER or not permissions.can_grant(actor, role) or not permissions.can_grant(
+            actor, permissions.role_of(target)):
+        raise NotAllowed(_("vous ne pouvez pas attribuer ce rôle"))
+    profile = target.profile
+    before = profile.role
+    profile.role = role
+    profile.save(update_fields=["role"])
+    ModerationAction.objects.create(actor=actor, action=ModerationAction.Action.ROLE, target_user=target,
+                                    reason=reason[:500], details={"from": before, "to": role.value})
+
+
+def link_manager(user, place, actor, reason=""):
+    if not permissions.can_moderate(actor):
+        raise NotAllowed(_("seuls les modérateurs désignent les gestionnaires d'un lieu"))
+    link, _created = PlaceManager.objects.get_or_create(user=user, place=place, defaults={"linked_by": actor})
+    ModerationAction.objects.create(actor=actor, action=ModerationAction.Action.MANAGER, target_user=user,
+                                    object_id=place.pk, reason=reason[:500],
+                                    content_type_id=_place_ct().pk, details={"place": place.public_id})
+    return link
+
+
+def _place_ct():
+    from django.contrib.contenttypes.models import ContentType
+
+    from tilios.places.models import Place
+
+    return ContentType.objects.get_for_model(Place)
+
+
+def issue_token(user, name="API"):
+    if not permissions.can_contribute(user):
+        raise NotAllowed(_("un compte actif est nécessaire"))
+    return ApiToken.issue(user, name[:100])
+
+
+def user_for_token(token):
+    if not token or not token.startswith("tl_"):
+        return None
+    found = ApiToken.objects.select_related("user", "user__profile").filter(digest=ApiToken.hash(token)).first()
+    if found is None or not found.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+    return found.user
+
+
+User = get_user_model()
