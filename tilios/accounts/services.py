@@ -1,5 +1,4 @@
 """Account operations shared by the web pages and the API."""
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -74,4 +73,3 @@ def user_for_token(token):
     return found.user
 
 
-User = get_user_model()

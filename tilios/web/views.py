@@ -1,13 +1,178 @@
-from django.http import HttpResponse
+"""Server-rendered pages: the map and search (usable without JavaScript), a place, the sources."""
+from urllib.parse import urlencode
+
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from tilios.places import queries
+from tilios.places.models import Kind, Place
+from tilios.sources.models import Source, SourceRecord
+from tilios.territories.models import Commune
+from tilios.text import search_tokens
+
+PAGE_SIZE = 20
+NEAR_PAGE_SIZE = 10
+SAFE_SCHEMES = ("http://", "https://")
+
+# Reference data shipped with Tilios (tilios/data/*/PROVENANCE.md): shown on the sources page.
+REFERENCE_DATA = [
+    {
+        "name": "Code officiel géographique 2026 (communes, EPCI, départements, régions)",
+        "publisher": "INSEE, DGCL, La Poste, via le paquet @etalab/decoupage-administratif 6.0.0",
+        "licence": "Licence Ouverte (Etalab)",
+        "licence_url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+        "url": "https://github.com/etalab/decoupage-administratif",
+        "attribution": "INSEE — Code officiel géographique 2026 ; DGCL — EPCI à fiscalité propre 2026",
+    },
+    {
+        "name": "Centres des communes",
+        "publisher": "geo.api.gouv.fr (Etalab / DINUM), centres calculés d'après les contours IGN",
+        "licence": "Licence Ouverte 2.0",
+        "licence_url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+        "url": "https://geo.api.gouv.fr/",
+        "attribution": "geo.api.gouv.fr — centres des communes, août 2025",
+    },
+    {
+        "name": "Contours des départements et régions (2018, simplifiés)",
+        "publisher": "IGN Admin Express COG 2018, via gregoiredavid/france-geojson",
+        "licence": "Licence Ouverte (Etalab)",
+        "licence_url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+        "url": "https://github.com/gregoiredavid/france-geojson",
+        "attribution": "IGN — Admin Express COG 2018 ; Grégoire David — france-geojson",
+    },
+]
+
+
+def kind_label(kind):
+    return kind.label_en if get_language() == "en" and kind.label_en else kind.label
+
+
+def _kinds():
+    return [{"code": k.code, "label": kind_label(k)} for k in Kind.objects.order_by("position")]
+
+
+def find_communes(text, limit=5):
+    """Current communes matching `text`, most populous first (as GET /api/communes does)."""
+    tokens = search_tokens(text)
+    if not tokens:
+        return []
+    qs = Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)
+    for token in tokens:
+        qs = qs.filter(search_text__contains=" " + token)
+    return list(qs.select_related("departement").order_by("-population")[:limit])
+
+
+def _query_string(params, **changes):
+    merged = {k: v for k, v in {**params, **changes}.items() if v not in (None, "", [])}
+    return urlencode(merged, doseq=True)
+
+
+def _js_strings():
+    return {
+        "results": _("Résultats"),
+        "noResult": _("Aucun lieu ne correspond."),
+        "nearest": _("Les lieux les plus proches"),
+        "nearestOf": _("Les lieux les plus proches de %(name)s"),
+        "locating": _("Recherche de votre position…"),
+        "geoUnavailable": _("La géolocalisation n'est pas disponible dans ce navigateur."),
+        "geoDenied": _("Position non obtenue : autorisez la géolocalisation ou saisissez une ville."),
+        "loadError": _("Le chargement a échoué. Réessayez."),
+        "more": _("Plus de résultats"),
+        "seeOnMap": _("Voir sur la carte"),
+        "placeCount": _("%(count)s lieux"),
+        "placeCountOne": _("1 lieu"),
+        "open": _("Voir la fiche"),
+        "you": _("Vous êtes ici"),
+        "noCommune": _("Aucune commune trouvée."),
+        "km": _("km"),
+        "placesData": _("Lieux :"),
+    }
 
 
 def home(request):
-    return HttpResponse("Tilios")
+    q = request.GET.get("q", "").strip()[:200]
+    kind = request.GET.get("kind", "").strip()
+    near_text = request.GET.get("near", "").strip()
+    commune_code = request.GET.get("commune", "").strip()[:5]
+    town = request.GET.get("ville", "").strip()[:100]
+    cursor = request.GET.get("cursor") or None
+    context = {"q": q, "kind": kind, "town": town, "kinds": _kinds(), "js_strings": _js_strings(),
+               "error": None, "results": [], "communes": [], "near_commune": None, "is_near": False}
+    params = {"q": q, "kind": kind}
+    near = None
+    try:
+        if near_text:
+            near = queries.parse_point(near_text)
+            params["near"] = near_text
+        elif commune_code or town:
+            communes = []
+            if commune_code:
+                communes = list(Commune.objects.filter(code=commune_code, kind=Commune.Kind.CURRENT,
+                                                       latitude__isnull=False).select_related("departement"))
+            if not communes and town:
+                communes = find_communes(town)
+            if communes:
+                commune = communes[0]
+                near = (commune.latitude, commune.longitude)
+                params["commune"] = commune.code
+                context["near_commune"] = commune
+                context["communes"] = communes[1:]
+                context["town"] = town or commune.name
+            else:
+                raise queries.QueryError(_("Aucune commune ne correspond à « %(town)s ».") % {"town": town})
+        qs = queries.search(q, [kind] if kind else [])
+        if near is not None:
+            result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=cursor, near=near)
+            count = None
+        else:
+            result = queries.page(qs, limit=PAGE_SIZE, cursor=cursor)
+            count = qs.count()
+    except queries.QueryError as exc:
+        context["error"] = str(exc)
+        return render(request, "web/home.html", context, status=400)
+    context.update({
+        "searching": bool(q or kind or near),
+        "results": result.places,
+        "count": count,
+        "is_near": near is not None,
+        "near_point": near,
+        "next_url": "?" + _query_string(params, cursor=result.next_cursor) if result.next_cursor else None,
+        "first_url": ("?" + _query_string(params)) if cursor else None,
+        "commune_params": _query_string({"q": q, "kind": kind}),
+    })
+    return render(request, "web/home.html", context)
+
+
+def _safe_links(links):
+    safe = []
+    for link in links or []:
+        url = link.get("url", "") if isinstance(link, dict) else str(link)
+        if isinstance(url, str) and url.lower().startswith(SAFE_SCHEMES):
+            kind = link.get("kind", "") if isinstance(link, dict) else ""
+            safe.append({"url": url, "kind": kind})
+    return safe
 
 
 def place(request, public_id):
-    return HttpResponse(public_id)
+    qs = queries.with_details(Place.objects.all()).select_related("declared_commune", "declared_commune__departement")
+    qs = qs.prefetch_related(Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
+    place = get_object_or_404(qs, public_id=public_id)
+    sources = {}
+    for record in place.records.all():
+        sources.setdefault(record.source_id, record.source)
+    context = {
+        "place": place,
+        "kinds": [kind_label(k) for k in place.kinds.all()],
+        "links": _safe_links(place.links),
+        "sources": list(sources.values()),
+        "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
+    }
+    return render(request, "web/place.html", context)
 
 
 def sources(request):
-    return HttpResponse("sources")
+    rows = Source.objects.annotate(place_count=Count("records__place", distinct=True)).order_by("name")
+    return render(request, "web/sources.html", {"sources": rows, "reference_data": REFERENCE_DATA})
+
