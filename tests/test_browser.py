@@ -1,0 +1,355 @@
+"""The phone map in a real headless Chromium, against the real app started as `tilios serve`.
+
+Set TILIOS_SKIP_BROWSER=1 to skip. Needs Chromium at /usr/bin/chromium (or TILIOS_CHROMIUM) and the
+`playwright` Python package; `playwright install` is not needed. Map tiles cannot load here: the map
+must still show the places over the bundled département outlines.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
+
+CHROMIUM = os.environ.get("TILIOS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+REPO = Path(__file__).resolve().parents[1]
+PHONE = {"width": 390, "height": 844}
+SAINT_ETIENNE = {"latitude": 45.44, "longitude": 4.39}
+DISTANCE = re.compile(r"^(\d+(?:\u202f\d{3})*,\d) km$")
+
+CSP_PROBE = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));
+"""
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    pytest.importorskip("playwright.sync_api")
+    var_dir = tempfile.mkdtemp(prefix="tilios-browser-")
+    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
+    env.update(TILIOS_VAR_DIR=var_dir, TILIOS_DEBUG="0", PYTHONUNBUFFERED="1")
+    port = _free_port()
+    log = open(Path(var_dir) / "serve.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "tilios", "serve", "--port", str(port)], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail("tilios serve stopped: " + (Path(var_dir) / "serve.log").read_text()[-2000:])
+            try:
+                with urllib.request.urlopen(base + "/sources/", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("tilios serve did not answer within 120 s")
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page and what went wrong on it: console errors, uncaught exceptions, CSP violations."""
+
+    def __init__(self, page, base):
+        self.page, self.base = page, base
+        self.tile_host = None
+        self.page_errors, self.failed, self.console, self.responses = [], [], [], []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.page_errors.append(f"pageerror: {exc}"))
+        page.on("requestfailed", self._failed)
+        page.on("response", lambda r: self.responses.append(r))
+
+    def _is_tile(self, url):
+        return bool(self.tile_host) and urlsplit(url).netloc == self.tile_host
+
+    def _failed(self, request):
+        self.failed.append((request.url, f"request failed: {request.url} {request.failure}"))
+
+    def _console(self, msg):
+        if msg.type == "error":
+            url = (msg.location or {}).get("url", "")
+            tile_failure = msg.text.startswith("Failed to load resource")
+            self.console.append((url if tile_failure else "", f"console: {msg.text} ({url})"))
+
+    @property
+    def tile_errors(self):
+        return [url for url, _ in self.console if self._is_tile(url)]
+
+    @property
+    def errors(self):
+        """Everything that went wrong, except tiles that could not load (no network here)."""
+        return self.page_errors + [text for url, text in self.failed + self.console if not self._is_tile(url)]
+
+    def goto(self, path):
+        self.page.goto(self.base + path)
+        tile_url = self.page.locator("[data-tile-url]").first.get_attribute("data-tile-url") if \
+            self.page.locator("[data-tile-url]").count() else None
+        if tile_url:
+            self.tile_host = urlsplit(tile_url.replace("{s}", "a")).netloc
+
+    def assert_clean(self):
+        csp = self.page.evaluate("window.__csp || []")
+        assert csp == [], f"CSP violations: {csp}"
+        assert self.errors == [], self.errors
+
+
+@pytest.fixture
+def make_page(browser, server):
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(viewport=PHONE, locale="fr-FR", device_scale_factor=1, **options)
+        context.add_init_script(CSP_PROBE)
+        contexts.append(context)
+        return Watched(context.new_page(), server)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def wait_for_places(page):
+    page.wait_for_selector("#map[data-places-loaded]", timeout=30000)
+    return page.get_attribute("#map", "data-places-loaded")
+
+
+def visible_marker_total(page):
+    """Places on screen: the counts written in the clusters plus the single markers."""
+    return page.evaluate("""() => {
+        let total = 0;
+        for (const m of document.querySelectorAll('.leaflet-marker-pane .leaflet-marker-icon')) {
+            total += m.classList.contains('marker-cluster') ? parseInt(m.textContent, 10) : 1;
+        }
+        return total;
+    }""")
+
+
+def distances(page):
+    texts = page.locator("#results-list .result .distance").all_inner_texts()
+    values = []
+    for text in texts:
+        match = DISTANCE.match(text.replace("\u00a0", " "))
+        assert match, f"distance not formatted like « 2,2 km »: {text!r}"
+        values.append(float(match.group(1).replace("\u202f", "").replace(",", ".")))
+    return values
+
+
+def test_map_shows_every_place_clustered_over_outlines(make_page):
+    w = make_page()
+    w.goto("/")
+    assert wait_for_places(w.page) == "1512"
+    assert w.page.get_attribute("#map", "data-places-shown") == "1512"
+    w.page.wait_for_selector("#map[data-outlines-loaded]")
+    assert w.page.get_attribute("#map", "data-outlines-loaded") == "96"
+    # The outlines are drawn (SVG paths) even though no tile could load.
+    paths = w.page.locator(".leaflet-pane svg path").count()
+    assert paths > 90
+    assert w.page.locator(".leaflet-tile-loaded").count() == 0
+    # Clusters on screen hold (almost) every place: only overseas ones are out of the view of France.
+    w.page.wait_for_selector(".marker-cluster")
+    total = visible_marker_total(w.page)
+    assert 1400 <= total <= 1512
+    assert w.page.locator(".marker-cluster").count() < 60  # clustered, not 1 512 pins
+    # Phone layout: the map is on the first screen, and the page does not scroll sideways.
+    box = w.page.locator("#map").bounding_box()
+    assert box["y"] < 844 - 200 and box["width"] == 390
+    assert w.page.evaluate("document.documentElement.scrollWidth") <= 390
+    w.assert_clean()
+
+
+def test_clicking_clusters_then_a_marker_opens_its_page(make_page):
+    w = make_page()
+    w.goto("/")
+    wait_for_places(w.page)
+    map_box = w.page.locator("#map").bounding_box()
+
+    def inside(box, margin=40):
+        return (box and box["x"] > map_box["x"] + margin and box["x"] + box["width"] < map_box["x"] + map_box["width"] - 10
+                and box["y"] > map_box["y"] + 80 and box["y"] + box["height"] < map_box["y"] + map_box["height"] - 30)
+
+    for _ in range(20):
+        singles = [m for m in w.page.locator(".leaflet-marker-pane .leaflet-marker-icon:not(.marker-cluster)").all()
+                   if inside(m.bounding_box())]
+        if singles:
+            break
+        clusters = [c for c in w.page.locator(".leaflet-marker-pane .marker-cluster").all() if inside(c.bounding_box())]
+        assert clusters, "no cluster left to click"
+        # The smallest cluster splits into single markers soonest.
+        clusters.sort(key=lambda c: int(c.inner_text()))
+        clusters[0].click()
+        w.page.wait_for_timeout(700)  # zoom animation
+    else:
+        pytest.fail("never reached a single marker")
+    singles[0].click()
+    link = w.page.locator(".leaflet-popup-content a")
+    link.wait_for()
+    name = w.page.locator(".leaflet-popup-content strong").inner_text()
+    link.click()
+    w.page.wait_for_url(re.compile(r"/lieux/[0-9a-z]+/$"))
+    assert w.page.locator("h1").inner_text() == name
+    assert "Source des données" in w.page.content()
+    w.page.wait_for_selector("#place-map[data-outlines-loaded] .leaflet-interactive")
+    w.assert_clean()
+
+
+def test_search_then_marker_popup_link(make_page):
+    w = make_page()
+    w.goto("/")
+    wait_for_places(w.page)
+    w.page.fill("#q", "bricoleuse")
+    w.page.click("#search-form button[type=submit]")
+    w.page.wait_for_selector("#map[data-places-shown='1']")
+    assert w.page.locator("#results-list .result-name").all_inner_texts() == ["La Bricoleuse"]
+    w.page.wait_for_timeout(400)
+    w.page.locator(".leaflet-marker-pane .leaflet-marker-icon:not(.marker-cluster)").first.click()
+    w.page.locator(".leaflet-popup-content a").click()
+    w.page.wait_for_url(re.compile(r"/lieux/[0-9a-z]+/$"))
+    assert w.page.locator("h1").inner_text() == "La Bricoleuse"
+    assert "Saint-Étienne" in w.page.locator("main").inner_text()
+    w.assert_clean()
+
+
+def test_search_folds_and_filters_by_kind(make_page):
+    w = make_page()
+    w.goto("/")
+    wait_for_places(w.page)
+    w.page.fill("#q", "st etienne")
+    w.page.press("#q", "Enter")
+    w.page.wait_for_selector("#results-list .result")
+    w.page.wait_for_function("() => document.querySelector('#map').dataset.placesShown !== '1512'")
+    metas = w.page.locator("#results-list .result-meta").all_inner_texts()
+    assert sum("Saint-Étienne (42)" in m for m in metas) >= 4
+    w.page.select_option("#kind", "fablab")
+    w.page.wait_for_function("(before) => document.querySelector('#map').dataset.placesShown !== before",
+                             arg=w.page.get_attribute("#map", "data-places-shown"))
+    assert all("Fablab" in m for m in w.page.locator("#results-list .result-meta").all_inner_texts())
+    w.assert_clean()
+
+
+def test_around_me_lists_nearest_with_distances(make_page):
+    w = make_page(geolocation=SAINT_ETIENNE, permissions=["geolocation"])
+    w.goto("/")
+    wait_for_places(w.page)
+    w.page.click("#locate")
+    w.page.wait_for_selector("#results-list .result .distance")
+    values = distances(w.page)
+    assert len(values) == 10
+    assert values == sorted(values) and values[0] < 3
+    assert "Les lieux les plus proches" in w.page.inner_text("#results-title")
+    assert w.page.get_attribute("#map", "data-highlighted") == "10"
+    assert w.page.locator(".near-dot").count() == 10 and w.page.locator(".origin-dot").count() == 1
+    w.assert_clean()
+
+
+def test_town_gives_nearest_places(make_page):
+    w = make_page()
+    w.goto("/")
+    wait_for_places(w.page)
+    w.page.locator("#ville").press_sequentially("Saint-Étienne", delay=20)
+    first = w.page.locator("#town-suggestions button").first
+    first.wait_for()
+    assert first.inner_text() == "Saint-Étienne (42)"
+    first.click()
+    w.page.wait_for_function("() => document.querySelector('#results-title').textContent.includes('Saint-Étienne')")
+    w.page.wait_for_selector("#results-list .result .distance")
+    values = distances(w.page)
+    assert len(values) == 10 and values == sorted(values) and values[0] < 3
+    assert "Saint-Étienne (42)" in w.page.locator("#results-list .result-meta").first.inner_text()
+    w.assert_clean()
+    # The same listing rendered by the server (no JavaScript needed), then marked on the map.
+    w.goto("/?ville=Saint-%C3%89tienne")
+    wait_for_places(w.page)
+    w.page.wait_for_selector("#map[data-highlighted='10']")
+    assert distances(w.page) == values
+    w.page.click("a[rel=next]")
+    w.page.wait_for_selector("#map[data-highlighted='10']")
+    assert distances(w.page)[0] >= values[-1]
+    w.assert_clean()
+
+
+def test_pages_without_console_errors_and_weight(make_page):
+    w = make_page()
+    w.goto("/")
+    wait_for_places(w.page)
+    w.page.wait_for_selector("#map[data-outlines-loaded]")
+    w.page.wait_for_load_state("networkidle")
+    sizes = {"html": 0, "js": 0, "css": 0, "data": 0, "images": 0}
+    for response in w.responses:
+        url = response.url
+        if w._is_tile(url) or not url.startswith(w.base):
+            continue
+        path = urlsplit(url).path
+        size = len(response.body())
+        if path.endswith(".js"):
+            sizes["js"] += size
+        elif path.endswith(".css"):
+            sizes["css"] += size
+        elif path.startswith("/api/") or path.endswith((".json", ".geojson")):
+            sizes["data"] += size
+        elif path.endswith((".png", ".svg", ".ico")):
+            sizes["images"] += size
+        else:
+            sizes["html"] += size
+    total = sum(sizes.values())
+    print("\nHome page weight without tiles: " + ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in sizes.items())
+          + f" — total {total / 1024:.0f} KB; failed tile loads: {len(w.tile_errors)}")
+    assert total < 1500 * 1024
+    w.assert_clean()
+    place = w.page.locator("#results-list .result-name").first.get_attribute("href")
+    for path in ["/sources/", place, "/?q=fablab&kind=fablab"]:
+        w.goto(path)
+        w.page.wait_for_load_state("networkidle")
+    w.assert_clean()
+
+
+def test_english_switch(make_page):
+    w = make_page()
+    w.goto("/sources/")
+    w.page.click(".lang button")
+    w.page.wait_for_selector("html[lang=en]")
+    assert "Sources and licences" in w.page.inner_text("h1")
+    w.goto("/")
+    assert w.page.locator("#locate").inner_text() == "Near me"
+    w.assert_clean()

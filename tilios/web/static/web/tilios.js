@@ -1,0 +1,382 @@
+/* Tilios web pages: the home map (clustered places, search, « autour de moi », town) and a place's map.
+   No inline script: configuration comes from data-* attributes and the #web-strings JSON block. */
+(function () {
+  "use strict";
+
+  var FRANCE = [[41.2, -5.3], [51.2, 9.7]];
+  var lang = document.documentElement.lang || "fr";
+  var numberFormat = new Intl.NumberFormat(lang, {minimumFractionDigits: 1, maximumFractionDigits: 1});
+  var countFormat = new Intl.NumberFormat(lang);
+
+  function readStrings() {
+    var node = document.getElementById("web-strings");
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  }
+  var T = readStrings();
+  function t(key, values) {
+    var text = T[key] || key;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.replace("%(" + name + ")s", values[name]);
+    });
+    return text;
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attrs[name];
+      else if (name === "className") node.className = attrs[name];
+      else node.setAttribute(name, attrs[name]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  function getJSON(url) {
+    return fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"}).then(function (r) {
+      if (!r.ok) throw new Error(r.status + " " + url);
+      return r.json();
+    });
+  }
+
+  function formatKm(km) { return numberFormat.format(km) + "\u00a0" + t("km"); }
+
+  /* A base map: tiles when they load, département outlines always (tiles may be unreachable). */
+  function baseMap(node, options) {
+    var map = L.map(node, Object.assign({zoomSnap: 0.5, preferCanvas: false}, options || {}));
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com/">Leaflet</a>');
+    if (node.dataset.tileUrl) {
+      L.tileLayer(node.dataset.tileUrl, {maxZoom: 19, attribution: node.dataset.tileAttribution || ""}).addTo(map);
+    }
+    map.createPane("outlines");
+    map.getPane("outlines").classList.add("outlines-pane");
+    if (node.dataset.outlinesUrl) {
+      getJSON(node.dataset.outlinesUrl).then(function (data) {
+        L.geoJSON(data, {pane: "outlines", interactive: false, className: "departement",
+                         style: {color: "#5b6b73", weight: 1, opacity: 0.8, fill: true, fillColor: "#eef2ee", fillOpacity: 0.6}
+                        }).addTo(map);
+        node.dataset.outlinesLoaded = String(data.features.length);
+      }).catch(function () { node.dataset.outlinesLoaded = "0"; });
+    }
+    return map;
+  }
+
+  function placeUrl(template, id) { return template.replace("__id__", encodeURIComponent(id)); }
+
+  /* ------------------------------------------------------------------ place page */
+  function initPlaceMap(node) {
+    var lat = parseFloat(node.dataset.lat), lon = parseFloat(node.dataset.lon);
+    if (isNaN(lat) || isNaN(lon)) return;
+    var map = baseMap(node, {scrollWheelZoom: false});
+    map.setView([lat, lon], 13);
+    // Without tiles a street-level view is blank: step back to see the département outlines.
+    var tilesLoaded = false;
+    map.on("tileload", function () { tilesLoaded = true; });
+    map.once("tileerror", function () { if (!tilesLoaded) map.setZoom(8); });
+    L.circleMarker([lat, lon], {radius: 9, className: "place-dot", color: "#0b5d57", weight: 3,
+                                fillColor: "#18a999", fillOpacity: 0.9}).addTo(map).bindTooltip(node.dataset.name || "");
+  }
+
+  /* ------------------------------------------------------------------ home page */
+  function initHome(mapNode) {
+    var map = baseMap(mapNode, {minZoom: 2});
+    map.fitBounds(FRANCE);
+    var searchForm = document.getElementById("search-form");
+    var qInput = document.getElementById("q");
+    var kindSelect = document.getElementById("kind");
+    var townForm = document.getElementById("town-form");
+    var townInput = document.getElementById("ville");
+    var suggestions = document.getElementById("town-suggestions");
+    var locateButton = document.getElementById("locate");
+    var status = document.getElementById("status");
+    var title = document.getElementById("results-title");
+    var list = document.getElementById("results-list");
+    var pager = document.querySelector("#results .pager");
+    var errorBox = document.querySelector("#results .error");
+    var template = mapNode.dataset.placeUrl;
+
+    var clusters = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50});
+    map.addLayer(clusters);
+    map.createPane("highlight");
+    map.getPane("highlight").classList.add("highlight-pane");
+    var highlight = L.layerGroup().addTo(map);
+    var markers = {};   // public id → marker
+    var loaded = false;
+    var pendingIds = null;
+
+    function setStatus(text) { status.textContent = text || ""; }
+
+    function popupContent(props) {
+      var meta = [props.town].concat(props.kindLabels || []).filter(Boolean).join(" · ");
+      return el("div", {className: "popup"}, [
+        el("strong", {text: props.name}),
+        meta ? el("span", {className: "popup-meta", text: meta}) : null,
+        el("a", {href: placeUrl(template, props.id), text: t("open")})
+      ]);
+    }
+
+    function kindLabel(code) {
+      var option = kindSelect && kindSelect.querySelector('option[value="' + CSS.escape(code) + '"]');
+      return option ? option.textContent : code;
+    }
+
+    function showOnly(ids) {
+      clusters.clearLayers();
+      var shown = [];
+      if (ids === null) {
+        shown = Object.keys(markers).map(function (id) { return markers[id]; });
+      } else {
+        ids.forEach(function (id) { if (markers[id]) shown.push(markers[id]); });
+      }
+      clusters.addLayers(shown);
+      mapNode.dataset.placesShown = String(shown.length);
+      return shown;
+    }
+
+    function fitTo(layers) {
+      if (!layers.length) return;
+      if (layers.length === 1) { map.setView(layers[0].getLatLng(), 14); return; }
+      map.fitBounds(L.latLngBounds(layers.map(function (m) { return m.getLatLng(); })), {padding: [24, 24], maxZoom: 14});
+    }
+
+    getJSON(mapNode.dataset.placesUrl).then(function (data) {
+      data.features.forEach(function (f) {
+        var c = f.geometry && f.geometry.coordinates;
+        if (!c) return;
+        var props = f.properties;
+        props.kindLabels = (props.kinds || []).map(kindLabel);
+        var marker = L.marker([c[1], c[0]], {title: props.name, alt: props.name, keyboard: true});
+        marker.placeId = props.id;
+        marker.bindPopup(function () { return popupContent(props); });
+        markers[props.id] = marker;
+      });
+      var licences = (data.licences || []).map(function (s) { return s.licence; })
+        .filter(function (v, i, all) { return v && all.indexOf(v) === i; });
+      if (licences.length) {
+        var link = el("a", {href: mapNode.dataset.sourcesUrl || "/sources/", text: licences.join(", ")});
+        map.attributionControl.addAttribution(t("placesData") + " " + link.outerHTML);
+      }
+      loaded = true;
+      mapNode.dataset.placesLoaded = String(data.features.length);
+      var shown = showOnly(pendingIds);
+      if (pendingIds) fitTo(shown);
+      pendingIds = null;
+      if (list.dataset.near) highlightRendered(list.dataset.near.split(",").map(parseFloat));
+    }).catch(function () { setStatus(t("loadError")); mapNode.dataset.placesLoaded = "error"; });
+
+    function resultItem(p) {
+      var meta = [p.town ? p.town + (p.departement_code ? " (" + p.departement_code + ")" : "") : ""]
+        .concat((p.kinds || []).map(kindLabel)).filter(Boolean).join(" · ");
+      var item = el("li", {className: "result", "data-id": p.id}, [
+        el("a", {className: "result-name", href: p.url || placeUrl(template, p.id), text: p.name}),
+        meta ? el("span", {className: "result-meta", text: meta}) : null,
+        p.distance_km !== undefined ? el("span", {className: "distance", text: formatKm(p.distance_km)}) : null
+      ]);
+      if (p.latitude !== null && p.latitude !== undefined) {
+        var show = el("button", {type: "button", className: "show-on-map", text: t("seeOnMap"),
+                                 "aria-label": t("seeOnMap") + " : " + p.name});
+        show.addEventListener("click", function () { focusPlace(p.id); });
+        item.appendChild(show);
+      }
+      return item;
+    }
+
+    function focusPlace(id) {
+      var marker = markers[id];
+      if (!marker) return;
+      mapNode.scrollIntoView({behavior: "smooth", block: "center"});
+      if (clusters.hasLayer(marker)) {
+        clusters.zoomToShowLayer(marker, function () { marker.openPopup(); });
+      } else {
+        map.setView(marker.getLatLng(), 15);
+        marker.openPopup();
+      }
+    }
+
+    function renderResults(data, heading, append) {
+      if (errorBox) errorBox.remove();
+      errorBox = null;
+      if (!append) list.textContent = "";
+      title.textContent = heading;
+      data.results.forEach(function (p) { list.appendChild(resultItem(p)); });
+      if (!list.children.length) list.appendChild(el("li", {className: "empty", text: t("noResult")}));
+      pager.textContent = "";
+      if (data.next) {
+        var more = el("button", {type: "button", className: "more", text: t("more")});
+        more.addEventListener("click", function () {
+          more.disabled = true;
+          getJSON(data.next).then(function (next) { renderResults(next, heading, true); })
+            .catch(function () { setStatus(t("loadError")); more.disabled = false; });
+        });
+        pager.appendChild(more);
+      }
+    }
+
+    function filterParams() {
+      var params = new URLSearchParams();
+      if (qInput.value.trim()) params.set("q", qInput.value.trim());
+      if (kindSelect.value) params.set("kind", kindSelect.value);
+      return params;
+    }
+
+    function countText(n) { return n === 1 ? t("placeCountOne") : t("placeCount", {count: countFormat.format(n)}); }
+
+    function runSearch() {
+      var params = filterParams();
+      highlight.clearLayers();
+      var listParams = new URLSearchParams(params);
+      listParams.set("limit", "20");
+      setStatus("");
+      var filtered = params.toString() !== "";
+      Promise.all([
+        getJSON(mapNode.dataset.searchUrl + "?" + listParams),
+        filtered ? getJSON(mapNode.dataset.placesUrl + "?" + params) : Promise.resolve(null)
+      ]).then(function (res) {
+        var data = res[0], geo = res[1];
+        renderResults(data, filtered ? t("results") + " : " + countText(data.count) : countText(data.count));
+        var ids = geo ? geo.features.map(function (f) { return f.properties.id; }) : null;
+        if (!loaded) { pendingIds = ids; return; }
+        var shown = showOnly(ids);
+        if (ids) fitTo(shown); else map.fitBounds(FRANCE);
+        history.replaceState(null, "", "?" + params);
+      }).catch(function () { setStatus(t("loadError")); });
+    }
+
+    function drawNearest(lat, lon, results, heading, you) {
+      highlight.clearLayers();
+      var points = [[lat, lon]];
+      var origin = L.circleMarker([lat, lon], {radius: 7, pane: "highlight", className: "origin-dot", color: "#fff",
+                                                weight: 2, fillColor: "#c2410c", fillOpacity: 1});
+      origin.bindTooltip(you ? t("you") : heading);
+      highlight.addLayer(origin);
+      results.forEach(function (p, i) {
+        if (p.latitude === null || p.latitude === undefined) return;
+        points.push([p.latitude, p.longitude]);
+        var dot = L.circleMarker([p.latitude, p.longitude], {radius: 11, pane: "highlight", className: "near-dot",
+                                                             color: "#0b5d57", weight: 2, fillColor: "#facc15",
+                                                             fillOpacity: 0.9});
+        var distance = p.distanceText || (p.distance_km !== undefined ? formatKm(p.distance_km) : "");
+        dot.bindTooltip((i + 1) + ". " + p.name + (distance ? " — " + distance : ""));
+        dot.bindPopup(function () { return popupContent({id: p.id, name: p.name, town: p.town,
+                                                         kindLabels: (p.kinds || []).map(kindLabel)}); });
+        highlight.addLayer(dot);
+      });
+      mapNode.dataset.highlighted = String(results.length);
+      map.fitBounds(L.latLngBounds(points), {padding: [30, 30], maxZoom: 14});
+    }
+
+    function showNearest(lat, lon, heading, you) {
+      var params = filterParams();
+      params.set("near", lat.toFixed(5) + "," + lon.toFixed(5));
+      params.set("limit", "10");
+      setStatus("");
+      getJSON(mapNode.dataset.searchUrl + "?" + params).then(function (data) {
+        renderResults(data, heading);
+        drawNearest(lat, lon, data.results, heading, you);
+      }).catch(function () { setStatus(t("loadError")); });
+    }
+
+    /* A server-rendered « near » listing (?near=… or ?ville=…, maybe a later page): mark its places. */
+    function highlightRendered(origin) {
+      var results = [];
+      Array.prototype.forEach.call(list.querySelectorAll(".result[data-id]"), function (item) {
+        var marker = markers[item.dataset.id];
+        if (!marker) return;
+        var latlng = marker.getLatLng();
+        var link = item.querySelector(".result-name");
+        var distance = item.querySelector(".distance");
+        results.push({id: item.dataset.id, name: link ? link.textContent : "", latitude: latlng.lat,
+                      longitude: latlng.lng, distanceText: distance ? distance.textContent : ""});
+      });
+      drawNearest(origin[0], origin[1], results, title.textContent.trim(), false);
+    }
+
+    searchForm.addEventListener("submit", function (event) {
+      if (searchForm.querySelector('input[name="near"], input[name="commune"]')) return; // server listing
+      event.preventDefault();
+      runSearch();
+    });
+    kindSelect.addEventListener("change", function () {
+      if (!searchForm.querySelector('input[name="near"], input[name="commune"]')) runSearch();
+    });
+
+    if (navigator.geolocation) {
+      locateButton.hidden = false;
+      locateButton.addEventListener("click", function () {
+        setStatus(t("locating"));
+        locateButton.disabled = true;
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          locateButton.disabled = false;
+          showNearest(pos.coords.latitude, pos.coords.longitude, t("nearest"), true);
+        }, function () {
+          locateButton.disabled = false;
+          setStatus(t("geoDenied"));
+        }, {enableHighAccuracy: false, timeout: 15000, maximumAge: 300000});
+      });
+    }
+
+    /* Town: suggestions from /api/communes, then the nearest places to the chosen commune's centre. */
+    var communes = [];
+    var timer = null;
+    var lastQuery = "";
+    function chooseCommune(c) {
+      suggestions.hidden = true;
+      suggestions.textContent = "";
+      townInput.value = c.name;
+      showNearest(c.latitude, c.longitude, t("nearestOf", {name: c.name + " (" + c.departement + ")"}), false);
+    }
+    function lookupTowns(text) {
+      lastQuery = text;
+      return getJSON(mapNode.dataset.communesUrl + "?" + new URLSearchParams({q: text, limit: "6"})).then(function (rows) {
+        if (text !== lastQuery) return communes;
+        communes = rows;
+        suggestions.textContent = "";
+        rows.forEach(function (c) {
+          var button = el("button", {type: "button", role: "option", text: c.name + " (" + c.departement + ")"});
+          button.addEventListener("click", function () { chooseCommune(c); });
+          suggestions.appendChild(el("li", {}, [button]));
+        });
+        suggestions.hidden = rows.length === 0;
+        return rows;
+      });
+    }
+    townInput.addEventListener("input", function () {
+      clearTimeout(timer);
+      var text = townInput.value.trim();
+      if (text.length < 2) { suggestions.hidden = true; communes = []; return; }
+      timer = setTimeout(function () { lookupTowns(text).catch(function () {}); }, 200);
+    });
+    townForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearTimeout(timer);
+      var text = townInput.value.trim();
+      if (!text) return;
+      lookupTowns(text).then(function (rows) {
+        if (rows.length) chooseCommune(rows[0]);
+        else setStatus(t("noCommune"));
+      }).catch(function () { setStatus(t("loadError")); });
+    });
+    townInput.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") suggestions.hidden = true;
+    });
+
+    /* A server-rendered listing (?q=…) came with the page: show the same subset on the map. */
+    var initial = filterParams();
+    if (initial.toString() && !searchForm.querySelector('input[name="near"], input[name="commune"]')) {
+      getJSON(mapNode.dataset.placesUrl + "?" + initial).then(function (geo) {
+        var ids = geo.features.map(function (f) { return f.properties.id; });
+        if (loaded) fitTo(showOnly(ids)); else pendingIds = ids;
+      }).catch(function () {});
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (typeof L === "undefined") return;
+    var iconPath = document.querySelector("[data-icon-path]");
+    if (iconPath) L.Icon.Default.imagePath = iconPath.dataset.iconPath;
+    var home = document.getElementById("map");
+    if (home) initHome(home);
+    var placeNode = document.getElementById("place-map");
+    if (placeNode) initPlaceMap(placeNode);
+  });
+})();
