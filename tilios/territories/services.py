@@ -237,3 +237,16 @@ def locate(latitude=None, longitude=None, postcode="", town="", declared=None):
     if cid is not None:
         return Location(related.get(pk=cid), "postcode")
     return Location(None, "")
+
+
+def find_communes(text, limit=10):
+    """Current communes whose name matches `text` (folded like place search), most populous first."""
+    from tilios.text import search_tokens
+
+    tokens = search_tokens(text)
+    if not tokens:
+        return []
+    qs = Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)
+    for token in tokens:
+        qs = qs.filter(search_text__contains=" " + token)
+    return list(qs.select_related("departement").order_by("-population")[: max(1, min(limit, 50))])

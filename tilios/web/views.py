@@ -10,7 +10,7 @@ from tilios.places import queries
 from tilios.places.models import Kind, Place
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
-from tilios.text import search_tokens
+from tilios.territories.services import find_communes
 
 PAGE_SIZE = 20
 NEAR_PAGE_SIZE = 10
@@ -51,17 +51,6 @@ def kind_label(kind):
 
 def _kinds():
     return [{"code": k.code, "label": kind_label(k)} for k in Kind.objects.order_by("position")]
-
-
-def find_communes(text, limit=5):
-    """Current communes matching `text`, most populous first (as GET /api/communes does)."""
-    tokens = search_tokens(text)
-    if not tokens:
-        return []
-    qs = Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)
-    for token in tokens:
-        qs = qs.filter(search_text__contains=" " + token)
-    return list(qs.select_related("departement").order_by("-population")[:limit])
 
 
 def _query_string(params, **changes):
