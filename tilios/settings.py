@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tilios.sources",
     "tilios.places",
     "tilios.pages",
+    "tilios.census",
     "tilios.api",
     "tilios.web",
 ]

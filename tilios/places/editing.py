@@ -6,16 +6,16 @@ from django.core.exceptions import ValidationError
 
 from tilios.revisions.registry import Editable, check_unknown_fields, register
 
-from .models import Kind, Place
+from .models import MARKERS, Kind, Place
 from .services import assign_territory
 
 FIELDS = ("name", "alternate_names", "kinds", "presence", "mobility", "status", "opened_on", "closed_on",
           "temporary", "latitude", "longitude", "address", "postcode", "town", "declared_commune_code",
-          "links", "description", "capacity", "opening_hours")
+          "markers", "links", "description", "capacity", "opening_hours")
 DEFAULTS = {"alternate_names": [], "kinds": [], "presence": Place.Presence.PHYSICAL,
             "mobility": Place.Mobility.FIXED, "status": Place.Status.OPEN, "opened_on": None,
             "closed_on": None, "temporary": False, "latitude": None, "longitude": None, "address": "",
-            "postcode": "", "town": "", "declared_commune_code": "", "links": [], "description": "",
+            "postcode": "", "town": "", "declared_commune_code": "", "markers": [], "links": [], "description": "",
             "capacity": None, "opening_hours": ""}
 TEXT_LIMITS = {"name": 200, "address": 300, "postcode": 10, "town": 200, "declared_commune_code": 5,
                "description": 20000, "opening_hours": 255}
@@ -39,6 +39,7 @@ def snapshot(place):
         "postcode": place.postcode,
         "town": place.town,
         "declared_commune_code": place.declared_commune_code,
+        "markers": sorted(place.markers),
         "links": list(place.links),
         "description": place.description,
         "capacity": place.capacity,
@@ -145,6 +146,11 @@ def validate(data):
     if (clean["latitude"] is None) != (clean["longitude"] is None) and not errors.keys() & {"latitude", "longitude"}:
         errors["longitude" if clean["longitude"] is None else "latitude"] = "latitude et longitude vont ensemble"
     clean["capacity"] = _number(data.get("capacity"), "capacity", errors, 0, 100000, int)
+    markers = data.get("markers") or []
+    if not isinstance(markers, list) or not all(isinstance(m, str) for m in markers) or set(markers) - set(MARKERS):
+        errors["markers"] = f"marqueurs possibles : {', '.join(MARKERS)}"
+        markers = []
+    clean["markers"] = sorted(set(markers))
     clean["links"] = _links(data.get("links") or [], errors)
     if errors:
         raise ValidationError(errors)

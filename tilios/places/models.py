@@ -37,6 +37,13 @@ class Kind(models.Model):
         return self.label
 
 
+MARKERS = {
+    "collectif": _("collaboratif, communauté"),
+    "faire": _("primauté du « faire »"),
+    "mixite": _("mixité des publics et des activités"),
+}
+
+
 class Place(models.Model):
     class Presence(models.TextChoices):
         PHYSICAL = "physical", _("physique")
@@ -99,6 +106,8 @@ class Place(models.Model):
                                      choices=CommuneCheck.choices, default=CommuneCheck.UNKNOWN)
     located_by = models.CharField(_("localisé par"), max_length=12, blank=True)
 
+    # The three markers of a tiers-lieu in the 2018 Mission Coworking report, when someone checked them.
+    markers = models.JSONField(_("marqueurs"), default=list, blank=True)  # subset of MARKERS
     links = models.JSONField(_("liens"), default=list, blank=True)  # [{"kind": "web", "url": …}]
     description = models.TextField(_("description"), blank=True)
     capacity = models.PositiveIntegerField(_("capacité (postes)"), null=True, blank=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,10 @@ from tilios.accounts.models import ROLE_RANK, Role
 
 from .models import Message, ModerationAction, Revision, Thread
 from .registry import spec_for
+
+# Sent inside the publishing transaction, after the record took its new state.
+revision_published = Signal()
+record_unpublished = Signal()
 
 URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
 SPAM_MAX_NEW_LINKS = 2
@@ -70,12 +75,12 @@ def _lock(record):
     return model.objects.select_for_update().get(pk=record.pk)
 
 
-def _publish(record, revision, spec, applied=False):
+def _publish(record, revision, spec, applied=False, known_at=None):
     current = record.current_revision
     revision.number = (current.number if current else 0) + 1
     revision.parent = current
     revision.status = Revision.Status.ACCEPTED
-    revision.accepted_at = timezone.now()
+    revision.accepted_at = known_at or timezone.now()
     try:
         with transaction.atomic():
             revision.save()
@@ -86,6 +91,7 @@ def _publish(record, revision, spec, applied=False):
     record.current_revision = revision
     record.is_published = True
     type(record).objects.filter(pk=record.pk).update(current_revision=revision, is_published=True)
+    revision_published.send(sender=type(record), record=record, revision=revision)
 
 
 def _added_links(spec, before, after):
@@ -119,8 +125,10 @@ def _who_may_write(user, system):
         raise NotAllowed(_("vous devez être connecté avec un compte non bloqué pour modifier"))
 
 
-def create(model, changes, user, summary="", source=None, kind=Revision.Kind.CREATE, system=False):
-    """Create a record. Returns (record, revision); the record stays unpublished while pending."""
+def create(model, changes, user, summary="", source=None, kind=Revision.Kind.CREATE, system=False, known_at=None):
+    """Create a record. Returns (record, revision); the record stays unpublished while pending.
+
+    `known_at` (imports of dated sources only) backdates the knowledge time of the revision."""
     spec = spec_for(model)
     _who_may_write(user, system)
     data = spec.validate({**spec.defaults, **changes})
@@ -135,14 +143,14 @@ def create(model, changes, user, summary="", source=None, kind=Revision.Kind.CRE
                             summary=summary[:500], data=spec.snapshot(record), diff=diff({}, data),
                             status=Revision.Status.PENDING)
         if live:
-            _publish(record, revision, spec, applied=True)
+            _publish(record, revision, spec, applied=True, known_at=known_at if system else None)
         else:
             revision.save()
     return record, revision
 
 
 def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Kind.EDIT, source=None,
-         system=False):
+         system=False, known_at=None):
     """Change some fields of a record, against the revision the editor saw (`base_revision`, an id).
 
     Raises EditConflict when the record moved since that revision, NoChange when nothing would
@@ -173,7 +181,7 @@ def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Ki
                             author=user if user and user.is_authenticated else None, source=source,
                             summary=summary[:500], data=data, diff=changed, status=Revision.Status.PENDING)
         if system or permissions.can_publish(user, record):
-            _publish(record, revision, spec)
+            _publish(record, revision, spec, known_at=known_at if system else None)
         else:
             revision.save()
     return revision
@@ -310,6 +318,7 @@ def rollback_user(target, since, user, reason, block_until=None):
                 "-number").first()
             if before is None:
                 model.objects.filter(pk=record.pk).update(is_published=False)
+                record_unpublished.send(sender=model, record=record, when=timezone.now())
                 unpublished.append(record)
                 continue
             try:

@@ -4,6 +4,7 @@ from django.conf import settings
 from tilios.places.models import Place
 from tilios.territories.services import is_loaded, load_reference
 
+from .catalogue import KNOWN_SOURCES
 from .services import run_import
 
 DEMO_CSV = settings.DATA_DIR / "cget-mission-coworking-2019" / "cget_tierslieux_2019.csv"
@@ -16,6 +17,8 @@ def ensure_demo_data(stdout=None, progress=False):
         if stdout:
             stdout.write("Référentiel des territoires chargé : " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     if not Place.objects.exists():
-        summary = run_import("cget", DEMO_CSV, progress=progress)
+        # The base is recorded as known from the day CGET published it (13 June 2019).
+        summary = run_import("cget", DEMO_CSV, progress=progress,
+                             known_on=KNOWN_SOURCES["cget-mission-coworking-2019"]["data_date"])
         if stdout:
             stdout.write(f"Base nationale CGET importée : {summary.created} lieux")

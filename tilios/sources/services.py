@@ -4,6 +4,7 @@ One run is one transaction: rows with errors are reported (line, field, reason) 
 anything unexpected aborts the run and leaves the database as it was. Re-importing the same file
 changes nothing, since each raw record is compared with the one kept from the previous run.
 """
+import datetime
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -52,8 +53,11 @@ def _file_sha256(path):
     return digest.hexdigest()
 
 
-def run_import(kind, path, source=None, progress=False, dry_run=False):
-    """Import `path` read as `kind` into `source` (a slug). Raises FileError for unreadable files."""
+def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=None):
+    """Import `path` read as `kind` into `source` (a slug). Raises FileError for unreadable files.
+
+    `known_on` (a date) records what the file says as known since that day — the date the source
+    published it — instead of today: how a historical directory enters the knowledge clock."""
     if kind not in READERS:
         raise FileError(f"format inconnu : {kind} (formats : {', '.join(sorted(READERS))})")
     reader = import_module(READERS[kind])
@@ -74,6 +78,11 @@ def run_import(kind, path, source=None, progress=False, dry_run=False):
             summary.run = run
             records = {r.external_id: r for r in SourceRecord.objects.filter(source=src).select_related("place")}
             seen = set()
+            known_at = None
+            if known_on is not None:
+                if known_on > timezone.localdate():
+                    raise FileError("--known-on : une date passée est attendue")
+                known_at = timezone.make_aware(datetime.datetime.combine(known_on, datetime.time(12)))
             for row in tqdm(rows, desc="import", unit=" lignes", disable=not progress):
                 summary.rows += 1
                 if row.error is None and row.external_id in seen:
@@ -84,7 +93,7 @@ def run_import(kind, path, source=None, progress=False, dry_run=False):
                                            "reason": row.error.reason, "value": str(row.error.value)[:200]})
                     continue
                 seen.add(row.external_id)
-                _apply(row, src, run, records.get(row.external_id), kinds, summary)
+                _apply(row, src, run, records.get(row.external_id), kinds, summary, known_at)
             run.rows, run.created, run.updated = summary.rows, summary.created, summary.updated
             run.unchanged, run.rejected, run.errors = summary.unchanged, summary.rejected, summary.errors
             run.status, run.finished_at = ImportRun.Status.DONE, timezone.now()
@@ -96,7 +105,7 @@ def run_import(kind, path, source=None, progress=False, dry_run=False):
     return summary
 
 
-def _apply(row, source, run, record, kinds, summary):
+def _apply(row, source, run, record, kinds, summary, known_at=None):
     checksum = _checksum(row.raw)
     if record is not None and record.checksum == checksum and record.place_id:
         record.last_run = run
@@ -109,13 +118,14 @@ def _apply(row, source, run, record, kinds, summary):
         if record is not None and record.place_id:
             place = record.place
             try:
-                revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source, system=True)
+                revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source, system=True,
+                               known_at=known_at)
                 summary.updated += 1
             except revisions.NoChange:
                 summary.unchanged += 1
         else:
             place, _ = revisions.create(Place, changes, None, note, source=source, kind=Revision.Kind.IMPORT,
-                                        system=True)
+                                        system=True, known_at=known_at)
             summary.created += 1
     except ValidationError as exc:
         field_name, messages = next(iter(exc.message_dict.items()))

@@ -1,3 +1,5 @@
+import datetime
+
 from django.core.management.base import BaseCommand, CommandError
 
 from tilios.sources.importers import FileError
@@ -13,10 +15,13 @@ class Command(BaseCommand):
         parser.add_argument("--source", help="identifiant de la source (par défaut : celle du format)")
         parser.add_argument("--dry-run", action="store_true", help="montre ce qui changerait, sans rien écrire")
         parser.add_argument("--no-progress", action="store_true", help="sans barre de progression")
+        parser.add_argument("--known-on", type=datetime.date.fromisoformat, metavar="AAAA-MM-JJ",
+                            help="date de publication de la source : ce qu'elle dit est connu depuis ce jour")
 
-    def handle(self, kind, path, source=None, dry_run=False, no_progress=False, **options):
+    def handle(self, kind, path, source=None, dry_run=False, no_progress=False, known_on=None, **options):
         try:
-            summary = run_import(kind, path, source=source, progress=not no_progress, dry_run=dry_run)
+            summary = run_import(kind, path, source=source, progress=not no_progress, dry_run=dry_run,
+                                 known_on=known_on)
         except FileError as exc:
             raise CommandError(f"import refusé, base inchangée : {exc}") from exc
         for error in summary.errors:

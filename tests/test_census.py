@@ -1,0 +1,165 @@
+import csv
+import datetime
+import io
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from tilios.accounts.models import Role
+from tilios.census import services
+from tilios.census.models import CensusDefinition, PlaceFact
+from tilios.places.models import Place
+from tilios.revisions import services as rev
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+CGET_PUBLISHED = D(2019, 6, 13)
+
+
+@pytest.fixture
+def trusted():
+    user = get_user_model().objects.create_user("fiable", "f@example.org", "x")
+    user.profile.role = Role.TRUSTED
+    user.profile.save()
+    return user
+
+
+@pytest.fixture
+def cget():
+    return services.get_definition("cget-2018")
+
+
+def total(definition, valid_on=None, known_on=None, **kw):
+    return services.count(definition, valid_on, known_on, **kw).total
+
+
+def test_the_demo_base_counts_as_the_mission_published_it(cget):
+    assert total(cget) == 1512
+    assert total(cget, CGET_PUBLISHED, CGET_PUBLISHED) == 1512
+    assert total(cget, CGET_PUBLISHED, D(2019, 6, 12)) == 0  # not yet published
+    assert total(services.get_definition("coworking")) == 1118
+    assert total(services.get_definition("tiers-lieux-confirmes")) == 0  # one source each
+
+
+def test_breakdowns_add_up(cget):
+    for level in ("region", "departement", "metropole", "population", "presence", "epci"):
+        result = services.count(cget, by=level)
+        assert sum(r["count"] for r in result.rows) == result.total == 1512, level
+    kinds = {r["key"]: r["count"] for r in services.count(cget, by="kind").rows}
+    assert kinds == {"coworking": 1118, "fablab": 345, "": 49}
+    metro = {r["key"]: r["count"] for r in services.count(cget, by="metropole").rows}
+    assert metro[True] == 825  # the CGET base itself says 825 inside the 22 métropoles
+    loire = services.count(cget, by="commune", within={"departement": "42"})
+    assert loire.total == sum(r["count"] for r in loire.rows) and loire.total > 5
+
+
+def test_two_clocks_what_was_known_then_and_what_we_know_now(cget, trusted):
+    """« On en connaissait X en 2018, on sait aujourd'hui qu'il en existait Y en 2018 »."""
+    lyon_labs = Place.objects.filter(commune__code="69123", kinds__code="fablab")[:3]
+    for place in lyon_labs:  # today a contributor documents that these labs opened in 2014
+        rev.edit(place, {"opened_on": "2014-09-01"}, trusted, "date d'ouverture", place.current_revision_id)
+    end_2018 = D(2018, 12, 31)
+    assert total(cget, end_2018, end_2018) == 0
+    assert total(cget, end_2018, timezone.localdate()) == 3
+    series = services.series(cget, [2015, 2018, 2020])
+    assert [(r["year"], r["known_then"], r["known_today"]) for r in series] == [
+        (2015, 0, 3), (2018, 0, 3), (2020, 1512, 1512)]
+
+
+def test_closed_and_temporary_places_count_only_while_they_exist(cget, trusted):
+    place = Place.objects.get(name="SICTIAM")
+    rev.edit(place, {"status": "closed", "opened_on": "2016-01-01", "closed_on": "2021-03-31"}, trusted, "fermé",
+             place.current_revision_id)
+    assert total(cget, D(2021, 3, 31)) == 1512
+    assert total(cget, D(2021, 4, 1)) == 1511
+    assert total(cget, D(2021, 4, 1), D(2020, 1, 1)) == 1512  # as known in 2020 it was still open
+    pop_up, _ = rev.create(Place, {"name": "Coworking éphémère du festival", "kinds": ["coworking"],
+                                   "mobility": "ephemeral", "temporary": True, "opened_on": "2022-07-01",
+                                   "closed_on": "2022-07-31", "latitude": 43.95, "longitude": 4.81}, trusted, "")
+    assert total(cget, D(2022, 7, 15)) == total(cget, D(2022, 8, 15)) + 1
+    assert total(cget, D(2022, 6, 30)) == total(cget, D(2022, 8, 15))
+
+
+def test_explain_lists_exclusions_with_reasons(trusted):
+    coworking = services.get_definition("coworking")
+    explained = services.explain(coworking, within={"departement": "42"})
+    assert explained["included_count"] == total(coworking, within={"departement": "42"})
+    reasons = {e["name"]: e["reasons"] for e in explained["excluded"]}
+    assert reasons["Chantier Libre"] == ["type hors définition"]
+    assert reasons["La Bricoleuse"] == ["sans type"]
+    past = services.explain(coworking, known_on=D(2019, 1, 1), within={"departement": "42"})
+    assert past["included_count"] == 0
+    assert all("inconnu du registre" in e["reasons"][0] for e in past["excluded"])
+
+
+def test_snapshot_recomputes_to_the_same_number_and_hash(cget, trusted):
+    snapshot = services.freeze(cget, D(2020, 1, 1), D(2020, 1, 1), by="region")
+    assert snapshot.total == 1512 and len(snapshot.content_hash) == 64
+    place = Place.objects.get(name="SICTIAM")
+    rev.edit(place, {"status": "closed", "closed_on": "2019-12-01"}, trusted, "", place.current_revision_id)
+    check = services.verify(snapshot)  # later knowledge does not change what was known in 2020
+    assert check["same_total"] and check["same_hash"]
+    today = services.freeze(cget, D(2020, 1, 1), timezone.localdate())
+    assert today.total == 1511 and today.content_hash != snapshot.content_hash
+
+
+def test_definitions_are_versioned_data(cget):
+    assert cget.text and cget.changelog and cget.criteria["kinds_none"] == ["telecentre"]
+    CensusDefinition.objects.create(slug="cget-2018", version=2, name="CGET 2018 v2", text="…",
+                                    changelog="v2 : sans les lieux non typés",
+                                    criteria={**cget.criteria, "include_untyped": False})
+    assert services.get_definition("cget-2018").version == 2
+    assert total(services.get_definition("cget-2018")) == 1463
+    assert total(services.get_definition("cget-2018@1")) == 1512
+    with pytest.raises(services.CensusError):
+        services.get_definition("nope")
+
+
+def test_facts_follow_revisions_and_rebuild_identically(cget):
+    before = sorted(PlaceFact.objects.values_list("place_id", "valid_from", "kinds_mask", "departement_code"))
+    from tilios.census import facts
+
+    facts.rebuild()
+    after = sorted(PlaceFact.objects.values_list("place_id", "valid_from", "kinds_mask", "departement_code"))
+    assert after == before and len(after) == 1512
+
+
+def test_estimate_from_two_overlapping_sources():
+    from tilios.sources.models import Source, SourceRecord
+
+    other = Source.objects.create(slug="annuaire-test", name="Annuaire test", licence="CC0", attribution="test")
+    places = list(Place.objects.order_by("id")[:400])
+    for i, place in enumerate(places[:300]):  # 300 of the CGET places are also in the other list
+        SourceRecord.objects.create(source=other, external_id=f"a{i}", place=place, raw={}, checksum="x")
+    for i in range(100):  # and 100 places only it lists
+        p = Place.objects.create(name=f"Lieu seulement annuaire {i}", latitude=45, longitude=4)
+        SourceRecord.objects.create(source=other, external_id=f"b{i}", place=p, raw={}, checksum="x")
+    result = services.estimate_population(["cget-mission-coworking-2019", "annuaire-test"])
+    assert result["observed"] == 1612 and result["listed"] == {"cget-mission-coworking-2019": 1512,
+                                                                "annuaire-test": 400}
+    chapman = result["estimates"][0]
+    assert chapman["method"] == "chapman"
+    assert chapman["estimate"] == pytest.approx((1513 * 401) / 301 - 1, abs=0.1)
+    assert chapman["lower"] >= 1612 and chapman["upper"] > chapman["estimate"]
+    with pytest.raises(services.CensusError):
+        services.estimate_population(["cget-mission-coworking-2019"])
+
+
+def test_cli_census_and_estimate(cget):
+    out = io.StringIO()
+    call_command("census", "--by", "region", "--format", "csv", stdout=out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[0] == ["definition", "valid_on", "known_on", "region", "label", "count"]
+    assert sum(int(r[5]) for r in rows[1:]) == 1512
+    out = io.StringIO()
+    call_command("census", "--definition", "coworking", "--format", "json", "--valid-on", "2020-01-01", stdout=out)
+    assert json.loads(out.getvalue())["total"] == 1118
+    out = io.StringIO()
+    call_command("census", "--freeze", "test", stdout=out)
+    snapshot_id = int(out.getvalue().split()[1])
+    out = io.StringIO()
+    call_command("census", "--verify", str(snapshot_id), stdout=out)
+    assert "identique" in out.getvalue()

@@ -1,0 +1,84 @@
+import csv
+import datetime
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tilios.census import facts, services
+
+
+def _within(values):
+    within = {}
+    for value in values:
+        level, _sep, code = value.partition("=")
+        if not code:
+            raise CommandError("--within : NIVEAU=CODE attendu, par exemple departement=42")
+        within[level] = code
+    return within
+
+
+class Command(BaseCommand):
+    help = ("Compte les lieux valides le jour D tels que connus le jour K, selon une définition : "
+            "tilios census [--definition ID] [--valid-on D] [--known-on K] [--by NIVEAU]")
+
+    def add_arguments(self, parser):
+        date = datetime.date.fromisoformat
+        parser.add_argument("--definition", default=None, help="slug ou slug@version (défaut : cget-2018)")
+        parser.add_argument("--valid-on", type=date, metavar="AAAA-MM-JJ", help="date de validité (défaut : aujourd'hui)")
+        parser.add_argument("--known-on", type=date, metavar="AAAA-MM-JJ", help="date de connaissance (défaut : aujourd'hui)")
+        parser.add_argument("--by", choices=sorted(services.LEVELS), help="ventilation")
+        parser.add_argument("--within", action="append", default=[], metavar="NIVEAU=CODE",
+                            help="restreint à un territoire (region, departement, epci, commune)")
+        parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+        parser.add_argument("--explain", action="store_true", help="liste les lieux comptés et exclus (avec raisons)")
+        parser.add_argument("--freeze", metavar="TITRE", help="enregistre un instantané de ce compte")
+        parser.add_argument("--verify", type=int, metavar="ID", help="recalcule l'instantané ID")
+        parser.add_argument("--definitions", action="store_true", help="liste les définitions")
+        parser.add_argument("--rebuild-facts", action="store_true", help="reconstruit la table des faits")
+
+    def handle(self, **o):
+        out = self.stdout
+        try:
+            if o["rebuild_facts"]:
+                out.write(f"{facts.rebuild()} faits reconstruits")
+                return
+            if o["definitions"]:
+                for d in services.CensusDefinition.objects.all():
+                    out.write(f"{d.ref:28} {d.name}")
+                return
+            if o["verify"]:
+                snapshot = services.Snapshot.objects.get(pk=o["verify"])
+                check = services.verify(snapshot)
+                verdict = "identique" if check["same_hash"] else "DIFFÉRENT"
+                out.write(f"instantané {snapshot.pk} : {snapshot.total} lieux figés, {check['total']} recalculés — {verdict}")
+                return
+            definition = services.get_definition(o["definition"])
+            within = _within(o["within"])
+            if o["explain"]:
+                result = services.explain(definition, o["valid_on"], o["known_on"], within)
+                out.write(json.dumps(result, ensure_ascii=False, indent=1))
+                return
+            if o["freeze"]:
+                snapshot = services.freeze(definition, o["valid_on"], o["known_on"], o["by"], within, title=o["freeze"])
+                out.write(f"instantané {snapshot.pk} : {snapshot.total} lieux, empreinte {snapshot.content_hash}")
+                return
+            result = services.count(definition, o["valid_on"], o["known_on"], o["by"], within)
+        except (services.CensusError, services.Snapshot.DoesNotExist, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.write(result, o["format"])
+
+    def write(self, result, fmt):
+        if fmt == "json":
+            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=1, default=str))
+            return
+        if fmt == "csv":
+            writer = csv.writer(self.stdout, lineterminator="\n")
+            writer.writerow(["definition", "valid_on", "known_on", result.by or "total", "label", "count"])
+            for row in result.rows or [{"key": "", "label": "total", "count": result.total}]:
+                writer.writerow([result.definition.ref, result.valid_on, result.known_on, row["key"], row["label"],
+                                 row["count"]])
+            return
+        self.stdout.write(f"{result.definition.name} ({result.definition.ref}) — lieux valides le "
+                          f"{result.valid_on}, connus le {result.known_on} : {result.total}")
+        for row in result.rows:
+            self.stdout.write(f"  {str(row['key']):>10}  {row['label'][:40]:40}  {row['count']:>7}")
