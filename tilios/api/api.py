@@ -1,4 +1,7 @@
-"""The JSON API: thin, each endpoint calls the places' queries and presenters."""
+"""The JSON API: thin, each endpoint calls the apps' queries, presenters and services.
+
+Reads are open to all. Writes (tilios.api.governance, tilios.api.pages) take a bearer token
+(`Authorization: Bearer tl_…`) or the Django session (with its CSRF token)."""
 from typing import Any
 
 from django.db.models import Prefetch
@@ -13,6 +16,9 @@ from tilios.places.presenters import geojson_feature, place_detail, place_summar
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
 from tilios.text import search_tokens
+
+from . import errors
+from .records import html_of
 
 api = NinjaAPI(
     title="Tilios API",
@@ -40,6 +46,9 @@ class PlacePage(Schema):
     next_cursor: str | None
     next: str | None
     results: list[dict[str, Any]]
+
+
+errors.register(api)
 
 
 @api.exception_handler(queries.QueryError)
@@ -94,8 +103,14 @@ def places_geojson(request, filters: Query[PlaceFilters]):
 def get_place(request, public_id: str):
     qs = queries.with_details(Place.objects.filter(is_published=True)).prefetch_related(
         Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
-    place = get_object_or_404(qs.select_related("declared_commune"), public_id=public_id)
-    return place_detail(place)
+    place = get_object_or_404(qs.select_related("declared_commune", "current_revision"), public_id=public_id)
+    data = place_detail(place)
+    current = place.current_revision
+    # The revision to send back as `base_revision` when editing (PATCH /api/places/{id}).
+    data["current_revision"] = {"id": current.pk, "number": current.number} if current else None
+    data["protected"] = place.protected
+    data["description_html"] = html_of(place.description)
+    return data
 
 
 @api.get("/kinds", summary="Types de lieux (taxonomie)")
@@ -120,3 +135,7 @@ def find_communes(request, q: str, limit: int = 10):
     qs = qs.select_related("departement").order_by("-population")[: max(1, min(limit, 50))]
     return [{"code": c.code, "name": c.name, "departement": c.departement_id, "latitude": c.latitude,
              "longitude": c.longitude, "population": c.population} for c in qs]
+
+
+# The governance endpoints register themselves on `api` (imported last: they import `api`).
+from . import governance, pages  # noqa: E402,F401

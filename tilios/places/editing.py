@@ -122,7 +122,7 @@ def validate(data):
         names = []
     clean["alternate_names"] = [str(n).strip() for n in names if str(n).strip()]
     kinds = data.get("kinds") or []
-    if not isinstance(kinds, list):
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
         errors["kinds"] = "une liste de types attendue"
         kinds = []
     known = set(Kind.objects.filter(code__in=kinds).values_list("code", flat=True))

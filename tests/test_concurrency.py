@@ -1,0 +1,206 @@
+"""N clients editing the same place at once, through the API of a real server (`tilios serve`).
+
+Every answer must be 200 (the edit extended the chain) or 409 (someone else got there first):
+never a 500, never a fork. Runs on the embedded SQLite file and on PostgreSQL (a fresh database
+created and dropped here; skipped only when no PostgreSQL server answers).
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+WORKERS = 8
+EDITS_PER_WORKER = 10
+START_TIMEOUT = 420  # first start migrates and imports the 1 512 demo places
+TILIOS = Path(sys.executable).with_name("tilios")
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def call(method, url, token=None, body=None, timeout=60):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Accept", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with OPENER.open(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        try:
+            return error.code, json.loads(payload)
+        except ValueError:
+            return error.code, payload.decode(errors="replace")[:2000]
+
+
+def _postgres_database():
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except Exception as exc:  # no server here: the PostgreSQL case cannot run
+        pytest.skip(f"PostgreSQL injoignable sur 127.0.0.1:5432 : {exc}")
+    name = f"tilios_conc_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    return admin, name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request, tmp_path):
+    """A `tilios serve` subprocess on a free port, with its own database; yields (base url, env)."""
+    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
+    env.update(TILIOS_VAR_DIR=str(tmp_path / "var"), TILIOS_DEBUG="0", DJANGO_SETTINGS_MODULE="tilios.settings",
+               PYTHONUNBUFFERED="1")
+    env.pop("TILIOS_NO_RATELIMIT", None)
+    admin = database = None
+    if request.param == "postgresql":
+        admin, database = _postgres_database()
+        env["TILIOS_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    log = open(log_path, "wb")
+    process = subprocess.Popen([str(TILIOS), "serve", "--port", str(port), "--threads", str(WORKERS)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"tilios serve s'est arrêté :\n{log_path.read_text(errors='replace')[-4000:]}")
+            try:
+                status, _ = call("GET", f"{base}/api/kinds", timeout=5)
+                if status == 200:
+                    break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"tilios serve n'a pas répondu en {START_TIMEOUT} s :\n"
+                            f"{log_path.read_text(errors='replace')[-4000:]}")
+            time.sleep(0.5)
+        yield {"base": base, "env": env, "engine": request.param, "log": log_path}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+        if admin is not None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin.close()
+        shutil.rmtree(tmp_path / "var", ignore_errors=True)
+
+
+def issue_tokens(env, cwd, usernames):
+    """Accounts and tokens through the CLI, against the server's database."""
+    result = subprocess.run([str(TILIOS), "token", *usernames, "--role", "trusted", "--create", "--name", "conc"],
+                            env=env, cwd=cwd, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    tokens = dict(line.split("\t") for line in result.stdout.strip().splitlines())
+    assert set(tokens) == set(usernames)
+    return tokens
+
+
+def all_revisions(base, public_id):
+    revisions, cursor = [], None
+    while True:
+        query = f"?limit=200{'&cursor=' + cursor if cursor else ''}"
+        status, body = call("GET", f"{base}/api/places/{public_id}/history{query}")
+        assert status == 200, body
+        revisions.extend(body["results"])
+        cursor = body["next_cursor"]
+        if not cursor:
+            return revisions
+
+
+def test_concurrent_edits_of_one_place_never_fork(server, tmp_path):
+    base = server["base"]
+    users = [f"editeur{i}" for i in range(WORKERS)]
+    tokens = issue_tokens(server["env"], tmp_path, users)
+    status, found = call("GET", f"{base}/api/places?q=SICTIAM")
+    assert status == 200 and found["results"], found
+    public_id = found["results"][0]["id"]
+    url = f"{base}/api/places/{public_id}"
+    before = all_revisions(base, public_id)
+
+    results, errors = [], []
+    lock = threading.Lock()
+    barrier = threading.Barrier(WORKERS)
+
+    def worker(index):
+        token = tokens[users[index]]
+        try:
+            barrier.wait(timeout=60)
+            for i in range(EDITS_PER_WORKER):
+                status, place = call("GET", url, token)
+                assert status == 200, place
+                value = 1000 + index * 100 + i  # unique: an edit is never a no-op
+                answer = call("PATCH", url, token, {"base_revision": place["current_revision"]["id"],
+                                                    "summary": f"{users[index]} #{i}",
+                                                    "changes": {"capacity": value,
+                                                                "description": f"{users[index]} #{i}"}})
+                with lock:
+                    results.append((index, i, value, *answer))
+        except Exception as exc:  # reported below, with the others
+            with lock:
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not any(thread.is_alive() for thread in threads), "des clients n'ont pas fini"
+    assert not errors, errors
+    assert len(results) == WORKERS * EDITS_PER_WORKER
+
+    statuses = [r[3] for r in results]
+    unexpected = [r for r in results if r[3] not in (200, 409)]
+    assert not unexpected, (unexpected[:3], server["log"].read_text(errors="replace")[-3000:])
+    ok = [r for r in results if r[3] == 200]
+    conflicts = [r for r in results if r[3] == 409]
+    for *_, body in conflicts:
+        assert {"detail", "current_revision", "conflicting_fields", "changed_since"} <= set(body)
+    for *_, body in ok:
+        assert body["live"] and body["revision"]["status"] == "accepted"
+
+    after = all_revisions(base, public_id)
+    accepted = sorted((r for r in after if r["status"] == "accepted"), key=lambda r: r["number"])
+    assert len(after) - len(before) == len(ok)  # every 200 is one new revision, nothing else
+    assert len(accepted) == len([r for r in before if r["status"] == "accepted"]) + len(ok)
+    assert [r["number"] for r in accepted] == list(range(1, len(accepted) + 1))
+    for previous, revision in zip(accepted, accepted[1:]):
+        assert revision["parent"] == previous["id"], "fork in the history"
+    assert {body["revision"]["id"] for *_, body in ok} == {r["id"] for r in accepted[len(accepted) - len(ok):]}
+
+    status, place = call("GET", url)
+    last = accepted[-1]
+    assert place["current_revision"] == {"id": last["id"], "number": last["number"]}
+    status, full = call("GET", f"{base}/api/revisions/{last['id']}")
+    assert status == 200
+    assert place["capacity"] == full["data"]["capacity"] and place["description"] == full["data"]["description"]
+    assert place["name"] == full["data"]["name"]
+    winner = next(r for r in ok if r[4]["revision"]["id"] == last["id"])
+    assert place["capacity"] == winner[2]
+    print(f"\n[{server['engine']}] {len(statuses)} PATCH : {len(ok)} × 200, {len(conflicts)} × 409, "
+          f"révisions {accepted[0]['number']}…{last['number']}")

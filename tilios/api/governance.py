@@ -1,0 +1,448 @@
+"""Wiki governance through the API: edits, history, review, talk, moderation and tokens.
+
+Thin on purpose: each endpoint finds its objects, counts the rate limit, calls
+`tilios.revisions.services` / `tilios.accounts.services`, and shapes the answer. The services'
+exceptions become HTTP answers in `tilios.api.errors`.
+"""
+import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Schema, Status
+from ninja.errors import HttpError
+
+from tilios.accounts import permissions, services as accounts
+from tilios.accounts.models import Role
+from tilios.accounts.throttle import hit
+from tilios.revisions import services as rev
+from tilios.revisions.models import Message, ModerationAction, Revision, Thread
+
+from .api import api
+from .auth import WRITE, WRITE_EVEN_BLOCKED, actor, viewer
+from .errors import Conflict, Error, FieldErrors
+from .records import (PLACE, find_record, keyset, message_out, ref_of, refs, revision_out, revisions_out, revisions_qs,
+                      thread_out, write_result)
+
+User = get_user_model()
+
+# --- Schemas ---------------------------------------------------------------------------------
+
+
+class RecordRefOut(Schema):
+    type: str
+    id: str
+
+
+class RevisionStatusOut(Schema):
+    id: int
+    number: int | None
+    status: str
+
+
+class WriteOut(Schema):
+    record: RecordRefOut
+    revision: RevisionStatusOut
+    live: bool
+
+
+class CreateIn(Schema):
+    data: dict[str, Any] = Field(..., description="les champs du nouveau contenu")
+    summary: str = ""
+
+
+class EditIn(Schema):
+    base_revision: int | None = Field(None, description="l'id de la révision sur laquelle porte la modification "
+                                                        "(`current_revision.id` lu avant de modifier)")
+    summary: str = ""
+    changes: dict[str, Any]
+
+
+class RevertIn(Schema):
+    to_revision: int
+    base_revision: int | None = None
+    summary: str = ""
+
+
+class ProtectIn(Schema):
+    protected: bool
+    reason: str = ""
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class ThreadIn(Schema):
+    title: str
+    tag: str = Field(..., description="analyse, risque, opportunite ou proposition")
+    body: str
+
+
+class MessageIn(Schema):
+    body: str
+    parent: int | None = None
+
+
+class RollbackIn(Schema):
+    since: datetime.datetime
+    reason: str = ""
+    block_days: int | None = Field(None, ge=1, le=36500)
+
+
+class BlockIn(Schema):
+    days: int = Field(..., ge=1, le=36500)
+    reason: str = ""
+
+
+class RoleIn(Schema):
+    role: str = Field(..., description="contributor, trusted, moderator ou admin")
+    reason: str = ""
+
+
+class ManagerIn(Schema):
+    username: str
+    reason: str = ""
+
+
+class TokenIn(Schema):
+    name: str = "API"
+
+
+class Paging(Schema):
+    cursor: str | None = None
+    limit: int = 50
+
+
+WRITE_ERRORS = {400: FieldErrors, 401: Error, 403: Error, 404: Error, 409: Conflict, 429: Error}
+ACTION_ERRORS = {400: FieldErrors, 401: Error, 403: Error, 404: Error, 429: Error}
+
+
+def _live(revision):
+    return revision.status == Revision.Status.ACCEPTED
+
+
+# --- Generic record operations (places and knowledge pages) --------------------------------------
+
+
+def create_record(request, rt, data, summary):
+    hit(request, "edit")
+    record, revision = rev.create(rt.model, data, actor(request), summary)
+    return Status(201 if _live(revision) else 202, write_result(record, revision))
+
+
+def edit_record(request, rt, key, payload):
+    record = find_record(rt, key, for_write=True)
+    hit(request, "edit")
+    revision = rev.edit(record, payload.changes, actor(request), payload.summary, payload.base_revision)
+    return Status(200 if _live(revision) else 202, write_result(record, revision))
+
+
+def record_history(request, rt, key, page):
+    record = find_record(rt, key, viewer(request))
+    items, next_cursor = keyset(revisions_qs().filter(pk__in=rev.history(record).values("pk")), page.cursor,
+                                page.limit)
+    ref = ref_of(record)
+    return {"record": ref, "current_revision": _current(record), "next_cursor": next_cursor,
+            "results": [revision_out(r, ref) for r in items]}
+
+
+def revert_record(request, rt, key, payload):
+    record = find_record(rt, key, for_write=True)
+    target = rev.history(record).filter(pk=payload.to_revision).first()
+    if target is None:
+        raise ValidationError({"to_revision": _("révision inconnue pour ce contenu")})
+    hit(request, "edit")
+    revision = rev.revert(record, target, actor(request), payload.summary, payload.base_revision)
+    return Status(200 if _live(revision) else 202, write_result(record, revision))
+
+
+def protect_record(request, rt, key, payload):
+    record = find_record(rt, key, for_write=True)
+    hit(request, "review")
+    rev.set_protection(record, actor(request), payload.protected, payload.reason)
+    return {"record": ref_of(record), "protected": payload.protected}
+
+
+def _threads(record):
+    ct = ContentType.objects.get_for_model(record)
+    messages = Message.objects.select_related("author", "hidden_by")
+    return (Thread.objects.filter(content_type=ct, object_id=record.pk).select_related("author")
+            .prefetch_related(Prefetch("messages", queryset=messages)).order_by("-created_at", "-id"))
+
+
+def record_talk(request, rt, key):
+    user = viewer(request)
+    record = find_record(rt, key, user)
+    moderator = permissions.can_moderate(user)
+    return {"record": ref_of(record), "tags": Thread.Tag.values,
+            "threads": [thread_out(t, moderator) for t in _threads(record)]}
+
+
+def start_thread(request, rt, key, payload):
+    user = actor(request)
+    record = find_record(rt, key, user)
+    hit(request, "message")
+    thread = rev.start_thread(record, user, payload.title, payload.tag, payload.body)
+    thread = _threads(record).get(pk=thread.pk)
+    return Status(201, thread_out(thread, permissions.can_moderate(user)))
+
+
+def _current(record):
+    revision = record.current_revision
+    return {"id": revision.pk, "number": revision.number} if revision is not None else None
+
+
+# --- Places ----------------------------------------------------------------------------------------
+
+
+@api.post("/places", response={201: WriteOut, 202: WriteOut, **ACTION_ERRORS}, auth=WRITE, tags=["lieux"],
+          summary="Créer un lieu")
+def create_place(request, payload: CreateIn):
+    """201 when the place is live at once (trusted contributors), 202 when it waits for review."""
+    return create_record(request, PLACE, payload.data, payload.summary)
+
+
+@api.patch("/places/{public_id}", response={200: WriteOut, 202: WriteOut, **WRITE_ERRORS}, auth=WRITE,
+           tags=["lieux"], summary="Modifier un lieu")
+def edit_place(request, public_id: str, payload: EditIn):
+    """Change some fields against `base_revision`, the revision you read (`current_revision.id`).
+    200 live, 202 pending review, 409 when the place changed since your base revision (the
+    answer says which fields changed and the current revision to re-read)."""
+    return edit_record(request, PLACE, public_id, payload)
+
+
+@api.get("/places/{public_id}/history", tags=["lieux"], summary="Historique d'un lieu")
+def place_history(request, public_id: str, page: Query[Paging]):
+    """Revisions, newest first (pending and rejected ones included), `next_cursor` for the next page."""
+    return record_history(request, PLACE, public_id, page)
+
+
+@api.post("/places/{public_id}/revert", response={200: WriteOut, 202: WriteOut, **WRITE_ERRORS}, auth=WRITE,
+          tags=["lieux"], summary="Restaurer une révision d'un lieu")
+def revert_place(request, public_id: str, payload: RevertIn):
+    return revert_record(request, PLACE, public_id, payload)
+
+
+@api.post("/places/{public_id}/protect", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["lieux"],
+          summary="Protéger un lieu (modérateurs)")
+def protect_place(request, public_id: str, payload: ProtectIn):
+    return protect_record(request, PLACE, public_id, payload)
+
+
+@api.get("/places/{public_id}/talk", tags=["discussion"], summary="Page de discussion d'un lieu")
+def place_talk(request, public_id: str):
+    return record_talk(request, PLACE, public_id)
+
+
+@api.post("/places/{public_id}/talk", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["discussion"],
+          summary="Ouvrir une discussion sur un lieu")
+def start_place_thread(request, public_id: str, payload: ThreadIn):
+    return start_thread(request, PLACE, public_id, payload)
+
+
+@api.post("/places/{public_id}/managers", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
+          tags=["modération"], summary="Désigner un gestionnaire du lieu (modérateurs)")
+def link_place_manager(request, public_id: str, payload: ManagerIn):
+    place = find_record(PLACE, public_id, for_write=True)
+    target = User.objects.filter(username=payload.username).first()
+    if target is None:
+        raise ValidationError({"username": _("compte inconnu")})
+    hit(request, "review")
+    accounts.link_manager(target, place, actor(request), payload.reason)
+    return Status(201, {"place": place.public_id, "username": target.get_username(),
+                        "managers": sorted(place.managers.values_list("user__username", flat=True))})
+
+
+# --- Revisions and review ------------------------------------------------------------------------------
+
+
+@api.get("/revisions/pending", tags=["relecture"], summary="Modifications en attente de relecture")
+def pending_revisions(request, page: Query[Paging]):
+    """Oldest first, with their diff against the revision they were based on."""
+    items, next_cursor = keyset(rev.pending_queue().select_related("source"), page.cursor, page.limit,
+                                descending=False)
+    return {"next_cursor": next_cursor, "results": revisions_out(items)}
+
+
+@api.get("/revisions/compare", tags=["relecture"], summary="Comparer deux révisions d'un même contenu")
+def compare_revisions(request, from_revision: int = Query(..., alias="from"), to_revision: int = Query(..., alias="to")):
+    old = get_object_or_404(revisions_qs(), pk=from_revision)
+    new = get_object_or_404(revisions_qs(), pk=to_revision)
+    if (old.content_type_id, old.object_id) != (new.content_type_id, new.object_id):
+        raise ValidationError({"to": _("les deux révisions doivent porter sur le même contenu")})
+    (a, b) = revisions_out([old, new])
+    return {"record": a["record"], "from": a, "to": b,
+            "diff": {f: {"before": p[0], "after": p[1]} for f, p in rev.diff(old.data, new.data).items()}}
+
+
+@api.get("/revisions/{int:revision_id}", tags=["relecture"], summary="Une révision, avec l'état complet")
+def get_revision(request, revision_id: int):
+    return revisions_out([get_object_or_404(revisions_qs(), pk=revision_id)], with_data=True)[0]
+
+
+def _review(request, revision_id, operation, *args):
+    revision = get_object_or_404(Revision, pk=revision_id)
+    hit(request, "review")
+    done = operation(revision, actor(request), *args)
+    return revisions_out([get_object_or_404(revisions_qs(), pk=done.pk)])[0]
+
+
+@api.post("/revisions/{int:revision_id}/accept", response={200: dict, **WRITE_ERRORS}, auth=WRITE,
+          tags=["relecture"], summary="Accepter une modification en attente")
+def accept_revision(request, revision_id: int, payload: NoteIn):
+    """409 when the record changed meanwhile on the same fields (otherwise the change is rebased)."""
+    return _review(request, revision_id, rev.accept, payload.note)
+
+
+@api.post("/revisions/{int:revision_id}/reject", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+          tags=["relecture"], summary="Refuser une modification en attente")
+def reject_revision(request, revision_id: int, payload: NoteIn):
+    return _review(request, revision_id, rev.reject, payload.note)
+
+
+@api.post("/revisions/{int:revision_id}/patrol", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+          tags=["relecture"], summary="Marquer une modification publiée comme relue")
+def patrol_revision(request, revision_id: int):
+    return _review(request, revision_id, rev.patrol)
+
+
+# --- Talk --------------------------------------------------------------------------------------------
+
+
+@api.post("/talk/{int:thread_id}/messages", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
+          tags=["discussion"], summary="Répondre dans une discussion")
+def reply(request, thread_id: int, payload: MessageIn):
+    thread = get_object_or_404(Thread, pk=thread_id)
+    user = actor(request)
+    parent = None
+    if payload.parent is not None:
+        parent = Message.objects.filter(pk=payload.parent).first()
+        if parent is None:
+            raise ValidationError({"parent": _("message inconnu")})
+    hit(request, "message")
+    message = rev.reply(thread, user, payload.body, parent)
+    message = Message.objects.select_related("author", "hidden_by").get(pk=message.pk)
+    return Status(201, message_out(message, permissions.can_moderate(user)))
+
+
+@api.post("/messages/{int:message_id}/hide", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+          tags=["discussion"], summary="Masquer un message (modérateurs)")
+def hide_message(request, message_id: int, payload: ReasonIn):
+    message = get_object_or_404(Message.objects.select_related("thread"), pk=message_id)
+    hit(request, "review")
+    rev.hide_message(message, actor(request), payload.reason)
+    return {"id": message.pk, "hidden": True}
+
+
+# --- Moderation ----------------------------------------------------------------------------------------
+
+
+def _target(username):
+    return get_object_or_404(User.objects.select_related("profile"), username=username)
+
+
+@api.post("/users/{username}/rollback", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+          tags=["modération"], summary="Annuler toutes les modifications d'un compte depuis une date")
+def rollback_user(request, username: str, payload: RollbackIn):
+    target = _target(username)
+    since = payload.since if timezone.is_aware(payload.since) else timezone.make_aware(payload.since)
+    until = timezone.now() + datetime.timedelta(days=payload.block_days) if payload.block_days else None
+    hit(request, "review")
+    result = rev.rollback_user(target, since, actor(request), payload.reason, block_until=until)
+    return {"username": target.get_username(), "reverted": [ref_of(r) for r in result["reverted"]],
+            "unpublished": [ref_of(r) for r in result["unpublished"]],
+            "skipped": [ref_of(r) for r in result["skipped"]], "rejected": result["rejected"],
+            "blocked_until": until}
+
+
+@api.post("/users/{username}/block", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["modération"],
+          summary="Bloquer un compte (modérateurs)")
+def block_user(request, username: str, payload: BlockIn):
+    target = _target(username)
+    until = timezone.now() + datetime.timedelta(days=payload.days)
+    hit(request, "review")
+    rev.block(target, actor(request), until, payload.reason)
+    return {"username": target.get_username(), "blocked_until": until}
+
+
+@api.post("/users/{username}/unblock", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["modération"],
+          summary="Débloquer un compte (modérateurs)")
+def unblock_user(request, username: str, payload: ReasonIn):
+    target = _target(username)
+    hit(request, "review")
+    rev.unblock(target, actor(request), payload.reason)
+    return {"username": target.get_username(), "blocked_until": None}
+
+
+@api.post("/users/{username}/role", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["modération"],
+          summary="Changer le rôle d'un compte")
+def set_role(request, username: str, payload: RoleIn):
+    """Moderators make trusted contributors; only administrators make moderators and administrators."""
+    target = _target(username)
+    if payload.role not in Role.values or payload.role == Role.READER:
+        raise ValidationError({"role": _("rôle inconnu : contributor, trusted, moderator ou admin")})
+    hit(request, "review")
+    accounts.set_role(target, payload.role, actor(request), payload.reason)
+    return {"username": target.get_username(), "role": payload.role}
+
+
+class LogFilters(Paging):
+    action: str | None = None
+    user: str | None = Field(None, description="actions faites par ce compte ou le visant")
+
+
+@api.get("/moderation/log", tags=["modération"], summary="Journal de modération (public)")
+def moderation_log(request, filters: Query[LogFilters]):
+    """Who accepted, rejected, reverted, blocked, protected — when and why; newest first. Public,
+    as in a wiki: moderation is accountable to everyone."""
+    qs = ModerationAction.objects.select_related("actor", "target_user")
+    if filters.action:
+        qs = qs.filter(action=filters.action)
+    if filters.user:
+        qs = qs.filter(Q(actor__username=filters.user) | Q(target_user__username=filters.user))
+    items, next_cursor = keyset(qs, filters.cursor, filters.limit)
+    found = refs((a.content_type_id, a.object_id) for a in items)
+    return {"next_cursor": next_cursor, "results": [{
+        "id": a.pk, "action": a.action, "actor": a.actor.get_username(),
+        "target_user": a.target_user.get_username() if a.target_user_id else None,
+        "revision": a.revision_id, "record": found.get((a.content_type_id, a.object_id)),
+        "reason": a.reason, "details": a.details, "created_at": a.created_at} for a in items]}
+
+
+# --- Tokens ----------------------------------------------------------------------------------------------
+
+
+@api.post("/tokens", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["comptes"],
+          summary="Créer un jeton d'API (session connectée ; le jeton n'est montré qu'une fois)")
+def create_token(request, payload: TokenIn):
+    if getattr(request, "via_token", False):
+        raise HttpError(403, _("un jeton ne crée pas d'autre jeton : connectez-vous sur le site"))
+    hit(request, "edit")
+    token = accounts.issue_token(actor(request), payload.name.strip() or "API")
+    return Status(201, {"token": token, "prefix": token[:8], "name": payload.name.strip()[:100] or "API"})
+
+
+@api.get("/tokens", auth=WRITE_EVEN_BLOCKED, tags=["comptes"], summary="Mes jetons d'API")
+def list_tokens(request):
+    return [{"prefix": t.prefix, "name": t.name, "created_at": t.created_at, "last_used_at": t.last_used_at}
+            for t in actor(request).api_tokens.order_by("-created_at")]
+
+
+@api.delete("/tokens/{prefix}", response={204: None, 401: Error, 403: Error, 404: Error},
+            auth=WRITE_EVEN_BLOCKED, tags=["comptes"], summary="Révoquer un de mes jetons")
+def delete_token(request, prefix: str):
+    deleted, _details = actor(request).api_tokens.filter(prefix=prefix[:8]).delete()
+    if not deleted:
+        raise HttpError(404, _("aucun jeton de ce préfixe"))
+    return Status(204, None)
+
