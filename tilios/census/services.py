@@ -121,7 +121,15 @@ def count(definition, valid_on=None, known_on=None, by=None, within=None):
             rows.append({"key": "", "label": _("sans type"), "count": untyped})
     elif by:
         column = LEVELS[by]
-        grouped = list(qs.order_by().values_list(column).annotate(n=Count("id")))
+        if by == "region":  # rolled up from départements, which the count index covers
+            region_of = dict(Departement.objects.values_list("code", "region_id"))
+            by_region = {}
+            for dep, n in qs.order_by().values_list("departement_code").annotate(n=Count("*")):
+                region = region_of.get(dep, "")
+                by_region[region] = by_region.get(region, 0) + n
+            grouped = list(by_region.items())
+        else:
+            grouped = list(qs.order_by().values_list(column).annotate(n=Count("*")))
         labels = _labels(by, [key for key, _n in grouped])
         order = [name for _low, name in POPULATION_CLASSES] if by == "population" else None
         for key, n in grouped:
