@@ -1,10 +1,68 @@
 from django.urls import path
 
+from . import account_views as accounts
+from . import edit_views as edit
+from . import moderation_views as moderation
+from . import talk_views as talk
 from . import views
+from . import wiki_views as wiki
 
 app_name = "web"
+
+
+def record_urls(prefix, kind, key):
+    """History, compare, revert, protection and talk for one kind of record."""
+    k = {"kind": kind}
+    return [
+        path(f"{prefix}/<str:key>/historique/", edit.history, k, name=f"{kind}_history"),
+        path(f"{prefix}/<str:key>/comparer/", edit.compare, k, name=f"{kind}_compare"),
+        path(f"{prefix}/<str:key>/annuler/<int:revision_id>/", edit.revert, k, name=f"{kind}_revert"),
+        path(f"{prefix}/<str:key>/protection/", edit.protect, k, name=f"{kind}_protect"),
+        path(f"{prefix}/<str:key>/discussion/", talk.talk, k, name=f"{kind}_talk"),
+        path(f"{prefix}/<str:key>/discussion/nouvelle/", talk.new_thread, k, name=f"{kind}_new_thread"),
+    ]
+
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("lieux/nouveau/", edit.place_create, name="place_create"),
     path("lieux/<str:public_id>/", views.place, name="place"),
+    path("lieux/<str:public_id>/modifier/", edit.place_edit, name="place_edit"),
+    *record_urls("lieux", "place", "public_id"),
     path("sources/", views.sources, name="sources"),
+
+    path("wiki/", wiki.index, name="wiki"),
+    path("wiki/categorie/<slug:slug>/", wiki.category, name="category"),
+    path("wiki/<slug:slug>/", wiki.page, name="page"),
+    path("wiki/<slug:slug>/modifier/", edit.page_edit, name="page_edit"),
+    *record_urls("wiki", "page", "slug"),
+
+    path("discussion/<int:thread_id>/repondre/", talk.reply, name="talk_reply"),
+    path("discussion/message/<int:message_id>/masquer/", talk.hide, name="talk_hide"),
+
+    path("moderation/", moderation.queue, name="moderation"),
+    path("moderation/revision/<int:revision_id>/accepter/", moderation.review, {"decision": "accept"},
+         name="accept"),
+    path("moderation/revision/<int:revision_id>/refuser/", moderation.review, {"decision": "reject"},
+         name="reject"),
+    path("moderation/comptes/", moderation.users, name="users"),
+    path("moderation/comptes/<int:user_id>/", moderation.user_tools, name="user_tools"),
+    path("moderation/comptes/<int:user_id>/annuler/", moderation.user_rollback, name="user_rollback"),
+    path("moderation/comptes/<int:user_id>/bloquer/", moderation.user_block, name="user_block"),
+    path("moderation/comptes/<int:user_id>/debloquer/", moderation.user_unblock, name="user_unblock"),
+    path("moderation/comptes/<int:user_id>/role/", moderation.user_role, name="user_role"),
+    path("moderation/comptes/<int:user_id>/gestionnaire/", moderation.user_manager, name="user_manager"),
+    path("journal/", moderation.audit_log, name="audit_log"),
+
+    path("compte/", accounts.account, name="account"),
+    path("compte/inscription/", accounts.signup, name="signup"),
+    path("compte/connexion/", accounts.login_view, name="login"),
+    path("compte/deconnexion/", accounts.logout_view, name="logout"),
+    path("compte/supprimer/", accounts.delete_account, name="delete_account"),
+    path("compte/jetons/", accounts.token_create, name="token_create"),
+    path("compte/jetons/<int:token_id>/revoquer/", accounts.token_revoke, name="token_revoke"),
+    path("compte/mot-de-passe/", accounts.password_reset, name="password_reset"),
+    path("compte/mot-de-passe/envoye/", accounts.password_reset_done, name="password_reset_done"),
+    path("compte/mot-de-passe/<uidb64>/<token>/", accounts.password_reset_confirm, name="password_reset_confirm"),
+    path("compte/mot-de-passe/termine/", accounts.password_reset_complete, name="password_reset_complete"),
 ]

@@ -2,6 +2,7 @@
 from urllib.parse import urlencode
 
 from django.db.models import Count, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -11,6 +12,8 @@ from tilios.places.models import Kind, Place
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
 from tilios.territories.services import find_communes
+
+from .records import PLACE, visible
 
 PAGE_SIZE = 20
 NEAR_PAGE_SIZE = 10
@@ -148,6 +151,8 @@ def place(request, public_id):
     qs = queries.with_details(Place.objects.all()).select_related("declared_commune", "declared_commune__departement")
     qs = qs.prefetch_related(Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
     place = get_object_or_404(qs, public_id=public_id)
+    if not visible(place, request.user):
+        raise Http404
     sources = {}
     for record in place.records.all():
         sources.setdefault(record.source_id, record.source)
@@ -157,6 +162,7 @@ def place(request, public_id):
         "links": _safe_links(place.links),
         "sources": list(sources.values()),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
+        "record": place, "rtype": PLACE, "tab": "read",
     }
     return render(request, "web/place.html", context)
 

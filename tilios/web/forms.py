@@ -1,0 +1,209 @@
+"""The forms of the governance pages. Validation of content stays in the revision specs."""
+import datetime
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
+
+from tilios.accounts.models import Role
+from tilios.places import editing as place_editing
+from tilios.places.models import Kind, Place
+from tilios.revisions.models import Thread
+
+try:  # the three markers of the 2018 report, when the place model has them
+    from tilios.places.models import MARKERS
+except ImportError:  # pragma: no cover
+    MARKERS = {}
+
+MAX_LINES_FIELD = 20000
+
+
+class HoneypotMixin(forms.Form):
+    """A field people never see (hidden by CSS); bots fill it."""
+
+    website = forms.CharField(label=_("Ne pas remplir ce champ"), required=False, max_length=200,
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise forms.ValidationError(_("envoi refusé"))
+        return ""
+
+
+def _lines(text):
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class PlaceForm(HoneypotMixin):
+    name = forms.CharField(label=_("Nom"), max_length=200)
+    alternate_names = forms.CharField(label=_("Autres noms (un par ligne)"), required=False,
+                                      max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    kinds = forms.MultipleChoiceField(label=_("Types"), required=False, widget=forms.CheckboxSelectMultiple)
+    markers = forms.MultipleChoiceField(label=_("Marqueurs d’un tiers-lieu"), required=False,
+                                        widget=forms.CheckboxSelectMultiple)
+    presence = forms.ChoiceField(label=_("Présence"), choices=Place.Presence.choices)
+    mobility = forms.ChoiceField(label=_("Mobilité"), choices=Place.Mobility.choices)
+    status = forms.ChoiceField(label=_("Statut"), choices=Place.Status.choices)
+    opened_on = forms.DateField(label=_("Ouvert le"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    closed_on = forms.DateField(label=_("Fermé le (ou fermeture prévue)"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    temporary = forms.BooleanField(label=_("Lieu temporaire"), required=False)
+    address = forms.CharField(label=_("Adresse"), max_length=300, required=False)
+    postcode = forms.CharField(label=_("Code postal"), max_length=10, required=False)
+    town = forms.CharField(label=_("Ville"), max_length=200, required=False)
+    declared_commune_code = forms.CharField(label=_("Code INSEE de la commune"), max_length=5, required=False)
+    latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(label=_("Longitude"), required=False, min_value=-180, max_value=180)
+    links = forms.CharField(label=_("Liens (une adresse http(s) par ligne)"), required=False, max_length=12000,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(label=_("Description"), required=False, max_length=MAX_LINES_FIELD,
+                                  widget=forms.Textarea(attrs={"rows": 6}))
+    capacity = forms.IntegerField(label=_("Capacité (postes)"), required=False, min_value=0, max_value=100000)
+    opening_hours = forms.CharField(label=_("Horaires (syntaxe OpenStreetMap)"), max_length=255, required=False,
+                                    help_text=_("par exemple : Mo-Fr 09:00-18:00"))
+    summary = forms.CharField(label=_("Résumé de la modification"), max_length=500, required=False)
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, base_links=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kinds"].choices = [(k.code, k.label) for k in Kind.objects.order_by("position")]
+        if "markers" in place_editing.FIELDS and MARKERS:
+            self.fields["markers"].choices = [(code, label) for code, label in MARKERS.items()]
+        else:
+            del self.fields["markers"]
+        self.base_kinds = {link["url"]: link.get("kind", "web") for link in base_links if isinstance(link, dict)}
+
+    @property
+    def content_fields(self):
+        return [name for name in place_editing.FIELDS if name in self.fields]
+
+    def data_for_revision(self):
+        """The cleaned form as the JSON values the place's revisions hold."""
+        c = self.cleaned_data
+        data = {}
+        for name in self.content_fields:
+            value = c.get(name)
+            if name == "alternate_names":
+                value = _lines(value)
+            elif name == "links":
+                value = [{"kind": self.base_kinds.get(url, "web"), "url": url} for url in _lines(value)]
+            elif name in ("opened_on", "closed_on"):
+                value = value.isoformat() if value else None
+            elif name in ("kinds", "markers"):
+                value = sorted(value or [])
+            elif isinstance(value, str):
+                value = value.strip()
+            data[name] = value
+        return data
+
+    @staticmethod
+    def initial_from(data):
+        initial = dict(data)
+        initial["alternate_names"] = "\n".join(data.get("alternate_names") or [])
+        initial["links"] = "\n".join(link.get("url", "") if isinstance(link, dict) else str(link)
+                                     for link in data.get("links") or [])
+        for name in ("opened_on", "closed_on"):
+            if data.get(name):
+                initial[name] = datetime.date.fromisoformat(data[name])
+        return initial
+
+
+class PageForm(HoneypotMixin):
+    title = forms.CharField(label=_("Titre"), max_length=200)
+    body = forms.CharField(label=_("Texte (Markdown)"), required=False, max_length=200_000,
+                           widget=forms.Textarea(attrs={"rows": 18}),
+                           help_text=_("[[Titre d’une page]], [[lieu:identifiant]], [[Catégorie:Formation]]"))
+    summary = forms.CharField(label=_("Résumé de la modification"), max_length=500, required=False)
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    content_fields = ("title", "body")
+
+    def data_for_revision(self):
+        return {"title": self.cleaned_data["title"].strip(), "body": self.cleaned_data.get("body") or ""}
+
+
+class RevertForm(forms.Form):
+    base_revision = forms.IntegerField(widget=forms.HiddenInput)
+    summary = forms.CharField(label=_("Résumé"), max_length=500, required=False)
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class ProtectForm(forms.Form):
+    protected = forms.BooleanField(required=False)
+    reason = forms.CharField(label=_("Motif"), max_length=500, required=False)
+
+
+class ThreadForm(HoneypotMixin):
+    title = forms.CharField(label=_("Sujet"), max_length=200)
+    tag = forms.ChoiceField(label=_("Étiquette"), choices=Thread.Tag.choices)
+    body = forms.CharField(label=_("Message (Markdown)"), max_length=20000, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class ReplyForm(HoneypotMixin):
+    body = forms.CharField(label=_("Réponse (Markdown)"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+    parent = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(label=_("Motif"), max_length=500, required=False)
+
+
+class SignupForm(HoneypotMixin, UserCreationForm):
+    email = forms.EmailField(label=_("Adresse e-mail"), max_length=254,
+                             help_text=_("pour réinitialiser votre mot de passe ; jamais publiée"))
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("un compte utilise déjà cette adresse"))
+        return email
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(label=_("Mot de passe"), max_length=200, widget=forms.PasswordInput)
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Nom du jeton"), max_length=100)
+
+
+class RollbackForm(forms.Form):
+    since = forms.DateTimeField(label=_("Depuis le"),
+                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
+    block_days = forms.IntegerField(label=_("Bloquer pour (jours, 0 = ne pas bloquer)"), min_value=0,
+                                    max_value=3650, initial=0, required=False)
+    reason = forms.CharField(label=_("Motif"), max_length=500)
+
+
+class BlockForm(forms.Form):
+    days = forms.IntegerField(label=_("Durée (jours)"), min_value=1, max_value=3650, initial=1)
+    reason = forms.CharField(label=_("Motif"), max_length=500)
+
+
+class UnblockForm(forms.Form):
+    reason = forms.CharField(label=_("Motif"), max_length=500, required=False)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Rôle"), choices=[c for c in Role.choices if c[0] != Role.READER])
+    reason = forms.CharField(label=_("Motif"), max_length=500, required=False)
+
+
+class ManagerForm(forms.Form):
+    place = forms.CharField(label=_("Identifiant du lieu"), max_length=12)
+    reason = forms.CharField(label=_("Motif"), max_length=500, required=False)
+
+    def clean_place(self):
+        place = Place.objects.filter(public_id=self.cleaned_data["place"].strip().lower()).first()
+        if place is None:
+            raise forms.ValidationError(_("aucun lieu n’a cet identifiant"))
+        return place
