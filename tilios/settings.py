@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tilios.places",
     "tilios.pages",
     "tilios.census",
+    "tilios.policy",
     "tilios.api",
     "tilios.web",
 ]

@@ -22,3 +22,6 @@ def ensure_demo_data(stdout=None, progress=False):
                              known_on=KNOWN_SOURCES["cget-mission-coworking-2019"]["data_date"])
         if stdout:
             stdout.write(f"Base nationale CGET importée : {summary.created} lieux")
+    from tilios.policy.seed import seed
+
+    seed()

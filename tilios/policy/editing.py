@@ -1,0 +1,14 @@
+"""The archive's records are revisable like places and pages (attributed, reviewable, revertible)."""
+from tilios.revisions.registry import model_editable
+
+from .models import Actor, Announcement, Outcome, Programme, Promise
+
+ACTOR = model_editable(Actor, ["name", "kind", "territory_code"])
+PROGRAMME = model_editable(Programme, ["slug", "name", "kind", "started_on", "ended_on", "budget_eur", "description"],
+                           m2m=["actors", "places"], text_fields=["description"])
+ANNOUNCEMENT = model_editable(Announcement, ["made_on", "title", "text", "territory_code", "programme",
+                                             "source_url", "source_title", "source_page"],
+                              m2m=["actors"], text_fields=["text"])
+PROMISE = model_editable(Promise, ["announcement", "programme", "metric", "target_value", "unit", "deadline",
+                                   "territory_code", "quote", "count_from_registry"])
+OUTCOME = model_editable(Outcome, ["promise", "value", "measured_on", "source_url", "note"])

@@ -1,0 +1,164 @@
+"""The archive of public policy: who announced what, what was promised, what came of it."""
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Revisable(models.Model):
+    """What every archived record needs to be governed by revisions like a place or a page."""
+
+    current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
+                                         related_name="+", editable=False)
+    is_published = models.BooleanField(default=True, db_index=True)
+    protected = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+class Actor(Revisable):
+    class Kind(models.TextChoices):
+        STATE = "state", _("État")
+        REGION = "region", _("région")
+        DEPARTEMENT = "departement", _("département")
+        EPCI = "epci", _("EPCI")
+        COMMUNE = "commune", _("commune")
+        NETWORK = "network", _("réseau")
+        COMPANY = "company", _("entreprise")
+        OTHER = "other", _("autre")
+
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    kind = models.CharField(_("type"), max_length=12, choices=Kind.choices)
+    territory_code = models.CharField(_("code du territoire"), max_length=9, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("acteur")
+
+    def __str__(self):
+        return self.name
+
+
+class Programme(Revisable):
+    """A plan, programme or call for projects that groups announcements and funds or labels places."""
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", _("plan")
+        PROGRAMME = "programme", _("programme")
+        CALL = "call", _("appel à projets")
+        STRATEGY = "strategy", _("stratégie")
+
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(_("nom"), max_length=300)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.PROGRAMME)
+    actors = models.ManyToManyField(Actor, related_name="programmes", blank=True)
+    started_on = models.DateField(_("début"), null=True, blank=True)
+    ended_on = models.DateField(_("fin"), null=True, blank=True)
+    budget_eur = models.DecimalField(_("budget (€)"), max_digits=15, decimal_places=2, null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    places = models.ManyToManyField("places.Place", related_name="programmes", blank=True)
+
+    class Meta:
+        ordering = ["started_on", "name"]
+        verbose_name = _("programme")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("web:programme", args=[self.slug])
+
+
+class Announcement(Revisable):
+    made_on = models.DateField(_("date"))
+    title = models.CharField(_("titre"), max_length=300)
+    text = models.TextField(_("texte ou citation"))
+    actors = models.ManyToManyField(Actor, related_name="announcements", blank=True)
+    territory_code = models.CharField(_("territoire (code)"), max_length=9, blank=True)
+    programme = models.ForeignKey(Programme, models.SET_NULL, null=True, blank=True, related_name="announcements")
+    source_url = models.URLField(_("source (adresse)"), max_length=500)
+    source_title = models.CharField(_("titre du document source"), max_length=300, blank=True)
+    source_page = models.CharField(_("page"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-made_on", "-id"]
+        verbose_name = _("annonce")
+
+    def __str__(self):
+        return f"{self.made_on} — {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("web:announcement", args=[self.pk])
+
+
+class Figure(models.Model):
+    """A figure of an announcement: found automatically, or corrected / added by hand."""
+
+    class Kind(models.TextChoices):
+        AMOUNT = "amount", _("montant")
+        COUNT = "count", _("nombre")
+        YEAR = "year", _("année")
+        DEADLINE = "deadline", _("échéance")
+        PERCENT = "percent", _("pourcentage")
+
+    announcement = models.ForeignKey(Announcement, models.CASCADE, related_name="figures")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.FloatField()
+    unit = models.CharField(max_length=40, blank=True)
+    text = models.CharField(max_length=200, blank=True)
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    by_hand = models.BooleanField(default=False)
+    key = models.CharField(max_length=80, db_index=True)
+
+    class Meta:
+        ordering = ["announcement", "start", "id"]
+
+
+class TextSignature(models.Model):
+    """MinHash band hashes of an announcement's text: the index behind recycled-announcement search."""
+
+    announcement = models.ForeignKey(Announcement, models.CASCADE, related_name="bands")
+    band = models.PositiveSmallIntegerField()
+    hash = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["band", "hash"], name="signature_band")]
+
+
+class Promise(Revisable):
+    """A target quoted from an announcement: metric, value, unit, deadline, territory."""
+
+    announcement = models.ForeignKey(Announcement, models.PROTECT, related_name="promises")
+    programme = models.ForeignKey(Programme, models.SET_NULL, null=True, blank=True, related_name="promises")
+    metric = models.CharField(_("indicateur"), max_length=200)
+    target_value = models.FloatField(_("cible"))
+    unit = models.CharField(_("unité"), max_length=40)
+    deadline = models.DateField(_("échéance"), null=True, blank=True)
+    territory_code = models.CharField(_("territoire (code)"), max_length=9, blank=True)
+    quote = models.TextField(_("citation"), blank=True)
+    count_from_registry = models.BooleanField(
+        _("compter depuis le registre"), default=False,
+        help_text=_("le résultat se compte d'après les lieux du programme présents dans le registre"))
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        verbose_name = _("promesse")
+
+    def __str__(self):
+        return f"{self.metric} : {self.target_value:g} {self.unit}"
+
+    def get_absolute_url(self):
+        return reverse("web:promise", args=[self.pk])
+
+
+class Outcome(Revisable):
+    promise = models.ForeignKey(Promise, models.PROTECT, related_name="outcomes")
+    value = models.FloatField(_("valeur mesurée"))
+    measured_on = models.DateField(_("mesurée le"))
+    source_url = models.URLField(_("source"), max_length=500)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["measured_on", "id"]
+        verbose_name = _("résultat")

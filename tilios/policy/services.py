@@ -1,0 +1,202 @@
+"""The policy archive's operations: figures, recycled announcements, promise statuses, timelines."""
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import figures as figures_mod
+from . import recycling
+from .models import Announcement, Figure, Promise, TextSignature
+
+
+def refresh_index(announcement):
+    """Re-extract the automatic figures (hand-made ones stay) and the text signature."""
+    with transaction.atomic():
+        announcement.figures.filter(by_hand=False).delete()
+        Figure.objects.bulk_create(
+            Figure(announcement=announcement, kind=f.kind, value=f.value, unit=f.unit, text=f.text[:200],
+                   start=f.start, end=f.end, key=f.key())
+            for f in figures_mod.extract(announcement.text))
+        TextSignature.objects.filter(announcement=announcement).delete()
+        signature = recycling.minhash(recycling.shingles(announcement.text))
+        TextSignature.objects.bulk_create(TextSignature(announcement=announcement, band=band, hash=value)
+                                          for band, value in recycling.band_hashes(signature))
+
+
+def on_published(sender, record, revision, **kwargs):
+    refresh_index(record)
+
+
+def add_figure(announcement, kind, value, unit, text="", user=None):
+    """A figure added or corrected by hand, kept across re-extractions."""
+    figure = figures_mod.Figure(kind, float(value), unit, text, 0, 0)
+    return Figure.objects.create(announcement=announcement, kind=kind, value=float(value), unit=unit[:40],
+                                 text=text[:200], by_hand=True, key=figure.key())
+
+
+def recycled(announcement, limit=20):
+    """Earlier (or same-day) announcements that say the same thing as `announcement`, best first."""
+    bands = list(announcement.bands.values_list("band", "hash"))
+    by_text = Q()
+    for band, value in bands:
+        by_text |= Q(band=band, hash=value)
+    candidates = set()
+    if bands:
+        candidates |= set(TextSignature.objects.filter(by_text).exclude(announcement=announcement)
+                          .values_list("announcement_id", flat=True))
+    keys = [k for k in announcement.figures.values_list("key", flat=True) if not k.startswith(("year:", "deadline:"))]
+    if len(keys) >= 2:
+        sharing = (Figure.objects.filter(key__in=keys).exclude(announcement=announcement)
+                   .values("announcement_id").annotate(n=Count("key", distinct=True)).filter(n__gte=2))
+        candidates |= {row["announcement_id"] for row in sharing}
+    mine = list(announcement.figures.values_list("key", flat=True))
+    matches = []
+    others = Announcement.objects.filter(pk__in=candidates, is_published=True, made_on__lte=announcement.made_on)
+    for other in others.prefetch_related("figures"):
+        match = recycling.compare(announcement.text, mine, other.text, [f.key for f in other.figures.all()])
+        if match:
+            match.other = other
+            matches.append(match)
+    matches.sort(key=lambda m: (-max(m.text_similarity, len(m.shared_figures) / 10), m.other.made_on))
+    return matches[:limit]
+
+
+def clusters():
+    """Groups of announcements linked by recycling (each at least two), newest group first."""
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    announcements = {a.pk: a for a in Announcement.objects.filter(is_published=True).prefetch_related("figures")}
+    for announcement in announcements.values():
+        for match in recycled(announcement):
+            parent[find(announcement.pk)] = find(match.other.pk)
+    groups = {}
+    for pk in parent:
+        groups.setdefault(find(pk), []).append(announcements[pk])
+    result = [sorted(g, key=lambda a: a.made_on) for g in groups.values() if len(g) > 1]
+    return sorted(result, key=lambda g: g[-1].made_on, reverse=True)
+
+
+# --- Promise statuses -----------------------------------------------------------------------------
+
+class Status:
+    NOT_YET_DUE = "not_yet_due"
+    IN_PROGRESS = "in_progress"
+    KEPT = "kept"
+    KEPT_LATE = "kept_late"
+    PARTIALLY_KEPT = "partially_kept"
+    BROKEN = "broken"
+    UNVERIFIABLE = "unverifiable"
+
+
+STATUS_LABELS = {
+    Status.NOT_YET_DUE: _("pas encore échue"),
+    Status.IN_PROGRESS: _("en cours"),
+    Status.KEPT: _("tenue"),
+    Status.KEPT_LATE: _("tenue en retard"),
+    Status.PARTIALLY_KEPT: _("partiellement tenue"),
+    Status.BROKEN: _("non tenue"),
+    Status.UNVERIFIABLE: _("invérifiable"),
+}
+PARTIAL_SHARE = 0.5
+STATUS_RULE = _(
+    "On juge les résultats, pas les intentions. Avant l'échéance : « pas encore échue » sans résultat "
+    "mesuré, « en cours » si un résultat est mesuré sans atteindre la cible (jamais compté comme tenu). "
+    "Cible atteinte au plus tard à l'échéance : « tenue » ; atteinte après : « tenue en retard ». "
+    "Échéance passée sans cible atteinte : « partiellement tenue » si le dernier résultat atteint au moins "
+    "la moitié de la cible, « non tenue » sinon, « invérifiable » si aucun résultat n'a été mesuré.")
+
+
+@dataclass
+class Verdict:
+    status: str
+    label: str
+    latest: object  # Outcome or a registry count, or None
+    reached_on: datetime.date | None
+
+
+@dataclass
+class RegistryOutcome:
+    """An outcome counted from the places of the promise's programme in the registry."""
+
+    value: float
+    measured_on: datetime.date
+    source_url: str = ""
+    note: str = "compté d'après les lieux du programme dans le registre Tilios"
+
+
+def outcomes(promise, today=None):
+    found = list(promise.outcomes.filter(is_published=True).order_by("measured_on", "id"))
+    if promise.count_from_registry and promise.programme_id:
+        from tilios.census.services import facts
+
+        today = today or timezone.localdate()
+        day = min(promise.deadline or today, today)
+        places = promise.programme.places.values("pk")
+        value = facts(day, today).filter(place__in=places).count()
+        found.append(RegistryOutcome(float(value), day))
+        found.sort(key=lambda o: o.measured_on)
+    return found
+
+
+def status(promise, today=None):
+    today = today or timezone.localdate()
+    measured = outcomes(promise, today)
+    latest = measured[-1] if measured else None
+    reached = next((o for o in measured if o.value >= promise.target_value), None)
+    deadline = promise.deadline
+    if reached is not None:
+        code = Status.KEPT if deadline is None or reached.measured_on <= deadline else Status.KEPT_LATE
+    elif deadline is None or today <= deadline:
+        code = Status.IN_PROGRESS if latest is not None else Status.NOT_YET_DUE
+    elif latest is None:
+        code = Status.UNVERIFIABLE
+    elif latest.value >= PARTIAL_SHARE * promise.target_value:
+        code = Status.PARTIALLY_KEPT
+    else:
+        code = Status.BROKEN
+    return Verdict(code, str(STATUS_LABELS[code]), latest, reached.measured_on if reached else None)
+
+
+def promises(actor=None, status_code=None, today=None):
+    qs = (Promise.objects.filter(is_published=True).select_related("announcement", "programme")
+          .prefetch_related("announcement__actors", "outcomes"))
+    if actor:
+        qs = qs.filter(Q(announcement__actors__name__icontains=actor) | Q(programme__actors__name__icontains=actor)
+                       ).distinct()
+    rows = [(p, status(p, today)) for p in qs]
+    if status_code:
+        rows = [(p, v) for p, v in rows if v.status == status_code]
+    return rows
+
+
+def timeline(programme=None, territory_code=None):
+    """Announcements, promises and outcomes in date order."""
+    events = []
+    announcements = Announcement.objects.filter(is_published=True)
+    if programme is not None:
+        announcements = announcements.filter(programme=programme)
+    if territory_code:
+        announcements = announcements.filter(territory_code=territory_code)
+    for a in announcements:
+        events.append((a.made_on, "announcement", a))
+        for p in a.promises.filter(is_published=True):
+            if p.deadline:
+                events.append((p.deadline, "deadline", p))
+            for o in p.outcomes.filter(is_published=True):
+                events.append((o.measured_on, "outcome", o))
+    return sorted(events, key=lambda e: (e[0], ["announcement", "outcome", "deadline"].index(e[1])))
+
+
+def past_failures(today=None):
+    """Broken promises, with their evidence (the outcomes) — the « échecs passés » page."""
+    return [(p, v) for p, v in promises(today=today) if v.status == Status.BROKEN]
+
