@@ -105,11 +105,22 @@ def compare(text, figure_keys, other_text, other_keys):
     return Match(None, text_sim, shared, words, reasons, mine, theirs)
 
 
+def _folded_with_origin(text):
+    """`fold(text)` and, for each of its characters, the index of the character of `text` it came from
+    (folding may change lengths: « œ » → « oe », « … » → « ... »), so spans point into the real text."""
+    pieces, origin = [], []
+    for index, char in enumerate(text or ""):
+        piece = fold(char)
+        pieces.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(pieces), origin
+
+
 def passages(text, other, min_words=4):
-    """Character spans of the word runs both texts share, for highlighting."""
+    """Character spans (in the texts as given) of the word runs both texts share, for highlighting."""
     def spans(t):
-        folded = fold(t)
-        return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(folded)]
+        folded, origin = _folded_with_origin(t)
+        return [(m.group(), origin[m.start()], origin[m.end() - 1] + 1) for m in _WORD.finditer(folded)]
 
     a, b = spans(text), spans(other)
     matcher = SequenceMatcher(None, [w for w, _s, _e in a], [w for w, _s, _e in b], autojunk=False)

@@ -37,6 +37,42 @@ def add_figure(announcement, kind, value, unit, text="", user=None):
                                  text=text[:200], by_hand=True, key=figure.key())
 
 
+def remove_figure(figure):
+    """Take a wrong figure off an announcement (an automatic one comes back if the text is re-extracted)."""
+    figure.delete()
+
+
+def propose_announcement(data, user, summary=""):
+    """A new announcement through the revisions (live for trusted contributors, pending otherwise),
+    with the earlier announcements it repeats, found at once. A pending one is indexed too, so its
+    author sees the candidates; `recycled` only ever returns published announcements."""
+    from tilios.revisions import services as revisions
+    from tilios.revisions.models import Revision
+
+    record, revision = revisions.create(Announcement, data, user, summary)
+    if revision.status != Revision.Status.ACCEPTED:
+        refresh_index(record)
+    return record, revision, recycled(record)
+
+
+def filter_announcements(qs, actor=None, territory=None, programme=None, year=None, q=None):
+    """The announcement filters of the list pages and the API: actor (id or part of the name),
+    territory code, programme slug, year, words of the title or text."""
+    if actor:
+        actor = str(actor).strip()
+        qs = qs.filter(actors__pk=int(actor)) if actor.isdigit() else qs.filter(actors__name__icontains=actor)
+    if territory:
+        qs = qs.filter(territory_code=str(territory).strip())
+    if programme:
+        qs = qs.filter(programme__slug=str(programme).strip())
+    if year:
+        qs = qs.filter(made_on__year=int(year))
+    if q:
+        for word in str(q).split()[:10]:
+            qs = qs.filter(Q(title__icontains=word) | Q(text__icontains=word))
+    return qs.distinct()
+
+
 def recycled(announcement, limit=20):
     """Earlier (or same-day) announcements that say the same thing as `announcement`, best first."""
     bands = list(announcement.bands.values_list("band", "hash"))

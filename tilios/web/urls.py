@@ -3,6 +3,7 @@ from django.urls import path
 from . import account_views as accounts
 from . import edit_views as edit
 from . import moderation_views as moderation
+from . import policy_views as policy
 from . import talk_views as talk
 from . import views
 from . import wiki_views as wiki
@@ -36,6 +37,23 @@ urlpatterns = [
     path("wiki/<slug:slug>/", wiki.page, name="page"),
     path("wiki/<slug:slug>/modifier/", edit.page_edit, name="page_edit"),
     *record_urls("wiki", "page", "slug"),
+
+    path("politiques/", policy.overview, name="policy"),
+    path("politiques/annonces/", policy.announcements, name="announcements"),
+    path("politiques/annonces/nouvelle/", policy.announcement_create, name="announcement_create"),
+    path("politiques/annonces/<int:pk>/", policy.announcement, name="announcement"),
+    path("politiques/annonces/<int:pk>/chiffres/", policy.figure_add, name="announcement_figure_add"),
+    path("politiques/annonces/<int:pk>/chiffres/<int:figure_id>/retirer/", policy.figure_remove,
+         name="announcement_figure_remove"),
+    path("politiques/recyclage/", policy.clusters, name="policy_clusters"),
+    path("politiques/programmes/", policy.programmes, name="programmes"),
+    path("politiques/programmes/<slug:slug>/", policy.programme, name="programme"),
+    path("politiques/programmes/<slug:slug>/chronologie/", policy.programme_timeline, name="programme_timeline"),
+    path("politiques/promesses/", policy.promises, name="promises"),
+    path("politiques/promesses/<int:pk>/", policy.promise, name="promise"),
+    path("politiques/echecs/", policy.failures, name="policy_failures"),
+    path("politiques/chronologie/", policy.timeline, name="policy_timeline"),
+    path("politiques/territoires/<str:code>/chronologie/", policy.territory_timeline, name="territory_timeline"),
 
     path("discussion/<int:thread_id>/repondre/", talk.reply, name="talk_reply"),
     path("discussion/message/<int:message_id>/masquer/", talk.hide, name="talk_hide"),

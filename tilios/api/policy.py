@@ -1,0 +1,399 @@
+"""The policy archive through the API: announcements (with their figures and the earlier ones they
+repeat), programmes, promises and their statuses, recycled clusters, timelines, past failures.
+
+Reads are open to all. Writing an announcement is an edit like a place's (201 live, 202 pending
+review); correcting figures is for trusted contributors. Thin: everything is in tilios.policy.services.
+"""
+import csv
+import datetime
+import io
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Schema, Status
+from ninja.errors import HttpError
+
+from tilios.accounts import permissions
+from tilios.accounts.throttle import hit
+from tilios.policy import services
+from tilios.policy.models import Actor, Announcement, Figure, Programme
+from tilios.revisions.models import Revision
+
+from .api import api
+from .auth import WRITE, actor, viewer
+from .governance import ACTION_ERRORS
+
+TAGS = ["politiques"]
+MAX_LIMIT = 200
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- Presenters (shared with nothing else: the web pages render the same services themselves) ---------
+
+def _date(value):
+    return value.isoformat() if value else None
+
+
+def announcement_ref(a):
+    return {"id": a.pk, "made_on": _date(a.made_on), "title": a.title, "url": a.get_absolute_url()}
+
+
+def announcement_summary(a):
+    return {
+        **announcement_ref(a),
+        "actors": [{"id": x.pk, "name": x.name, "kind": x.kind} for x in a.actors.all()],
+        "territory_code": a.territory_code,
+        "programme": {"slug": a.programme.slug, "name": a.programme.name} if a.programme_id else None,
+        "source": {"url": a.source_url, "title": a.source_title, "page": a.source_page},
+        "published": a.is_published,
+    }
+
+
+def figure_out(f):
+    return {"id": f.pk, "kind": f.kind, "value": f.value, "unit": f.unit, "text": f.text, "start": f.start,
+            "end": f.end, "by_hand": f.by_hand, "key": f.key}
+
+
+def match_out(m):
+    return {"announcement": announcement_ref(m.other), "reasons": m.reasons,
+            "text_similarity": round(m.text_similarity, 3), "word_overlap": round(m.word_overlap, 3),
+            "shared_figures": m.shared_figures,
+            "shared_passages": [list(span) for span in m.shared_passages],
+            "other_passages": [list(span) for span in m.other_passages]}
+
+
+def outcome_out(o):
+    registry = isinstance(o, services.RegistryOutcome)
+    return {"value": o.value, "measured_on": _date(o.measured_on), "source_url": o.source_url or None,
+            "note": o.note, "from_registry": registry}
+
+
+def promise_out(p, verdict):
+    return {
+        "id": p.pk, "metric": p.metric, "target_value": p.target_value, "unit": p.unit,
+        "deadline": _date(p.deadline), "territory_code": p.territory_code or p.announcement.territory_code,
+        "programme": p.programme.slug if p.programme_id else None,
+        "announcement": announcement_ref(p.announcement), "source_url": p.announcement.source_url,
+        "count_from_registry": p.count_from_registry,
+        "status": verdict.status, "status_label": verdict.label,
+        "latest_outcome": outcome_out(verdict.latest) if verdict.latest is not None else None,
+        "reached_on": _date(verdict.reached_on), "url": p.get_absolute_url(),
+    }
+
+
+def _statuses():
+    return {code: str(label) for code, label in services.STATUS_LABELS.items()}
+
+
+def _may_see(announcement, user):
+    if announcement.is_published or permissions.can_review(user):
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return Revision.objects.filter(content_type=ContentType.objects.get_for_model(Announcement),
+                                   object_id=announcement.pk, author=user).exists()
+
+
+def _announcement(announcement_id, user):
+    announcement = get_object_or_404(Announcement.objects.select_related("programme", "current_revision")
+                                     .prefetch_related("actors"), pk=announcement_id)
+    if not _may_see(announcement, user):
+        raise HttpError(404, _("contenu introuvable ou non publié"))
+    return announcement
+
+
+def _csv(rows, fields, filename):
+    def cell(value):
+        if isinstance(value, str) and value.startswith(FORMULA_START):
+            return "'" + value  # a spreadsheet must not run a contributor's « =HYPERLINK(…) »
+        return "" if value is None else value
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: cell(v) for k, v in row.items()})
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Announcements -----------------------------------------------------------------------------------
+
+class AnnouncementFilters(Schema):
+    actor: str | None = Field(None, description="acteur : identifiant ou partie du nom")
+    territory: str | None = Field(None, description="code du territoire")
+    programme: str | None = Field(None, description="programme (slug)")
+    year: int | None = None
+    q: str | None = Field(None, description="mots du titre ou du texte")
+    limit: int = 50
+    offset: int = 0
+
+
+def _announcements(filters):
+    qs = Announcement.objects.filter(is_published=True).select_related("programme").prefetch_related("actors")
+    return services.filter_announcements(qs, filters.actor, filters.territory, filters.programme, filters.year,
+                                         filters.q)
+
+
+@api.get("/policy/announcements", tags=TAGS, summary="Annonces publiques (filtres : acteur, territoire, "
+                                                       "programme, année)")
+def list_announcements(request, filters: Query[AnnouncementFilters]):
+    """Newest first. `next_offset` gives the next page."""
+    if not 1 <= filters.limit <= MAX_LIMIT or filters.offset < 0:
+        raise ValidationError({"limit": _("entre 1 et %(max)d") % {"max": MAX_LIMIT}})
+    qs = _announcements(filters)
+    items = list(qs.order_by("-made_on", "-id")[filters.offset:filters.offset + filters.limit + 1])
+    more = len(items) > filters.limit
+    return {"count": qs.count(), "next_offset": filters.offset + filters.limit if more else None,
+            "results": [announcement_summary(a) for a in items[:filters.limit]]}
+
+
+ANNOUNCEMENT_CSV = ["id", "made_on", "title", "actors", "territory_code", "programme", "source_url", "source_title",
+                    "source_page", "figures", "url"]
+
+
+@api.get("/policy/announcements.csv", tags=TAGS, summary="Annonces en CSV (mêmes filtres)")
+def announcements_csv(request, filters: Query[AnnouncementFilters]):
+    rows = []
+    for a in _announcements(filters).prefetch_related("figures").order_by("made_on", "id"):
+        rows.append({"id": a.pk, "made_on": _date(a.made_on), "title": a.title,
+                     "actors": " ; ".join(x.name for x in a.actors.all()), "territory_code": a.territory_code,
+                     "programme": a.programme.slug if a.programme_id else "", "source_url": a.source_url,
+                     "source_title": a.source_title, "source_page": a.source_page,
+                     "figures": " ; ".join(f.key for f in a.figures.all()),
+                     "url": request.build_absolute_uri(a.get_absolute_url())})
+    return _csv(rows, ANNOUNCEMENT_CSV, "tilios-annonces.csv")
+
+
+@api.get("/policy/announcements/{int:announcement_id}", tags=TAGS, summary="Une annonce, ses chiffres et les "
+                                                                             "annonces antérieures qu'elle répète")
+def get_announcement(request, announcement_id: int):
+    """`figures` carry their character span (`start`, `end`) in `text`; each of `recycled` gives the
+    shared passages as spans in this text (`shared_passages`) and in the earlier one (`other_passages`)."""
+    announcement = _announcement(announcement_id, viewer(request))
+    current = announcement.current_revision
+    return {
+        **announcement_summary(announcement),
+        "text": announcement.text,
+        "figures": [figure_out(f) for f in announcement.figures.all()],
+        "promises": [promise_out(p, services.status(p)) for p in
+                     announcement.promises.filter(is_published=True).select_related("announcement", "programme")],
+        "recycled": [match_out(m) for m in services.recycled(announcement)],
+        "current_revision": {"id": current.pk, "number": current.number} if current else None,
+    }
+
+
+class AnnouncementIn(Schema):
+    made_on: datetime.date
+    title: str
+    text: str
+    source_url: str
+    source_title: str = ""
+    source_page: str = ""
+    actors: list[int | str] = Field([], description="acteurs : identifiants ou noms exacts")
+    territory_code: str = ""
+    programme: str | None = Field(None, description="programme (slug)")
+    summary: str = ""
+
+
+class WrittenAnnouncement(Schema):
+    id: int
+    url: str
+    live: bool
+    revision: dict
+    recycled: list[dict]
+
+
+def announcement_data(made_on, title, text, source_url, source_title="", source_page="", actors=(),
+                      territory_code="", programme=None):
+    """Form or JSON input as the announcement's revision data (actors by id or name, programme by slug)."""
+    errors, ids = {}, []
+    for ref in actors or []:
+        found = Actor.objects.filter(pk=ref).first() if isinstance(ref, int) else \
+            Actor.objects.filter(name__iexact=str(ref).strip()).first()
+        if found is None:
+            errors.setdefault("actors", []).append(_("acteur inconnu : %(ref)s") % {"ref": ref})
+        else:
+            ids.append(found.pk)
+    programme_id = None
+    if programme:
+        found = Programme.objects.filter(slug=str(programme).strip()).first()
+        if found is None:
+            errors["programme"] = [_("programme inconnu : %(slug)s") % {"slug": programme}]
+        else:
+            programme_id = found.pk
+    if errors:
+        raise ValidationError(errors)
+    return {"made_on": made_on.isoformat() if hasattr(made_on, "isoformat") else made_on, "title": title.strip(),
+            "text": text.strip(), "source_url": source_url.strip(), "source_title": source_title.strip(),
+            "source_page": source_page.strip(), "territory_code": territory_code.strip(),
+            "programme": programme_id, "actors": sorted(set(ids))}
+
+
+@api.post("/policy/announcements", response={201: WrittenAnnouncement, 202: WrittenAnnouncement, **ACTION_ERRORS},
+          auth=WRITE, tags=TAGS, summary="Ajouter une annonce")
+def create_announcement(request, payload: AnnouncementIn):
+    """201 when live at once (trusted contributors), 202 when it waits for review. The answer lists
+    the earlier announcements that say the same thing (`recycled`), found at once."""
+    data = announcement_data(payload.made_on, payload.title, payload.text, payload.source_url, payload.source_title,
+                             payload.source_page, payload.actors, payload.territory_code, payload.programme)
+    hit(request, "edit")
+    record, revision, matches = services.propose_announcement(data, actor(request), payload.summary)
+    live = revision.status == Revision.Status.ACCEPTED
+    return Status(201 if live else 202, {
+        "id": record.pk, "url": record.get_absolute_url(), "live": live,
+        "revision": {"id": revision.pk, "number": revision.number, "status": revision.status},
+        "recycled": [match_out(m) for m in matches]})
+
+
+class FigureIn(Schema):
+    kind: str = Field(..., description="amount, count, year, deadline ou percent")
+    value: float
+    unit: str = ""
+    text: str = ""
+
+
+def _check_corrector(request):
+    if not permissions.can_review(actor(request)):
+        raise PermissionDenied(_("seuls les contributeurs de confiance corrigent les chiffres"))
+
+
+@api.post("/policy/announcements/{int:announcement_id}/figures", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
+          tags=TAGS, summary="Ajouter un chiffre à la main (contributeurs de confiance)")
+def add_figure(request, announcement_id: int, payload: FigureIn):
+    _check_corrector(request)
+    announcement = _announcement(announcement_id, actor(request))
+    if payload.kind not in Figure.Kind.values:
+        raise ValidationError({"kind": _("type inconnu : %(kinds)s") % {"kinds": ", ".join(Figure.Kind.values)}})
+    hit(request, "edit")
+    figure = services.add_figure(announcement, payload.kind, payload.value, payload.unit.strip(), payload.text.strip(),
+                                 actor(request))
+    return Status(201, figure_out(figure))
+
+
+@api.delete("/policy/announcements/{int:announcement_id}/figures/{int:figure_id}",
+            response={204: None, **ACTION_ERRORS}, auth=WRITE, tags=TAGS,
+            summary="Retirer un chiffre d'une annonce (contributeurs de confiance)")
+def remove_figure(request, announcement_id: int, figure_id: int):
+    _check_corrector(request)
+    announcement = _announcement(announcement_id, actor(request))
+    figure = get_object_or_404(Figure, pk=figure_id, announcement=announcement)
+    hit(request, "edit")
+    services.remove_figure(figure)
+    return Status(204, None)
+
+
+# --- Programmes, promises, clusters, timelines ---------------------------------------------------------
+
+def programme_summary(p):
+    return {"slug": p.slug, "name": p.name, "kind": p.kind, "started_on": _date(p.started_on),
+            "ended_on": _date(p.ended_on), "budget_eur": float(p.budget_eur) if p.budget_eur is not None else None,
+            "actors": [x.name for x in p.actors.all()], "url": p.get_absolute_url()}
+
+
+@api.get("/policy/programmes", tags=TAGS, summary="Programmes, plans et appels à projets")
+def list_programmes(request):
+    qs = (Programme.objects.filter(is_published=True).prefetch_related("actors")
+          .annotate(n_announcements=Count("announcements", filter=Q(announcements__is_published=True), distinct=True),
+                    n_promises=Count("promises", filter=Q(promises__is_published=True), distinct=True),
+                    n_places=Count("places", distinct=True)))
+    return [{**programme_summary(p), "announcements": p.n_announcements, "promises": p.n_promises,
+             "places": p.n_places} for p in qs]
+
+
+@api.get("/policy/programmes/{slug}", tags=TAGS, summary="Un programme : annonces, promesses, résultats, lieux")
+def get_programme(request, slug: str):
+    programme = get_object_or_404(Programme.objects.filter(is_published=True).prefetch_related("actors"), slug=slug)
+    announcements = programme.announcements.filter(is_published=True).select_related("programme") \
+        .prefetch_related("actors")
+    promises = [promise_out(p, services.status(p)) for p in
+                programme.promises.filter(is_published=True).select_related("announcement", "programme")]
+    return {**programme_summary(programme), "description": programme.description,
+            "announcements": [announcement_summary(a) for a in announcements.order_by("made_on", "id")],
+            "promises": promises,
+            "places": [{"id": p.public_id, "name": p.name, "url": reverse("web:place", args=[p.public_id])}
+                       for p in programme.places.filter(is_published=True).order_by("name")]}
+
+
+class PromiseFilters(Schema):
+    actor: str | None = Field(None, description="acteur (partie du nom)")
+    status: str | None = Field(None, description="statut : " + ", ".join(services.STATUS_LABELS))
+
+
+def _promise_rows(filters):
+    if filters.status and filters.status not in services.STATUS_LABELS:
+        codes = ", ".join(services.STATUS_LABELS)
+        raise ValidationError({"status": _("statut inconnu : %(codes)s") % {"codes": codes}})
+    return services.promises(filters.actor, filters.status)
+
+
+@api.get("/policy/promises", tags=TAGS, summary="Promesses et leur statut")
+def list_promises(request, filters: Query[PromiseFilters]):
+    """Each promise with its status (by the written `status_rule`), label and latest outcome."""
+    return {"status_rule": str(services.STATUS_RULE), "statuses": _statuses(),
+            "results": [promise_out(p, v) for p, v in _promise_rows(filters)]}
+
+
+PROMISE_CSV = ["id", "announced_on", "metric", "target", "unit", "deadline", "territory_code", "programme", "status",
+               "status_label", "latest_value", "latest_on", "latest_source", "announcement_source", "url"]
+
+
+@api.get("/policy/promises.csv", tags=TAGS, summary="Promesses et leur statut en CSV")
+def promises_csv(request, filters: Query[PromiseFilters]):
+    rows = []
+    for p, v in _promise_rows(filters):
+        latest = v.latest
+        rows.append({"id": p.pk, "announced_on": _date(p.announcement.made_on), "metric": p.metric,
+                     "target": p.target_value, "unit": p.unit, "deadline": _date(p.deadline),
+                     "territory_code": p.territory_code or p.announcement.territory_code,
+                     "programme": p.programme.slug if p.programme_id else "", "status": v.status,
+                     "status_label": v.label, "latest_value": latest.value if latest else None,
+                     "latest_on": _date(latest.measured_on) if latest else None,
+                     "latest_source": (latest.source_url or "") if latest else "",
+                     "announcement_source": p.announcement.source_url,
+                     "url": request.build_absolute_uri(p.get_absolute_url())})
+    return _csv(rows, PROMISE_CSV, "tilios-promesses.csv")
+
+
+@api.get("/policy/failures", tags=TAGS, summary="Échecs passés : promesses non tenues et leurs preuves")
+def list_failures(request):
+    return [{**promise_out(p, v), "outcomes": [outcome_out(o) for o in services.outcomes(p)]}
+            for p, v in services.past_failures()]
+
+
+@api.get("/policy/clusters", tags=TAGS, summary="Groupes d'annonces recyclées")
+def list_clusters(request):
+    """Announcements linked by recycling, oldest first in each group, newest group first."""
+    return [{"size": len(group), "announcements": [announcement_ref(a) for a in group]}
+            for group in services.clusters()]
+
+
+def event_out(day, kind, obj):
+    out = {"date": _date(day), "kind": kind}
+    if kind == "announcement":
+        out["announcement"] = announcement_ref(obj)
+    elif kind == "deadline":
+        out["promise"] = {"id": obj.pk, "metric": obj.metric, "target_value": obj.target_value, "unit": obj.unit,
+                          "url": obj.get_absolute_url()}
+    else:
+        out["outcome"] = {"promise": obj.promise_id, "value": obj.value, "source_url": obj.source_url,
+                          "note": obj.note}
+    return out
+
+
+@api.get("/policy/timeline", tags=TAGS, summary="Chronologie d'un programme ou d'un territoire")
+def timeline(request, programme: str | None = None, territory: str | None = None):
+    """Announcements, promise deadlines and outcomes in date order."""
+    found = None
+    if programme:
+        found = Programme.objects.filter(slug=programme, is_published=True).first()
+        if found is None:
+            raise ValidationError({"programme": _("programme inconnu : %(slug)s") % {"slug": programme}})
+    events = services.timeline(programme=found, territory_code=(territory or "").strip() or None)
+    return {"programme": programme, "territory": territory, "events": [event_out(*e) for e in events]}
