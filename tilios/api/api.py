@@ -140,3 +140,4 @@ def find_communes(request, q: str, limit: int = 10):
 # The governance endpoints register themselves on `api` (imported last: they import `api`).
 from . import governance, pages  # noqa: E402,F401
 from . import policy  # noqa: E402,F401  (policy archive endpoints)
+from . import census  # noqa: E402,F401  (census endpoints)

@@ -5,6 +5,7 @@ from . import edit_views as edit
 from . import moderation_views as moderation
 from . import policy_views as policy
 from . import talk_views as talk
+from . import census_views as census
 from . import views
 from . import wiki_views as wiki
 
@@ -31,6 +32,11 @@ urlpatterns = [
     path("lieux/<str:public_id>/modifier/", edit.place_edit, name="place_edit"),
     *record_urls("lieux", "place", "public_id"),
     path("sources/", views.sources, name="sources"),
+    path("recensement/", census.index, name="census"),
+    path("recensement/expliquer/", census.explain, name="census_explain"),
+    path("recensement/estimation/", census.estimate, name="census_estimate"),
+    path("recensement/figer/", census.freeze, name="census_freeze"),
+    path("recensement/instantanes/<int:snapshot_id>/", census.snapshot, name="census_snapshot"),
 
     path("wiki/", wiki.index, name="wiki"),
     path("wiki/categorie/<slug:slug>/", wiki.category, name="category"),
