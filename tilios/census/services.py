@@ -4,7 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,17 +108,21 @@ def count(definition, valid_on=None, known_on=None, by=None, within=None):
     if by and by not in LEVELS:
         raise CensusError(_("ventilation inconnue : %(by)s (possibles : %(all)s)") % {"by": by, "all": ", ".join(LEVELS)})
     qs = crit.apply(facts(valid_on, known_on, within), definition.criteria)
-    total = qs.count()
+    total = None
     rows = []
     if by == "kind":
         labels = dict(Kind.objects.values_list("code", "label"))
-        for code, bit in sorted(kind_bits().items(), key=lambda kv: kv[1]):
-            n = qs.exclude(kinds_mask=0).extra(where=["(kinds_mask & %s) != 0"], params=[bit]).count()
-            if n:
-                rows.append({"key": code, "label": labels.get(code, code), "count": n})
-        untyped = qs.filter(kinds_mask=0).count()
-        if untyped:
-            rows.append({"key": "", "label": _("sans type"), "count": untyped})
+        bits = sorted(kind_bits().items(), key=lambda kv: kv[1])
+        per_kind = qs.annotate(**{f"_k{i}": F("kinds_mask").bitand(bit) for i, (_c, bit) in enumerate(bits)})
+        counts = per_kind.aggregate(  # one scan for every kind at once
+            _total=Count("*"), _untyped=Count("pk", filter=Q(kinds_mask=0)),
+            **{f"n{i}": Count("pk", filter=Q(**{f"_k{i}__gt": 0})) for i in range(len(bits))})
+        for i, (code, _bit) in enumerate(bits):
+            if counts[f"n{i}"]:
+                rows.append({"key": code, "label": labels.get(code, code), "count": counts[f"n{i}"]})
+        if counts["_untyped"]:
+            rows.append({"key": "", "label": _("sans type"), "count": counts["_untyped"]})
+        total = counts["_total"]
     elif by:
         column = LEVELS[by]
         if by == "region":  # rolled up from départements, which the count index covers
@@ -139,6 +143,9 @@ def count(definition, valid_on=None, known_on=None, by=None, within=None):
             rows.sort(key=lambda r: order.index(r["key"]) if r["key"] in order else len(order))
         else:
             rows.sort(key=lambda r: (-r["count"], str(r["key"])))
+        total = sum(n for _key, n in grouped)  # every fact has one key: no second scan for the total
+    if total is None:
+        total = qs.count()
     return CountResult(definition, valid_on, known_on, by, dict(within or {}), total, rows)
 
 
