@@ -11,10 +11,8 @@ subprocess after one warm-up query; medians are printed and written to bench/out
 import argparse
 import csv
 import datetime as dt
-import io
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile

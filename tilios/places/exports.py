@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 
 from tilios.sources.models import Source, SourceRecord
 
-from .models import Kind, Place
+from .models import Kind
 from .presenters import source_summary
 
 CSV_COLUMNS = [
