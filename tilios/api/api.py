@@ -141,3 +141,4 @@ def find_communes(request, q: str, limit: int = 10):
 from . import governance, pages  # noqa: E402,F401
 from . import policy  # noqa: E402,F401  (policy archive endpoints)
 from . import census  # noqa: E402,F401  (census endpoints)
+from . import activity  # noqa: E402,F401  (activity and evaluation endpoints)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import account_views as accounts
+from . import activity_views as activity
 from . import edit_views as edit
 from . import moderation_views as moderation
 from . import policy_views as policy
@@ -32,6 +33,10 @@ urlpatterns = [
     path("lieux/<str:public_id>/modifier/", edit.place_edit, name="place_edit"),
     *record_urls("lieux", "place", "public_id"),
     path("sources/", views.sources, name="sources"),
+    path("lieux/<str:public_id>/activite/", activity.place_activity, name="place_activity"),
+    path("lieux/<str:public_id>/activite/declarer/", activity.place_activity_new, name="place_activity_new"),
+    path("politiques/evaluation/", activity.evaluation_index, name="evaluation_index"),
+    path("politiques/programmes/<slug:slug>/evaluation/", activity.programme_evaluation, name="programme_evaluation"),
     path("recensement/", census.index, name="census"),
     path("recensement/expliquer/", census.explain, name="census_explain"),
     path("recensement/estimation/", census.estimate, name="census_estimate"),

@@ -1,0 +1,145 @@
+"""Activity pages: a place's activity (chart, reports, the form for its managers) and programme evaluations."""
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from tilios.activity import services
+from tilios.activity.models import ActivityReport
+from tilios.places.models import Place
+from tilios.policy.models import Programme
+from tilios.revisions.services import NotAllowed
+
+from .common import add_errors, rate_limited
+
+
+class ReportForm(forms.Form):
+    # No min_value here: the service's messages (naming the field) are the ones shown.
+    period_start = forms.DateField(label=_l("Début de la période"),
+                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    period_end = forms.DateField(label=_l("Fin de la période (vide : fin du mois)"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    regular_users = forms.IntegerField(label=_l("Usagers réguliers"))
+    occasional_visits = forms.IntegerField(label=_l("Visites ponctuelles"), initial=0)
+    desk_days_used = forms.IntegerField(label=_l("Jours-postes occupés"), required=False)
+    desk_days_available = forms.IntegerField(label=_l("Jours-postes disponibles (capacité)"), required=False)
+    events = forms.IntegerField(label=_l("Événements"), initial=0)
+    reliability = forms.ChoiceField(label=_l("Fiabilité"), choices=ActivityReport.Reliability.choices)
+    note = forms.CharField(label=_l("Note (jamais de donnée personnelle)"), required=False, max_length=500)
+
+
+def _visible_place(public_id):
+    return get_object_or_404(Place.objects.filter(is_published=True).select_related("commune"), public_id=public_id)
+
+
+def place_activity(request, public_id):
+    place = _visible_place(public_id)
+    try:
+        on = services.parse_date(request.GET.get("on")) or services.today()
+    except ValidationError:
+        on = services.today()
+    indicators = services.place_indicators(place, on)
+    reports = place.activity_reports.select_related("reported_by").order_by("-period_start")[:60]
+    return render(request, "web/activity/place.html", {
+        "place": place, "indicators": indicators, "reports": reports, "chart": services.chart(place, on, 36, 720, 200),
+        "can_report": services.can_report(request.user, place), "on": on, "record": place, "tab": "activity",
+    })
+
+
+@rate_limited("edit")
+def place_activity_new(request, public_id):
+    place = _visible_place(public_id)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not services.can_report(request.user, place):
+        raise NotAllowed(_("Seuls les gestionnaires de ce lieu et les modérateurs déclarent son activité."))
+    previous = services.add_months(services.today(), -1).replace(day=1)
+    form = ReportForm(request.POST or None, initial={
+        "period_start": previous, "reliability": ActivityReport.Reliability.DECLARED,
+        "desk_days_available": (place.capacity * 21) if place.capacity else None})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.submit(place, form.cleaned_data, request.user)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Rapport d’activité enregistré."))
+            return redirect("web:place_activity", public_id=place.public_id)
+    return render(request, "web/activity/report_form.html", {"place": place, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+def evaluation_index(request):
+    programmes = (Programme.objects.filter(is_published=True).annotate(n_places=Count("places"))
+                  .order_by("-n_places", "name"))
+    return render(request, "web/activity/evaluation_index.html", {"programmes": programmes})
+
+
+def programme_evaluation(request, slug):
+    programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
+    error = None
+    try:
+        on = services.parse_date(request.GET.get("on")) or services.today()
+    except ValidationError as exc:
+        on, error = services.today(), " ".join(exc.messages)
+    result = services.evaluate_programme(programme, on)
+    fmt = request.GET.get("format")
+    if fmt == "csv":
+        response = HttpResponse(services.evaluation_csv(result), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="evaluation-{programme.slug}-{on.isoformat()}.csv"'
+        return response
+    if fmt == "json":
+        return HttpResponse(json.dumps(services.jsonable(result), ensure_ascii=False, indent=1),
+                            content_type="application/json; charset=utf-8")
+    if fmt:
+        raise Http404
+    return render(request, "web/activity/evaluation.html", {
+        "programme": programme, "result": result, "on": on, "error": error,
+        "band_chart": band_chart(result), "group_chart": group_chart(result),
+    })
+
+
+COLOURS = {"never": "#b2182b", "sporadic": "#ef8a62", "regular_1_5": "#67a9cf", "regular_6_plus": "#2166ac",
+           "unknown": "#bbbbbb"}
+
+
+def band_chart(result, width=560, bar_h=26):
+    rows = result["bands"] + [result["unknown"]]
+    peak = max([r["count"] for r in rows] + [1])
+    left, plot_w = 230, width - 230 - 50
+    bars = []
+    for i, row in enumerate(rows):
+        w = plot_w * row["count"] / peak
+        bars.append({"y": 8 + i * (bar_h + 8), "w": round(w, 1), "label": row["label"], "count": row["count"],
+                     "colour": COLOURS.get(row["code"], "#888888"), "text_x": round(left + w + 6, 1)})
+    return {"width": width, "height": 16 + len(rows) * (bar_h + 8), "left": left, "bar_h": bar_h,
+            "label_x": left - 8, "bars": bars, "text_dy": bar_h / 2 + 5}
+
+
+def group_chart(result, width=560, bar_h=22):
+    """Stacked bars (shares of each band) for rural / urban and inside / outside métropoles."""
+    codes = [b["code"] for b in result["bands"]] + ["unknown"]
+    left, plot_w = 170, width - 170 - 60
+    groups = []
+    for i, (name, group) in enumerate((n, g) for n, g in result["groups"].items() if g["places"]):
+        x, segments = left, []
+        for code in codes:
+            w = plot_w * group["bands"].get(code, 0) / group["places"]
+            if w:
+                segments.append({"x": round(x, 1), "w": round(w, 1), "colour": COLOURS.get(code, "#888888"),
+                                 "title": f"{name} — {code} : {group['bands'].get(code, 0)}"})
+            x += w
+        groups.append({"y": 8 + i * (bar_h + 10), "name": name, "places": group["places"], "segments": segments})
+    labels = {b["code"]: b["label"] for b in result["bands"] + [result["unknown"]]}
+    legend = [{"x": 10 + j * 110, "colour": COLOURS.get(c, "#888888"), "label": labels.get(c, c)[:18],
+               "title": labels.get(c, c)} for j, c in enumerate(codes)]
+    height = 8 + len(groups) * (bar_h + 10) + 30
+    return {"width": width, "height": height, "left": left, "bar_h": bar_h, "groups": groups, "legend": legend,
+            "legend_y": height - 14, "count_x": left + plot_w + 8, "text_dy": bar_h / 2 + 5}
