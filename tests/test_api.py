@@ -154,3 +154,12 @@ def test_api_responses_carry_security_headers(client):
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_map_data_is_compressed_for_phones(client):
+    import gzip
+    import json
+
+    response = client.get("/api/places.geojson", HTTP_ACCEPT_ENCODING="gzip")
+    assert response["Content-Encoding"] == "gzip"
+    assert len(json.loads(gzip.decompress(response.content))["features"]) == 1512

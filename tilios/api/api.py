@@ -6,8 +6,9 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.views.decorators.gzip import gzip_page
 from ninja import NinjaAPI, Query, Schema
+from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 
 from tilios.places import queries
@@ -87,6 +88,7 @@ def list_places(request, filters: Query[PlaceFilters]):
 
 
 @api.get("/places.geojson", summary="Lieux en GeoJSON")
+@decorate_view(gzip_page)  # the map's largest download; public data, no secret to leak by compression
 def places_geojson(request, filters: Query[PlaceFilters]):
     """A GeoJSON FeatureCollection of the places matching the filters (usually a `bbox`)."""
     qs = queries.with_details(_filtered(filters).filter(latitude__isnull=False))
@@ -139,6 +141,6 @@ def find_communes(request, q: str, limit: int = 10):
 
 # The governance endpoints register themselves on `api` (imported last: they import `api`).
 from . import governance, pages  # noqa: E402,F401
-from . import policy  # noqa: E402,F401  (policy archive endpoints)
 from . import census  # noqa: E402,F401  (census endpoints)
+from . import policy  # noqa: E402,F401  (policy archive endpoints)
 from . import activity  # noqa: E402,F401  (activity and evaluation endpoints)
