@@ -40,6 +40,7 @@ class ImportRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    missing = models.PositiveIntegerField(_("disparus"), default=0)  # records of earlier runs absent from this file
     errors = models.JSONField(default=list, blank=True)  # [{"line", "field", "reason", "value"}]
 
     class Meta:
@@ -58,6 +59,10 @@ class SourceRecord(models.Model):
     line = models.PositiveIntegerField(null=True)
     first_run = models.ForeignKey(ImportRun, models.SET_NULL, null=True, related_name="+")
     last_run = models.ForeignKey(ImportRun, models.SET_NULL, null=True, related_name="+")
+    # Set when a newer file of the source no longer holds this record: the place is possibly closed and
+    # waits for review. Nothing is deleted; the record is cleared when a later file holds it again.
+    missing_since_run = models.ForeignKey(ImportRun, models.SET_NULL, null=True, blank=True, related_name="+",
+                                          verbose_name=_("absent depuis l'import"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="record_per_source")]

@@ -23,7 +23,22 @@ from . import catalogue
 from .importers import FileError, RowError
 from .models import ImportRun, SourceRecord
 
-READERS = {"cget": "tilios.sources.importers.cget"}
+READERS = {
+    "cget": "tilios.sources.importers.cget",
+    "mednum": "tilios.sources.importers.mednum",
+    "geojson": "tilios.sources.importers.geojson",
+    "fablabs-io": "tilios.sources.importers.fablabs_io",
+    "osm": "tilios.sources.importers.osm",
+    "csv": "tilios.sources.importers.csv_mapping",
+}
+NEEDS_MAPPING = {"csv"}
+
+
+def line_label(kind):
+    """What an error's « line » counts in this format (a CSV line, a GeoJSON feature, an OSM element)."""
+    if kind not in READERS:
+        return "ligne"
+    return getattr(import_module(READERS[kind]), "LINE_LABEL", "ligne")
 
 
 class DryRunRollback(Exception):
@@ -38,6 +53,7 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    missing: int = 0  # records of earlier runs that this file no longer holds (possibly closed)
     errors: list = field(default_factory=list)
 
 
@@ -53,8 +69,12 @@ def _file_sha256(path):
     return digest.hexdigest()
 
 
-def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=None):
+def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=None, mapping=None):
     """Import `path` read as `kind` into `source` (a slug). Raises FileError for unreadable files.
+
+    `mapping` (a JSON or TOML file, or a csv_mapping.Mapping) tells the `csv` format which column holds
+    which field. Records that an earlier run of the same source kept and that this file no longer holds
+    are marked `missing_since_run` (possibly closed, to review) — never deleted.
 
     `known_on` (a date) records what the file says as known since that day — the date the source
     published it — instead of today: how a historical directory enters the knowledge clock."""
@@ -64,7 +84,14 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     slug = source or catalogue.DEFAULT_SOURCE_FOR_KIND.get(kind)
     if not slug:
         raise FileError("précisez la source (--source)")
-    rows = list(reader.read(path))  # reads and maps everything before touching the database
+    if kind in NEEDS_MAPPING:
+        if mapping is None:
+            raise FileError(f"le format {kind} demande un mapping (--mapping FICHIER.toml|.json)")
+        rows = list(reader.read(path, mapping=mapping))
+    elif mapping is not None:
+        raise FileError(f"--mapping ne s'applique qu'au format csv, pas à {kind}")
+    else:
+        rows = list(reader.read(path))  # reads and maps everything before touching the database
     kinds = {k.code: k for k in Kind.objects.all()}
     summary = ImportSummary(run=None)
     try:
@@ -83,6 +110,7 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                 if known_on > timezone.localdate():
                     raise FileError("--known-on : une date passée est attendue")
                 known_at = timezone.make_aware(datetime.datetime.combine(known_on, datetime.time(12)))
+            present = {row.external_id for row in rows if row.external_id}
             for row in tqdm(rows, desc="import", unit=" lignes", disable=not progress):
                 summary.rows += 1
                 if row.error is None and row.external_id in seen:
@@ -94,6 +122,8 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                     continue
                 seen.add(row.external_id)
                 _apply(row, src, run, records.get(row.external_id), kinds, summary, known_at)
+            summary.missing = _mark_missing(src, run, records, present)
+            run.missing = summary.missing
             run.rows, run.created, run.updated = summary.rows, summary.created, summary.updated
             run.unchanged, run.rejected, run.errors = summary.unchanged, summary.rejected, summary.errors
             run.status, run.finished_at = ImportRun.Status.DONE, timezone.now()
@@ -103,6 +133,17 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     except DryRunRollback:
         pass
     return summary
+
+
+def _mark_missing(source, run, records, present):
+    """Flag the records this file no longer holds; clear the flag of those it holds again."""
+    gone = [r.pk for r in records.values() if r.external_id not in present and r.missing_since_run_id is None]
+    back = [r.pk for r in records.values() if r.external_id in present and r.missing_since_run_id is not None]
+    for start in range(0, len(gone), 500):
+        SourceRecord.objects.filter(pk__in=gone[start:start + 500]).update(missing_since_run=run)
+    for start in range(0, len(back), 500):
+        SourceRecord.objects.filter(pk__in=back[start:start + 500]).update(missing_since_run=None)
+    return len(gone)
 
 
 def _apply(row, source, run, record, kinds, summary, known_at=None):

@@ -1,0 +1,94 @@
+"""Lieux de médiation numérique: the national data standard (LaMednum « schéma des lieux de médiation
+numérique », as published by Hinaura and Hub du Sud) and the MedNum BFC regional file, CSV or JSON.
+
+Every place is an `epn`; typologies that say more add kinds: BFC `code_typo` TL (tiers-lieu) → `autre`,
+F (médiation et fabrication) → `fablab`, T (travail et collaboration) → `coworking`; in the national
+files, records coming from France Tiers-Lieux (`source`) or labelled so → `autre`.
+"""
+import json
+
+from . import FileError, MappedRow, RowError
+from .csv_mapping import build, csv_rows, decode, links_from
+
+STANDARD = ["id", "nom", "adresse", "code_postal", "commune", "latitude", "longitude"]
+BFC = ["bfc_id", "nom_structure", "adresse", "code_postal", "ville", "lat", "lon", "code_typo"]
+BFC_TYPO = {"TL": ["autre"], "F": ["fablab"], "T": ["coworking"]}
+
+
+def _kinds_standard(row):
+    kinds = ["epn"]
+    source = (row.get("source") or "").strip().lower()
+    labels = (row.get("labels_nationaux") or "").lower()
+    if source == "france-tiers-lieux" or "tiers-lieu" in labels or "tiers lieu" in labels:
+        kinds.append("autre")
+    return kinds
+
+
+def map_standard(line, row):
+    values = {"name": row.get("nom"), "address": row.get("adresse"), "postcode": row.get("code_postal"),
+              "town": row.get("commune"), "latitude": row.get("latitude"), "longitude": row.get("longitude")}
+    if row.get("code_insee"):
+        values["commune_code"] = row.get("code_insee")
+    links = links_from([("web", row.get("site_web")), ("other", row.get("prise_rdv"))])
+    return build(line, row.get("id"), _raw(row), values, _kinds_standard(row), links,
+                 {"name": "nom", "id": "id", "commune_code": "code_insee"})
+
+
+def map_bfc(line, row):
+    values = {"name": row.get("nom_structure"), "address": row.get("adresse"), "postcode": row.get("code_postal"),
+              "town": row.get("ville"), "latitude": row.get("lat"), "longitude": row.get("lon")}
+    kinds = ["epn"]
+    for code in (row.get("code_typo") or "").upper().replace(" ", "").split("-"):
+        kinds += BFC_TYPO.get(code, [])
+    links = links_from([("web", row.get("url_lieu"))])
+    return build(line, row.get("bfc_id"), _raw(row), values, kinds, links,
+                 {"name": "nom_structure", "id": "bfc_id", "latitude": "lat", "longitude": "lon"})
+
+
+def _raw(row):
+    return {k: v for k, v in row.items() if k is not None}
+
+
+def _too_many(line, row):
+    mapped = MappedRow(line=line, external_id="", raw=_raw(row))
+    mapped.error = RowError("*", "plus de valeurs que de colonnes")
+    return mapped
+
+
+def read(path):
+    text = decode(path)
+    if text.lstrip()[:1] in ("[", "{"):
+        yield from _read_json(text)
+        return
+    first = text.split("\n", 1)[0]
+    if "bfc_id" in first:
+        required, mapper = BFC, map_bfc
+    else:
+        required, mapper = STANDARD, map_standard
+    for line, row in csv_rows(path, required):
+        yield _too_many(line, row) if None in row else mapper(line, row)
+
+
+def _read_json(text):
+    """A JSON array of records of the national standard (or {"features"/"lieux": [...]}); line = index."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileError(f"JSON illisible ligne {exc.lineno}, colonne {exc.colno} : {exc.msg}") from exc
+    if isinstance(data, dict):
+        data = next((v for v in data.values() if isinstance(v, list)), None)
+    if not isinstance(data, list):
+        raise FileError("JSON : une liste de lieux est attendue")
+    for index, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            mapped = MappedRow(line=index, external_id="", raw={"value": item})
+            mapped.error = RowError("*", "un objet est attendu", str(item)[:80])
+            yield mapped
+            continue
+        row = {k: ("" if v is None else str(v) if not isinstance(v, (list, dict)) else
+                   ";".join(map(str, v)) if isinstance(v, list) else json.dumps(v, ensure_ascii=False))
+               for k, v in item.items()}
+        if "latitude" not in row and isinstance(item.get("localisation"), dict):
+            row["latitude"] = str(item["localisation"].get("latitude", ""))
+            row["longitude"] = str(item["localisation"].get("longitude", ""))
+        yield map_bfc(index, row) if "bfc_id" in row else map_standard(index, row)
