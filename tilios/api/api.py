@@ -15,8 +15,7 @@ from tilios.places import queries
 from tilios.places.models import Kind, Place
 from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
 from tilios.sources.models import Source, SourceRecord
-from tilios.territories.models import Commune
-from tilios.text import search_tokens
+from tilios.territories import services as territories
 
 from . import errors
 from .records import html_of
@@ -128,15 +127,8 @@ def list_sources(request):
 
 @api.get("/communes", summary="Chercher une commune (centre et codes)")
 def find_communes(request, q: str, limit: int = 10):
-    tokens = search_tokens(q)
-    if not tokens:
-        return []
-    qs = Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)
-    for token in tokens:
-        qs = qs.filter(search_text__contains=" " + token)
-    qs = qs.select_related("departement").order_by("-population")[: max(1, min(limit, 50))]
     return [{"code": c.code, "name": c.name, "departement": c.departement_id, "latitude": c.latitude,
-             "longitude": c.longitude, "population": c.population} for c in qs]
+             "longitude": c.longitude, "population": c.population} for c in territories.find_communes(q, limit)]
 
 
 # The governance endpoints register themselves on `api` (imported last: they import `api`).
