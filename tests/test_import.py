@@ -24,8 +24,9 @@ def cget_file(tmp_path, *rows, name="cget.csv"):
     return path
 
 
-def row(id_, name="Le Lieu", lat="45.4397", lon="4.3872", typo="Tiers lieux à dominante fablab",
+def row(id_, name=None, lat="45.4397", lon="4.3872", typo="Tiers lieux à dominante fablab",
         cp="42000", town="Saint-Étienne", insee="42218"):
+    name = f"Atelier {id_}" if name is None else name  # distinct names: rows sharing a name and a spot are one place
     return f"{id_},{name},1 rue de la Paix,{cp},{town},{insee},,www.example.org,,,{typo},{lat},{lon}" + "," * 15
 
 

@@ -5,7 +5,9 @@ Reads are open to all. Writes (tilios.api.governance, tilios.api.pages) take a b
 from typing import Any
 
 from django.db.models import Prefetch
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.gzip import gzip_page
 from ninja import NinjaAPI, Query, Schema
 from ninja.decorators import decorate_view
@@ -104,7 +106,10 @@ def places_geojson(request, filters: Query[PlaceFilters]):
 def get_place(request, public_id: str):
     qs = queries.with_details(Place.objects.filter(is_published=True)).prefetch_related(
         Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
-    place = get_object_or_404(qs.select_related("declared_commune", "current_revision"), public_id=public_id)
+    place = get_object_or_404(qs.select_related("declared_commune", "current_revision", "merged_into"),
+                              public_id=public_id)
+    if place.merged_into_id:  # a merged record answers with the place it now belongs to
+        return HttpResponsePermanentRedirect(reverse("api:get_place", args=[place.merged_into.public_id]))
     data = place_detail(place)
     current = place.current_revision
     # The revision to send back as `base_revision` when editing (PATCH /api/places/{id}).

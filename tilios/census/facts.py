@@ -87,11 +87,14 @@ def _values(place_id, data, known_at):
 
 
 def record_fact(place_id, revision, known_at):
-    """Close the place's open fact at `known_at` and open one with the state `revision` describes."""
+    """Close the place's open fact at `known_at` and open one with the state `revision` describes
+    (none when the revision merges the place into another)."""
     previous = PlaceFact.objects.filter(place_id=place_id, known_to=None).order_by("-known_from").first()
     if previous is not None:
         known_at = max(known_at, previous.known_from)  # knowledge time never goes backwards
         PlaceFact.objects.filter(pk=previous.pk).update(known_to=known_at)
+    if revision.data.get("merged_into"):
+        return None  # from now on the place is counted once, under the record it was merged into
     return PlaceFact.objects.create(place_id=place_id, revision=revision, known_from=known_at,
                                     **_values(place_id, revision.data, known_at))
 

@@ -11,12 +11,12 @@ from .services import assign_territory
 
 FIELDS = ("name", "alternate_names", "kinds", "presence", "mobility", "status", "opened_on", "closed_on",
           "temporary", "latitude", "longitude", "address", "postcode", "town", "declared_commune_code",
-          "markers", "links", "description", "capacity", "opening_hours")
+          "markers", "links", "description", "capacity", "opening_hours", "merged_into")
 DEFAULTS = {"alternate_names": [], "kinds": [], "presence": Place.Presence.PHYSICAL,
             "mobility": Place.Mobility.FIXED, "status": Place.Status.OPEN, "opened_on": None,
             "closed_on": None, "temporary": False, "latitude": None, "longitude": None, "address": "",
             "postcode": "", "town": "", "declared_commune_code": "", "markers": [], "links": [], "description": "",
-            "capacity": None, "opening_hours": ""}
+            "capacity": None, "opening_hours": "", "merged_into": None}
 TEXT_LIMITS = {"name": 200, "address": 300, "postcode": 10, "town": 200, "declared_commune_code": 5,
                "description": 20000, "opening_hours": 255}
 LINK_KINDS = {"web", "twitter", "facebook", "mastodon", "linkedin", "instagram", "email", "other"}
@@ -44,6 +44,7 @@ def snapshot(place):
         "description": place.description,
         "capacity": place.capacity,
         "opening_hours": place.opening_hours,
+        "merged_into": place.merged_into.public_id if place.merged_into_id else None,
     }
 
 
@@ -152,6 +153,9 @@ def validate(data):
         markers = []
     clean["markers"] = sorted(set(markers))
     clean["links"] = _links(data.get("links") or [], errors)
+    clean["merged_into"] = data.get("merged_into") or None
+    if clean["merged_into"] is not None and not Place.objects.filter(public_id=clean["merged_into"]).exists():
+        errors["merged_into"] = "lieu inconnu"
     if errors:
         raise ValidationError(errors)
     return clean
@@ -159,16 +163,19 @@ def validate(data):
 
 def apply(place, data):
     for name in FIELDS:
-        if name == "kinds":
+        if name in ("kinds", "merged_into"):
             continue
         value = data[name]
         if name in ("opened_on", "closed_on") and value:
             value = datetime.date.fromisoformat(value)
         setattr(place, name, value)
+    target = data.get("merged_into")
+    place.merged_into = Place.objects.get(public_id=target) if target else None
     assign_territory(place)
     place.save()
     place.kinds.set(Kind.objects.filter(code__in=data["kinds"]))
 
 
 SPEC = register(Editable(model=Place, fields=FIELDS, defaults=DEFAULTS, snapshot=snapshot, validate=validate,
-                         apply=apply, text_fields=("description", "name", "address")))
+                         apply=apply, text_fields=("description", "name", "address"),
+                         system_fields=("merged_into",)))

@@ -117,6 +117,9 @@ class Place(models.Model):
     current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
                                          related_name="+", editable=False)
     is_published = models.BooleanField(_("publié"), default=True, db_index=True)
+    # Set when this record was found to describe the same place as another: it then only redirects there.
+    merged_into = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="merged_from",
+                                    verbose_name=_("fusionné dans"))
     protected = models.BooleanField(_("protégé"), default=False,
                                     help_text=_("toute modification passe en relecture"))
 

@@ -37,7 +37,7 @@ def parse_bbox(value):
 
 def search(q="", kinds=(), bbox=None):
     """Places matching a free-text query, any of `kinds` (codes) and a bounding box."""
-    qs = Place.objects.filter(is_published=True)
+    qs = Place.objects.filter(is_published=True, merged_into=None)
     for token in search_tokens(q or ""):
         qs = qs.filter(search_text__contains=" " + token)
     kinds = [k for k in kinds if k]

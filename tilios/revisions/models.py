@@ -24,6 +24,8 @@ class Revision(models.Model):
         EDIT = "edit", _("modification")
         REVERT = "revert", _("annulation")
         IMPORT = "import", _("import")
+        MERGE = "merge", _("fusion")
+        SPLIT = "split", _("séparation")
 
     content_type = models.ForeignKey(ContentType, models.PROTECT)
     object_id = models.PositiveBigIntegerField()

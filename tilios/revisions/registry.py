@@ -14,6 +14,7 @@ class Editable:
     validate: Callable  # {field: value} -> cleaned {field: JSON value}; raises ValidationError(dict)
     apply: Callable  # (record, cleaned data) -> None; saves the record
     text_fields: tuple = ()  # fields scanned by the link-spam check
+    system_fields: tuple = ()  # fields only services change (a merge), never a person's edit
 
 
 _registry = {}

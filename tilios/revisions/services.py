@@ -118,9 +118,13 @@ def _check_spam(user, spec, before, after):
                               "proposez-les en plusieurs fois ou demandez à un modérateur") % {"n": len(added)})
 
 
-def _who_may_write(user, system):
+def _who_may_write(user, system, spec=None, changes=()):
     if system:
         return
+    reserved = sorted(name for name in (spec.system_fields if spec else ()) if changes.get(name))
+    if reserved:
+        raise ValidationError({name: _("ce champ ne change que par une fusion ou une séparation")
+                               for name in reserved})
     if not permissions.can_contribute(user):
         raise NotAllowed(_("vous devez être connecté avec un compte non bloqué pour modifier"))
 
@@ -130,7 +134,7 @@ def create(model, changes, user, summary="", source=None, kind=Revision.Kind.CRE
 
     `known_at` (imports of dated sources only) backdates the knowledge time of the revision."""
     spec = spec_for(model)
-    _who_may_write(user, system)
+    _who_may_write(user, system, spec, changes)
     data = spec.validate({**spec.defaults, **changes})
     if not system:
         _check_spam(user, spec, {}, data)
@@ -175,6 +179,7 @@ def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Ki
         changed = diff(current.data, data)
         if not changed:
             raise NoChange(_("aucune modification"))
+        _who_may_write(user, system, spec, {name: True for name in changed})
         if not system:
             _check_spam(user, spec, current.data, data)
         revision = Revision(content_type=current.content_type, object_id=record.pk, kind=kind, parent=current,

@@ -17,11 +17,13 @@ def ensure_demo_data(stdout=None, progress=False):
         if stdout:
             stdout.write("Référentiel des territoires chargé : " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     if not Place.objects.exists():
-        # The base is recorded as known from the day CGET published it (13 June 2019).
-        summary = run_import("cget", DEMO_CSV, progress=progress,
+        # The base is recorded as known from the day CGET published it (13 June 2019), and loaded as
+        # published: its own likely duplicates wait in the review queue instead of being merged.
+        summary = run_import("cget", DEMO_CSV, progress=progress, auto_merge=False,
                              known_on=KNOWN_SOURCES["cget-mission-coworking-2019"]["data_date"])
         if stdout:
-            stdout.write(f"Base nationale CGET importée : {summary.created} lieux")
+            stdout.write(f"Base nationale CGET importée : {summary.created} lieux, "
+                         f"{summary.review_items} doublons possibles à examiner")
     from tilios.policy.seed import seed
 
     seed()

@@ -1,4 +1,5 @@
 """Where the registry's facts come from: sources, their licences, import runs and raw records."""
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +14,9 @@ class Source(models.Model):
     attribution = models.CharField(_("mention d'attribution"), max_length=500)
     data_date = models.DateField(_("date des données"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # When sources disagree on a field, the value of the highest priority wins (a human edit wins over all).
+    priority = models.PositiveSmallIntegerField(_("priorité"), default=50,
+                                                help_text=_("la plus grande l'emporte quand les sources divergent"))
 
     class Meta:
         ordering = ["name"]
@@ -42,6 +46,8 @@ class ImportRun(models.Model):
     rejected = models.PositiveIntegerField(default=0)
     missing = models.PositiveIntegerField(_("disparus"), default=0)  # records of earlier runs absent from this file
     errors = models.JSONField(default=list, blank=True)  # [{"line", "field", "reason", "value"}]
+    matched = models.PositiveIntegerField(_("rapprochés"), default=0)  # new records joined to a known place
+    review_items = models.PositiveIntegerField(_("à examiner"), default=0)  # candidates and conflicts queued
 
     class Meta:
         ordering = ["-started_at"]
@@ -55,6 +61,7 @@ class SourceRecord(models.Model):
     external_id = models.CharField(max_length=200)
     place = models.ForeignKey("places.Place", models.SET_NULL, null=True, related_name="records")
     raw = models.JSONField()
+    fields = models.JSONField(_("valeurs lues"), default=dict, blank=True)  # the raw row mapped to place fields
     checksum = models.CharField(max_length=64)
     line = models.PositiveIntegerField(null=True)
     first_run = models.ForeignKey(ImportRun, models.SET_NULL, null=True, related_name="+")
@@ -67,3 +74,81 @@ class SourceRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="record_per_source")]
         verbose_name = _("enregistrement source")
+
+
+class MatchCandidate(models.Model):
+    """Two places that may be one: proposed by matching, decided by a moderator, remembered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("à examiner")
+        SAME = "same", _("même lieu")
+        DISTINCT = "distinct", _("lieux distincts")
+        LATER = "later", _("plus tard")
+
+    place_a = models.ForeignKey("places.Place", models.CASCADE, related_name="+")
+    place_b = models.ForeignKey("places.Place", models.CASCADE, related_name="+")
+    score = models.FloatField(_("probabilité"))
+    reasons = models.JSONField(_("raisons"), default=list)
+    distance_m = models.FloatField(null=True, blank=True)
+    status = models.CharField(_("décision"), max_length=10, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    run = models.ForeignKey(ImportRun, models.SET_NULL, null=True, blank=True, related_name="candidates")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["place_a", "place_b"], name="one_candidate_per_pair"),
+            models.CheckConstraint(condition=models.Q(place_a__lt=models.F("place_b")), name="candidate_ordered"),
+        ]
+        verbose_name = _("doublon possible")
+
+
+class Merge(models.Model):
+    """`merged` was folded into `kept`: the revisions on both and the records moved, so it can be undone."""
+
+    kept = models.ForeignKey("places.Place", models.CASCADE, related_name="merges_kept")
+    merged = models.ForeignKey("places.Place", models.CASCADE, related_name="merges_merged")
+    records = models.JSONField(default=list)  # ids of the SourceRecords moved from merged to kept
+    kept_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
+                                      related_name="+")
+    merged_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, related_name="+")
+    candidate = models.ForeignKey(MatchCandidate, models.SET_NULL, null=True, blank=True, related_name="merges")
+    run = models.ForeignKey(ImportRun, models.SET_NULL, null=True, blank=True, related_name="merges")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    score = models.FloatField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("fusion")
+
+
+class FieldConflict(models.Model):
+    """A source now says something else about a field that a person edited since: a person decides."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("à examiner")
+        KEPT = "kept", _("valeur actuelle gardée")
+        TAKEN = "taken", _("valeur de la source reprise")
+
+    place = models.ForeignKey("places.Place", models.CASCADE, related_name="field_conflicts")
+    field = models.CharField(_("champ"), max_length=40)
+    record = models.ForeignKey(SourceRecord, models.CASCADE, related_name="conflicts")
+    source_value = models.JSONField(_("valeur de la source"), null=True)
+    current_value = models.JSONField(_("valeur actuelle"), null=True)
+    human_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, related_name="+")
+    run = models.ForeignKey(ImportRun, models.SET_NULL, null=True, related_name="conflicts")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("conflit avec une modification humaine")

@@ -1,12 +1,18 @@
-"""Import runs: read a source file, keep its raw records, create or update the places they describe.
+"""Import runs: read a source file, keep its raw records, match them to known places, update those.
 
 One run is one transaction: rows with errors are reported (line, field, reason) and skipped, but
 anything unexpected aborts the run and leaves the database as it was. Re-importing the same file
 changes nothing, since each raw record is compared with the one kept from the previous run.
+
+A record seen for the first time is matched (`matching`) against the registry and the rest of the file:
+sure matches join the known place, uncertain ones create their own place and a pair to review. A record
+never overwrites a field that a person edited: what it says instead becomes a `FieldConflict`.
 """
 import datetime
 import hashlib
 import json
+import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import import_module
 
@@ -19,9 +25,9 @@ from tilios.places.models import Kind, Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
 
-from . import catalogue
+from . import catalogue, matching, provenance, resolution
 from .importers import FileError, RowError
-from .models import ImportRun, SourceRecord
+from .models import FieldConflict, ImportRun, SourceRecord
 
 READERS = {
     "cget": "tilios.sources.importers.cget",
@@ -54,6 +60,8 @@ class ImportSummary:
     unchanged: int = 0
     rejected: int = 0
     missing: int = 0  # records of earlier runs that this file no longer holds (possibly closed)
+    matched: int = 0  # new records joined to a place already known (or to another row of the file)
+    review_items: int = 0  # possible duplicates and conflicts with people's edits, queued for review
     errors: list = field(default_factory=list)
 
 
@@ -69,7 +77,8 @@ def _file_sha256(path):
     return digest.hexdigest()
 
 
-def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=None, mapping=None):
+def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=None, mapping=None,
+               auto_merge=True):
     """Import `path` read as `kind` into `source` (a slug). Raises FileError for unreadable files.
 
     `mapping` (a JSON or TOML file, or a csv_mapping.Mapping) tells the `csv` format which column holds
@@ -77,7 +86,10 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     are marked `missing_since_run` (possibly closed, to review) — never deleted.
 
     `known_on` (a date) records what the file says as known since that day — the date the source
-    published it — instead of today: how a historical directory enters the knowledge clock."""
+    published it — instead of today: how a historical directory enters the knowledge clock.
+
+    `auto_merge=False` sends every match to the review queue, sure ones included: how a reference base
+    is loaded as it was published."""
     if kind not in READERS:
         raise FileError(f"format inconnu : {kind} (formats : {', '.join(sorted(READERS))})")
     reader = import_module(READERS[kind])
@@ -103,29 +115,38 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
             run = ImportRun.objects.create(source=src, kind=kind, filename=str(path),
                                            file_sha256=_file_sha256(path))
             summary.run = run
-            records = {r.external_id: r for r in SourceRecord.objects.filter(source=src).select_related("place")}
-            seen = set()
             known_at = None
             if known_on is not None:
                 if known_on > timezone.localdate():
                     raise FileError("--known-on : une date passée est attendue")
                 known_at = timezone.make_aware(datetime.datetime.combine(known_on, datetime.time(12)))
+            records = {r.external_id: r for r in SourceRecord.objects.filter(source=src).select_related("place")}
             present = {row.external_id for row in rows if row.external_id}
-            for row in tqdm(rows, desc="import", unit=" lignes", disable=not progress):
-                summary.rows += 1
-                if row.error is None and row.external_id in seen:
-                    row.error = RowError("ID", "identifiant en double dans le fichier", row.external_id)
-                if row.error is not None:
-                    summary.rejected += 1
-                    summary.errors.append({"line": row.line, "field": row.error.field,
-                                           "reason": row.error.reason, "value": str(row.error.value)[:200]})
-                    continue
-                seen.add(row.external_id)
-                _apply(row, src, run, records.get(row.external_id), kinds, summary, known_at)
+            valid = _screen(rows, summary)
+            for row in valid:
+                row.fields = {**row.fields, **contacts(row.raw), "kinds": [c for c in row.kinds if c in kinds]}
+            new = [row for row in valid if records.get(row.external_id) is None
+                   or records[row.external_id].place_id is None]
+            plan = _match(new, progress, auto_merge)
+            places = {}  # row line -> place it now describes
+            for row in tqdm(valid, desc="import", unit=" lignes", disable=not progress):
+                target = plan.targets.get(row.line)
+                place_id = places.get(target[1]) if target and target[0] == "row" else (
+                    target[1] if target else None)
+                place = _apply(row, src, run, records.get(row.external_id), summary, known_at, place_id,
+                               plan.reasons.get(row.line))
+                if place is not None:
+                    places[row.line] = place.pk
+            for x, y, pair in plan.reviews:
+                a = places.get(x[1]) if x[0] == "row" else x[1]
+                b = places.get(y[1]) if y[0] == "row" else y[1]
+                if a and b and a != b and resolution.propose(Place(pk=a), Place(pk=b), pair.score, pair.reasons,
+                                                             pair.distance_m, run):
+                    summary.review_items += 1
             summary.missing = _mark_missing(src, run, records, present)
-            run.missing = summary.missing
-            run.rows, run.created, run.updated = summary.rows, summary.created, summary.updated
-            run.unchanged, run.rejected, run.errors = summary.unchanged, summary.rejected, summary.errors
+            for name in ("rows", "created", "updated", "unchanged", "rejected", "missing", "errors", "matched",
+                         "review_items"):
+                setattr(run, name, getattr(summary, name))
             run.status, run.finished_at = ImportRun.Status.DONE, timezone.now()
             run.save()
             if dry_run:
@@ -133,6 +154,124 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     except DryRunRollback:
         pass
     return summary
+
+
+def _screen(rows, summary):
+    """The rows without errors; the others are counted and reported by line and field."""
+    seen, valid = set(), []
+    for row in rows:
+        summary.rows += 1
+        if row.error is None and row.external_id in seen:
+            row.error = RowError("ID", "identifiant en double dans le fichier", row.external_id)
+        if row.error is not None:
+            summary.rejected += 1
+            summary.errors.append({"line": row.line, "field": row.error.field,
+                                   "reason": row.error.reason, "value": str(row.error.value)[:200]})
+            continue
+        seen.add(row.external_id)
+        valid.append(row)
+    return valid
+
+
+_PHONE_KEY = re.compile(r"(^|_)(tel|telephone|phone|t[eé]l[eé]phone)($|_)", re.I)
+_MAIL_KEY = re.compile(r"(^|_)(e?mail|courriel|contact_email)($|_)", re.I)
+
+
+def contacts(raw):
+    """Phone and e-mail found in a raw record, whatever the source calls them: they help matching."""
+    found = {}
+    for key, value in raw.items():
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if "phone" not in found and _PHONE_KEY.search(key):
+            found["phone"] = value.strip()[:40]
+        elif "email" not in found and _MAIL_KEY.search(key) and "@" in value:
+            found["email"] = value.strip()[:200]
+    return found
+
+
+def _website(links):
+    return next((link["url"] for link in links or [] if link.get("kind") == "web"), "")
+
+
+def entry_for_row(row):
+    f = row.fields
+    return matching.Entry(("row", row.line), f.get("name", ""), f.get("latitude"), f.get("longitude"),
+                          f.get("address", ""), f.get("postcode", ""), f.get("town", ""),
+                          f.get("declared_commune_code", ""), _website(f.get("links")), f.get("email", ""),
+                          f.get("phone", ""))
+
+
+def registry_entries():
+    """Every published place as a matching entry (one group: places already in the registry are not
+    compared with each other here)."""
+    contact = defaultdict(dict)
+    for place_id, phone, email in (SourceRecord.objects.exclude(place=None)
+                                   .values_list("place_id", "fields__phone", "fields__email")):
+        if phone:
+            contact[place_id].setdefault("phone", phone)
+        if email:
+            contact[place_id].setdefault("email", email)
+    entries = []
+    for values in (Place.objects.filter(is_published=True, merged_into=None)
+                   .values("id", "name", "latitude", "longitude", "address", "postcode", "town",
+                           "declared_commune_code", "commune__code", "links").iterator(chunk_size=2000)):
+        extra = contact.get(values["id"], {})
+        entries.append(matching.Entry(
+            ("place", values["id"]), values["name"], values["latitude"], values["longitude"], values["address"],
+            values["postcode"], values["town"], values["commune__code"] or values["declared_commune_code"],
+            _website(values["links"]), extra.get("email", ""), extra.get("phone", ""), group="registry"))
+    return entries
+
+
+@dataclass
+class MatchPlan:
+    targets: dict = field(default_factory=dict)  # row line -> ("place", id) | ("row", leading line)
+    reasons: dict = field(default_factory=dict)  # row line -> the Pair that decided it
+    reviews: list = field(default_factory=list)  # (key, key, Pair) to queue once every row has its place
+
+
+def _match(rows, progress=False, auto_merge=True):
+    """Decide, for the rows seen for the first time, which known place (or earlier row) each one joins."""
+    plan = MatchPlan()
+    if not rows:
+        return plan
+    row_entries = [entry_for_row(row) for row in rows]
+    entries = registry_entries() + row_entries
+    if progress:
+        print(f"rapprochement de {len(row_entries)} nouvelles lignes avec {len(entries) - len(row_entries)} "
+              "lieux connus…", flush=True)
+    pairs = matching.find_pairs(entries, focus={e.key for e in row_entries})
+    if not auto_merge:
+        for pair in pairs:
+            pair.decision = "review"
+    sure = [p for p in pairs if p.decision == "auto"]
+    by_key = defaultdict(list)
+    for pair in sure:
+        by_key[pair.a].append(pair)
+        by_key[pair.b].append(pair)
+    component = {}
+    for group in matching.clusters(sure):
+        known = [k for k in group if k[0] == "place"]
+        lines = sorted(k[1] for k in group if k[0] == "row")
+        if known:
+            pair = max((p for k in known for p in by_key[k]), key=lambda p: p.score)
+            place_key = pair.a if pair.a[0] == "place" else pair.b
+            for line in lines:
+                plan.targets[line] = place_key
+                plan.reasons[line] = pair
+            for other in known:
+                if other != place_key:  # a row bridging two known places: people decide about those
+                    plan.reviews.append((place_key, other, pair))
+        else:
+            for line in lines[1:]:
+                plan.targets[line] = ("row", lines[0])
+                plan.reasons[line] = max(by_key[("row", line)], key=lambda p: p.score)
+        component.update({k: group for k in group})
+    for pair in pairs:
+        if pair.decision == "review" and not (pair.a in component and component[pair.a] is component.get(pair.b)):
+            plan.reviews.append((pair.a, pair.b, pair))
+    return plan
 
 
 def _mark_missing(source, run, records, present):
@@ -146,38 +285,126 @@ def _mark_missing(source, run, records, present):
     return len(gone)
 
 
-def _apply(row, source, run, record, kinds, summary, known_at=None):
+def _note(source, row, pair):
+    note = f"Import {source.name} (ligne {row.line})"
+    if pair is not None:
+        note += f" : rapproché (probabilité {pair.score:.3f} ; {', '.join(pair.reasons)})"
+    return note
+
+
+def _apply(row, source, run, record, summary, known_at, place_id, pair):
+    """Create, join or update the place the row describes; returns the place (None if rejected)."""
     checksum = _checksum(row.raw)
     if record is not None and record.checksum == checksum and record.place_id:
         record.last_run = run
-        record.save(update_fields=["last_run"])
+        if not record.fields:  # kept by an earlier version that did not store the mapped values
+            record.fields = row.fields
+        record.save(update_fields=["last_run", "fields"])
         summary.unchanged += 1
-        return
-    changes = {**row.fields, "kinds": [code for code in row.kinds if code in kinds]}
-    note = f"Import {source.name} (ligne {row.line})"
+        return record.place
+    if record is None:
+        record = SourceRecord(source=source, external_id=row.external_id, first_run=run)
+    old_fields = record.fields or {}
+    record.raw, record.checksum, record.line, record.last_run = row.raw, checksum, row.line, run
+    record.fields = row.fields
+    record.source = source
     try:
-        if record is not None and record.place_id:
-            place = record.place
-            try:
-                revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source, system=True,
-                               known_at=known_at)
+        if record.place_id or place_id:
+            place = record.place if record.place_id else Place.objects.get(pk=place_id)
+            changed, conflicts = _update(place, record, old_fields, run, source, _note(source, row, pair), known_at)
+            if not record.place_id:
+                summary.matched += 1
+            elif changed:
                 summary.updated += 1
-            except revisions.NoChange:
+            else:
                 summary.unchanged += 1
+            summary.review_items += conflicts
         else:
-            place, _ = revisions.create(Place, changes, None, note, source=source, kind=Revision.Kind.IMPORT,
-                                        system=True, known_at=known_at)
+            place_fields = {k: v for k, v in row.fields.items() if k not in provenance.CONTACT_FIELDS}
+            place, _ = revisions.create(Place, place_fields, None, _note(source, row, None), source=source,
+                                        kind=Revision.Kind.IMPORT, system=True, known_at=known_at)
             summary.created += 1
     except ValidationError as exc:
         field_name, messages = next(iter(exc.message_dict.items()))
         summary.rejected += 1
         summary.errors.append({"line": row.line, "field": field_name, "reason": "; ".join(messages),
-                               "value": str(changes.get(field_name, ""))[:200]})
-        return
-    if record is None:
-        SourceRecord.objects.create(source=source, external_id=row.external_id, place=place, raw=row.raw,
-                                    checksum=checksum, line=row.line, first_run=run, last_run=run)
-    else:
-        record.place, record.raw, record.checksum, record.line, record.last_run = (
-            place, row.raw, checksum, row.line, run)
+                               "value": str(row.fields.get(field_name, ""))[:200]})
+        return None
+    record.place = place
+    record.save()
+    return place
+
+
+def _update(place, record, old_fields, run, source, note, known_at):
+    """Bring `place` in line with what `record` now says, field by field: the record changes a field only
+    where it has the highest priority among the place's sources, and never a field a person edited since
+    (a conflict is queued instead). Returns (whether the place changed, how many conflicts were queued)."""
+    current = place.current_revision.data
+    others = [r for r in place.records.select_related("source") if r.pk != record.pk]
+    human = provenance.human_fields(place)
+    names = list(provenance.COMPARED) + [n for n in record.fields if n not in provenance.COMPARED
+                                         and n not in ("latitude", "longitude", *provenance.CONTACT_FIELDS)]
+    changes, conflicts = {}, 0
+    for name in names:
+        said, said_before = provenance.value_of(record.fields, name), provenance.value_of(old_fields, name)
+        if provenance.is_empty(said) and provenance.is_empty(said_before):
+            continue
+        shown = provenance.value_of(current, name)
+        if name in ("kinds", "links") and others:  # several sources: what each says is joined
+            wanted = _joined(name, shown, said, said_before)
+        else:
+            winner = provenance.winning_record(others + [record], name)
+            if winner is not record and winner is not None:
+                if name == "name" and said and not provenance.same_value("name", said, shown):
+                    _add_alternate(changes, current, said)
+                continue
+            wanted = provenance.value_of(record.fields, name)
+        if wanted == shown:
+            continue
+        if name in human:
+            if not provenance.same_value(name, said, said_before) and not provenance.same_value(name, said, shown):
+                conflicts += _conflict(place, record, name, said, shown, human[name], run)
+            continue
+        if name == "location":
+            changes["latitude"], changes["longitude"] = wanted if wanted else (None, None)
+        else:
+            changes[name] = wanted
+    if not changes:
+        return False, conflicts
+    try:
+        revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source, system=True,
+                       known_at=known_at)
+    except revisions.NoChange:
+        return False, conflicts
+    return True, conflicts
+
+
+def _joined(name, shown, said, said_before):
+    """Kinds and links from several sources: add what the source says now, drop only what it alone said."""
+    shown, said, said_before = list(shown or []), list(said or []), list(said_before or [])
+    if name == "kinds":
+        return sorted((set(shown) - (set(said_before) - set(said))) | set(said))
+    dropped = {link["url"] for link in said_before} - {link["url"] for link in said}
+    kept = [link for link in shown if link["url"] not in dropped]
+    return kept + [link for link in said if link["url"] not in {k["url"] for k in kept}]
+
+
+def _add_alternate(changes, current, name):
+    names = changes.get("alternate_names", list(current.get("alternate_names") or []))
+    if len(names) < 20 and not any(provenance.same_value("name", name, n) for n in names):
+        changes["alternate_names"] = names + [name]
+
+
+def _conflict(place, record, name, said, shown, revision, run):
+    """Queue (or refresh) the question « the source now says X, a person wrote Y »: 1 if new."""
+    existing = FieldConflict.objects.filter(place=place, field=name, record=record,
+                                            status=FieldConflict.Status.PENDING).first()
+    if existing is not None:
+        existing.source_value, existing.current_value, existing.run = said, shown, run
+        existing.save(update_fields=["source_value", "current_value", "run"])
+        return 0
+    if record.pk is None:
         record.save()
+    FieldConflict.objects.create(place=place, field=name, record=record, source_value=said, current_value=shown,
+                                 human_revision=revision, run=run)
+    return 1

@@ -3,7 +3,8 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -153,6 +154,9 @@ def place(request, public_id):
     place = get_object_or_404(qs, public_id=public_id)
     if not visible(place, request.user):
         raise Http404
+    if place.merged_into_id:  # like a wiki redirect: the old address leads to the place it was merged into
+        messages.info(request, _("« %(name)s » a été fusionné avec cette fiche.") % {"name": place.name})
+        return redirect(place.merged_into)
     sources = {}
     for record in place.records.all():
         sources.setdefault(record.source_id, record.source)

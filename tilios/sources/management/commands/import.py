@@ -8,7 +8,7 @@ from tilios.sources.services import READERS, line_label, run_import
 
 class Command(BaseCommand):
     help = ("Importe un fichier source : tilios import {cget,mednum,geojson,fablabs-io,osm,csv} CHEMIN "
-            "[--source SLUG] [--mapping FICHIER] [--known-on AAAA-MM-JJ] [--dry-run]")
+            "[--source SLUG] [--mapping FICHIER] [--known-on AAAA-MM-JJ] [--review-all] [--dry-run]")
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=sorted(READERS), help="format du fichier")
@@ -16,15 +16,17 @@ class Command(BaseCommand):
         parser.add_argument("--source", help="identifiant de la source (par défaut : celle du format)")
         parser.add_argument("--mapping", help="format csv : fichier JSON ou TOML qui nomme la colonne de chaque champ")
         parser.add_argument("--dry-run", action="store_true", help="montre ce qui changerait, sans rien écrire")
+        parser.add_argument("--review-all", action="store_true",
+                            help="aucune fusion automatique : chaque rapprochement passe en relecture")
         parser.add_argument("--no-progress", action="store_true", help="sans barre de progression")
         parser.add_argument("--known-on", type=datetime.date.fromisoformat, metavar="AAAA-MM-JJ",
                             help="date de publication de la source : ce qu'elle dit est connu depuis ce jour")
 
     def handle(self, kind, path, source=None, mapping=None, dry_run=False, no_progress=False, known_on=None,
-               **options):
+               review_all=False, **options):
         try:
             summary = run_import(kind, path, source=source, progress=not no_progress, dry_run=dry_run,
-                                 known_on=known_on, mapping=mapping)
+                                 known_on=known_on, mapping=mapping, auto_merge=not review_all)
         except FileError as exc:
             raise CommandError(f"import refusé, base inchangée : {exc}") from exc
         label = line_label(kind)
@@ -34,7 +36,8 @@ class Command(BaseCommand):
         prefix = "[essai, rien n'est écrit] " if dry_run else ""
         self.stdout.write(
             f"{prefix}{summary.rows} lignes : {summary.created} créées, {summary.updated} mises à jour, "
-            f"{summary.unchanged} inchangées, {summary.rejected} rejetées")
+            f"{summary.unchanged} inchangées, {summary.rejected} rejetées ; {summary.matched} rapprochées d'un lieu "
+            f"connu, {summary.review_items} à examiner (doublons possibles, conflits avec des modifications)")
         if summary.missing:
             self.stdout.write(f"{prefix}{summary.missing} enregistrements de la source absents de ce fichier : "
                               "lieux peut-être fermés, à revoir (rien n'est supprimé)")

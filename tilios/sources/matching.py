@@ -1,0 +1,432 @@
+"""Entity resolution: which records describe the same real place.
+
+Pure Python over plain `Entry` values, so the importer, the review tools and the benchmark share it.
+
+1. Blocking finds candidate pairs cheaply: entries a few hundred metres apart, entries in the same
+   neighbourhood or commune whose names are alike (scored in bulk by rapidfuzz), and entries sharing a
+   website, an e-mail address or a phone number wherever they are.
+2. Each candidate gets a score in the manner of Fellegi and Sunter: independent pieces of evidence add
+   log₂ Bayes factors (name, location, address, identifiers), turned into a probability. Location is one
+   comparison (distance, or commune when a coordinate is missing) since those fields say the same thing.
+3. A pair is merged automatically only when the probability is very high *and* the names agree on what
+   makes the place distinct; otherwise it goes to the review queue. A shared address alone is never
+   enough: two structures in the same building keep their own records.
+
+Every score comes with its reasons, in words, so a moderator sees why a pair was proposed.
+"""
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from tilios.text import fold, search_tokens, singular
+
+AUTO_PROBABILITY = 0.995
+REVIEW_PROBABILITY = 0.2
+NEAR_M = 200  # co-located: always compared, whatever the names
+AREA_M = 3000  # neighbourhood compared with names alike
+NAME_BLOCK_SCORE = 60  # rapidfuzz token_set_ratio to keep a pair of the neighbourhood or commune
+PRIOR_LOG2 = -4.0  # log₂ odds that a candidate of the blocks is a match before looking at it
+
+STOPWORDS = {"de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux", "en", "sur", "sous", "pour",
+             "the", "of", "un", "une", "chez"}
+# Words that say what kind of place it is, not which one: « Fablab de Lannion » and « Coworking de Lannion »
+# share the town, not the identity.
+GENERIC = {
+    "tiers", "lieu", "tierslieu", "coworking", "cowork", "fablab", "fab", "lab", "labo", "makerspace",
+    "hackerspace", "livinglab", "espace", "public", "numerique", "epn", "cyber", "base", "cyberbase",
+    "association", "asso", "scic", "sas", "sarl", "scop", "sa", "eurl", "collectif", "cooperative", "cafe",
+    "maison", "atelier", "centre", "social", "socioculturel", "pole", "hub", "point", "relai", "relais",
+    "info", "information", "france", "service", "mediatheque", "bibliotheque", "municipal", "municipale",
+    "intercommunal", "intercommunale", "communautaire", "mairie", "ville", "commune", "communaute",
+    "agglomeration", "pays", "tele", "telecentre", "centre", "bureau", "partage", "partagee", "pepiniere",
+    "entreprise", "entreprises", "incubateur", "mjc", "ccas", "cias", "emploi", "mission", "locale",
+    "numeriques", "digital", "innovation", "solidaire", "maker", "club", "salle", "accueil", "inclusion",
+    "mediation", "conseiller", "permanence", "ludotheque", "jeunesse", "culture", "culturel", "rural",
+    "multimedia", "quartier", "agence", "cpam", "caf", "msa", "msap", "mfs", "ehpad", "college", "lycee",
+    "ecole", "universite", "campus", "antenne", "siege", "annexe", "site", "coop", "cooperative",
+    "departement", "departemental", "departementale", "regional", "regionale", "region",
+}
+GENERIC = {singular(word) for word in GENERIC}  # compared with tokens, which are singular
+_GENERIC_HOSTS = {"facebook.com", "fb.com", "twitter.com", "x.com", "instagram.com", "linkedin.com",
+                  "youtube.com", "google.com", "sites.google.com", "wix.com", "wixsite.com", "free.fr",
+                  "wordpress.com", "blogspot.com", "over-blog.com", "jimdo.com", "gmail.com", "orange.fr",
+                  "wanadoo.fr", "hotmail.com", "hotmail.fr", "yahoo.fr", "yahoo.com", "laposte.net",
+                  "outlook.com", "outlook.fr", "sfr.fr", "neuf.fr", "live.fr", "fablabs.io", "openstreetmap.org",
+                  "mairie.fr", "cartographie.societenumerique.gouv.fr", "lesbonsclics.fr"}
+_ADDRESS_WORDS = {"rue": "rue", "r": "rue", "avenue": "avenue", "boulevard": "boulevard", "place": "place",
+                  "chemin": "chemin", "route": "route", "impasse": "impasse", "allee": "allee", "quai": "quai",
+                  "cours": "cours", "square": "square", "faubourg": "faubourg", "zi": "zi", "za": "za",
+                  "lieu": "lieu", "dit": "dit"}
+_NUMBER = re.compile(r"^(\d+)\s*(bis|ter|quater|b|t|q)?\b")
+_DIGITS = re.compile(r"\d")
+
+
+@dataclass
+class Entry:
+    """What the matcher knows of one record or place."""
+
+    key: object
+    name: str
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str = ""
+    postcode: str = ""
+    town: str = ""
+    commune_code: str = ""
+    website: str = ""
+    email: str = ""
+    phone: str = ""
+    kinds: tuple = ()
+    group: object = None  # entries of one group are already the same place: never paired
+
+    # Derived once by `prepare`.
+    tokens: tuple = field(default=(), repr=False)
+    distinct: tuple = field(default=(), repr=False)
+    generic: tuple = field(default=(), repr=False)
+    street: tuple = field(default=("", ""), repr=False)
+    host: str = field(default="", repr=False)
+    mail: str = field(default="", repr=False)
+    tel: str = field(default="", repr=False)
+    area: str = field(default="", repr=False)  # commune code, else postcode, else folded town
+
+
+@dataclass
+class Pair:
+    a: object
+    b: object
+    score: float  # probability that a and b are the same place
+    decision: str  # "auto" or "review"
+    reasons: list
+    distance_m: float | None = None
+
+
+def _host(url):
+    url = (url or "").strip().lower()
+    if not url:
+        return ""
+    if "://" not in url:
+        url = "http://" + url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
+    if not host or "." not in host:
+        return ""
+    if host in _GENERIC_HOSTS or any(host.endswith("." + g) for g in _GENERIC_HOSTS):
+        path = parts.path.strip("/").split("/")[0]  # a page on a shared host: the page is the identity
+        return f"{host}/{path.lower()}" if path else ""
+    return host
+
+
+def _phone(value):
+    digits = "".join(_DIGITS.findall(value or ""))
+    if digits.startswith("33") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits[-9:] if len(digits) >= 9 else ""
+
+
+def _street(address):
+    """(number, street words) of an address: « 12 bis, Rue Victor-Hugo » → ("12bis", "rue victor hugo")."""
+    text = " ".join(re.findall(r"[a-z0-9]+", fold(address)))
+    match = _NUMBER.match(text)
+    number = ""
+    if match:
+        number = match.group(1)  # « 4 ter » and « 4 » are one building more often than not
+        text = text[match.end():]
+    words = [_ADDRESS_WORDS.get(w, w) for w in search_tokens(text) if w not in STOPWORDS]
+    return number, " ".join(words)
+
+
+def prepare(entry):
+    tokens = [t for t in search_tokens(entry.name) if t not in STOPWORDS]
+    town_words = set(search_tokens(entry.town))
+    entry.tokens = tuple(tokens)
+    entry.distinct = tuple(t for t in tokens if t not in GENERIC and t not in town_words)
+    entry.generic = tuple(sorted({t for t in tokens if t in GENERIC}))
+    entry.street = _street(entry.address)
+    entry.host = _host(entry.website)
+    mail = (entry.email or "").strip().lower()
+    entry.mail = mail if "@" in mail else ""
+    entry.tel = _phone(entry.phone)
+    entry.area = entry.commune_code or (entry.postcode or "").strip() or " ".join(sorted(town_words))
+    return entry
+
+
+def distance_m(a, b):
+    if a.latitude is None or b.latitude is None or a.longitude is None or b.longitude is None:
+        return None
+    phi1, phi2 = math.radians(a.latitude), math.radians(b.latitude)
+    dphi, dl = phi2 - phi1, math.radians(b.longitude - a.longitude)
+    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dl / 2) ** 2
+    return 2 * 6371008.8 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _format_m(metres):
+    return f"{metres / 1000:.1f} km".replace(".", ",") if metres >= 1000 else f"{metres:.0f} m"
+
+
+def _distinct_similarity(a, b):
+    """How alike the words that make each name distinct are, 0–100 (typos and word order forgiven).
+
+    One name holding the other plus more words (« Start-way » / « Start-way Bastille », « Bibliothèque
+    Mansart » / « Mairie de quartier Mansart ») is only fairly close: the extra word is often a branch or
+    another structure of the same building."""
+    sa, sb = " ".join(a.distinct), " ".join(b.distinct)
+    similarity = max(fuzz.token_sort_ratio(sa, sb), fuzz.ratio(sa.replace(" ", ""), sb.replace(" ", "")))
+    if similarity < 75 and fuzz.token_set_ratio(sa, sb) == 100:
+        similarity = 75
+    return similarity
+
+
+def compare(a, b):
+    """Score a pair of prepared entries: (probability, reasons, distance in metres, (name, address) levels)."""
+    weight = PRIOR_LOG2
+    reasons = []
+
+    # Names.
+    name_a, name_b = " ".join(a.tokens), " ".join(b.tokens)
+    if name_a and name_a == name_b and a.distinct:
+        weight += 9
+        level = "same"
+        reasons.append("noms identiques")
+    elif a.distinct and b.distinct:
+        similarity = _distinct_similarity(a, b)
+        if similarity >= 85 and a.generic and b.generic and not set(a.generic) & set(b.generic):
+            # Same proper name, different kinds of structure: « Bibliothèque Mansart » / « Mairie de quartier
+            # Mansart » are two services of one building.
+            weight, level = weight + 1, "weak"
+            reasons.append("même nom propre, types de structure différents (%s / %s)"
+                           % (" ".join(a.generic), " ".join(b.generic)))
+        elif similarity >= 95:
+            weight, level = weight + 8, "strong"
+            reasons.append("même nom propre (« %s »)" % " ".join(a.distinct))
+        elif similarity >= 85:
+            weight, level = weight + 6, "strong"
+            reasons.append("noms propres très proches (%d %%)" % similarity)
+        elif similarity >= 70:
+            weight, level = weight + 2, "weak"
+            reasons.append("noms propres assez proches (%d %%)" % similarity)
+        elif similarity >= 50:
+            weight, level = weight - 2, "differ"
+            reasons.append("noms propres différents (%d %%)" % similarity)
+        else:
+            weight, level = weight - 7, "differ"
+            reasons.append("noms différents (« %s » / « %s »)" % (" ".join(a.distinct), " ".join(b.distinct)))
+    elif a.distinct or b.distinct:
+        # One name is only generic (« Fablab de Lannion »), the other has a proper name: compatible at best.
+        overlap = set(a.generic) & set(b.generic)
+        if overlap:
+            weight, level = weight + 1, "weak"
+            reasons.append("un seul nom porte un nom propre, même type (%s)" % ", ".join(sorted(overlap)))
+        else:
+            weight, level = weight - 5, "differ"
+            reasons.append("un seul nom porte un nom propre, types différents")
+    elif name_a == name_b:
+        weight, level = weight + 4, "generic"
+        reasons.append("même nom générique (« %s »)" % name_a)
+    elif fuzz.token_set_ratio(name_a, name_b) == 100 or (
+            a.generic == b.generic and fuzz.ratio(name_a, name_b) >= 90):
+        weight, level = weight + 1, "weak"
+        reasons.append("noms génériques proches (« %s » / « %s »)" % (name_a, name_b))
+    elif a.generic == b.generic:
+        weight, level = weight - 3, "differ"
+        reasons.append("même type, lieux nommés différemment (« %s » / « %s »)" % (name_a, name_b))
+    else:
+        weight, level = weight - 5, "differ"
+        reasons.append("types de lieux différents (« %s » / « %s »)" % (name_a, name_b))
+
+    # Location: one comparison, the distance when both are located, else the commune.
+    d = distance_m(a, b)
+    if d is not None:
+        if d <= 50:
+            weight += 5
+        elif d <= 250:
+            weight += 4
+        elif d <= 1000:
+            weight += 2
+        elif d <= 5000:
+            weight -= 1
+        elif d <= 20000:
+            weight -= 5
+        else:
+            weight -= 10
+        reasons.append("à " + _format_m(d))
+    elif a.area and b.area:
+        if a.area == b.area:
+            weight += 2
+            reasons.append("même commune")
+        else:
+            weight -= 3
+            reasons.append("communes différentes")
+
+    # Address: a shared street number and street is strong; another number or street says « another
+    # branch » (chains share a name and a website across a city), unless the points coincide.
+    (num_a, street_a), (num_b, street_b) = a.street, b.street
+    address = ""
+    if street_a and street_b:
+        street_similarity = fuzz.token_set_ratio(street_a, street_b)
+        if street_similarity >= 85 and (num_a == num_b or not num_a or not num_b):
+            address = "same" if num_a == num_b else "street"
+            weight += 3 if address == "same" else 1
+            reasons.append("même adresse" if address == "same" else "même rue")
+        elif d is None or d > 60:
+            address = "differ"
+            weight -= 2 if street_similarity >= 85 else 4
+            reasons.append("même rue, numéros différents" if street_similarity >= 85 else "adresses différentes")
+
+    # Identifiers: rarely shared by two places, but a parent structure may run several.
+    for attr, label in (("host", "site web"), ("mail", "courriel"), ("tel", "téléphone")):
+        va, vb = getattr(a, attr), getattr(b, attr)
+        if va and vb:
+            if va == vb:
+                weight += 4
+                reasons.append(f"même {label}")
+            else:
+                weight -= 1.5
+                reasons.append(f"{label}s différents")
+
+    probability = 1 / (1 + 2 ** -weight)
+    return probability, reasons, d, (level, address)
+
+
+def _decision(probability, levels, d, a, b):
+    if probability < REVIEW_PROBABILITY:
+        return None
+    level, address = levels
+    sure_names = level in ("same", "strong") or (level == "generic" and d is not None and d <= 250)
+    near = (d is not None and d <= 2000) or (d is None and a.area and a.area == b.area)
+    if probability >= AUTO_PROBABILITY and sure_names and near and address != "differ":
+        return "auto"
+    return "review"
+
+
+def _cell(entry, size_deg):
+    return (math.floor(entry.latitude / size_deg), math.floor(entry.longitude / size_deg))
+
+
+def candidate_pairs(entries, focus=None):
+    """Index pairs (i, j), i < j, worth scoring. With `focus` (a set of keys) only pairs touching it."""
+    found = set()
+    located = [i for i, e in enumerate(entries) if e.latitude is not None and e.longitude is not None]
+    wanted = (lambda i, j: True) if focus is None else (
+        lambda i, j: entries[i].key in focus or entries[j].key in focus)
+
+    def add(i, j):
+        if i == j:
+            return
+        if i > j:
+            i, j = j, i
+        gi, gj = entries[i].group, entries[j].group
+        if gi is not None and gi == gj:
+            return
+        if wanted(i, j):
+            found.add((i, j))
+
+    # Neighbourhood: cells of AREA_M; every pair closer than NEAR_M, names alike up to AREA_M.
+    size = AREA_M / 111_000
+    cells = defaultdict(list)
+    for i in located:
+        cells[_cell(entries[i], size)].append(i)
+    names = [" ".join(e.tokens) for e in entries]
+    lat = np.array([e.latitude if e.latitude is not None else 0.0 for e in entries])
+    lon = np.array([e.longitude if e.longitude is not None else 0.0 for e in entries])
+    for (cy, cx), members in cells.items():
+        neighbours = [j for dy in (-1, 0, 1) for dx in (-1, 0, 1) for j in cells.get((cy + dy, cx + dx), ())]
+        if focus is not None and not any(entries[j].key in focus for j in neighbours):
+            continue
+        scores = process.cdist([names[i] for i in members], [names[j] for j in neighbours],
+                               scorer=fuzz.token_set_ratio, score_cutoff=NAME_BLOCK_SCORE, workers=1)
+        m, n = np.array(members), np.array(neighbours)
+        # Equirectangular distance: exact enough below a few kilometres, and vectorised.
+        dy = (lat[m][:, None] - lat[n][None, :]) * 111_195
+        dx = (lon[m][:, None] - lon[n][None, :]) * 111_195 * np.cos(np.radians(lat[m]))[:, None]
+        d = np.hypot(dx, dy)
+        keep = ((d <= NEAR_M) | ((d <= AREA_M) & (scores > 0))) & (n[None, :] > m[:, None])
+        for row, col in zip(*np.nonzero(keep)):
+            add(members[row], neighbours[col])
+
+    # Commune: names alike in the same commune, wherever the coordinates put them (geocoded to the town
+    # hall, swapped, missing).
+    areas = defaultdict(list)
+    for i, e in enumerate(entries):
+        if e.area:
+            areas[e.area].append(i)
+    for members in areas.values():
+        if len(members) < 2 or (focus is not None and not any(entries[i].key in focus for i in members)):
+            continue
+        scores = process.cdist([names[i] for i in members], [names[i] for i in members],
+                               scorer=fuzz.token_set_ratio, score_cutoff=70, workers=1)
+        for row, i in enumerate(members):
+            for col in range(row + 1, len(members)):
+                if scores[row, col]:
+                    add(i, members[col])
+
+    # Identifiers: a website, e-mail or phone in common, anywhere.
+    for attr in ("host", "mail", "tel"):
+        holders = defaultdict(list)
+        for i, e in enumerate(entries):
+            value = getattr(e, attr)
+            if value:
+                holders[value].append(i)
+        for members in holders.values():
+            if 1 < len(members) <= 50:  # a number shared by fifty places is a network's switchboard
+                for x in range(len(members)):
+                    for y in range(x + 1, len(members)):
+                        add(members[x], members[y])
+
+    # Same distinctive name in the same département (a place moved across the commune line, or no area).
+    by_name = defaultdict(list)
+    for i, e in enumerate(entries):
+        if e.distinct:
+            dep = (e.commune_code or e.postcode or "")[:2]
+            by_name[(" ".join(sorted(e.distinct)), dep)].append(i)
+    for members in by_name.values():
+        if 1 < len(members) <= 50:
+            for x in range(len(members)):
+                for y in range(x + 1, len(members)):
+                    add(members[x], members[y])
+    return found
+
+
+def find_pairs(entries, focus=None):
+    """Candidate pairs worth merging or reviewing, best first. `entries` are prepared in place."""
+    entries = list(entries)
+    for entry in entries:
+        prepare(entry)
+    pairs = []
+    for i, j in candidate_pairs(entries, focus):
+        a, b = entries[i], entries[j]
+        probability, reasons, d, level = compare(a, b)
+        decision = _decision(probability, level, d, a, b)
+        if decision:
+            pairs.append(Pair(a.key, b.key, round(probability, 6), decision, reasons, d))
+    pairs.sort(key=lambda p: -p.score)
+    return pairs
+
+
+def clusters(pairs, decisions=("auto",)):
+    """Connected components of the pairs whose decision is among `decisions` (union-find)."""
+    parent = {}
+
+    def root(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for pair in pairs:
+        if pair.decision in decisions:
+            ra, rb = root(pair.a), root(pair.b)
+            if ra != rb:
+                parent[rb] = ra
+    groups = defaultdict(set)
+    for x in parent:
+        groups[root(x)].add(x)
+    return [g for g in groups.values() if len(g) > 1]

@@ -1,0 +1,244 @@
+"""Merges, splits and the review queue of entity resolution — every change a revision, every one undoable.
+
+A merge folds one place into another: the kept place takes what it lacked (and the other name as an
+alternate name), the source records move over, and the merged place becomes a redirect (its
+`merged_into` set by a revision, so « as known on K » counts stay true). Undoing a merge restores both.
+A split moves some source records of a place to a new place. Decisions are remembered: a pair decided
+« lieux distincts » is never proposed again.
+"""
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tilios.accounts import permissions
+from tilios.places.models import Place
+from tilios.revisions import services as revisions
+from tilios.revisions.models import Revision
+
+from . import provenance
+from .models import FieldConflict, MatchCandidate, Merge, SourceRecord
+
+
+def _require_reviewer(user):
+    if user is not None and not permissions.can_review(user):
+        raise revisions.NotAllowed(_("seuls les modérateurs peuvent fusionner ou séparer des lieux"))
+
+
+def ordered(a_id, b_id):
+    return (a_id, b_id) if a_id < b_id else (b_id, a_id)
+
+
+def propose(place_a, place_b, score, reasons, distance_m=None, run=None):
+    """Queue a possible duplicate, unless the pair is already known (pending or decided): returns it or None."""
+    if place_a.pk == place_b.pk:
+        return None
+    a_id, b_id = ordered(place_a.pk, place_b.pk)
+    candidate, created = MatchCandidate.objects.get_or_create(
+        place_a_id=a_id, place_b_id=b_id,
+        defaults={"score": score, "reasons": reasons, "distance_m": distance_m, "run": run})
+    return candidate if created else None
+
+
+def _absorb(kept_data, merged_data):
+    """What the kept place takes from the merged one: empty fields filled, names, kinds and links joined."""
+    changes = {}
+    for name, value in merged_data.items():
+        if name in ("merged_into", "alternate_names", "kinds", "links", "name"):
+            continue
+        if provenance.is_empty(kept_data.get(name)) and not provenance.is_empty(value):
+            changes[name] = value
+    if kept_data.get("latitude") is None and merged_data.get("latitude") is not None:
+        changes["latitude"], changes["longitude"] = merged_data["latitude"], merged_data["longitude"]
+    names = list(kept_data.get("alternate_names") or [])
+    for name in [merged_data.get("name"), *(merged_data.get("alternate_names") or [])]:
+        if name and not provenance.same_value("name", name, kept_data.get("name")) and not any(
+                provenance.same_value("name", name, n) for n in names):
+            names.append(name)
+    if names != list(kept_data.get("alternate_names") or []):
+        changes["alternate_names"] = names[:20]
+    kinds = sorted(set(kept_data.get("kinds") or []) | set(merged_data.get("kinds") or []))
+    if kinds != sorted(kept_data.get("kinds") or []):
+        changes["kinds"] = kinds
+    urls = {link["url"] for link in kept_data.get("links") or []}
+    extra = [link for link in merged_data.get("links") or [] if link["url"] not in urls]
+    if extra:
+        changes["links"] = list(kept_data.get("links") or []) + extra
+    return changes
+
+
+def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reasons=(), summary=""):
+    """Fold `merged` into `kept`. `user` None means the importer's automatic merge."""
+    _require_reviewer(user)
+    with transaction.atomic():
+        kept = Place.objects.select_for_update().get(pk=kept.pk)
+        merged = Place.objects.select_for_update().get(pk=merged.pk)
+        if kept.pk == merged.pk:
+            raise ValidationError({"place": _("un lieu ne peut pas être fusionné avec lui-même")})
+        if kept.merged_into_id or merged.merged_into_id:
+            raise ValidationError({"place": _("ce lieu a déjà été fusionné dans un autre")})
+        if kept.current_revision_id is None or merged.current_revision_id is None:
+            raise ValidationError({"place": _("ce lieu attend encore sa relecture")})
+        summary = summary or _("Fusion de « %(merged)s » (%(id)s)") % {"merged": merged.name, "id": merged.public_id}
+        changes = _absorb(kept.current_revision.data, merged.current_revision.data)
+        kept_revision = None
+        if changes:
+            kept_revision = revisions.edit(kept, changes, user, summary, kind=Revision.Kind.MERGE, system=True)
+        merged_revision = revisions.edit(
+            merged, {"merged_into": kept.public_id}, user,
+            _("Fusionné dans « %(kept)s » (%(id)s)") % {"kept": kept.name, "id": kept.public_id},
+            kind=Revision.Kind.MERGE, system=True)
+        moved = list(merged.records.values_list("pk", flat=True))
+        SourceRecord.objects.filter(pk__in=moved).update(place=kept)
+        FieldConflict.objects.filter(place=merged, status=FieldConflict.Status.PENDING).update(place=kept)
+        if candidate is None:
+            candidate = MatchCandidate.objects.filter(
+                place_a_id=min(kept.pk, merged.pk), place_b_id=max(kept.pk, merged.pk)).first()
+        if candidate is not None:
+            _decide(candidate, MatchCandidate.Status.SAME, user)
+        _carry_candidates(merged, kept)
+        return Merge.objects.create(kept=kept, merged=merged, records=moved, kept_revision=kept_revision,
+                                    merged_revision=merged_revision, candidate=candidate, run=run, by=user,
+                                    score=score if score is not None else candidate.score if candidate else None,
+                                    reasons=list(reasons) or (candidate.reasons if candidate else []))
+
+
+def _carry_candidates(merged, kept):
+    """Open proposals about the merged place now concern the place it went into."""
+    for candidate in MatchCandidate.objects.filter(Q(place_a=merged) | Q(place_b=merged)).exclude(
+            status=MatchCandidate.Status.SAME):
+        other_id = candidate.place_b_id if candidate.place_a_id == merged.pk else candidate.place_a_id
+        if other_id != kept.pk:
+            a_id, b_id = ordered(kept.pk, other_id)
+            MatchCandidate.objects.get_or_create(
+                place_a_id=a_id, place_b_id=b_id,
+                defaults={"score": candidate.score, "reasons": candidate.reasons, "distance_m": candidate.distance_m,
+                          "status": candidate.status, "run": candidate.run, "decided_by": candidate.decided_by,
+                          "decided_at": candidate.decided_at})
+        candidate.delete()
+
+
+def undo_merge(merge_record, user, summary=""):
+    """Restore the merged place and its records; the pair is then remembered as distinct."""
+    _require_reviewer(user)
+    with transaction.atomic():
+        merge_record = Merge.objects.select_for_update().get(pk=merge_record.pk)
+        if merge_record.undone_at is not None:
+            raise ValidationError({"merge": _("cette fusion a déjà été annulée")})
+        kept, merged = merge_record.kept, merge_record.merged
+        summary = summary or _("Annulation de la fusion de « %(merged)s »") % {"merged": merged.name}
+        revisions.edit(merged, {"merged_into": None}, user, summary, kind=Revision.Kind.SPLIT, system=True)
+        SourceRecord.objects.filter(pk__in=merge_record.records, place=kept).update(place=merged)
+        if merge_record.kept_revision is not None:
+            # Give back what the merge added, unless someone changed it since.
+            current = Place.objects.get(pk=kept.pk).current_revision.data
+            restore = {name: before for name, (before, after) in merge_record.kept_revision.diff.items()
+                       if current.get(name) == after}
+            if restore:
+                try:
+                    revisions.edit(kept, restore, user, summary, kind=Revision.Kind.SPLIT, system=True)
+                except revisions.NoChange:
+                    pass
+        merge_record.undone_at, merge_record.undone_by = timezone.now(), user
+        merge_record.save(update_fields=["undone_at", "undone_by"])
+        a_id, b_id = ordered(kept.pk, merged.pk)
+        candidate, _created = MatchCandidate.objects.get_or_create(
+            place_a_id=a_id, place_b_id=b_id,
+            defaults={"score": merge_record.score or 0.0, "reasons": merge_record.reasons})
+        _decide(candidate, MatchCandidate.Status.DISTINCT, user)
+        return merged
+
+
+def split(place, record_ids, user, summary=""):
+    """Move some source records of `place` to a new place built from what they say; remembered as distinct."""
+    _require_reviewer(user)
+    with transaction.atomic():
+        place = Place.objects.select_for_update().get(pk=place.pk)
+        records = list(place.records.filter(pk__in=record_ids).select_related("source"))
+        if not records or len(records) != len(set(record_ids)):
+            raise ValidationError({"records": _("choisissez des enregistrements de ce lieu")})
+        if place.records.count() == len(records):
+            raise ValidationError({"records": _("gardez au moins un enregistrement sur le lieu d'origine")})
+        data = {}
+        for name in provenance.COMPARED:
+            winner = provenance.winning_record(records, name)
+            if winner is None:
+                continue
+            if name == "location":
+                data["latitude"], data["longitude"] = winner.fields["latitude"], winner.fields["longitude"]
+            else:
+                data[name] = winner.fields[name]
+        summary = summary or _("Séparé de « %(name)s » (%(id)s)") % {"name": place.name, "id": place.public_id}
+        new_place, _revision = revisions.create(Place, data, user, summary, kind=Revision.Kind.SPLIT, system=True)
+        SourceRecord.objects.filter(pk__in=[r.pk for r in records]).update(place=new_place)
+        a_id, b_id = ordered(place.pk, new_place.pk)
+        candidate = MatchCandidate.objects.create(place_a_id=a_id, place_b_id=b_id, score=0.0,
+                                                  reasons=[str(summary)])
+        _decide(candidate, MatchCandidate.Status.DISTINCT, user)
+        return new_place
+
+
+def _decide(candidate, status, user):
+    candidate.status, candidate.decided_by, candidate.decided_at = status, user, timezone.now()
+    candidate.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+def decide(candidate, decision, user):
+    """A moderator's answer to a proposed pair: « same » merges, « distinct » and « later » are remembered."""
+    _require_reviewer(user)
+    if user is None:
+        raise revisions.NotAllowed(_("une décision est prise par une personne"))
+    if decision not in (MatchCandidate.Status.SAME, MatchCandidate.Status.DISTINCT, MatchCandidate.Status.LATER):
+        raise ValidationError({"decision": _("décision inconnue")})
+    if decision == MatchCandidate.Status.SAME:
+        a, b = candidate.place_a, candidate.place_b
+        kept, merged = (a, b) if a.records.count() >= b.records.count() else (b, a)  # keep the better documented
+        return merge(kept, merged, user, candidate=candidate)
+    _decide(candidate, decision, user)
+    return None
+
+
+def review_queue():
+    """Pending pairs first (most likely duplicates first), then the ones put off « plus tard »."""
+    return (MatchCandidate.objects.filter(status__in=[MatchCandidate.Status.PENDING, MatchCandidate.Status.LATER],
+                                          place_a__merged_into=None, place_b__merged_into=None)
+            .select_related("place_a", "place_b", "place_a__commune", "place_b__commune")
+            .order_by("-status", "-score", "id"))  # "pending" sorts after "later": reversed
+
+
+def conflict_queue():
+    return FieldConflict.objects.filter(status=FieldConflict.Status.PENDING).select_related(
+        "place", "record__source", "human_revision__author")
+
+
+def resolve_conflict(conflict, take_source, user):
+    """Keep the person's value, or take the source's (as a revision by the moderator)."""
+    _require_reviewer(user)
+    if user is None:
+        raise revisions.NotAllowed(_("une décision est prise par une personne"))
+    with transaction.atomic():
+        conflict = FieldConflict.objects.select_for_update().get(pk=conflict.pk)
+        if conflict.status != FieldConflict.Status.PENDING:
+            raise ValidationError({"conflict": _("ce conflit a déjà été tranché")})
+        if take_source:
+            value = conflict.source_value
+            changes = ({"latitude": value[0], "longitude": value[1]} if conflict.field == "location"
+                       else {conflict.field: value})
+            try:
+                revisions.edit(conflict.place, changes, user,
+                               _("Valeur reprise de %(source)s") % {"source": conflict.record.source.name},
+                               system=True, source=conflict.record.source)
+            except revisions.NoChange:
+                pass
+        conflict.status = FieldConflict.Status.TAKEN if take_source else FieldConflict.Status.KEPT
+        conflict.decided_by, conflict.decided_at = user, timezone.now()
+        conflict.save(update_fields=["status", "decided_by", "decided_at"])
+    return conflict
+
+
+def possibly_closed():
+    """Places some source stopped listing, while still open in the registry: to check."""
+    return (SourceRecord.objects.exclude(missing_since_run=None)
+            .filter(place__status=Place.Status.OPEN, place__merged_into=None, place__is_published=True)
+            .select_related("place", "source", "missing_since_run"))
