@@ -206,7 +206,7 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
                  "census", "census_explain", "census_estimate", "census_snapshot", "policy", "announcements",
                  "announcement", "policy_clusters", "programmes", "programme", "programme_timeline", "promises",
                  "promise", "policy_failures", "policy_timeline", "territory_timeline", "place_activity",
-                 "programme_evaluation", "evaluation_index"}
+                 "programme_evaluation", "evaluation_index", "place_provenance", "import_runs"}
     # Writes of the census, policy and activity pages have their permission tests beside their features.
     covered_elsewhere = {
         "census_freeze": ("tests/test_census_web.py", "/recensement/figer/"),
@@ -214,6 +214,14 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
         "announcement_figure_add": ("tests/test_policy_web.py", "announcement_figure_add"),
         "announcement_figure_remove": ("tests/test_policy_web.py", "announcement_figure_remove"),
         "place_activity_new": ("tests/test_activity.py", "/activite/declarer/"),
+        "review_duplicates": ("tests/test_web_resolution.py", "web:review_duplicates"),
+        "review_decide": ("tests/test_web_resolution.py", "web:review_decide"),
+        "review_conflicts": ("tests/test_web_resolution.py", "web:review_conflicts"),
+        "review_conflict_resolve": ("tests/test_web_resolution.py", "web:review_conflict_resolve"),
+        "review_closed": ("tests/test_web_resolution.py", "web:review_closed"),
+        "place_merge": ("tests/test_web_resolution.py", "web:place_merge"),
+        "place_split": ("tests/test_web_resolution.py", "web:place_split"),
+        "merge_undo": ("tests/test_web_resolution.py", "web:merge_undo"),
     }
     here = Path(__file__).parent
     for name, (test_file, needle) in covered_elsewhere.items():

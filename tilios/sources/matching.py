@@ -26,10 +26,11 @@ from rapidfuzz import fuzz, process
 from tilios.text import fold, search_tokens, singular
 
 AUTO_PROBABILITY = 0.995
-REVIEW_PROBABILITY = 0.2
+REVIEW_PROBABILITY = 0.1
 NEAR_M = 200  # co-located: always compared, whatever the names
 AREA_M = 3000  # neighbourhood compared with names alike
 NAME_BLOCK_SCORE = 60  # rapidfuzz token_set_ratio to keep a pair of the neighbourhood or commune
+MOVED_M = 30_000  # a place that moved across town, or was geocoded to the wrong commune
 PRIOR_LOG2 = -4.0  # log₂ odds that a candidate of the blocks is a match before looking at it
 
 STOPWORDS = {"de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux", "en", "sur", "sous", "pour",
@@ -119,8 +120,9 @@ def _host(url):
     if not host or "." not in host:
         return ""
     if host in _GENERIC_HOSTS or any(host.endswith("." + g) for g in _GENERIC_HOSTS):
-        path = parts.path.strip("/").split("/")[0]  # a page on a shared host: the page is the identity
-        return f"{host}/{path.lower()}" if path else ""
+        # A page on a shared host: the page is the identity (« facebook.com/pages/x », « fablabs.io/labs/y »).
+        path = "/".join(parts.path.strip("/").lower().split("/")[:2])
+        return f"{host}/{path}" if path else ""
     return host
 
 
@@ -131,14 +133,25 @@ def _phone(value):
     return digits[-9:] if len(digits) >= 9 else ""
 
 
+_STREET_START = re.compile(r"\b(\d+)\s*(?:bis|ter|quater|[btq])?\b[\s,]*(?=(?:rue|r|avenue|av|ave|boulevard|bd|bld|"
+                           r"place|pl|chemin|chem|route|rte|impasse|allee|allees|quai|cours|square|faubourg|fg|"
+                           r"esplanade|passage|voie|promenade|rond|parvis|traverse|montee|sentier|cite|residence)\b)")
+
+
 def _street(address):
-    """(number, street words) of an address: « 12 bis, Rue Victor-Hugo » → ("12bis", "rue victor hugo")."""
-    text = " ".join(re.findall(r"[a-z0-9]+", fold(address)))
-    match = _NUMBER.match(text)
+    """(number, street words) of an address: « Campus X - 118 route de Narbonne, bât. U4 » → ("118", "route
+    narbonne"). The number and street may come after a building's name; what follows a comma is dropped."""
+    text = " ".join(re.findall(r"[a-z0-9]+|,", fold(address)))
+    match = _STREET_START.search(text)
     number = ""
     if match:
         number = match.group(1)  # « 4 ter » and « 4 » are one building more often than not
         text = text[match.end():]
+    else:
+        leading = _NUMBER.match(text)
+        if leading:
+            number, text = leading.group(1), text[leading.end():]
+    text = text.split(",")[0] if text.split(",")[0].strip() else text.replace(",", " ")
     words = [_ADDRESS_WORDS.get(w, w) for w in search_tokens(text) if w not in STOPWORDS]
     return number, " ".join(words)
 
@@ -172,7 +185,8 @@ def _format_m(metres):
 
 
 def _distinct_similarity(a, b):
-    """How alike the words that make each name distinct are, 0–100 (typos and word order forgiven).
+    """How alike the words that make each name distinct are, 0–100 (typos and word order forgiven), and
+    whether one name only adds words to the other.
 
     One name holding the other plus more words (« Start-way » / « Start-way Bastille », « Bibliothèque
     Mansart » / « Mairie de quartier Mansart ») is only fairly close: the extra word is often a branch or
@@ -180,23 +194,26 @@ def _distinct_similarity(a, b):
     sa, sb = " ".join(a.distinct), " ".join(b.distinct)
     similarity = max(fuzz.token_sort_ratio(sa, sb), fuzz.ratio(sa.replace(" ", ""), sb.replace(" ", "")))
     if similarity < 75 and fuzz.token_set_ratio(sa, sb) == 100:
-        similarity = 75
-    return similarity
+        return 75, True
+    return similarity, False
 
 
 def compare(a, b):
-    """Score a pair of prepared entries: (probability, reasons, distance in metres, (name, address) levels)."""
+    """Score a pair of prepared entries: (probability, reasons, distance in metres, (name level, address
+    level, shared identifier))."""
     weight = PRIOR_LOG2
     reasons = []
 
     # Names.
     name_a, name_b = " ".join(a.tokens), " ".join(b.tokens)
-    if name_a and name_a == name_b and a.distinct:
+    joined_a, joined_b = name_a.replace(" ", ""), name_b.replace(" ", "")
+    if name_a and (name_a == name_b or (len(joined_a) >= 5 and joined_a == joined_b)) and (a.distinct or b.distinct):
+        # « Limouzi Lab » / « LimouziLab », « Gold Or Hack » / « Goldorhack »: the same words, spaced otherwise.
         weight += 9
         level = "same"
         reasons.append("noms identiques")
     elif a.distinct and b.distinct:
-        similarity = _distinct_similarity(a, b)
+        similarity, subset = _distinct_similarity(a, b)
         if similarity >= 85 and a.generic and b.generic and not set(a.generic) & set(b.generic):
             # Same proper name, different kinds of structure: « Bibliothèque Mansart » / « Mairie de quartier
             # Mansart » are two services of one building.
@@ -209,6 +226,9 @@ def compare(a, b):
         elif similarity >= 85:
             weight, level = weight + 6, "strong"
             reasons.append("noms propres très proches (%d %%)" % similarity)
+        elif subset:
+            weight, level = weight + 2, "subset"
+            reasons.append("un nom prolonge l'autre (« %s » / « %s »)" % (" ".join(a.distinct), " ".join(b.distinct)))
         elif similarity >= 70:
             weight, level = weight + 2, "weak"
             reasons.append("noms propres assez proches (%d %%)" % similarity)
@@ -219,13 +239,17 @@ def compare(a, b):
             weight, level = weight - 7, "differ"
             reasons.append("noms différents (« %s » / « %s »)" % (" ".join(a.distinct), " ".join(b.distinct)))
     elif a.distinct or b.distinct:
-        # One name is only generic (« Fablab de Lannion »), the other has a proper name: compatible at best.
+        # One name is only generic (« Fablab de Lannion »), the other has a proper name: compatible at best,
+        # unless the whole names are a typo apart (« FabNLab de Clamecy » / « FabLab de Clamecy »).
         overlap = set(a.generic) & set(b.generic)
-        if overlap:
+        if fuzz.ratio(joined_a, joined_b) >= 90:
+            weight, level = weight + 6, "strong"
+            reasons.append("noms très proches (%d %%)" % fuzz.ratio(joined_a, joined_b))
+        elif overlap:
             weight, level = weight + 1, "weak"
             reasons.append("un seul nom porte un nom propre, même type (%s)" % ", ".join(sorted(overlap)))
         else:
-            weight, level = weight - 5, "differ"
+            weight, level = weight - 3, "differ"
             reasons.append("un seul nom porte un nom propre, types différents")
     elif name_a == name_b:
         weight, level = weight + 4, "generic"
@@ -281,27 +305,37 @@ def compare(a, b):
             reasons.append("même rue, numéros différents" if street_similarity >= 85 else "adresses différentes")
 
     # Identifiers: rarely shared by two places, but a parent structure may run several.
+    # Different ones say little: a place has several addresses on the web, an old and a new number.
+    shared = False
     for attr, label in (("host", "site web"), ("mail", "courriel"), ("tel", "téléphone")):
         va, vb = getattr(a, attr), getattr(b, attr)
         if va and vb:
             if va == vb:
+                shared = True
                 weight += 4
                 reasons.append(f"même {label}")
-            else:
-                weight -= 1.5
+            elif "/" not in va and "/" not in vb:
+                weight -= 1
                 reasons.append(f"{label}s différents")
 
     probability = 1 / (1 + 2 ** -weight)
-    return probability, reasons, d, (level, address)
+    return probability, reasons, d, (level, address, shared)
 
 
 def _decision(probability, levels, d, a, b):
+    level, address, shared = levels
     if probability < REVIEW_PROBABILITY:
-        return None
-    level, address = levels
-    sure_names = level in ("same", "strong") or (level == "generic" and d is not None and d <= 250)
-    near = (d is not None and d <= 2000) or (d is None and a.area and a.area == b.area)
-    if probability >= AUTO_PROBABILITY and sure_names and near and address != "differ":
+        # The same proper name in the same area is worth a look even when everything else differs: places
+        # move, and directories geocode badly.
+        if not (level in ("same", "strong") and (d is None or d <= MOVED_M)):
+            return None
+    sure_names = (level in ("same", "strong") or (level == "generic" and d is not None and d <= 250)
+                  or (level == "subset" and address == "same" and shared
+                      and not (a.generic and b.generic and not set(a.generic) & set(b.generic))))
+    located = ((d is not None and d <= 2000) or (d is None and a.area and a.area == b.area)
+               or (address == "same" and (d is None or d <= MOVED_M)))  # one of the two badly geocoded
+    branch = address == "differ" and (d is None or d > 150)  # chains: same name, another street
+    if probability >= AUTO_PROBABILITY and sure_names and located and not branch:
         return "auto"
     return "review"
 
@@ -380,12 +414,14 @@ def candidate_pairs(entries, focus=None):
                     for y in range(x + 1, len(members)):
                         add(members[x], members[y])
 
-    # Same distinctive name in the same département (a place moved across the commune line, or no area).
+    # Same distinctive name in the same département (a place moved across the commune line, or no area),
+    # or the same letters once spaces are dropped (« Quai-Lab » / « Quailab »).
     by_name = defaultdict(list)
     for i, e in enumerate(entries):
         if e.distinct:
             dep = (e.commune_code or e.postcode or "")[:2]
             by_name[(" ".join(sorted(e.distinct)), dep)].append(i)
+            by_name[("".join(e.tokens), dep)].append(i)
     for members in by_name.values():
         if 1 < len(members) <= 50:
             for x in range(len(members)):

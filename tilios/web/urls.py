@@ -5,6 +5,7 @@ from . import activity_views as activity
 from . import edit_views as edit
 from . import moderation_views as moderation
 from . import policy_views as policy
+from . import resolution_views as resolution
 from . import talk_views as talk
 from . import census_views as census
 from . import views
@@ -32,7 +33,17 @@ urlpatterns = [
     path("lieux/<str:public_id>/", views.place, name="place"),
     path("lieux/<str:public_id>/modifier/", edit.place_edit, name="place_edit"),
     *record_urls("lieux", "place", "public_id"),
+    path("lieux/<str:public_id>/sources/", resolution.place_provenance, name="place_provenance"),
+    path("lieux/<str:public_id>/fusionner/", resolution.place_merge, name="place_merge"),
+    path("lieux/<str:public_id>/separer/", resolution.place_split, name="place_split"),
     path("sources/", views.sources, name="sources"),
+    path("sources/imports/", resolution.import_runs, name="import_runs"),
+    path("revue/doublons/", resolution.duplicates, name="review_duplicates"),
+    path("revue/doublons/<int:candidate_id>/", resolution.duplicate_decide, name="review_decide"),
+    path("revue/conflits/", resolution.conflicts, name="review_conflicts"),
+    path("revue/conflits/<int:conflict_id>/", resolution.conflict_resolve, name="review_conflict_resolve"),
+    path("revue/fermetures/", resolution.possibly_closed, name="review_closed"),
+    path("revue/fusions/<int:merge_id>/annuler/", resolution.merge_undo, name="merge_undo"),
     path("lieux/<str:public_id>/activite/", activity.place_activity, name="place_activity"),
     path("lieux/<str:public_id>/activite/declarer/", activity.place_activity_new, name="place_activity_new"),
     path("politiques/evaluation/", activity.evaluation_index, name="evaluation_index"),

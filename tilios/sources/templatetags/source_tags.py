@@ -1,0 +1,24 @@
+"""Show a field's value as a person reads it, whatever its JSON shape."""
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def field_value(value, name=""):
+    if value in (None, "", [], {}):
+        return "—"
+    if name == "location" and isinstance(value, (list, tuple)) and len(value) == 2:
+        return f"{value[0]:.5f}, {value[1]:.5f}"
+    if name == "links" and isinstance(value, list):
+        return " · ".join(str(link.get("url", "")) if isinstance(link, dict) else str(link) for link in value)
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+@register.filter
+def metres(value):
+    if value is None:
+        return ""
+    return f"{value / 1000:.1f} km".replace(".", ",") if value >= 1000 else f"{value:.0f} m"
