@@ -156,8 +156,12 @@ def _street(address):
     return number, " ".join(words)
 
 
+_NUMBER_WORDS = {"deux": "2", "troi": "3", "trois": "3", "quatre": "4", "cinq": "5", "six": "6", "sept": "7",
+                 "huit": "8", "neuf": "9", "dix": "10", "cent": "100", "mille": "1000"}
+
+
 def prepare(entry):
-    tokens = [t for t in search_tokens(entry.name) if t not in STOPWORDS]
+    tokens = [_NUMBER_WORDS.get(t, t) for t in search_tokens(entry.name) if t not in STOPWORDS]
     town_words = set(search_tokens(entry.town))
     entry.tokens = tuple(tokens)
     entry.distinct = tuple(t for t in tokens if t not in GENERIC and t not in town_words)
