@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import platform
+import re
 import sys
 import threading
 import time
@@ -112,8 +113,12 @@ class Truth:
         if a["latitude"] is not None and b["latitude"] is not None:
             d = er_synthetic.distance_m(a["latitude"], a["longitude"], b["latitude"], b["longitude"])
             tags.add("distance>1km" if d > 1000 else "distance≤150m" if d <= 150 else "distance150m-1km")
+        name_noise = tags & set(NAME_TAGS)
+        if len(name_noise) == 1:
+            tags.add("only_name_noise:" + next(iter(name_noise)))
         if a["hard"] or b["hard"]:
             tags.add("in_a_trap:" + (a["hard"] or b["hard"]).split(":")[0])
+        tags.add("name_type:" + a["name_type"])
         tags.add("all")
         return tags
 
@@ -475,20 +480,77 @@ def run_tilios(records):
     return pairs, auto, both, timings
 
 
+def _reason_key(reason):
+    """A reason without its figures and quoted names, to count reasons across pairs."""
+    return re.sub(r"\d+([,.]\d+)?", "N", re.sub(r"«[^»]*»", "«…»", reason))
+
+
+def tilios_diagnostics(pairs, truth):
+    """Where the true pairs went (auto, review, nowhere) and why, from the pairs' own reasons."""
+    decided = {}
+    for p in pairs:
+        i, j = truth.index[p.a], truth.index[p.b]
+        decided[(i, j) if i < j else (j, i)] = p
+    outcome_by_class = defaultdict(Counter)
+    review_reasons, fp_reasons, review_scores = Counter(), Counter(), Counter()
+    not_proposed, review_examples = [], []
+    for (i, j), classes in zip(truth.pairs, truth.pair_classes):
+        p = decided.get((i, j))
+        outcome = p.decision if p else "not proposed"
+        for c in classes:
+            outcome_by_class[c][outcome] += 1
+        if p and p.decision == "review":
+            review_scores[f"{min(p.score, 0.9999) // 0.1 / 10:.1f}"] += 1
+            for r in p.reasons:
+                review_reasons[_reason_key(r)] += 1
+            if len(review_examples) < 15:
+                review_examples.append(_pair_example(truth, i, j, p))
+        elif not p and len(not_proposed) < 15:
+            not_proposed.append(_pair_example(truth, i, j, None))
+    false_auto = []
+    for p in pairs:
+        if p.decision == "auto" and truth.entity[truth.index[p.a]] != truth.entity[truth.index[p.b]]:
+            for r in p.reasons:
+                fp_reasons[_reason_key(r)] += 1
+            if len(false_auto) < 15:
+                false_auto.append(_pair_example(truth, truth.index[p.a], truth.index[p.b], p))
+    return {
+        "true_pairs_outcome_by_class": {c: dict(o) for c, o in outcome_by_class.items()},
+        "true_pairs_in_review_by_score": dict(sorted(review_scores.items())),
+        "reasons_of_true_pairs_left_in_review": dict(review_reasons.most_common(25)),
+        "reasons_of_false_auto_pairs": dict(fp_reasons.most_common(25)),
+        "examples_true_pairs_left_in_review": review_examples,
+        "examples_true_pairs_not_proposed": not_proposed,
+        "examples_false_auto_pairs": false_auto,
+    }
+
+
+def _pair_example(truth, i, j, pair):
+    a, b = truth.records[i], truth.records[j]
+    out = {key: [a[key], b[key]] for key in ("name", "address", "postcode", "town", "commune_code", "website",
+                                             "email", "phone", "noise", "hard")}
+    if a["latitude"] is not None and b["latitude"] is not None:
+        out["distance_m"] = round(er_synthetic.distance_m(a["latitude"], a["longitude"], b["latitude"],
+                                                          b["longitude"]))
+    if pair:
+        out["tilios"] = {"score": pair.score, "decision": pair.decision, "reasons": pair.reasons}
+    return out
+
+
 # --- Report -------------------------------------------------------------------------------------------------
 
 def table(results):
-    lines = ["| system | records | seconds | peak RSS MB | pairs predicted | precision | recall | F1 |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| system | records | seconds | peak RSS MB | load | pairs predicted | precision | recall | F1 |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in results:
-        lines.append("| {system} | {records:,} | {seconds} | {rss} | {predicted_pairs:,} | {precision:.3f} | "
-                     "{recall:.3f} | {f1:.3f} |".format(**row))
+        lines.append("| {system} | {records:,} | {seconds} | {rss} | {load_before} | {predicted_pairs:,} | "
+                     "{precision:.3f} | {recall:.3f} | {f1:.3f} |".format(**row))
     return "\n".join(lines)
 
 
 def class_table(by_system, truth_classes):
     systems = list(by_system)
-    order = ["all", "name_unchanged", *NAME_TAGS, "geo_jitter", "geo_far", "geo_centre", "geo_missing",
+    order = ["all", "name_type:generic", "name_type:proper", "name_type:chain", "name_unchanged", *NAME_TAGS, "geo_jitter", "geo_far", "geo_centre", "geo_missing",
              "distance≤150m", "distance150m-1km", "distance>1km", "addr_missing", "addr_rewrite",
              "postcode_missing", "code_missing", "town_variant", "town_missing", "web_format", "phone_format",
              "shares_an_identifier", "no_shared_identifier", "in_a_trap:colocated", "in_a_trap:chain",
@@ -576,6 +638,12 @@ def main(argv=None):
         m_pairs, found_pairs = truth.score_pairs([(p.a, p.b) for p in pairs])
         row("Tilios auto", m_auto, timings["total"], rss)
         row("Tilios auto + review (clusters)", m_both, timings["total"], None)
+        scored = [(p.a, p.b, p.score) for p in pairs]
+        best_t, curve_t = threshold_sweep(scored, truth)
+        m_t_oracle, found_t_oracle = truth.score_clusters(clusters_at(scored, best_t["threshold"], truth))
+        row(f"Tilios score alone, oracle threshold {best_t['threshold']:.3g} (reads the truth)", m_t_oracle,
+            timings["total"], None)
+        recalls["Tilios score oracle"] = truth.recall_by_class(found_t_oracle)
         recalls["Tilios auto"] = truth.recall_by_class(found_auto)
         recalls["Tilios auto+review"] = truth.recall_by_class(found_both)
         review_true = sum(1 for p in review if truth.entity[truth.index[p.a]] == truth.entity[truth.index[p.b]])
@@ -587,8 +655,10 @@ def main(argv=None):
             "auto_pairs": len(auto_pairs), "review_queue": len(review), "review_queue_true": review_true,
             "missed_examples_auto_plus_review": truth.missed_examples(found_pairs),
             "missed_examples_auto": truth.missed_examples(found_auto),
+            "score_oracle": m_t_oracle, "score_threshold_curve": curve_t,
         }
         recalls["Tilios pairs proposed"] = truth.recall_by_class(found_pairs)
+        details["tilios"]["diagnostics"] = tilios_diagnostics(pairs, truth)
 
     print()
     print(f"Entity resolution, {len(records):,} synthetic records ({summary['entities']:,} entities, "

@@ -14,9 +14,10 @@ Base entities: a commune drawn from the bundled commune centres (tilios/data/com
 (σ 0.3 km in a village to 4 km in Paris), a postcode of that commune (tilios/data/cog-decoupage-
 administratif-2026), a street address, a name from templates by kind of place (« Tiers-Lieu de C »,
 « La Fabrique de C », « Coworking C », « Fablab C », « Espace Public Numérique de C », « Cyber-base C »,
-« France Services C », « Médiathèque Jules Verne », association-like names « L'Atelier des Possibles »…;
-names carrying the commune are used in small communes, distinctive names in towns), and sometimes a
-website, an e-mail address and a phone number.
+« France Services C », « Médiathèque Jules Verne », association-like names « L'Atelier des Possibles »…; names carrying the
+commune mostly for public services in small communes, as in the real directories of shared/data; two
+places of one commune never get the same name), and sometimes a website, an e-mail address and a phone
+number (unique to the place, except a chain's shared website and a town hall's shared switchboard).
 
 Deterministic: the same (n, seed) gives the same records, byte for byte (only `random.Random(seed)`).
 """
@@ -68,7 +69,17 @@ PERSONS = ("Victor Hugo", "Jean Jaurès", "Jules Verne", "Louis Pasteur", "Jean 
            "Charles de Gaulle", "Jean de La Fontaine", "Colette", "Aimé Césaire", "Louise Michel",
            "Antoine de Saint-Exupéry", "Marcel Pagnol", "Paul Éluard", "Voltaire", "Molière", "Anatole France",
            "Jean Monnet", "Romain Rolland", "Arthur Rimbaud", "Olympe de Gouges", "Joséphine Baker",
-           "Boris Vian", "Françoise Sagan", "Saint-Exupéry", "Elsa Triolet", "Louis Aragon", "Nelson Mandela")
+           "Boris Vian", "Françoise Sagan", "Saint-Exupéry", "Elsa Triolet", "Louis Aragon", "Nelson Mandela",
+           "Gaston Bachelard", "Marguerite Yourcenar", "Marguerite Duras", "Jules Ferry", "Alexandre Dumas",
+           "Guy de Maupassant", "Gustave Flaubert", "Honoré de Balzac", "Stendhal", "Paul Verlaine",
+           "Charles Baudelaire", "Pablo Neruda", "Federico García Lorca", "Frida Kahlo", "Léopold Sédar Senghor",
+           "Andrée Chedid", "Nathalie Sarraute", "Annie Ernaux", "Camille Claudel", "Rosa Parks", "Gisèle Halimi",
+           "Germaine Tillion", "Lucie Aubrac", "Pierre Mendès France", "Jean Giono", "René Char", "Max Jacob",
+           "Tristan Corbière", "Per-Jakez Hélias", "Frédéric Mistral", "Jean Rostand", "Hergé", "Goscinny",
+           "Jacques Brel", "Georges Brassens", "Édith Piaf", "Barbara", "Jean Ferrat", "Henri Matisse",
+           "Claude Monet", "Paul Cézanne", "Auguste Renoir", "Jean Vilar", "Louis Guilloux", "Xavier Grall",
+           "Albert Schweitzer", "Jean Macé", "Condorcet", "Diderot", "Montesquieu", "Rabelais", "Ronsard",
+           "Du Bellay", "La Boétie", "Michel Serres", "Edmond Rostand", "Pierre Loti", "Jules Michelet")
 STREET_TYPES = (("rue", 0.55), ("avenue", 0.12), ("place", 0.08), ("boulevard", 0.06), ("chemin", 0.06),
                 ("route", 0.05), ("allée", 0.03), ("impasse", 0.03), ("quai", 0.02))
 STREETS = ("Victor Hugo", "Jean Jaurès", "de la République", "du Général de Gaulle", "Pasteur", "de la Gare",
@@ -96,12 +107,26 @@ NOUNS = (("La", "Ruche", "f"), ("Le", "Hangar", "m"), ("La", "Grange", "f"), ("L
          ("L'", "Imprimerie", "f"), ("Le", "Bureau", "m"), ("La", "Fabrik", "f"), ("Le", "Château", "m"),
          ("La", "Bergerie", "f"), ("Le", "Presbytère", "m"), ("L'", "Ancienne École", "f"),
          ("La", "Papeterie", "f"), ("Le", "Grenier", "m"), ("La", "Scierie", "f"), ("Les", "Ateliers", "p"),
-         ("Les", "Communs", "p"), ("Le", "Préau", "m"), ("La", "Boussole", "f"), ("Le", "Kiosque", "m"))
-COMPLEMENTS = (("", 8), (" des Possibles", 1), (" Numérique", 1), (" Partagé", 1), (" des Savoirs", 1),
+         ("Les", "Communs", "p"), ("Le", "Préau", "m"), ("La", "Boussole", "f"), ("Le", "Kiosque", "m"),
+         ("La", "Ferme", "f"), ("Le", "Lavoir", "m"), ("La", "Laiterie", "f"), ("Le", "Silo", "m"),
+         ("La", "Briqueterie", "f"), ("Le", "Hameau", "m"), ("La", "Distillerie", "f"), ("Le", "Fournil", "m"),
+         ("La", "Fonderie", "f"), ("Le", "Moulinage", "m"), ("La", "Cartonnerie", "f"), ("Le", "Dock", "m"),
+         ("La", "Corderie", "f"), ("Le", "Tiroir", "m"), ("La", "Bobine", "f"), ("Le", "Tremplin", "m"),
+         ("La", "Charpente", "f"), ("Le", "Sémaphore", "m"), ("La", "Friche", "f"), ("Le", "Cairn", "m"),
+         ("La", "Clairière", "f"), ("Le", "Chantier", "m"), ("La", "Galerie", "f"), ("Le", "Refuge", "m"),
+         ("La", "Minoterie", "f"), ("Le", "Pressoir", "m"), ("La", "Pépinière", "f"), ("Le", "Belvédère", "m"),
+         ("L'", "Orangerie", "f"), ("L'", "Entrepôt", "m"), ("L'", "Alambic", "m"), ("L'", "Archipel", "m"),
+         ("L'", "Auberge", "f"), ("L'", "Observatoire", "m"), ("La", "Caserne", "f"), ("Le", "Manège", "m"),
+         ("La", "Grainothèque", "f"), ("Le", "Bastion", "m"), ("La", "Capsule", "f"), ("Le", "Tipi", "m"),
+         ("La", "Turbine", "f"), ("Le", "Wagon", "m"), ("La", "Péniche", "f"), ("Le", "Parvis", "m"))
+COMPLEMENTS = (("", 5), (" des Possibles", 1), (" Numérique", 1), (" Partagé", 1), (" des Savoirs", 1),
                (" Solidaire", 1), (" des Communs", 1), (" du Canal", 1), (" de la Gare", 1),
                (" des Créateurs", 1), (" Créatif", 1), (" Collaboratif", 1), (" Citoyen", 1),
                (" des Initiatives", 1), (" du Port", 1), (" du Village", 1), (" des Makers", 1),
-               (" de {C}", 2), (" {N}", 1), (" Vert", 1), (" Bleu", 1), (" d'en Face", 1), (" du Coin", 1))
+               (" de {C}", 2), (" {N}", 1), (" Vert", 1), (" Bleu", 1), (" d'en Face", 1), (" du Coin", 1),
+               (" des Arts", 1), (" du Lac", 1), (" des Mots", 1), (" des Sciences", 1), (" des Champs", 1),
+               (" du Lien", 1), (" des Liens", 1), (" de Quartier", 1), (" des Voisins", 1), (" du Bourg", 1),
+               (" des Familles", 1), (" Nomade", 1), (" Rural", 1), (" Ouvert", 1), (" du Faire", 1))
 SYLLABLES = ("ka", "li", "mo", "no", "ma", "de", "o", "wo", "ki", "ne", "so", "li", "way", "bo", "re", "a",
              "lab", "ty", "zen", "nova", "co", "vi", "ta", "lu", "mi", "ra", "sy", "ner", "gie", "ly", "ze")
 BRAND_SUFFIX = ("", "", "lab", "'in", "o", "ia", "hub", " Factory", " Spot", " & Co", " Village", " Space")
@@ -113,6 +138,7 @@ CHAINS = ("La Cordée", "Cowork'in", "Nomade Lab", "La Fabrique à Projets", "Mo
 COLOCATED_KINDS = (("france-services", "epn"), ("france-services", "fablab"), ("mediatheque", "epn"),
                    ("mediatheque", "fablab"), ("cyberbase", "mediatheque"), ("coworking", "fablab"),
                    ("france-services", "cyberbase"), ("coworking", "association"), ("tiers-lieu", "fablab"))
+PUBLIC_KINDS = ("france-services", "epn", "cyberbase", "mediatheque", "fabrique")
 SMALL_TOWN_KINDS = ("tiers-lieu", "fablab", "epn", "coworking", "france-services", "mediatheque", "cyberbase",
                     "fabrique")
 TLDS = ((".fr", 6), (".org", 2), (".com", 1), (".net", 1), (".eu", 0.3))
@@ -149,6 +175,7 @@ class Entity:
     email: str = ""
     phone: str = ""
     hard: str = ""  # label shared by the places of one hard-negative trap
+    name_type: str = "proper"  # "generic" (kind of place + commune, « Fablab de C ») or "proper" or "chain"
 
 
 def load_communes():
@@ -531,18 +558,18 @@ class Generator:
 
     def distinctive(self, commune):
         rng = self.rng
-        if rng.random() < 0.15:  # an invented brand-like word
+        if rng.random() < 0.25:  # an invented brand-like word
             word = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3))))
             return word.capitalize() + rng.choice(BRAND_SUFFIX)
         article, noun, gender = rng.choice(NOUNS)
         comp = weighted(rng, COMPLEMENTS)
         comp = comp.replace("{C}", commune.name).replace("{N}", str(rng.randrange(1, 200)))
-        if comp in (" Partagé", " Créatif", " Collaboratif", " Citoyen", " Vert", " Bleu"):
+        if comp in (" Partagé", " Créatif", " Collaboratif", " Citoyen", " Vert", " Bleu", " Rural", " Ouvert"):
             if gender == "f":
                 comp = comp + "e" if not comp.endswith("e") else comp
                 comp = comp.replace("Créatife", "Créative").replace("Collaboratife", "Collaborative")
             elif gender == "p":
-                comp += "s"
+                comp = (comp + "s").replace("Rurals", "Ruraux")
         sep = "" if article == "L'" else " "
         return f"{article}{sep}{noun}{comp}"
 
@@ -550,7 +577,11 @@ class Generator:
         rng = self.rng
         C = commune.name
         if with_commune is None:
-            with_commune = rng.random() < (0.75 if commune.population < 20_000 else 0.15)
+            # Calibrated on the real directories in shared/data: the commune is in 10 % of the CGET coworking
+            # names, 21 % of the fablabs and Breton tiers-lieux, 33–50 % of the mediation numérique places.
+            public = kind in PUBLIC_KINDS
+            small = commune.population < 20_000
+            with_commune = rng.random() < ((0.75 if small else 0.3) if public else (0.3 if small else 0.05))
         if with_commune and commune.population >= 20_000 and rng.random() < 0.7:
             C = f"{C} {rng.choice(QUARTERS)}"
         D = self.distinctive(commune)
@@ -636,6 +667,7 @@ class Generator:
         commune = commune or self.commune()
         if lat is None:
             lat, lon = self.position(commune)
+        name_type = "chain" if name else "proper"
         if not name:
             # Two places of one commune do not carry the same generic name (« Coworking de C » twice) nor
             # the same proper name: redraw, then fall back to a distinctive name.
@@ -645,9 +677,10 @@ class Generator:
                 if key not in self.names:
                     self.names.add(key)
                     break
+            name_type = "generic" if generic else "proper"
         self.next_entity += 1
         e = Entity(f"E{self.next_entity:06d}", kind, name, commune, lat, lon, address or self.street(kind),
-                   rng.choice(commune.postcodes), hard=hard)
+                   rng.choice(commune.postcodes), hard=hard, name_type=name_type)
         self.contacts(e, shared_site)
         return e
 
@@ -662,7 +695,7 @@ class Generator:
         b.lat, b.lon = offset(a.lat, a.lon, rng.uniform(0, 15), rng.uniform(0, 2 * math.pi))
         b.postcode = a.postcode
         if kind_a == "mediatheque" and kind_b == "epn" and rng.random() < 0.4:
-            b.name = f"Espace Public Numérique de la {a.name}"
+            b.name, b.name_type = f"Espace Public Numérique de la {a.name}", "proper"
         if rng.random() < 0.3 and a.phone:
             b.phone = a.phone  # the town hall's switchboard
         return [a, b]
@@ -761,7 +794,7 @@ class Generator:
             "latitude": None if lat is None else round(lat, 6), "longitude": None if lon is None else round(lon, 6),
             "address": address, "postcode": postcode, "town": town, "commune_code": code,
             "website": website, "email": email, "phone": phone,
-            "noise": tags, "copy": 0 if first else 1, "kind": e.kind, "hard": e.hard,
+            "noise": tags, "copy": 0 if first else 1, "kind": e.kind, "hard": e.hard, "name_type": e.name_type,
         }
 
     def records_of(self, e):
