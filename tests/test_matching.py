@@ -17,23 +17,9 @@ from tilios.sources.matching import Entry, clusters, find_pairs
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
 
-HEADER = ("ID,NOM_TL,ADRESSE,CP,COMINIT,INSEECOM,NOMCOM,WEB,TWITTER,FACEBOOK,TYPO,LAT,LONG,GEOCOD,PRECISION,"
-          "METRO,NOMMETRO,INSEEREG,NOMREG,INSEEMETRO,INSEEDEP,NOMCOMMETRO,POPCOM,COMCLASS,INSEE_ZE,NOM_ZE,"
-          "CLASS_ZE,POP_ZE")
+from directories import directory
+
 LANNION = dict(cp="22300", town="Lannion", insee="22113")
-
-
-def directory(tmp_path, name, *rows):
-    """A file in the CGET format, the simplest reader, for any test source."""
-    lines = [HEADER]
-    for r in rows:
-        lines.append(",".join([r["id"], r["name"], r.get("address", ""), r.get("cp", ""), r.get("town", ""),
-                               r.get("insee", ""), "", r.get("web", ""), "", "",
-                               r.get("typo", "Tiers lieux à dominante fablab"), str(r["lat"]), str(r["lon"])])
-                     + "," * 15)
-    path = tmp_path / f"{name}.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def source(slug, priority=50):

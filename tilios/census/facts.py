@@ -1,7 +1,7 @@
 """Keep PlaceFact in step with the revisions of places (one fact per published revision)."""
 import datetime
 
-from django.db.models import Min
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from tilios.accounts.models import ROLE_RANK, Role
@@ -33,18 +33,25 @@ def kinds_mask(codes):
 
 def _evidence(place_id):
     """Distinct sources that reported the place, the earliest date they describe, and whether a
-    trusted person has vouched for it (edited or patrolled it)."""
-    revisions = Revision.objects.filter(content_type__model="place", content_type__app_label="places",
-                                        object_id=place_id, status=Revision.Status.ACCEPTED)
-    sources = set(revisions.exclude(source=None).values_list("source_id", flat=True))
-    earliest_data = revisions.exclude(source__data_date=None).aggregate(d=Min("source__data_date"))["d"]
-    verified = revisions.exclude(patrolled_at=None).exists()
-    if not verified:
-        for author in {r.author for r in revisions.exclude(author=None).select_related("author__profile")}:
+    trusted person has vouched for it (edited or patrolled it). One query over the place's revisions."""
+    rows = (Revision.objects.filter(content_type__model="place", content_type__app_label="places",
+                                    object_id=place_id, status=Revision.Status.ACCEPTED)
+            .values_list("source_id", "source__data_date", "patrolled_at", "author_id"))
+    sources, dates, verified, authors = set(), [], False, set()
+    for source_id, data_date, patrolled_at, author_id in rows:
+        if source_id is not None:
+            sources.add(source_id)
+        if data_date is not None:
+            dates.append(data_date)
+        verified = verified or patrolled_at is not None
+        if author_id is not None:
+            authors.add(author_id)
+    if not verified and authors:
+        for author in get_user_model().objects.filter(pk__in=authors).select_related("profile"):
             if ROLE_RANK[role_of(author)] >= ROLE_RANK[Role.TRUSTED]:
                 verified = True
                 break
-    return sources, earliest_data, verified
+    return sources, min(dates, default=None), verified
 
 
 def _state(place_id, data):
@@ -63,8 +70,8 @@ def _state(place_id, data):
     return assign_territory(state)
 
 
-def _values(place_id, data, known_at):
-    state = _state(place_id, data)
+def _values(place_id, data, known_at, state=None):
+    state = state or _state(place_id, data)
     sources, earliest, verified = _evidence(place_id)
     known_date = timezone.localdate(known_at)
     valid_from, from_estimated = state.opened_on, False
@@ -86,7 +93,7 @@ def _values(place_id, data, known_at):
     )
 
 
-def record_fact(place_id, revision, known_at):
+def record_fact(place_id, revision, known_at, state=None):
     """Close the place's open fact at `known_at` and open one with the state `revision` describes
     (none when the revision merges the place into another)."""
     previous = PlaceFact.objects.filter(place_id=place_id, known_to=None).order_by("-known_from").first()
@@ -96,11 +103,12 @@ def record_fact(place_id, revision, known_at):
     if revision.data.get("merged_into"):
         return None  # from now on the place is counted once, under the record it was merged into
     return PlaceFact.objects.create(place_id=place_id, revision=revision, known_from=known_at,
-                                    **_values(place_id, revision.data, known_at))
+                                    **_values(place_id, revision.data, known_at, state))
 
 
 def on_published(sender, record, revision, **kwargs):
-    record_fact(record.pk, revision, revision.accepted_at)
+    # The record has just taken the revision's state, territory derived: no need to derive it again.
+    record_fact(record.pk, revision, revision.accepted_at, state=record)
 
 
 def on_unpublished(sender, record, when, **kwargs):

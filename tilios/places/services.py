@@ -1,5 +1,4 @@
 """Operations on places that the CLI, the API and the web pages share."""
-from tilios.territories.models import Commune
 from tilios.territories.services import commune_by_code, locate, locator
 
 from .models import Place
@@ -14,7 +13,7 @@ def assign_territory(place):
     declared = commune_by_code(place.declared_commune_code)
     if declared is None and (place.postcode or place.town):
         cid = locator().commune_for_postcode(place.postcode, place.town)
-        declared = Commune.objects.get(pk=cid) if cid else None
+        declared = locator().commune(cid) if cid else None
     place.declared_commune = declared
     if place.has_location:
         location = locate(place.latitude, place.longitude, declared=declared)

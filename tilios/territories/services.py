@@ -138,11 +138,42 @@ class Locator:
         self.dep_codes = [code for code, _ in deps]
         self.dep_tree = STRtree([geom for _, geom in deps])
         self.by_dep = {code: np.flatnonzero(self.deps == code) for code in set(self.deps)}
+        self.communes = {}  # id -> Commune with its EPCI, département and région: reference data, read often
+        self.by_code = self._current_by_code()
         self.by_postcode = {}
         for cid, postcodes, text in Commune.objects.filter(kind=Commune.Kind.CURRENT).values_list(
                 "id", "postcodes", "search_text"):
             for postcode in postcodes.split():
                 self.by_postcode.setdefault(postcode, []).append((cid, text))
+
+    def commune(self, cid):
+        found = self.communes.get(cid)
+        if found is None:
+            found = self.communes[cid] = (Commune.objects.select_related("epci", "departement", "region", "parent")
+                                          .get(pk=cid))
+        return found
+
+    @staticmethod
+    def _current_by_code():
+        """INSEE code -> id of the current commune it designates: its own, a district's or delegated
+        commune's parent, or the commune that absorbed a former code."""
+        rows = list(Commune.objects.values_list("id", "code", "kind", "parent_id", "former_codes"))
+        found = {}
+        for cid, code, kind, _parent, former in rows:
+            if kind == Commune.Kind.CURRENT:
+                for old in former.split():
+                    found.setdefault(old, cid)
+        for cid, code, kind, parent, _former in rows:
+            if kind != Commune.Kind.CURRENT and parent:
+                found[code] = parent
+        for cid, code, kind, _parent, _former in rows:
+            if kind == Commune.Kind.CURRENT:
+                found[code] = cid
+        return found
+
+    def commune_by_code(self, code):
+        cid = self.by_code.get(code)
+        return self.commune(cid) if cid else None
 
     def departement_at(self, lat, lon):
         hits = self.dep_tree.query(Point(lon, lat), predicate="within")
@@ -202,17 +233,7 @@ def commune_by_code(code):
     code = (code or "").strip()
     if not code or code == "0":
         return None
-    found = (Commune.objects.filter(code=code).select_related("parent")
-             .order_by("kind").first())  # "arrondissement…" < "commune-actuelle" < "commune-d…"
-    if found is not None:
-        if found.kind == Commune.Kind.CURRENT:
-            return found
-        if found.parent_id:
-            return found.parent
-        current = Commune.objects.filter(code=code, kind=Commune.Kind.CURRENT).first()
-        if current:
-            return current
-    return Commune.objects.filter(kind=Commune.Kind.CURRENT, former_codes__contains=code).first()
+    return locator().commune_by_code(code)
 
 
 def locate(latitude=None, longitude=None, postcode="", town="", declared=None):
@@ -223,7 +244,6 @@ def locate(latitude=None, longitude=None, postcode="", town="", declared=None):
     farther than the nearest one (a point in a large city is often nearer a small neighbour's centre).
     """
     index = locator()
-    related = Commune.objects.select_related("epci", "departement", "region")
     if latitude is not None and longitude is not None:
         nearest = index.nearest_communes(latitude, longitude, n=PLAUSIBLE_CANDIDATES)
         if nearest:
@@ -231,11 +251,11 @@ def locate(latitude=None, longitude=None, postcode="", town="", declared=None):
             if declared is not None:
                 for cid, km in nearest:
                     if cid == declared.pk and km <= max(2 * best_km, best_km + PLAUSIBLE_EXTRA_KM):
-                        return Location(related.get(pk=cid), "coordinates", km)
-            return Location(related.get(pk=best_id), "coordinates", best_km)
+                        return Location(index.commune(cid), "coordinates", km)
+            return Location(index.commune(best_id), "coordinates", best_km)
     cid = index.commune_for_postcode(postcode, town)
     if cid is not None:
-        return Location(related.get(pk=cid), "postcode")
+        return Location(index.commune(cid), "postcode")
     return Location(None, "")
 
 

@@ -189,6 +189,6 @@ def merge_undo(request, merge_id):
 def import_runs(request):
     """The public journal of imports: what each run did, with its per-row errors."""
     runs = ImportRun.objects.select_related("source").annotate(
-        pending=Count("candidates", filter=Q(candidates__status=MatchCandidate.Status.PENDING)))
+        pending=Count("candidates", filter=Q(candidates__status=MatchCandidate.Status.PENDING))).order_by("-started_at", "-id")
     page = paginate(request, runs)
     return render(request, "web/import_runs.html", {"page_obj": page})

@@ -1,0 +1,101 @@
+"""Import of 10⁵ rows: time, memory and what matching made of them, on a fresh database with the demo base.
+
+    .venv/bin/python bench/import_big.py [--n 100000] [--database-url URL]
+
+The rows are the synthetic records of bench/er_synthetic.py (realistic names, addresses, duplicates with
+noise) written as a semicolon CSV and read through `tilios import csv --mapping`, as a user would. The
+database defaults to a new SQLite file under bench/out/; pass a PostgreSQL URL (a database of its own:
+it is emptied) to measure the other engine. Runs a first import, then the same file again (all unchanged).
+"""
+import argparse
+import csv
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+MAPPING = {
+    "id": "id", "delimiter": ";",
+    "fields": {"name": "nom", "address": "adresse", "postcode": "cp", "town": "ville", "commune_code": "insee",
+               "latitude": "lat", "longitude": "lon"},
+    "links": {"web": "site"},
+}
+
+
+def write_rows(n, seed, path):
+    from er_synthetic import generate
+
+    records = generate(n, seed)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f, delimiter=";")
+        out.writerow(["id", "nom", "adresse", "cp", "ville", "insee", "lat", "lon", "site", "telephone", "courriel"])
+        for r in records:
+            out.writerow([r["record_id"], r["name"], r["address"], r["postcode"], r["town"], r["commune_code"],
+                          "" if r["latitude"] is None else r["latitude"],
+                          "" if r["longitude"] is None else r["longitude"], r["website"], r["phone"], r["email"]])
+    return records
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    if args.database_url:
+        os.environ["TILIOS_DATABASE_URL"] = args.database_url
+    else:
+        db = OUT / "import_big.sqlite3"
+        db.unlink(missing_ok=True)
+        os.environ["TILIOS_DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tilios.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tilios.sources.demo import ensure_demo_data
+    from tilios.sources.models import Source
+    from tilios.sources.services import run_import
+
+    if connection.vendor == "postgresql":
+        call_command("flush", interactive=False, verbosity=0)
+    call_command("migrate", verbosity=0)
+    ensure_demo_data()
+    Source.objects.get_or_create(slug="synthetique", defaults=dict(
+        name="Annuaire synthétique (bench)", licence="—", attribution="bench/er_synthetic.py"))
+    rows = OUT / f"import_big_{args.n}.csv"
+    records = write_rows(args.n, args.seed, rows)
+    mapping = OUT / "import_big_mapping.json"
+    mapping.write_text(json.dumps(MAPPING), encoding="utf-8")
+    entities = len({r["entity_id"] for r in records})
+
+    start = time.perf_counter()
+    first = run_import("csv", rows, source="synthetique", mapping=mapping, progress=True)
+    first_s = time.perf_counter() - start
+    start = time.perf_counter()
+    again = run_import("csv", rows, source="synthetique", mapping=mapping, progress=False)
+    again_s = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {
+        "engine": connection.vendor, "rows": first.rows, "entities": entities,
+        "first_import_s": round(first_s, 1), "rows_per_s": round(first.rows / first_s),
+        "created": first.created, "matched": first.matched, "review_items": first.review_items,
+        "rejected": first.rejected, "reimport_s": round(again_s, 1), "reimport_unchanged": again.unchanged,
+        "peak_rss_mb": round(peak_mb),
+    }
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+    (OUT / f"import_big_{connection.vendor}.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
