@@ -463,14 +463,27 @@ def clusters_at(scored, threshold, truth):
 
 # --- Tilios -------------------------------------------------------------------------------------------------
 
+def commune_centres():
+    """The commune centres of the bundled reference: what the importer's locator knows too."""
+    import csv
+
+    from er_synthetic import CENTRES
+    from tilios.sources.matching import PointSet
+
+    with open(CENTRES, newline="", encoding="utf-8") as f:
+        return PointSet((float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f) if r["lat"])
+
+
 def run_tilios(records):
     from tilios.sources.matching import Entry, clusters, find_pairs
 
     timings = {}
     t0 = time.perf_counter()
+    centres = commune_centres()
     entries = [Entry(r["record_id"], r["name"], latitude=r["latitude"], longitude=r["longitude"],
                      address=r["address"], postcode=r["postcode"], town=r["town"], commune_code=r["commune_code"],
-                     website=r["website"], email=r["email"], phone=r["phone"]) for r in records]
+                     website=r["website"], email=r["email"], phone=r["phone"],
+                     approximate=centres.near(r["latitude"], r["longitude"])) for r in records]
     pairs = find_pairs(entries)
     timings["find_pairs"] = time.perf_counter() - t0
     t = time.perf_counter()

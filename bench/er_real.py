@@ -34,10 +34,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--errors", action="store_true", help="list missed and wrongly merged pairs")
     args = parser.parse_args()
+    os.environ.setdefault("TILIOS_DATABASE_URL", f"sqlite:///{ROOT / 'bench' / 'out' / 'er_real.sqlite3'}")
     import django
 
     django.setup()
+    from django.core.management import call_command
+
     from tilios.sources.evaluation import evaluate, read_entries, read_labels, summary
+    from tilios.territories.services import is_loaded, load_reference
+
+    (ROOT / "bench" / "out").mkdir(exist_ok=True)
+    call_command("migrate", verbosity=0)  # the commune reference tells records geocoded to their town
+    if not is_loaded():
+        load_reference()
 
     entries = read_entries(FILES)
     names = {e.key: e.name for e in entries}

@@ -318,3 +318,22 @@ def test_dry_run_matches_but_writes_nothing(tmp_path):
                          source="annuaire-b", dry_run=True)
     assert summary.matched == 1
     assert (Place.objects.count(), SourceRecord.objects.count(), MatchCandidate.objects.count()) == counts
+
+
+@pytest.mark.django_db
+def test_each_run_keeps_the_mapping_it_applied_and_counts_changed_fields(tmp_path):
+    fixtures = Path(__file__).parent / "data" / "importers"
+    source("regional")
+    summary = run_import("csv", fixtures / "lieux_point_virgule.csv", source="regional",
+                         mapping=fixtures / "lieux.toml")
+    run = summary.run
+    run.refresh_from_db()
+    assert run.mapping["reader"] == "tilios.sources.importers.csv_mapping"
+    assert run.mapping["mapping"]["fields"]["name"] == "Nom du lieu" and run.mapping["mapping"]["delimiter"] == ";"
+    source("annuaire-a")
+    row = dict(id="1", name="Le Bocal Quinconce", lat=45.0, lon=5.0, address="1 rue A", cp="38000", town="Grenoble")
+    run_import("cget", directory(tmp_path, "v1", row), source="annuaire-a")
+    again = run_import("cget", directory(tmp_path, "v2", {**row, "address": "2 rue A", "cp": "38100"}),
+                       source="annuaire-a")
+    assert (again.updated, again.changed_fields) == (1, 2)
+    assert again.run.mapping == {"reader": "tilios.sources.importers.cget"}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 from . import matching
-from .services import READERS, contacts, entry_for_row
+from .services import READERS, commune_centres, contacts, entry_for_row
 
 
 def read_entries(files):
@@ -14,12 +14,13 @@ def read_entries(files):
 
     A record present in several files of one source (snapshots) is kept once, as the latest file says."""
     entries = {}
+    centres = commune_centres()
     for slug, kind, path, options in files:
         for row in import_module(READERS[kind]).read(path, **options):
             if row.error is not None:
                 continue
             row.fields = {**row.fields, **contacts(row.raw)}
-            entry = entry_for_row(row)
+            entry = entry_for_row(row, centres)
             entry.key = (slug, row.external_id)
             entries[entry.key] = entry
     return list(entries.values())

@@ -16,20 +16,23 @@ Every score comes with its reasons, in words, so a moderator sees why a pair was
 """
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from tilios.text import fold, search_tokens, singular
 
-AUTO_PROBABILITY = 0.995
+AUTO_PROBABILITY = 0.95
 REVIEW_PROBABILITY = 0.1
 NEAR_M = 200  # co-located: always compared, whatever the names
 AREA_M = 3000  # neighbourhood compared with names alike
 NAME_BLOCK_SCORE = 60  # rapidfuzz token_set_ratio to keep a pair of the neighbourhood or commune
+RARE_NAME = 3  # a proper name carried by at most this many entries
 MOVED_M = 30_000  # a place that moved across town, or was geocoded to the wrong commune
 PRIOR_LOG2 = -4.0  # log₂ odds that a candidate of the blocks is a match before looking at it
 
@@ -50,9 +53,11 @@ GENERIC = {
     "mediation", "conseiller", "permanence", "ludotheque", "jeunesse", "culture", "culturel", "rural",
     "multimedia", "quartier", "agence", "cpam", "caf", "msa", "msap", "mfs", "ehpad", "college", "lycee",
     "ecole", "universite", "campus", "antenne", "siege", "annexe", "site", "coop", "cooperative",
-    "departement", "departemental", "departementale", "regional", "regionale", "region",
+    "departement", "departemental", "departementale", "regional", "regionale", "region", "fabrique",
+    "territoire", "bibliotheque", "mediatheque",
 }
 GENERIC = {singular(word) for word in GENERIC}  # compared with tokens, which are singular
+_GENERIC_LONG = sorted(word for word in GENERIC if len(word) >= 4)
 _GENERIC_HOSTS = {"facebook.com", "fb.com", "twitter.com", "x.com", "instagram.com", "linkedin.com",
                   "youtube.com", "google.com", "sites.google.com", "wix.com", "wixsite.com", "free.fr",
                   "wordpress.com", "blogspot.com", "over-blog.com", "jimdo.com", "gmail.com", "orange.fr",
@@ -84,6 +89,7 @@ class Entry:
     phone: str = ""
     kinds: tuple = ()
     group: object = None  # entries of one group are already the same place: never paired
+    approximate: bool = False  # the point is only its commune's centre (geocoded to the town hall)
 
     # Derived once by `prepare`.
     tokens: tuple = field(default=(), repr=False)
@@ -93,7 +99,7 @@ class Entry:
     host: str = field(default="", repr=False)
     mail: str = field(default="", repr=False)
     tel: str = field(default="", repr=False)
-    area: str = field(default="", repr=False)  # commune code, else postcode, else folded town
+    areas: tuple = field(default=(), repr=False)  # ("insee", code), ("cp", postcode), ("town", folded name)
 
 
 @dataclass
@@ -156,23 +162,91 @@ def _street(address):
     return number, " ".join(words)
 
 
+_ABBREVIATIONS = {"fdt": ("fabrique", "territoire"), "mfs": ("maison", "france", "service"),
+                  "bib": ("bibliotheque",), "medi": ("mediatheque",)}
 _NUMBER_WORDS = {"deux": "2", "troi": "3", "trois": "3", "quatre": "4", "cinq": "5", "six": "6", "sept": "7",
                  "huit": "8", "neuf": "9", "dix": "10", "cent": "100", "mille": "1000"}
 
 
+@lru_cache(maxsize=200_000)
+def _tokens(text):
+    return tuple(search_tokens(text))
+
+
+@lru_cache(maxsize=100_000)
+def _is_generic(token):
+    """A word that says what kind of place it is, typos forgiven (« servicrs », « cowroking »)."""
+    if token in GENERIC:
+        return True
+    if len(token) < 4:
+        return False
+    return process.extractOne(token, _GENERIC_LONG, scorer=Levenshtein.distance, score_cutoff=1) is not None
+
+
+def _near_word(token, words):
+    return token in words or (len(token) >= 5 and any(
+        len(w) >= 5 and Levenshtein.distance(token, w, score_cutoff=1) <= 1 for w in words))
+
+
 def prepare(entry):
-    tokens = [_NUMBER_WORDS.get(t, t) for t in search_tokens(entry.name) if t not in STOPWORDS]
-    town_words = set(search_tokens(entry.town))
+    tokens = []
+    for token in _tokens(entry.name):
+        if token in STOPWORDS:
+            continue
+        tokens.extend(_ABBREVIATIONS.get(token, (_NUMBER_WORDS.get(token, token),)))
+    town_words = set(_tokens(entry.town))
     entry.tokens = tuple(tokens)
-    entry.distinct = tuple(t for t in tokens if t not in GENERIC and t not in town_words)
-    entry.generic = tuple(sorted({t for t in tokens if t in GENERIC}))
+    generic = {t for t in tokens if _is_generic(t)}
+    entry.distinct = tuple(t for t in tokens if t not in generic and not _near_word(t, town_words))
+    entry.generic = tuple(sorted(generic))
     entry.street = _street(entry.address)
     entry.host = _host(entry.website)
     mail = (entry.email or "").strip().lower()
     entry.mail = mail if "@" in mail else ""
     entry.tel = _phone(entry.phone)
-    entry.area = entry.commune_code or (entry.postcode or "").strip() or " ".join(sorted(town_words))
+    areas = []
+    if entry.commune_code:
+        areas.append(("insee", entry.commune_code.strip()))
+    if (entry.postcode or "").strip():
+        areas.append(("cp", entry.postcode.strip()))
+    if town_words:
+        areas.append(("town", " ".join(_tokens(entry.town))))
+    entry.areas = tuple(areas)
     return entry
+
+
+def same_area(a, b):
+    """Whether two entries are in the same commune, by the most precise key both have (None: unknown)."""
+    for kind in ("insee", "cp", "town"):
+        va = next((v for k, v in a.areas if k == kind), None)
+        vb = next((v for k, v in b.areas if k == kind), None)
+        if va and vb:
+            return va == vb
+    return None
+
+
+class PointSet:
+    """Points (commune centres) on a grid, to tell whether a record was only geocoded to its town."""
+
+    CELL = 0.001  # degrees, about 100 m
+
+    def __init__(self, points):
+        self.cells = defaultdict(list)
+        for lat, lon in points:
+            self.cells[(math.floor(lat / self.CELL), math.floor(lon / self.CELL))].append((lat, lon))
+
+    def near(self, lat, lon, metres=30):
+        if lat is None or lon is None:
+            return False
+        cy, cx = math.floor(lat / self.CELL), math.floor(lon / self.CELL)
+        probe = Entry(None, "", lat, lon)
+        return any(distance_m(probe, Entry(None, "", y, x)) <= metres
+                   for dy in (-1, 0, 1) for dx in (-1, 0, 1) for y, x in self.cells.get((cy + dy, cx + dx), ()))
+
+
+def _point_distance(a, b):
+    """Distance that says something: none when either point is only a commune's centre."""
+    return None if a.approximate or b.approximate else distance_m(a, b)
 
 
 def distance_m(a, b):
@@ -256,11 +330,11 @@ def compare(a, b):
             weight, level = weight - 3, "differ"
             reasons.append("un seul nom porte un nom propre, types différents")
     elif name_a == name_b:
-        weight, level = weight + 4, "generic"
+        weight, level = weight + 5, "generic"
         reasons.append("même nom générique (« %s »)" % name_a)
     elif fuzz.token_set_ratio(name_a, name_b) == 100 or (
             a.generic == b.generic and fuzz.ratio(name_a, name_b) >= 90):
-        weight, level = weight + 1, "weak"
+        weight, level = weight + 1, "generic_close"
         reasons.append("noms génériques proches (« %s » / « %s »)" % (name_a, name_b))
     elif a.generic == b.generic:
         weight, level = weight - 3, "differ"
@@ -270,7 +344,7 @@ def compare(a, b):
         reasons.append("types de lieux différents (« %s » / « %s »)" % (name_a, name_b))
 
     # Location: one comparison, the distance when both are located, else the commune.
-    d = distance_m(a, b)
+    d = _point_distance(a, b)
     if d is not None:
         if d <= 50:
             weight += 5
@@ -285,9 +359,9 @@ def compare(a, b):
         else:
             weight -= 10
         reasons.append("à " + _format_m(d))
-    elif a.area and b.area:
-        if a.area == b.area:
-            weight += 2
+    elif (area := same_area(a, b)) is not None:
+        if area:
+            weight += 3
             reasons.append("même commune")
         else:
             weight -= 3
@@ -310,12 +384,12 @@ def compare(a, b):
 
     # Identifiers: rarely shared by two places, but a parent structure may run several.
     # Different ones say little: a place has several addresses on the web, an old and a new number.
-    shared = False
+    shared = 0
     for attr, label in (("host", "site web"), ("mail", "courriel"), ("tel", "téléphone")):
         va, vb = getattr(a, attr), getattr(b, attr)
         if va and vb:
             if va == vb:
-                shared = True
+                shared += 1
                 weight += 4
                 reasons.append(f"même {label}")
             elif "/" not in va and "/" not in vb:
@@ -326,17 +400,28 @@ def compare(a, b):
     return probability, reasons, d, (level, address, shared)
 
 
-def _decision(probability, levels, d, a, b):
+def _decision(probability, levels, d, a, b, rare=True, rare_proper=True):
     level, address, shared = levels
     if probability < REVIEW_PROBABILITY:
-        # The same proper name in the same area is worth a look even when everything else differs: places
-        # move, and directories geocode badly.
-        if not (level in ("same", "strong") and (d is None or d <= MOVED_M)):
+        # The same rare proper name in the same area is worth a look even when everything else differs:
+        # places move, and directories geocode badly.
+        if not (rare_proper and level in ("same", "strong") and (d is None or d <= MOVED_M)):
             return None
-    sure_names = (level in ("same", "strong") or (level == "generic" and d is not None and d <= 250)
-                  or (level == "subset" and address == "same" and shared
-                      and not (a.generic and b.generic and not set(a.generic) & set(b.generic))))
-    located = ((d is not None and d <= 2000) or (d is None and a.area and a.area == b.area)
+    close = (d is not None and d <= 250) or address == "same"
+    # « FabLab du Morvan » / « Mission numérique du Morvan »: one building, two kinds of structure.
+    kinds_clash = bool(a.generic and b.generic and not set(a.generic) & set(b.generic))
+    same_commune = same_area(a, b) is True
+    sure_names = (
+        level in ("same", "strong")
+        or (level == "generic" and ((d is not None and d <= 250) or (same_commune and (d is None or d <= 1000))))
+        or (not kinds_clash and (
+            (level == "subset" and address == "same" and shared)
+            or (level in ("subset", "weak", "generic_close", "one_generic") and close and shared >= 2)
+            or (level in ("subset", "weak", "generic_close") and address == "same" and d is not None and d <= 250
+                and shared >= 1)
+            or (level == "generic_close" and address == "same" and d is not None and d <= 250))))
+    located = ((d is not None and d <= 2000)
+               or (d is None and same_commune and (rare or address == "same" or shared))
                or (address == "same" and (d is None or d <= MOVED_M)))  # one of the two badly geocoded
     branch = address == "differ" and (d is None or d > 150)  # chains: same name, another street
     if probability >= AUTO_PROBABILITY and sure_names and located and not branch:
@@ -393,8 +478,8 @@ def candidate_pairs(entries, focus=None):
     # hall, swapped, missing).
     areas = defaultdict(list)
     for i, e in enumerate(entries):
-        if e.area:
-            areas[e.area].append(i)
+        for key in e.areas:
+            areas[key].append(i)
     for members in areas.values():
         if len(members) < 2 or (focus is not None and not any(entries[i].key in focus for i in members)):
             continue
@@ -439,11 +524,16 @@ def find_pairs(entries, focus=None):
     entries = list(entries)
     for entry in entries:
         prepare(entry)
+    # How many entries carry each name, and each proper name: a chain's brand or a common name proves little.
+    frequency = Counter(" ".join(sorted(e.tokens)) for e in entries)
+    proper = Counter(" ".join(sorted(e.distinct)) for e in entries if e.distinct)
     pairs = []
     for i, j in candidate_pairs(entries, focus):
         a, b = entries[i], entries[j]
         probability, reasons, d, level = compare(a, b)
-        decision = _decision(probability, level, d, a, b)
+        rare = max(frequency[" ".join(sorted(a.tokens))], frequency[" ".join(sorted(b.tokens))]) <= RARE_NAME
+        rare_proper = max(proper[" ".join(sorted(a.distinct))], proper[" ".join(sorted(b.distinct))]) <= RARE_NAME
+        decision = _decision(probability, level, d, a, b, rare, rare_proper)
         if decision:
             pairs.append(Pair(a.key, b.key, round(probability, 6), decision, reasons, d))
     pairs.sort(key=lambda p: -p.score)

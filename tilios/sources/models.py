@@ -46,6 +46,10 @@ class ImportRun(models.Model):
     rejected = models.PositiveIntegerField(default=0)
     missing = models.PositiveIntegerField(_("disparus"), default=0)  # records of earlier runs absent from this file
     errors = models.JSONField(default=list, blank=True)  # [{"line", "field", "reason", "value"}]
+    changed_fields = models.PositiveIntegerField(_("champs modifiés"), default=0)
+    # What turned the file's columns into place fields: the declarative mapping of a csv import, the
+    # reader of the other formats.
+    mapping = models.JSONField(_("correspondance appliquée"), default=dict, blank=True)
     matched = models.PositiveIntegerField(_("rapprochés"), default=0)  # new records joined to a known place
     review_items = models.PositiveIntegerField(_("à examiner"), default=0)  # candidates and conflicts queued
 

@@ -8,9 +8,11 @@ A record seen for the first time is matched (`matching`) against the registry an
 sure matches join the known place, uncertain ones create their own place and a pair to review. A record
 never overwrites a field that a person edited: what it says instead becomes a `FieldConflict`.
 """
+import dataclasses
 import datetime
 import hashlib
 import json
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from tqdm import tqdm
 from tilios.places.models import Kind, Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
+from tilios.territories.services import locator
 
 from . import catalogue, matching, provenance, resolution
 from .importers import FileError, RowError
@@ -62,6 +65,7 @@ class ImportSummary:
     missing: int = 0  # records of earlier runs that this file no longer holds (possibly closed)
     matched: int = 0  # new records joined to a place already known (or to another row of the file)
     review_items: int = 0  # possible duplicates and conflicts with people's edits, queued for review
+    changed_fields: int = 0  # field values changed on places already known
     errors: list = field(default_factory=list)
 
 
@@ -96,9 +100,13 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     slug = source or catalogue.DEFAULT_SOURCE_FOR_KIND.get(kind)
     if not slug:
         raise FileError("précisez la source (--source)")
+    applied = {"reader": READERS[kind]}
     if kind in NEEDS_MAPPING:
         if mapping is None:
             raise FileError(f"le format {kind} demande un mapping (--mapping FICHIER.toml|.json)")
+        if not isinstance(mapping, reader.Mapping):
+            mapping = reader.load_mapping(mapping)
+        applied["mapping"] = dataclasses.asdict(mapping)
         rows = list(reader.read(path, mapping=mapping))
     elif mapping is not None:
         raise FileError(f"--mapping ne s'applique qu'au format csv, pas à {kind}")
@@ -113,7 +121,7 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
             except LookupError:
                 raise FileError(f"source inconnue : {slug}") from None
             run = ImportRun.objects.create(source=src, kind=kind, filename=str(path),
-                                           file_sha256=_file_sha256(path))
+                                           file_sha256=_file_sha256(path), mapping=applied)
             summary.run = run
             known_at = None
             if known_on is not None:
@@ -145,7 +153,7 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                     summary.review_items += 1
             summary.missing = _mark_missing(src, run, records, present)
             for name in ("rows", "created", "updated", "unchanged", "rejected", "missing", "errors", "matched",
-                         "review_items"):
+                         "review_items", "changed_fields"):
                 setattr(run, name, getattr(summary, name))
             run.status, run.finished_at = ImportRun.Status.DONE, timezone.now()
             run.save()
@@ -194,15 +202,24 @@ def _website(links):
     return next((link["url"] for link in links or [] if link.get("kind") == "web"), "")
 
 
-def entry_for_row(row):
+def commune_centres():
+    """Commune centres of the reference, to recognise records geocoded to their town and nothing finer."""
+    index = locator()
+    if getattr(index, "centre_points", None) is None:
+        index.centre_points = matching.PointSet(zip(map(math.degrees, index.lat), map(math.degrees, index.lon)))
+    return index.centre_points
+
+
+def entry_for_row(row, centres=None):
     f = row.fields
-    return matching.Entry(("row", row.line), f.get("name", ""), f.get("latitude"), f.get("longitude"),
+    lat, lon = f.get("latitude"), f.get("longitude")
+    return matching.Entry(("row", row.line), f.get("name", ""), lat, lon,
                           f.get("address", ""), f.get("postcode", ""), f.get("town", ""),
                           f.get("declared_commune_code", ""), _website(f.get("links")), f.get("email", ""),
-                          f.get("phone", ""))
+                          f.get("phone", ""), approximate=bool(centres and centres.near(lat, lon)))
 
 
-def registry_entries():
+def registry_entries(centres):
     """Every published place as a matching entry (one group: places already in the registry are not
     compared with each other here)."""
     contact = defaultdict(dict)
@@ -220,7 +237,8 @@ def registry_entries():
         entries.append(matching.Entry(
             ("place", values["id"]), values["name"], values["latitude"], values["longitude"], values["address"],
             values["postcode"], values["town"], values["commune__code"] or values["declared_commune_code"],
-            _website(values["links"]), extra.get("email", ""), extra.get("phone", ""), group="registry"))
+            _website(values["links"]), extra.get("email", ""), extra.get("phone", ""), group="registry",
+            approximate=centres.near(values["latitude"], values["longitude"])))
     return entries
 
 
@@ -236,8 +254,9 @@ def _match(rows, progress=False, auto_merge=True):
     plan = MatchPlan()
     if not rows:
         return plan
-    row_entries = [entry_for_row(row) for row in rows]
-    entries = registry_entries() + row_entries
+    centres = commune_centres()
+    row_entries = [entry_for_row(row, centres) for row in rows]
+    entries = registry_entries(centres) + row_entries
     if progress:
         print(f"rapprochement de {len(row_entries)} nouvelles lignes avec {len(entries) - len(row_entries)} "
               "lieux connus…", flush=True)
@@ -312,6 +331,7 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair):
         if record.place_id or place_id:
             place = record.place if record.place_id else Place.objects.get(pk=place_id)
             changed, conflicts = _update(place, record, old_fields, run, source, _note(source, row, pair), known_at)
+            summary.changed_fields += changed
             if not record.place_id:
                 summary.matched += 1
             elif changed:
@@ -338,7 +358,7 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair):
 def _update(place, record, old_fields, run, source, note, known_at):
     """Bring `place` in line with what `record` now says, field by field: the record changes a field only
     where it has the highest priority among the place's sources, and never a field a person edited since
-    (a conflict is queued instead). Returns (whether the place changed, how many conflicts were queued)."""
+    (a conflict is queued instead). Returns (how many fields changed, how many conflicts were queued)."""
     current = place.current_revision.data
     others = [r for r in place.records.select_related("source") if r.pk != record.pk]
     human = provenance.human_fields(place)
@@ -370,13 +390,13 @@ def _update(place, record, old_fields, run, source, note, known_at):
         else:
             changes[name] = wanted
     if not changes:
-        return False, conflicts
+        return 0, conflicts
     try:
-        revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source, system=True,
-                       known_at=known_at)
+        revision = revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source,
+                                  system=True, known_at=known_at)
     except revisions.NoChange:
-        return False, conflicts
-    return True, conflicts
+        return 0, conflicts
+    return len(revision.diff), conflicts
 
 
 def _joined(name, shown, said, said_before):

@@ -36,7 +36,8 @@ class Command(BaseCommand):
         prefix = "[essai, rien n'est écrit] " if dry_run else ""
         self.stdout.write(
             f"{prefix}{summary.rows} lignes : {summary.created} créées, {summary.updated} mises à jour, "
-            f"{summary.unchanged} inchangées, {summary.rejected} rejetées ; {summary.matched} rapprochées d'un lieu "
+            f"{summary.unchanged} inchangées, {summary.rejected} rejetées ; {summary.changed_fields} champs modifiés ; "
+            f"{summary.matched} rapprochées d'un lieu "
             f"connu, {summary.review_items} à examiner (doublons possibles, conflits avec des modifications)")
         if summary.missing:
             self.stdout.write(f"{prefix}{summary.missing} enregistrements de la source absents de ce fichier : "
