@@ -30,8 +30,9 @@ from tilios.text import fold, search_tokens, singular
 AUTO_PROBABILITY = 0.95
 REVIEW_PROBABILITY = 0.1
 NEAR_M = 200  # co-located: always compared, whatever the names
-AREA_M = 3000  # neighbourhood compared with names alike
-NAME_BLOCK_SCORE = 60  # rapidfuzz token_set_ratio to keep a pair of the neighbourhood or commune
+AREA_M = 1500  # neighbourhood compared with names alike
+SMALL_AREA = 64  # entries of a commune compared with each other whatever their points
+NAME_BLOCK_SCORE = 70  # rapidfuzz token_set_ratio to keep a pair of the neighbourhood or commune
 RARE_NAME = 3  # a proper name carried by at most this many entries
 MOVED_M = 30_000  # a place that moved across town, or was geocoded to the wrong commune
 PRIOR_LOG2 = -4.0  # log₂ odds that a candidate of the blocks is a match before looking at it
@@ -144,6 +145,7 @@ _STREET_START = re.compile(r"\b(\d+)\s*(?:bis|ter|quater|[btq])?\b[\s,]*(?=(?:ru
                            r"esplanade|passage|voie|promenade|rond|parvis|traverse|montee|sentier|cite|residence)\b)")
 
 
+@lru_cache(maxsize=200_000)
 def _street(address):
     """(number, street words) of an address: « Campus X - 118 route de Narbonne, bât. U4 » → ("118", "route
     narbonne"). The number and street may come after a building's name; what follows a comma is dropped."""
@@ -209,7 +211,7 @@ def prepare(entry):
         areas.append(("insee", entry.commune_code.strip()))
     if (entry.postcode or "").strip():
         areas.append(("cp", entry.postcode.strip()))
-    if town_words:
+    if town_words and not areas:
         areas.append(("town", " ".join(_tokens(entry.town))))
     entry.areas = tuple(areas)
     return entry
@@ -463,8 +465,17 @@ def candidate_pairs(entries, focus=None):
         neighbours = [j for dy in (-1, 0, 1) for dx in (-1, 0, 1) for j in cells.get((cy + dy, cx + dx), ())]
         if focus is not None and not any(entries[j].key in focus for j in neighbours):
             continue
+        if len(members) * len(neighbours) <= 64:  # a quiet neighbourhood: one by one is cheaper
+            for i in members:
+                for j in neighbours:
+                    if j > i:
+                        d = distance_m(entries[i], entries[j])
+                        if d <= NEAR_M or (d <= AREA_M and fuzz.token_set_ratio(
+                                names[i], names[j], score_cutoff=NAME_BLOCK_SCORE)):
+                            add(i, j)
+            continue
         scores = process.cdist([names[i] for i in members], [names[j] for j in neighbours],
-                               scorer=fuzz.token_set_ratio, score_cutoff=NAME_BLOCK_SCORE, workers=1)
+                               scorer=fuzz.token_set_ratio, score_cutoff=NAME_BLOCK_SCORE, workers=-1)
         m, n = np.array(members), np.array(neighbours)
         # Equirectangular distance: exact enough below a few kilometres, and vectorised.
         dy = (lat[m][:, None] - lat[n][None, :]) * 111_195
@@ -474,8 +485,8 @@ def candidate_pairs(entries, focus=None):
         for row, col in zip(*np.nonzero(keep)):
             add(members[row], neighbours[col])
 
-    # Commune: names alike in the same commune, wherever the coordinates put them (geocoded to the town
-    # hall, swapped, missing).
+    # Commune: names alike in the same commune (a place moved across town, or geocoded badly); in a large
+    # commune only when one of the two is not precisely located (no point, or only the town's centre).
     areas = defaultdict(list)
     for i, e in enumerate(entries):
         for key in e.areas:
@@ -483,12 +494,21 @@ def candidate_pairs(entries, focus=None):
     for members in areas.values():
         if len(members) < 2 or (focus is not None and not any(entries[i].key in focus for i in members)):
             continue
-        scores = process.cdist([names[i] for i in members], [names[i] for i in members],
-                               scorer=fuzz.token_set_ratio, score_cutoff=70, workers=1)
-        for row, i in enumerate(members):
-            for col in range(row + 1, len(members)):
-                if scores[row, col]:
-                    add(i, members[col])
+        loose = members if len(members) <= SMALL_AREA else [
+            i for i in members if entries[i].approximate or entries[i].latitude is None or entries[i].longitude is None]
+        if not loose:
+            continue
+        if len(loose) * len(members) < 256:  # most communes: cheaper one by one than through an array
+            for i in loose:
+                for j in members:
+                    if i != j and fuzz.token_set_ratio(names[i], names[j], score_cutoff=70):
+                        add(i, j)
+            continue
+        scores = process.cdist([names[i] for i in loose], [names[j] for j in members],
+                               scorer=fuzz.token_set_ratio, score_cutoff=70, workers=-1)
+        for row, col in zip(*np.nonzero(scores)):
+            if loose[row] != members[col]:
+                add(loose[row], members[col])
 
     # Identifiers: a website, e-mail or phone in common, anywhere.
     for attr in ("host", "mail", "tel"):
