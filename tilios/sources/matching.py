@@ -31,6 +31,7 @@ AUTO_PROBABILITY = 0.95
 REVIEW_PROBABILITY = 0.1
 NEAR_M = 200  # co-located: always compared, whatever the names
 AREA_M = 1500  # neighbourhood compared with names alike
+BLOCK_ROWS = 256  # rows of a dense cell compared at once
 SMALL_AREA = 64  # entries of a commune compared with each other whatever their points
 NAME_BLOCK_SCORE = 70  # rapidfuzz token_set_ratio to keep a pair of the neighbourhood or commune
 RARE_NAME = 3  # a proper name carried by at most this many entries
@@ -474,16 +475,19 @@ def candidate_pairs(entries, focus=None):
                                 names[i], names[j], score_cutoff=NAME_BLOCK_SCORE)):
                             add(i, j)
             continue
-        scores = process.cdist([names[i] for i in members], [names[j] for j in neighbours],
-                               scorer=fuzz.token_set_ratio, score_cutoff=NAME_BLOCK_SCORE, workers=-1)
-        m, n = np.array(members), np.array(neighbours)
-        # Equirectangular distance: exact enough below a few kilometres, and vectorised.
-        dy = (lat[m][:, None] - lat[n][None, :]) * 111_195
-        dx = (lon[m][:, None] - lon[n][None, :]) * 111_195 * np.cos(np.radians(lat[m]))[:, None]
-        d = np.hypot(dx, dy)
-        keep = ((d <= NEAR_M) | ((d <= AREA_M) & (scores > 0))) & (n[None, :] > m[:, None])
-        for row, col in zip(*np.nonzero(keep)):
-            add(members[row], neighbours[col])
+        n = np.array(neighbours)
+        for start in range(0, len(members), BLOCK_ROWS):  # dense city cells in slices: memory stays bounded
+            rows = members[start:start + BLOCK_ROWS]
+            scores = process.cdist([names[i] for i in rows], [names[j] for j in neighbours],
+                                   scorer=fuzz.token_set_ratio, score_cutoff=NAME_BLOCK_SCORE, workers=-1)
+            m = np.array(rows)
+            # Equirectangular distance: exact enough below a few kilometres, and vectorised.
+            dy = (lat[m][:, None] - lat[n][None, :]) * 111_195
+            dx = (lon[m][:, None] - lon[n][None, :]) * 111_195 * np.cos(np.radians(lat[m]))[:, None]
+            d = np.hypot(dx, dy)
+            keep = ((d <= NEAR_M) | ((d <= AREA_M) & (scores > 0))) & (n[None, :] > m[:, None])
+            for row, col in zip(*np.nonzero(keep)):
+                add(rows[row], neighbours[col])
 
     # Commune: names alike in the same commune (a place moved across town, or geocoded badly); in a large
     # commune only when one of the two is not precisely located (no point, or only the town's centre).

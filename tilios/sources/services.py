@@ -128,7 +128,8 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                 if known_on > timezone.localdate():
                     raise FileError("--known-on : une date passée est attendue")
                 known_at = timezone.make_aware(datetime.datetime.combine(known_on, datetime.time(12)))
-            records = {r.external_id: r for r in SourceRecord.objects.filter(source=src).select_related("place")}
+            # The raw rows of earlier runs are replaced, never read: leave them in the database.
+            records = {r.external_id: r for r in SourceRecord.objects.filter(source=src).defer("raw")}
             present = {row.external_id for row in rows if row.external_id}
             valid = _screen(rows, summary)
             for row in valid:
@@ -141,10 +142,10 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                 target = plan.targets.get(row.line)
                 place_id = places.get(target[1]) if target and target[0] == "row" else (
                     target[1] if target else None)
-                place = _apply(row, src, run, records.get(row.external_id), summary, known_at, place_id,
-                               plan.reasons.get(row.line))
-                if place is not None:
-                    places[row.line] = place.pk
+                applied_to = _apply(row, src, run, records.get(row.external_id), summary, known_at, place_id,
+                                    plan.reasons.get(row.line))
+                if applied_to is not None:
+                    places[row.line] = applied_to
             for x, y, pair in plan.reviews:
                 a = places.get(x[1]) if x[0] == "row" else x[1]
                 b = places.get(y[1]) if y[0] == "row" else y[1]
@@ -312,7 +313,7 @@ def _note(source, row, pair):
 
 
 def _apply(row, source, run, record, summary, known_at, place_id, pair):
-    """Create, join or update the place the row describes; returns the place (None if rejected)."""
+    """Create, join or update the place the row describes; returns the place's id (None if rejected)."""
     checksum = _checksum(row.raw)
     if record is not None and record.checksum == checksum and record.place_id:
         record.last_run = run
@@ -320,7 +321,7 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair):
             record.fields = row.fields
         record.save(update_fields=["last_run", "fields"])
         summary.unchanged += 1
-        return record.place
+        return record.place_id
     if record is None:
         record = SourceRecord(source=source, external_id=row.external_id, first_run=run)
     old_fields = record.fields or {}
@@ -352,7 +353,7 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair):
         return None
     record.place = place
     record.save()
-    return place
+    return place.pk
 
 
 def _update(place, record, old_fields, run, source, note, known_at):
