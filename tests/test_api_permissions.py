@@ -85,6 +85,29 @@ def P(w):
     return f"/api/places/{w.place.public_id}"
 
 
+def ER(w, key):
+    """Entity-resolution objects, built on demand (only their rows pay for them): a pending pair of the national
+    base, a conflict with the seed edit, a merge to undo, two places to merge, a place with two records."""
+    if not hasattr(w, "er"):
+        from tilios.sources import resolution
+        from tilios.sources.models import FieldConflict, MatchCandidate, SourceRecord
+
+        pair = MatchCandidate.objects.filter(status="pending").order_by("id").first()
+        busy = set(MatchCandidate.objects.values_list("place_a", flat=True)) | set(
+            MatchCandidate.objects.values_list("place_b", flat=True)) | {w.place.pk}
+        spare = list(Place.objects.exclude(pk__in=busy).order_by("id")[1:6])
+        record = w.place.records.first()
+        conflict = FieldConflict.objects.create(place=w.place, field="capacity", record=record, source_value=20,
+                                                current_value=10, human_revision_id=w.r2)
+        merge = resolution.merge(spare[0], spare[1], User.objects.get(username="seed-admin"))
+        SourceRecord.objects.create(source=record.source, external_id="matrice", place=spare[4], raw={},
+                                    fields={"name": "Matrice"}, checksum="matrice")
+        w.er = {"pair": pair.pk, "conflict": conflict.pk, "merge": merge.pk, "kept": spare[2].public_id,
+                "other": spare[3].public_id, "split": spare[4].public_id,
+                "record": spare[4].records.get(external_id="matrice").pk}
+    return w.er[key]
+
+
 def PG(w):
     return f"/api/pages/{w.page}"
 
@@ -123,6 +146,17 @@ ENDPOINTS = {
     "user-rollback": ("POST", lambda w: "/api/users/cible/rollback",
                       lambda w: {"since": (timezone.now() - datetime.timedelta(hours=1)).isoformat(),
                                  "reason": "r"}, "bearer"),
+    "review-decide": ("POST", lambda w: f"/api/review/duplicates/{ER(w, 'pair')}", lambda w: {"decision": "later"},
+                      "bearer"),
+    "review-conflict": ("POST", lambda w: f"/api/review/conflicts/{ER(w, 'conflict')}", lambda w: {"keep": "current"},
+                        "bearer"),
+    "merge-undo": ("POST", lambda w: f"/api/merges/{ER(w, 'merge')}/undo", lambda w: {}, "bearer"),
+    "place-merge": ("POST", lambda w: f"/api/places/{ER(w, 'kept')}/merge", lambda w: {"other": ER(w, "other")},
+                    "bearer"),
+    "place-split": ("POST", lambda w: f"/api/places/{ER(w, 'split')}/split", lambda w: {"records": [ER(w, "record")]},
+                    "bearer"),
+    "source-priority": ("PATCH", lambda w: "/api/sources/cget-mission-coworking-2019", lambda w: {"priority": 70},
+                        "bearer"),
 }
 
 # Expected status per role. 200 live / 201 created live / 202 waits for review / 204 done, no body;
@@ -152,6 +186,12 @@ user-unblock         401       403         403     200       200   403     403
 user-role-trusted    401       403         403     200       200   403     403
 user-role-moderator  401       403         403     403       200   403     403
 user-rollback        401       403         403     200       200   403     403
+review-decide        401       403         200     200       200   403     403
+review-conflict      401       403         200     200       200   403     403
+merge-undo           401       403         200     200       200   403     403
+place-merge          401       403         201     201       201   403     403
+place-split          401       403         201     201       201   403     403
+source-priority      401       403         403     403       200   403     403
 """
 
 
@@ -189,7 +229,7 @@ def test_permission_matrix(client, world, endpoint, role, expected):
 
 
 def test_matrix_size():
-    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) == 161
+    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) == 203
 
 
 def test_closed_account_token_is_refused(client, world):

@@ -141,3 +141,6 @@ from . import governance, pages  # noqa: E402,F401
 from . import census  # noqa: E402,F401  (census endpoints)
 from . import policy  # noqa: E402,F401  (policy archive endpoints)
 from . import activity  # noqa: E402,F401  (activity and evaluation endpoints)
+from .sources import router as sources_router  # noqa: E402  (entity resolution: review, provenance, merges)
+
+api.add_router("", sources_router)

@@ -54,7 +54,7 @@ def place_detail(place):
 def source_summary(source):
     return {"slug": source.slug, "name": source.name, "publisher": source.publisher,
             "licence": source.licence, "licence_url": source.licence_url, "attribution": source.attribution,
-            "url": source.url, "data_date": source.data_date}
+            "url": source.url, "data_date": source.data_date, "priority": source.priority}
 
 
 def geojson_feature(place):

@@ -6,10 +6,13 @@ thrown away: every source's value stays on its record and is shown beside the di
 """
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from tilios.accounts import permissions
+from tilios.accounts.models import Role
 from tilios.revisions.models import Revision
-from tilios.revisions.services import history
+from tilios.revisions.services import NotAllowed, history
 from tilios.text import fold
 
 from .matching import Entry, distance_m
@@ -150,3 +153,19 @@ def place_provenance(place):
         rows.append(FieldProvenance(name, str(label), value, given_by, revision.accepted_at if revision else None,
                                     by_person, claims))
     return rows
+
+
+MAX_PRIORITY = 1000
+
+
+def set_priority(source, priority, user=None):
+    """Change which source wins when sources disagree (administrators; `user` None: the operator's CLI).
+
+    Takes effect as records are next imported: values already displayed are not recomputed here."""
+    if user is not None and not permissions.at_least(user, Role.ADMIN):
+        raise NotAllowed(_("seuls les administrateurs changent la priorité d'une source"))
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= MAX_PRIORITY:
+        raise ValidationError({"priority": _("un entier entre 0 et %(max)d") % {"max": MAX_PRIORITY}})
+    source.priority = priority
+    source.save(update_fields=["priority"])
+    return source

@@ -191,6 +191,8 @@ def decide(candidate, decision, user):
         raise revisions.NotAllowed(_("une décision est prise par une personne"))
     if decision not in (MatchCandidate.Status.SAME, MatchCandidate.Status.DISTINCT, MatchCandidate.Status.LATER):
         raise ValidationError({"decision": _("décision inconnue")})
+    if candidate.status not in (MatchCandidate.Status.PENDING, MatchCandidate.Status.LATER):
+        raise ValidationError({"decision": _("cette paire a déjà été tranchée")})
     if decision == MatchCandidate.Status.SAME:
         a, b = candidate.place_a, candidate.place_b
         kept, merged = (a, b) if a.records.count() >= b.records.count() else (b, a)  # keep the better documented

@@ -1,0 +1,381 @@
+"""Entity resolution through the API: the duplicates queue, conflicts with people's edits, field
+provenance, merges (by hand, undone), splits, source priority and places some source stopped listing.
+
+Thin on purpose: each endpoint finds its objects, counts the rate limit, calls
+`tilios.sources.resolution` / `tilios.sources.provenance`, and shapes the answer. Reads are open to all
+(the review queues are part of the open governance, like the moderation log); writes take a bearer token
+or the session, and the services say who may: reviewers (trusted contributors and moderators, as on the
+site) decide, merge, split and settle conflicts; administrators set priorities. A decision on something
+already decided is a 409.
+"""
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import StrictInt
+
+from tilios.accounts.throttle import hit
+from tilios.places.models import Place
+from tilios.places.presenters import source_summary
+from tilios.sources import provenance, resolution
+from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
+
+from .auth import WRITE, actor, viewer
+from .errors import Error, FieldErrors
+from .records import MAX_LIMIT, PLACE, find_record, keyset
+
+router = Router()
+
+ERRORS = {400: FieldErrors, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error}
+REVIEW = ["doublons et provenance"]
+# « relecteurs » in the summaries: trusted contributors, moderators and administrators (permissions.can_review).
+
+
+# --- Schemas ---------------------------------------------------------------------------------
+
+
+class Paging(Schema):
+    cursor: str | None = None
+    limit: int = 50
+
+
+class DuplicateFilters(Paging):
+    status: Literal["pending", "later"] | None = Field(None, description="pending (à examiner) ou later (plus tard)")
+
+
+class DecisionIn(Schema):
+    decision: Literal["same", "distinct", "later"] = Field(
+        ..., description="same (même lieu : fusion), distinct (lieux distincts, retenu), later (plus tard)")
+
+
+class KeepIn(Schema):
+    keep: Literal["current", "source"] = Field(
+        ..., description="current (garder la valeur actuelle) ou source (reprendre celle de la source)")
+
+
+class MergeIn(Schema):
+    other: str = Field(..., description="identifiant du lieu à fusionner dans celui-ci")
+    summary: str = ""
+
+
+class SplitIn(Schema):
+    records: list[StrictInt] = Field(..., description="ids des enregistrements source à déplacer vers un nouveau lieu")
+    summary: str = ""
+
+
+class SummaryIn(Schema):
+    summary: str = ""
+
+
+class PriorityIn(Schema):
+    priority: int = Field(..., strict=True, description="0 à 1000 ; la plus grande l'emporte quand les sources "
+                                                          "divergent")
+
+
+# --- Plain-data views (also used by `tilios review`) --------------------------------------------------
+
+
+def _records(places):
+    """{place id: [records with their source]} for many places at once."""
+    found = {}
+    for record in (SourceRecord.objects.filter(place__in=[p.pk for p in places]).select_related("source")
+                   .order_by("-source__priority", "source__slug", "id")):
+        found.setdefault(record.place_id, []).append(record)
+    return found
+
+
+def record_out(record):
+    return {"id": record.pk, "source": record.source.slug, "source_name": record.source.name,
+            "licence": record.source.licence, "priority": record.source.priority, "external_id": record.external_id,
+            "missing": record.missing_since_run_id is not None}
+
+
+def place_out(place, records=()):
+    """A place as the review tools show it: where it is, what it is called, which sources list it."""
+    return {
+        "id": place.public_id, "name": place.name, "address": place.address, "postcode": place.postcode,
+        "town": place.commune.name if place.commune_id else place.town,
+        "commune_code": place.commune.code if place.commune_id else None,
+        "latitude": place.latitude, "longitude": place.longitude, "status": place.status,
+        "merged_into": place.merged_into.public_id if place.merged_into_id else None,
+        "url": reverse("web:place", args=[place.public_id]),
+        "sources": [record_out(r) for r in records],
+    }
+
+
+def candidate_out(candidate, records):
+    return {
+        "id": candidate.pk, "status": candidate.status, "score": candidate.score, "reasons": candidate.reasons,
+        "distance_m": round(candidate.distance_m, 1) if candidate.distance_m is not None else None,
+        "created_at": candidate.created_at, "run": candidate.run_id,
+        "decided_by": candidate.decided_by.get_username() if candidate.decided_by_id else None,
+        "decided_at": candidate.decided_at,
+        "places": [place_out(p, records.get(p.pk, ())) for p in (candidate.place_a, candidate.place_b)],
+    }
+
+
+def candidates_out(candidates):
+    candidates = list(candidates)
+    records = _records([p for c in candidates for p in (c.place_a, c.place_b)])
+    return [candidate_out(c, records) for c in candidates]
+
+
+def _ref(place):
+    return {"id": place.public_id, "name": place.name}
+
+
+def conflict_out(conflict):
+    human = conflict.human_revision
+    return {
+        "id": conflict.pk, "status": conflict.status, "field": conflict.field,
+        "label": str(provenance.COMPARED.get(conflict.field, conflict.field)),
+        "place": _ref(conflict.place), "source": {"slug": conflict.record.source.slug,
+                                                  "name": conflict.record.source.name},
+        "record": {"id": conflict.record_id, "external_id": conflict.record.external_id},
+        "source_value": conflict.source_value, "current_value": conflict.current_value,
+        "human_revision": {"id": human.pk, "number": human.number, "author": human.author_name,
+                           "summary": human.summary, "accepted_at": human.accepted_at} if human else None,
+        "run": conflict.run_id, "created_at": conflict.created_at,
+        "decided_by": conflict.decided_by.get_username() if conflict.decided_by_id else None,
+        "decided_at": conflict.decided_at,
+    }
+
+
+def merge_out(merge):
+    return {
+        "id": merge.pk, "kept": _ref(merge.kept), "merged": _ref(merge.merged), "records": merge.records,
+        "at": merge.at, "by": merge.by.get_username() if merge.by_id else None, "automatic": merge.by_id is None,
+        "score": merge.score, "reasons": merge.reasons, "candidate": merge.candidate_id, "run": merge.run_id,
+        "undone_at": merge.undone_at,
+        "undone_by": merge.undone_by.get_username() if merge.undone_by_id else None,
+    }
+
+
+def provenance_out(row):
+    return {
+        "field": row.name, "label": row.label, "value": row.value, "given_by": row.given_by,
+        "given_at": row.given_at, "by_person": row.by_person, "disagreement": row.disagreement,
+        "claims": [{
+            "source": {"slug": c["source"].slug, "name": c["source"].name, "licence": c["source"].licence,
+                       "priority": c["source"].priority},
+            "record": {"id": c["record"].pk, "external_id": c["record"].external_id},
+            "value": c["value"], "same": c["same"],
+            "distance_m": round(c["distance_m"], 1) if c["distance_m"] is not None else None,
+            "at": c["at"],
+        } for c in row.claims],
+    }
+
+
+def closed_out(record):
+    run = record.missing_since_run
+    return {"record": record_out(record), "place": _ref(record.place),
+            "missing_since_run": {"id": run.pk, "started_at": run.started_at, "finished_at": run.finished_at}}
+
+
+def merges_qs():
+    return Merge.objects.select_related("kept", "merged", "by", "undone_by")
+
+
+def candidates_qs():
+    return MatchCandidate.objects.select_related("place_a__commune", "place_b__commune", "place_a__merged_into",
+                                                 "place_b__merged_into", "decided_by")
+
+
+def conflicts_qs():
+    return FieldConflict.objects.select_related("place", "record__source", "human_revision__author", "decided_by")
+
+
+# --- Keyset page of the duplicates queue (ordered pending first, then by score) -------------------------
+
+
+def _queue_cursor(candidate):
+    return f"{candidate.status}~{candidate.score!r}~{candidate.pk}"
+
+
+def queue_page(qs, cursor, limit):
+    """One page of `resolution.review_queue()` in its own order, and the cursor of the next: a pair decided
+    between two pages neither shifts nor repeats the others."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise HttpError(400, _("limit : entre 1 et %(max)d") % {"max": MAX_LIMIT})
+    if cursor:
+        try:
+            status, score, pk = cursor.split("~")
+            score, pk = float(score), int(pk)
+        except ValueError:
+            raise HttpError(400, _("cursor : curseur invalide")) from None
+        if status not in (MatchCandidate.Status.PENDING, MatchCandidate.Status.LATER) or score != score:
+            raise HttpError(400, _("cursor : curseur invalide"))
+        qs = qs.filter(Q(status__lt=status) | Q(status=status, score__lt=score) | Q(status=status, score=score,
+                                                                                     id__gt=pk))
+    items = list(qs[: limit + 1])
+    more = len(items) > limit
+    items = items[:limit]
+    return items, (_queue_cursor(items[-1]) if more and items else None)
+
+
+# --- Duplicates ------------------------------------------------------------------------------------------
+
+
+@router.get("/review/duplicates", tags=REVIEW, summary="Doublons possibles à examiner (public)")
+def duplicates_queue(request, filters: Query[DuplicateFilters]):
+    """Pairs of places that may be one, pending first (most likely first), then those put off « plus tard »;
+    each with both places, the score, the reasons in words and the distance. `next_cursor` for the next page."""
+    qs = resolution.review_queue().select_related("place_a__merged_into", "place_b__merged_into", "decided_by")
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    items, next_cursor = queue_page(qs, filters.cursor, filters.limit)
+    return {"count": qs.count(), "next_cursor": next_cursor, "results": candidates_out(items)}
+
+
+@router.get("/review/duplicates/{int:candidate_id}", tags=REVIEW, summary="Une paire de doublons possibles")
+def duplicate_pair(request, candidate_id: int):
+    return candidates_out([get_object_or_404(candidates_qs(), pk=candidate_id)])[0]
+
+
+@router.post("/review/duplicates/{int:candidate_id}", response={200: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+             summary="Décider d'une paire : même lieu, lieux distincts, plus tard (relecteurs)")
+def decide_duplicate(request, candidate_id: int, payload: DecisionIn):
+    """`same` merges the two (the better documented one is kept; `merge` in the answer, undoable),
+    `distinct` is remembered (the pair is never proposed again), `later` puts it at the end of the queue.
+    409 when the pair is no longer in the queue (already decided, or one place merged elsewhere)."""
+    candidate = get_object_or_404(candidates_qs(), pk=candidate_id)
+    if candidate.status not in (MatchCandidate.Status.PENDING, MatchCandidate.Status.LATER):
+        raise HttpError(409, _("cette paire a déjà été tranchée (%(status)s)") % {
+            "status": candidate.get_status_display()})
+    if not resolution.review_queue().filter(pk=candidate.pk).exists():
+        raise HttpError(409, _("cette paire n'est plus à examiner : un des deux lieux a été fusionné ailleurs"))
+    hit(request, "review")
+    merge = resolution.decide(candidate, payload.decision, actor(request))
+    candidate = candidates_qs().get(pk=candidate.pk)
+    return {"id": candidate.pk, "status": candidate.status,
+            "decided_by": candidate.decided_by.get_username() if candidate.decided_by_id else None,
+            "merge": merge_out(merges_qs().get(pk=merge.pk)) if merge is not None else None}
+
+
+# --- Conflicts with people's edits ---------------------------------------------------------------------------
+
+
+@router.get("/review/conflicts", tags=REVIEW, summary="Conflits entre une source et une modification humaine")
+def conflicts_queue(request, page: Query[Paging]):
+    """A source now says something else about a field a person edited: oldest first."""
+    qs = resolution.conflict_queue().select_related("decided_by")
+    items, next_cursor = keyset(qs, page.cursor, page.limit, descending=False)
+    return {"count": qs.count(), "next_cursor": next_cursor, "results": [conflict_out(c) for c in items]}
+
+
+@router.post("/review/conflicts/{int:conflict_id}", response={200: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+             summary="Trancher un conflit : valeur actuelle ou valeur de la source (relecteurs)")
+def resolve_conflict(request, conflict_id: int, payload: KeepIn):
+    conflict = get_object_or_404(conflicts_qs(), pk=conflict_id)
+    if conflict.status != FieldConflict.Status.PENDING:
+        raise HttpError(409, _("ce conflit a déjà été tranché (%(status)s)")
+                        % {"status": conflict.get_status_display()})
+    hit(request, "review")
+    resolution.resolve_conflict(conflict, payload.keep == "source", actor(request))
+    conflict = conflicts_qs().get(pk=conflict.pk)
+    place = Place.objects.get(pk=conflict.place_id)
+    return {**conflict_out(conflict), "value_now": provenance.value_of(place.current_revision.data, conflict.field)}
+
+
+# --- Possibly closed ---------------------------------------------------------------------------------------------
+
+
+@router.get("/review/possibly-closed", tags=REVIEW, summary="Lieux qu'une source ne liste plus (peut-être fermés)")
+def possibly_closed(request, page: Query[Paging]):
+    """Records absent from the latest file of their source while their place is still open: to check."""
+    qs = resolution.possibly_closed()
+    items, next_cursor = keyset(qs, page.cursor, page.limit, descending=False)
+    return {"count": qs.count(), "next_cursor": next_cursor, "results": [closed_out(r) for r in items]}
+
+
+# --- Provenance, merges and splits of a place ------------------------------------------------------------------
+
+
+@router.get("/places/{public_id}/provenance", tags=REVIEW, url_name="place_provenance",
+            summary="D'où vient chaque valeur d'un lieu, et ce que dit chaque source")
+def place_provenance(request, public_id: str):
+    """One row per field: the displayed value, who gave it and when (a source, or a person), and every
+    source's claim (`same` false where it disagrees; `distance_m` for positions). A merged place answers
+    with a redirect to the place it went into."""
+    place = find_record(PLACE, public_id, viewer(request))
+    if place.merged_into_id:
+        target = Place.objects.get(pk=place.merged_into_id)
+        return HttpResponsePermanentRedirect(reverse("api:place_provenance", args=[target.public_id]))
+    place = Place.objects.select_related("commune").get(pk=place.pk)
+    records = _records([place]).get(place.pk, [])
+    return {"place": place_out(place, records), "fields": [provenance_out(r) for r in
+                                                          provenance.place_provenance(place)]}
+
+
+@router.get("/places/{public_id}/merges", tags=REVIEW, summary="Fusions où ce lieu a été gardé ou fusionné")
+def place_merges(request, public_id: str):
+    """Newest first, undone ones included. Answers for a merged place too: that is how its merge is found."""
+    place = find_record(PLACE, public_id, viewer(request))
+    merges = merges_qs().filter(Q(kept=place) | Q(merged=place))
+    return {"place": _ref(place), "merged_into": place.merged_into.public_id if place.merged_into_id else None,
+            "results": [merge_out(m) for m in merges]}
+
+
+@router.post("/places/{public_id}/merge", response={201: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+             summary="Fusionner un autre lieu dans celui-ci (relecteurs)")
+def merge_places(request, public_id: str, payload: MergeIn):
+    """The other place becomes a redirect to this one, which takes what it lacked; undoable."""
+    kept = find_record(PLACE, public_id, for_write=True)
+    merged = Place.objects.filter(public_id=payload.other, is_published=True).first()
+    if merged is None:
+        raise ValidationError({"other": _("lieu inconnu ou non publié")})
+    hit(request, "review")
+    merge = resolution.merge(kept, merged, actor(request), summary=payload.summary.strip())
+    return Status(201, {"merge": merge_out(merges_qs().get(pk=merge.pk))})
+
+
+@router.post("/merges/{int:merge_id}/undo", response={200: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+             summary="Annuler une fusion (relecteurs)")
+def undo_merge(request, merge_id: int, payload: SummaryIn | None = None):
+    """The merged place is served again with its records; the pair is then remembered as distinct."""
+    merge = get_object_or_404(merges_qs(), pk=merge_id)
+    if merge.undone_at is not None:
+        raise HttpError(409, _("cette fusion a déjà été annulée"))
+    hit(request, "review")
+    restored = resolution.undo_merge(merge, actor(request), (payload.summary.strip() if payload else ""))
+    restored = Place.objects.select_related("commune").get(pk=restored.pk)
+    return {"merge": merge_out(merges_qs().get(pk=merge.pk)),
+            "restored": place_out(restored, _records([restored]).get(restored.pk, []))}
+
+
+@router.post("/places/{public_id}/split", response={201: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+             summary="Séparer des enregistrements source vers un nouveau lieu (relecteurs)")
+def split_place(request, public_id: str, payload: SplitIn):
+    """The records (ids from `/provenance`) leave this place for a new one built from what they say;
+    the two are then remembered as distinct."""
+    place = find_record(PLACE, public_id, for_write=True)
+    if len(payload.records) > 1000:
+        raise ValidationError({"records": _("trop d'enregistrements")})
+    hit(request, "review")
+    new_place = resolution.split(place, payload.records, actor(request), payload.summary.strip())
+    new_place = Place.objects.select_related("commune").get(pk=new_place.pk)
+    return Status(201, {"from": _ref(place),
+                        "place": place_out(new_place, _records([new_place]).get(new_place.pk, []))})
+
+
+# --- Sources ---------------------------------------------------------------------------------------------------
+
+
+@router.patch("/sources/{slug}", response={200: dict, **ERRORS}, auth=WRITE, tags=["sources"],
+              summary="Changer la priorité d'une source (administrateurs)")
+def set_source_priority(request, slug: str, payload: PriorityIn):
+    """When sources disagree on a field, the highest priority wins (a person's edit wins over all). Applies
+    from the next import of each record."""
+    source = get_object_or_404(Source, slug=slug)
+    hit(request, "review")
+    provenance.set_priority(source, payload.priority, actor(request))
+    summary = source_summary(source)
+    summary["records"] = source.records.count()
+    return summary
+
