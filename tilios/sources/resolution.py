@@ -23,7 +23,8 @@ from .models import FieldConflict, MatchCandidate, Merge, SourceRecord
 
 def _require_reviewer(user):
     if user is not None and not permissions.can_review(user):
-        raise revisions.NotAllowed(_("seuls les modérateurs peuvent fusionner ou séparer des lieux"))
+        raise revisions.NotAllowed(_("seuls les contributeurs de confiance et les modérateurs peuvent fusionner "
+                                     "ou séparer des lieux"))
 
 
 def ordered(a_id, b_id):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -161,8 +161,16 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
             if dry_run:
                 raise DryRunRollback
     except DryRunRollback:
-        pass
+        return summary
+    _refresh_statistics()
     return summary
+
+
+def _refresh_statistics():
+    """After a large write, PostgreSQL plans well only with fresh statistics (autovacuum may be late)."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE places_place, sources_sourcerecord, sources_matchcandidate, census_placefact")
 
 
 def _screen(rows, summary):
