@@ -25,7 +25,7 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "tilios_bench_activity"
 COLUMNS = ["place_id", "period_start", "period_end", "regular_users", "occasional_visits", "desk_days_used",
            "desk_days_available", "events", "reported_by_kind", "reliability", "source", "note", "months",
-           "month_index", "created_at", "updated_at"]
+           "month_index", "version", "created_at", "updated_at"]
 
 
 def log(*args):
@@ -57,7 +57,7 @@ def synthetic_reports(place_ids, months, last_month_start):
                 regular, visits = 6 + int(noise[i]) * 2, 3 + int(noise[i])
             used = min(capacity, regular * 8)
             yield (int(place_id), starts[i], ends[i], regular, visits, used, capacity, int(noise[i] == 4), "import",
-                   "estimated", "bench", "", 1, indices[i], now, now)
+                   "estimated", "bench", "", 1, indices[i], 1, now, now)
 
 
 def worker(engine, n_places, months, repeat):
@@ -128,12 +128,47 @@ def worker(engine, n_places, months, repeat):
         return statistics.median(runs) * 1000, value
 
     results = {"engine": engine, "places": len(ids), "reports": rows, "build_s": round(build_s, 1)}
+
+    def live_distribution(scheme):
+        """The distribution read from the reports (no snapshot): the path before snapshots, the reference."""
+        sql, params = services.evaluation_sql(scheme, on)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT band, COUNT(*) FROM ({sql}) q GROUP BY band", params)
+            return dict(cursor.fetchall())
+
+    from tilios.activity.models import ActivityReport
+
+    def edit_reports():
+        """A manager's correction of one report, through the service (snapshots refreshed in its transaction)."""
+        runs = []
+        for place in places[:20]:
+            report = ActivityReport.objects.filter(place=place).order_by("-period_end").first()
+            if report is not None:
+                report.events += 1
+                t = time.perf_counter()
+                services.save(report, on)
+                runs.append(time.perf_counter() - t)
+        return round(statistics.median(runs) * 1000, 2)
+
+    results["edit_no_snapshot_ms"] = edit_reports()
+    ms, live = timed(lambda: live_distribution(median_scheme), max(3, repeat // 2))
+    results["live_median_ms"] = round(ms, 1)
+    ms, _ = timed(lambda: live_distribution(max_scheme), max(3, repeat // 2))
+    results["live_max_ms"] = round(ms, 1)
+    t = time.perf_counter()
+    services.build_snapshot(median_scheme.window_months, services.snapshot_date(on))
+    results["snapshot_build_ms"] = round((time.perf_counter() - t) * 1000, 1)
     ms, dist = timed(lambda: services.band_distribution(median_scheme, on))
     results["distribution_median_ms"], results["distribution"] = round(ms, 1), dist
+    results["same_as_live"] = dist == live
     ms, _ = timed(lambda: services.band_distribution(max_scheme, on))
     results["distribution_max_ms"] = round(ms, 1)
+    ms, _ = timed(lambda: services.evaluate_places(on, median_scheme))
+    results["evaluate_places_ms"] = round(ms, 1)
     ms, rows_out = timed(lambda: services.evaluation_rows(median_scheme, on), max(3, repeat // 2))
     results["all_rows_ms"], results["all_rows"] = round(ms, 1), len(rows_out)
+    results["edit_ms"] = edit_reports()
+    results["still_same_as_live"] = services.band_distribution(median_scheme, on) == live_distribution(median_scheme)
     ms, _ = timed(lambda: services.evaluate_programme(programme, on, median_scheme))
     results["programme_1000_ms"] = round(ms, 1)
     one = []
@@ -193,13 +228,16 @@ def main():
         results.append(run(engine, args))
     lines = [f"# Activity bench — {args.places:,} places × {args.months} months".replace(",", " "), "",
              f"Medians of {args.repeat} runs after a warm-up (ms). Machine: {os.cpu_count()} cores.", "",
-             "| engine | reports | build (s) | band distribution, all places (median scheme) | "
-             "same, max scheme | per-place rows, all places | programme of 1 000 places | one place's indicators |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| engine | reports | load (s) | from the reports: distribution, median / max scheme | snapshot build | "
+             "from the snapshot: distribution, median / max | national evaluation (groups) | per-place rows | "
+             "programme of 1 000 places | one place's indicators | one report edit, without / with snapshot | same result |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append(f"| {r['engine']} | {r['reports']:,} | {r['build_s']} | {r['distribution_median_ms']} | "
-                     f"{r['distribution_max_ms']} | {r['all_rows_ms']} ({r['all_rows']:,} rows) | "
-                     f"{r['programme_1000_ms']} | {r['one_place_ms']} |".replace(",", " "))
+        lines.append(f"| {r['engine']} | {r['reports']:,} | {r['build_s']} | {r['live_median_ms']} / {r['live_max_ms']} | "
+                     f"{r['snapshot_build_ms']} | {r['distribution_median_ms']} / {r['distribution_max_ms']} | "
+                     f"{r['evaluate_places_ms']} | {r['all_rows_ms']} ({r['all_rows']:,} rows) | "
+                     f"{r['programme_1000_ms']} | {r['one_place_ms']} | {r['edit_no_snapshot_ms']} / {r['edit_ms']} | "
+                     f"{r['same_as_live'] and r['still_same_as_live']} |".replace(",", " "))
     lines += ["", "Distribution (median scheme): " + "; ".join(f"{r['engine']}: {r['distribution']}" for r in results)]
     text = "\n".join(lines) + "\n"
     OUT.mkdir(exist_ok=True)

@@ -1,11 +1,12 @@
 """Activity reports: validation, permissions (API and web), CSRF, XSS, CSV import, indicators."""
 import datetime
 import io
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
@@ -272,13 +273,197 @@ def test_import_rolls_back_on_crash(monkeypatch, place):
     calls = {"n": 0}
     real_save = services.save
 
-    def crashing(report, on=None):
+    def crashing(report, on=None, **options):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disque plein")
-        return real_save(report, on)
+        return real_save(report, on, **options)
 
     monkeypatch.setattr(services, "save", crashing)
     with pytest.raises(RuntimeError):
         services.import_csv(csv_text(place, "{p};2025-09-01;;2;4;20;84;0", "{p};2025-10-01;;3;1;25;84;1"))
     assert not ActivityReport.objects.filter(place=place).exists()
+
+
+# --- corrections: edit and delete -------------------------------------------------------------------
+
+def test_edit_keeps_the_old_figures_in_the_log_and_refuses_a_stale_version(place, users):
+    from tilios.revisions.models import ModerationAction
+
+    r = report(place)
+    changed = services.edit(r, {"regular_users": 6, "desk_days_used": 40}, users["manager"], version=1, on=TODAY)
+    assert (changed.pk, changed.version, changed.regular_users, changed.desk_days_used) == (r.pk, 2, 6, 40)
+    assert changed.reported_by == users["manager"] and changed.reported_by_kind == "manager"
+    assert changed.occasional_visits == 5  # fields not sent stay
+    log = ModerationAction.objects.get(action="activity")
+    assert log.actor == users["manager"] and log.object_id == place.pk
+    assert log.details["before"]["regular_users"] == 3 and log.details["operation"] == "edit"
+    with pytest.raises(services.ReportConflict, match="modifié entre-temps"):
+        services.edit(r, {"regular_users": 1}, users["moderator"], version=1, on=TODAY)
+    assert ActivityReport.objects.get(pk=r.pk).regular_users == 6
+    with pytest.raises(ValidationError) as exc:
+        services.edit(changed, {"desk_days_used": 90}, users["manager"], version=2, on=TODAY)
+    assert "capacité" in str(exc.value) and ActivityReport.objects.get(pk=r.pk).version == 2
+    with pytest.raises(PermissionDenied):
+        services.edit(changed, {"regular_users": 0}, users["other_manager"], version=2, on=TODAY)
+
+
+def test_an_edit_may_not_overlap_another_report(place, users):
+    report(place)
+    december = report(place, period_start="2025-12-01")
+    with pytest.raises(ValidationError, match="chevauche"):
+        services.edit(december, {"period_start": "2025-11-15", "period_end": "2025-12-31"}, users["manager"],
+                      version=1, on=TODAY)
+    moved = services.edit(december, {"period_start": "2025-10-01"}, users["manager"], version=1, on=TODAY)
+    assert (moved.period_start, moved.period_end) == (datetime.date(2025, 10, 1), datetime.date(2025, 10, 31))
+
+
+@pytest.mark.parametrize("who, outcome", [
+    ("anonymous", "login"), ("contributor", 403), ("trusted", 403), ("other_manager", 403),
+    ("manager", "ok"), ("moderator", "ok"),
+])
+def test_web_edit_and_delete_permissions(client, place, users, who, outcome):
+    r = report(place)
+    if who != "anonymous":
+        client.force_login(users[who])
+    base = f"/lieux/{place.public_id}/activite/{r.pk}"
+    edit_url, delete_url = base + "/modifier/", base + "/supprimer/"
+    responses = [client.get(edit_url), client.post(edit_url, {**data(regular_users=9), "reliability": "verified",
+                                                              "version": 1}),
+                 client.get(delete_url)]
+    if outcome == "login":
+        assert all(x.status_code == 302 and "/compte/connexion/" in x["Location"] for x in responses)
+    elif outcome == 403:
+        assert all(x.status_code == 403 for x in responses)
+        assert client.post(delete_url, {"version": 1}).status_code == 403
+    else:
+        assert [x.status_code for x in responses] == [200, 302, 200]
+        assert ActivityReport.objects.get(pk=r.pk).regular_users == 9
+        assert client.post(delete_url, {"version": 1}).status_code == 409  # the edit made it version 2
+        assert client.post(delete_url, {"version": 2}).status_code == 302
+    assert ActivityReport.objects.filter(pk=r.pk).exists() == (outcome != "ok")
+
+
+def test_web_edit_conflict_shows_the_stored_figures(place, users):
+    r = report(place)
+    manager, moderator = Client(), Client()
+    manager.force_login(users["manager"])
+    moderator.force_login(users["moderator"])
+    url = f"/lieux/{place.public_id}/activite/{r.pk}/modifier/"
+    form = manager.get(url).content.decode()
+    assert 'name="version" value="1"' in form and 'value="3"' in form
+    assert moderator.post(url, {**data(regular_users=7), "reliability": "verified", "version": 1}).status_code == 302
+    stale = manager.post(url, {**data(regular_users=4), "reliability": "declared", "version": 1})
+    page = stale.content.decode()
+    assert stale.status_code == 409 and "modifié entre-temps" in page
+    assert 'name="version" value="2"' in page and 'name="regular_users" value="7"' in page
+    assert ActivityReport.objects.get(pk=r.pk).regular_users == 7
+    listing = manager.get(f"/lieux/{place.public_id}/activite/").content.decode()
+    assert url in listing and f"/activite/{r.pk}/supprimer/" in listing
+    journal = Client().get("/journal/?action=activity").content.decode()
+    assert "rapport du 2025-11-01 au 2025-11-30 modifié" in journal
+
+
+def test_web_delete_needs_csrf(place, users):
+    r = report(place)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(users["manager"])
+    url = f"/lieux/{place.public_id}/activite/{r.pk}/supprimer/"
+    assert browser.post(url, {"version": 1}).status_code == 403
+    token = browser.get(url).cookies["csrftoken"].value
+    assert browser.post(url, {"version": 1, "csrfmiddlewaretoken": token}).status_code == 302
+    assert not ActivityReport.objects.filter(pk=r.pk).exists()
+
+
+def test_api_patch_and_delete(client, place, users):
+    r = report(place)
+    token = "Bearer " + ApiToken.issue(users["manager"])
+    url = f"/api/places/{place.public_id}/activity/{r.pk}"
+    response = client.patch(url, {"version": 1, "regular_users": 8, "desk_days_used": None},
+                            content_type="application/json", HTTP_AUTHORIZATION=token)
+    assert response.status_code == 200, response.content
+    assert response.json()["regular_users"] == 8 and response.json()["desk_days_used"] is None
+    assert response.json()["version"] == 2
+    stale = client.patch(url, {"version": 1, "regular_users": 1}, content_type="application/json",
+                         HTTP_AUTHORIZATION=token)
+    assert stale.status_code == 409 and "entre-temps" in stale.json()["detail"]
+    bad = client.patch(url, {"version": 2, "events": -1}, content_type="application/json", HTTP_AUTHORIZATION=token)
+    assert bad.status_code == 400 and "négatif" in bad.json()["errors"]["events"][0]
+    missing = client.patch(url, {"regular_users": 1}, content_type="application/json", HTTP_AUTHORIZATION=token)
+    assert missing.status_code == 400  # the version read is required
+    elsewhere = Place.objects.filter(is_published=True).exclude(pk=place.pk).order_by("id").first()
+    assert client.delete(f"/api/places/{elsewhere.public_id}/activity/{r.pk}?version=2",
+                         HTTP_AUTHORIZATION=token).status_code == 404
+    assert client.delete(url + "?version=1", HTTP_AUTHORIZATION=token).status_code == 409
+    assert client.delete(url + "?version=2", HTTP_AUTHORIZATION=token).status_code == 204
+    assert client.delete(url + "?version=2", HTTP_AUTHORIZATION=token).status_code == 404
+    assert client.get(f"/api/places/{place.public_id}/activity").json()["reports"] == []
+
+
+# --- band schemes -------------------------------------------------------------------------------------
+
+THRESHOLD_3 = {"code": "seuil-3", "label": "Seuil à trois usagers", "statistic": "max", "source": "essai",
+               "bands": [{"code": "never", "label": "jamais", "no_activity": True},
+                         {"code": "few", "label": "moins d’un", "lt": 1},
+                         {"code": "small", "label": "un à trois", "gte": 1, "lte": 3},
+                         {"code": "big", "label": "plus de trois", "gt": 3}]}
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"bands": [{"code": "never", "label": "jamais", "no_activity": True}, {"code": "low", "label": "bas", "lt": 1},
+                {"code": "high", "label": "haut", "gt": 5}]}, "bands", "aucune bande pour une statistique de 1.0"),
+    ({"bands": [{"code": "low", "label": "bas", "gt": 0}]}, "bands", "aucune bande pour une statistique de 0.0"),
+    ({"bands": [{"code": "a", "label": "a", "gte": 0}, {"code": "a", "label": "b", "gte": 0}]}, "bands", "en double"),
+    ({"bands": [{"code": "a", "label": "a", "gte": 0, "entre": 3}]}, "bands", "clé inconnue « entre »"),
+    ({"bands": [{"code": "unknown", "label": "a", "gte": 0}]}, "bands", "code invalide"),
+    ({"bands": [{"code": "a", "label": "a", "gte": -1}]}, "bands", "nombre positif"),
+    ({"bands": []}, "bands", "non vide"),
+    ({"window_months": 0}, "window_months", "entre 1 et 120"),
+    ({"statistic": "mean"}, "statistic", "median"),
+    ({"code": "Avec Espaces"}, "code", "minuscules"),
+])
+def test_band_schemes_are_checked(change, field, words):
+    with pytest.raises(ValidationError) as exc:
+        services.create_scheme({**THRESHOLD_3, **change})
+    assert words in " ".join(exc.value.message_dict[field])
+
+
+def test_band_schemes_are_versioned_and_change_the_evaluation(client, place, users):
+    report(place, regular_users=4)
+    on = datetime.date(2025, 12, 31)
+    assert services.place_indicators(place, on)["band"] == "regular_1_5"
+    with pytest.raises(PermissionDenied):
+        services.create_scheme(THRESHOLD_3, users["moderator"])
+    first = services.create_scheme(THRESHOLD_3, make_user("admin", Role.ADMIN))
+    second = services.create_scheme({**THRESHOLD_3, "statistic": "median"})
+    assert (first.version, second.version) == (1, 2)
+    assert services.place_indicators(place, on, services.current_scheme("seuil-3"))["band"] == "big"
+    assert services.place_indicators(place, on, services.current_scheme("seuil-3", 1))["band"] == "big"
+    listed = client.get("/api/band-schemes").json()
+    assert [(s["code"], s["version"]) for s in listed] == [("moriset-2011", 1), ("seuil-3", 2), ("seuil-3", 1)]
+    page = client.get("/politiques/evaluation/tous-les-lieux/", {"on": "2025-12-31", "scheme": "seuil-3"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "plus de trois" in html and 'value="seuil-3" selected' in html
+    wrong = client.get("/politiques/evaluation/tous-les-lieux/", {"scheme": "inconnu"}).content.decode()
+    assert "barème inconnu" in wrong and "jamais utilisé" in wrong
+
+
+def test_band_schemes_through_the_api_and_the_cli(client, tmp_path, users):
+    admin = "Bearer " + ApiToken.issue(make_user("admin", Role.ADMIN))
+    bad = client.post("/api/band-schemes", {**THRESHOLD_3, "bands": THRESHOLD_3["bands"][:2]},
+                      content_type="application/json", HTTP_AUTHORIZATION=admin)
+    assert bad.status_code == 400 and "aucune bande" in bad.json()["errors"]["bands"][0]
+    made = client.post("/api/band-schemes", THRESHOLD_3, content_type="application/json", HTTP_AUTHORIZATION=admin)
+    assert made.status_code == 201 and made.json()["version"] == 1 and made.json()["bands"][3] == {
+        "code": "big", "label": "plus de trois", "gt": 3.0}
+    path = tmp_path / "bareme.json"
+    path.write_text(json.dumps({**THRESHOLD_3, "label": "Seuil, révisé"}), encoding="utf-8")
+    out = io.StringIO()
+    call_command("bands", "add", str(path), stdout=out)
+    assert "seuil-3 v2 enregistré" in out.getvalue()
+    out = io.StringIO()
+    call_command("bands", stdout=out)
+    assert "seuil-3 v2  max, 12 mois — Seuil, révisé : jamais / moins d’un / un à trois / plus de trois" in out.getvalue()
+    path.write_text(json.dumps({**THRESHOLD_3, "bands": "tout"}), encoding="utf-8")
+    with pytest.raises(CommandError, match="bands : bandes : une liste non vide"):
+        call_command("bands", "add", str(path))

@@ -108,6 +108,18 @@ def ER(w, key):
     return w.er[key]
 
 
+def AR(w):
+    """A report of the managed place, as of last month (created on demand, version 1)."""
+    from tilios.activity import services
+    from tilios.activity.models import ActivityReport
+
+    if not hasattr(w, "report"):
+        start = services.add_months(services.today().replace(day=1), -1)
+        w.report = ActivityReport.objects.create(place=w.place, period_start=start,
+                                                 period_end=services.month_end(start), regular_users=2).pk
+    return f"{P(w)}/activity/{w.report}"
+
+
 def PG(w):
     return f"/api/pages/{w.page}"
 
@@ -155,6 +167,14 @@ ENDPOINTS = {
                     "bearer"),
     "place-split": ("POST", lambda w: f"/api/places/{ER(w, 'split')}/split", lambda w: {"records": [ER(w, "record")]},
                     "bearer"),
+    "activity-report": ("POST", lambda w: P(w) + "/activity",
+                        lambda w: {"period_start": "2024-03-01", "regular_users": 4}, "bearer"),
+    "activity-correct": ("PATCH", AR, lambda w: {"version": 1, "regular_users": 5}, "bearer"),
+    "activity-delete": ("DELETE", lambda w: AR(w) + "?version=1", lambda w: None, "bearer"),
+    "band-scheme-create": ("POST", lambda w: "/api/band-schemes",
+                           lambda w: {"code": "matrice", "label": "Matrice", "bands": [
+                               {"code": "vide", "label": "vide", "no_activity": True},
+                               {"code": "tous", "label": "tous", "gte": 0}]}, "bearer"),
     "source-priority": ("PATCH", lambda w: "/api/sources/cget-mission-coworking-2019", lambda w: {"priority": 70},
                         "bearer"),
 }
@@ -192,6 +212,10 @@ merge-undo           401       403         200     200       200   403     403
 place-merge          401       403         201     201       201   403     403
 place-split          401       403         201     201       201   403     403
 source-priority      401       403         403     403       200   403     403
+band-scheme-create   401       403         403     403       201   403     403
+activity-report      401       403         403     201       201   201     403
+activity-correct     401       403         403     200       200   200     403
+activity-delete      401       403         403     204       204   204     403
 """
 
 
@@ -229,7 +253,7 @@ def test_permission_matrix(client, world, endpoint, role, expected):
 
 
 def test_matrix_size():
-    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) == 203
+    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) == 231
 
 
 def test_closed_account_token_is_refused(client, world):

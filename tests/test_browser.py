@@ -41,12 +41,16 @@ def _free_port():
         return s.getsockname()[1]
 
 
+SERVER = {}  # the running server's var dir, for tests that prepare accounts with the CLI
+
+
 @pytest.fixture(scope="session")
 def server():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
     pytest.importorskip("playwright.sync_api")
     var_dir = tempfile.mkdtemp(prefix="tilios-browser-")
+    SERVER["var_dir"] = var_dir
     env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
     env.update(TILIOS_VAR_DIR=var_dir, TILIOS_DEBUG="0", PYTHONUNBUFFERED="1")
     port = _free_port()

@@ -4,6 +4,7 @@ Every answer must be 200 (the edit extended the chain) or 409 (someone else got 
 never a 500, never a fork. Runs on the embedded SQLite file and on PostgreSQL (a fresh database
 created and dropped here; skipped only when no PostgreSQL server answers).
 """
+import datetime
 import json
 import os
 import shutil
@@ -204,3 +205,85 @@ def test_concurrent_edits_of_one_place_never_fork(server, tmp_path):
     assert place["capacity"] == winner[2]
     print(f"\n[{server['engine']}] {len(statuses)} PATCH : {len(ok)} × 200, {len(conflicts)} × 409, "
           f"révisions {accepted[0]['number']}…{last['number']}")
+
+
+def test_concurrent_activity_corrections_and_national_evaluations(server, tmp_path):
+    """Moderators correct the same report at once while others read the national evaluation (which builds
+    and then reads the month's snapshot): every write is 200 or 409, the version counts the 200s, and the
+    snapshot kept in step gives what a snapshot rebuilt from the reports gives."""
+    base = server["base"]
+    users = [f"moderateur{i}" for i in range(WORKERS)]
+    result = subprocess.run([str(TILIOS), "token", *users, "--role", "moderator", "--create", "--name", "conc"],
+                            env=server["env"], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    tokens = dict(line.split("\t") for line in result.stdout.strip().splitlines())
+    status, found = call("GET", f"{base}/api/places?q=SICTIAM")
+    public_id = found["results"][0]["id"]
+    activity = f"{base}/api/places/{public_id}/activity"
+    today = datetime.date.today()
+    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    ids = []
+    for _ in range(6):  # the last six months, each one report
+        status, body = call("POST", activity, tokens[users[0]], {"period_start": month.isoformat(),
+                                                                 "regular_users": 2})
+        assert status == 201, body
+        ids.append(body["id"])
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    target = f"{activity}/{ids[0]}"
+    on = today.isoformat()
+
+    results, reads, errors = [], [], []
+    lock = threading.Lock()
+    barrier = threading.Barrier(WORKERS)
+
+    def writer(index):
+        token = tokens[users[index]]
+        try:
+            barrier.wait(timeout=60)
+            for i in range(EDITS_PER_WORKER):
+                status, listed = call("GET", activity, token)
+                version = next(r["version"] for r in listed["reports"] if r["id"] == ids[0])
+                answer = call("PATCH", target, token, {"version": version, "regular_users": 10 + index * 20 + i})
+                with lock:
+                    results.append(answer)
+        except Exception as exc:
+            with lock:
+                errors.append(repr(exc))
+
+    def reader(index):
+        try:
+            barrier.wait(timeout=60)
+            for _ in range(EDITS_PER_WORKER // 2):
+                answer = call("GET", f"{base}/api/evaluation?on={on}", timeout=300)
+                with lock:
+                    reads.append(answer)
+        except Exception as exc:
+            with lock:
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=writer if n < WORKERS - 2 else reader, args=(n,), daemon=True)
+               for n in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not any(thread.is_alive() for thread in threads), "des clients n'ont pas fini"
+    assert not errors, errors
+    log = server["log"].read_text(errors="replace")[-3000:]
+    assert {status for status, _ in results} <= {200, 409}, log
+    assert {status for status, _ in reads} == {200}, log
+    ok = sum(status == 200 for status, _ in results)
+    assert ok >= 1
+    status, listed = call("GET", activity)
+    stored = next(r for r in listed["reports"] if r["id"] == ids[0])
+    assert stored["version"] == 1 + ok
+    assert stored["regular_users"] in {body["regular_users"] for status, body in results if status == 200}
+
+    status, kept = call("GET", f"{base}/api/evaluation?on={on}")
+    rebuilt = subprocess.run([str(TILIOS), "evaluate", "--on", on, "--format", "json", "--rebuild-snapshots"],
+                             env=server["env"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    fresh = json.loads(rebuilt.stdout)
+    for key in ("places", "known", "bands", "unknown", "empty_most_of_the_time", "groups"):
+        assert kept[key] == fresh[key], key
+    assert kept["known"] >= 1

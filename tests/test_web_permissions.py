@@ -206,7 +206,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
                  "census", "census_explain", "census_estimate", "census_snapshot", "policy", "announcements",
                  "announcement", "policy_clusters", "programmes", "programme", "programme_timeline", "promises",
                  "promise", "policy_failures", "policy_timeline", "territory_timeline", "place_activity",
-                 "programme_evaluation", "evaluation_index", "place_provenance", "import_runs"}
+                 "programme_evaluation", "evaluation_index", "places_evaluation", "place_provenance",
+                 "import_runs"}
     # Writes of the census, policy and activity pages have their permission tests beside their features.
     covered_elsewhere = {
         "census_freeze": ("tests/test_census_web.py", "/recensement/figer/"),
@@ -214,6 +215,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
         "announcement_figure_add": ("tests/test_policy_web.py", "announcement_figure_add"),
         "announcement_figure_remove": ("tests/test_policy_web.py", "announcement_figure_remove"),
         "place_activity_new": ("tests/test_activity.py", "/activite/declarer/"),
+        "place_activity_edit": ("tests/test_activity.py", "/modifier/"),
+        "place_activity_delete": ("tests/test_activity.py", "/supprimer/"),
         "review_duplicates": ("tests/test_web_resolution.py", "web:review_duplicates"),
         "review_decide": ("tests/test_web_resolution.py", "web:review_decide"),
         "review_conflicts": ("tests/test_web_resolution.py", "web:review_conflicts"),

@@ -48,6 +48,8 @@ class ActivityReport(models.Model):
     # Derived on save, so that SQL aggregates need no date arithmetic (which differs between engines).
     months = models.PositiveSmallIntegerField(editable=False, default=1)
     month_index = models.PositiveIntegerField(editable=False, default=0)
+    # Incremented on every change: an edit made from an older version is refused (never overwritten).
+    version = models.PositiveIntegerField(editable=False, default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -133,3 +135,47 @@ class BandScheme(models.Model):
 
     def __str__(self):
         return f"{self.code} v{self.version}"
+
+
+class WindowSnapshot(models.Model):
+    """The window aggregates of every place as of one month end (`WindowSummary` rows), so that an
+    evaluation of all places reads one row per place instead of every report of the window.
+
+    Built on first need (`services.snapshot_for`), kept in step by every report written or deleted
+    through `services`; a place with no row had no report in the window."""
+
+    window_months = models.PositiveSmallIntegerField()
+    as_of = models.DateField()
+    built_at = models.DateTimeField(auto_now_add=True)
+    places = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["window_months", "as_of"], name="activity_one_snapshot")]
+
+    def __str__(self):
+        return f"{self.window_months} mois au {self.as_of}"
+
+
+class WindowSummary(models.Model):
+    """One place's reports over a snapshot's window, aggregated (see `services.AGGREGATE_COLUMNS`)."""
+
+    snapshot = models.ForeignKey(WindowSnapshot, models.CASCADE, related_name="rows")
+    place = models.ForeignKey("places.Place", models.CASCADE, related_name="+")
+    reports = models.PositiveIntegerField()
+    reported_months = models.PositiveIntegerField()
+    empty_months = models.PositiveIntegerField()
+    total = models.BigIntegerField()
+    median_regular = models.FloatField()
+    max_regular = models.PositiveIntegerField()
+    last_end = models.DateField()
+    used = models.BigIntegerField(null=True)
+    avail = models.BigIntegerField(null=True)
+    # Sums for the least-squares trend over the last months (x counted in months from the snapshot).
+    tn = models.IntegerField()
+    tx = models.BigIntegerField()
+    ty = models.BigIntegerField()
+    txy = models.BigIntegerField()
+    txx = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "place"], name="activity_summary_once")]

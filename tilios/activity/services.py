@@ -8,11 +8,13 @@ import calendar
 import csv
 import datetime
 import io
+import re
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +22,7 @@ from tilios.accounts import permissions
 from tilios.accounts.models import Role
 from tilios.places.models import Place
 
-from .models import ActivityReport, BandScheme, default_bands, month_index
+from .models import ActivityReport, BandScheme, WindowSnapshot, default_bands, month_index
 
 COUNT_FIELDS = ("regular_users", "occasional_visits", "desk_days_used", "desk_days_available", "events")
 OPTIONAL_COUNTS = ("desk_days_used", "desk_days_available")
@@ -177,13 +179,81 @@ def submit(place, data, user, on=None):
     return save(report, on)
 
 
-def save(report, on=None):
+def save(report, on=None, expected_version=None, refresh=True):
+    """Validate and write `report` (new, or an existing one with new values) and keep the snapshots in step.
+
+    `expected_version`: the version the writer read; refused with ReportConflict if it changed since.
+    `refresh=False` leaves the snapshots to the caller (imports refresh once for all their places)."""
     with transaction.atomic():
         # Serialise writers on one place so that two overlapping periods cannot both pass the check.
         Place.objects.select_for_update().filter(pk=report.place_id).exists()
+        ends = {report.period_end}
+        if report.pk is not None:
+            stored = ActivityReport.objects.filter(pk=report.pk).values("version", "period_end").first()
+            if stored is None:
+                raise ReportConflict(_("ce rapport a été supprimé entre-temps"))
+            if expected_version is not None and stored["version"] != expected_version:
+                raise ReportConflict(_("ce rapport a été modifié entre-temps (version %(now)s, vous avez lu la "
+                                       "version %(read)s) : relisez-le avant de le modifier") % {
+                    "now": stored["version"], "read": expected_version})
+            report.version = stored["version"] + 1
+            ends.add(stored["period_end"])
         validate(report, on)
         report.save()
+        if refresh:
+            _refresh_snapshots({report.place_id: ends})
     return report
+
+
+class ReportConflict(Exception):
+    """The report changed (or disappeared) since the version the writer read."""
+
+
+EDITABLE = ("period_start", "period_end", *COUNT_FIELDS, "reliability", "note")
+
+
+def edit(report, data, user, version, on=None):
+    """Change a report's figures (the keys of `data` among EDITABLE) as `user`, from the `version` read.
+
+    The previous figures go to the public log with who changed them: nothing is lost."""
+    if not can_report(user, report.place):
+        raise PermissionDenied(_("seuls les gestionnaires de ce lieu et les modérateurs modifient son activité"))
+    values = {name: getattr(report, name) for name in EDITABLE}
+    values.update({k: v for k, v in data.items() if k in EDITABLE})
+    if "period_start" in data and "period_end" not in data:
+        values["period_end"] = None  # a new start without an end: the end of that month
+    changed = build_report(report.place, values, user)
+    changed.pk, changed.created_at, changed.source = report.pk, report.created_at, report.source
+    changed._state.adding = False
+    save(changed, on, expected_version=version)
+    _log(user, changed, "edit", report)
+    return changed
+
+
+def delete(report, user, version=None):
+    if not can_report(user, report.place):
+        raise PermissionDenied(_("seuls les gestionnaires de ce lieu et les modérateurs suppriment son activité"))
+    with transaction.atomic():
+        Place.objects.select_for_update().filter(pk=report.place_id).exists()
+        stored = ActivityReport.objects.filter(pk=report.pk).values_list("version", flat=True).first()
+        if stored is None or (version is not None and stored != version):
+            raise ReportConflict(_("ce rapport a été modifié ou supprimé entre-temps : relisez-le"))
+        _log(user, report, "delete", report)
+        report.delete()
+        _refresh_snapshots({report.place_id: {report.period_end}})
+
+
+def _log(user, report, operation, before):
+    from tilios.revisions.models import ModerationAction
+
+    verb = _("modifié") if operation == "edit" else _("supprimé")
+    ModerationAction.objects.create(
+        actor=user, action=ModerationAction.Action.ACTIVITY, object_id=report.place_id,
+        content_type=ContentType.objects.get_for_model(Place),
+        reason=_("rapport du %(start)s au %(end)s %(verb)s") % {
+            "start": before.period_start.isoformat(), "end": before.period_end.isoformat(), "verb": verb},
+        details={"operation": operation, "report": before.pk,
+                 "before": jsonable(report_out(before)), "version": before.version})
 
 
 # --- CSV import ----------------------------------------------------------------------------------
@@ -230,21 +300,22 @@ def import_csv(stream, kind=ActivityReport.ReportedBy.SURVEY, source="", user=No
     if missing:
         result.errors.append((1, ",".join(missing), _("colonnes manquantes : %(cols)s") % {"cols": ", ".join(missing)}))
         return result
-    places = {}
+    places, touched = {}, {}
     try:
         with transaction.atomic():
             for number, raw in enumerate(reader, start=2):
                 result.lines += 1
                 row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k}
-                _import_line(number, row, kind, source, user, on, places, result)
+                _import_line(number, row, kind, source, user, on, places, result, touched)
             if result.errors:
                 raise ImportFailed
+            _refresh_snapshots(touched)
     except ImportFailed:
         result.created = result.updated = result.unchanged = 0
     return result
 
 
-def _import_line(number, row, kind, source, user, on, places, result):
+def _import_line(number, row, kind, source, user, on, places, result, touched):
     public_id = row.get("place", "")
     place = places.get(public_id)
     if place is None:
@@ -274,11 +345,12 @@ def _import_line(number, row, kind, source, user, on, places, result):
                 validate(report, on)
                 result.unchanged += 1
                 return
-            save(report, on)
+            save(report, on, refresh=False)
             result.updated += 1
         else:
-            save(report, on)
+            save(report, on, refresh=False)
             result.created += 1
+        touched.setdefault(place.pk, set()).add(report.period_end)
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             for message in messages:
@@ -301,13 +373,95 @@ def current_scheme(code=None, version=None):
     return scheme
 
 
+BAND_KEYS = {"code", "label", "no_activity", "lt", "lte", "gt", "gte"}
+BOUNDS = ("lt", "lte", "gt", "gte")
+
+
+def create_scheme(data, user=None):
+    """A new version of a band scheme (version 1 for a new code), for administrators (`user` None: the
+    operator's CLI); the previous versions stay, so that every published evaluation can be reproduced.
+    Raises ValidationError naming the field."""
+    if user is not None and (not user.is_authenticated or not permissions.at_least(user, Role.ADMIN)):
+        raise PermissionDenied(_("seuls les administrateurs définissent les barèmes d’évaluation"))
+    scheme = BandScheme(code=str(data.get("code") or "").strip(), label=str(data.get("label") or "").strip(),
+                        source=str(data.get("source") or "").strip(), bands=data.get("bands"),
+                        statistic=data.get("statistic") or BandScheme.Statistic.MEDIAN)
+    errors = {}
+    for name, default in (("window_months", 12), ("unknown_after_months", 12)):
+        value = data.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 120:
+            errors[name] = _("%(field)s : un nombre de mois entre 1 et 120 est attendu") % {"field": name}
+        else:
+            setattr(scheme, name, value)
+    if not scheme.code or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,59}", scheme.code):
+        errors["code"] = _("code : lettres minuscules, chiffres et tirets (60 au plus)")
+    if not scheme.label:
+        errors["label"] = _("libellé : obligatoire")
+    if scheme.statistic not in BandScheme.Statistic.values:
+        errors["statistic"] = _("statistique : « median » ou « max »")
+    problem = _bands_problem(scheme.bands)
+    if problem:
+        errors["bands"] = problem
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        latest = BandScheme.objects.select_for_update().filter(code=scheme.code).order_by("-version").first()
+        scheme.version = latest.version + 1 if latest else 1
+        scheme.save()
+    return scheme
+
+
+def _bands_problem(bands):
+    """What is wrong with a list of bands, in words, or None. Every place must fall in a band: each value of
+    the statistic (checked on a grid of halves up to past the largest bound) and an empty window."""
+    if not isinstance(bands, list) or not bands:
+        return _("bandes : une liste non vide est attendue")
+    codes = set()
+    for i, band in enumerate(bands, start=1):
+        if not isinstance(band, dict):
+            return _("bande %(n)s : un objet est attendu") % {"n": i}
+        unknown = set(band) - BAND_KEYS
+        if unknown:
+            return _("bande %(n)s : clé inconnue « %(key)s »") % {"n": i, "key": sorted(unknown)[0]}
+        code = band.get("code")
+        if not isinstance(code, str) or not re.fullmatch(r"[a-z0-9_]{1,40}", code) or code in (UNKNOWN, "unclassified"):
+            return _("bande %(n)s : code invalide (lettres minuscules, chiffres, _ ; ni « unknown » ni "
+                     "« unclassified »)") % {"n": i}
+        if code in codes:
+            return _("bande %(n)s : code « %(code)s » en double") % {"n": i, "code": code}
+        codes.add(code)
+        if not isinstance(band.get("label"), str) or not band["label"].strip():
+            return _("bande %(n)s : libellé obligatoire") % {"n": i}
+        if not isinstance(band.get("no_activity", False), bool):
+            return _("bande %(n)s : no_activity vaut true ou false") % {"n": i}
+        for key in BOUNDS:
+            value = band.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                return _("bande %(n)s : %(key)s doit être un nombre positif") % {"n": i, "key": key}
+    top = max([float(b[k]) for b in bands for k in BOUNDS if b.get(k) is not None] + [0])
+    for value in [x / 2 for x in range(int(top * 2) + 4)]:
+        if not any(_band_holds(b, value, empty=False) for b in bands):
+            return _("bandes : aucune bande pour une statistique de %(value)s usagers réguliers") % {"value": value}
+    if not any(_band_holds(b, 0, empty=True) for b in bands):
+        return _("bandes : aucune bande pour un lieu sans aucune activité")
+    return None
+
+
+def _band_holds(band, value, empty):
+    """Mirrors `_band_case`: a band with no_activity holds only for a window without any activity."""
+    if band.get("no_activity") and not empty:
+        return False
+    checks = {"lt": value.__lt__, "lte": value.__le__, "gt": value.__gt__, "gte": value.__ge__}
+    return all(checks[k](float(band[k])) for k in BOUNDS if band.get(k) is not None)
+
+
 def band_labels(scheme):
     labels = {b["code"]: b["label"] for b in scheme.bands}
     labels[UNKNOWN] = UNKNOWN_LABEL
     return labels
 
 
-def _band_case(scheme, unknown_before):
+def _band_case(scheme, unknown_before, stat):
     """SQL CASE giving each place's band (see BandScheme's docstring); returns (sql, params)."""
     parts, params = ["WHEN s.place_id IS NULL THEN 'unknown'", "WHEN s.last_end <= %s THEN 'unknown'"], [unknown_before]
     for band in scheme.bands:
@@ -316,7 +470,7 @@ def _band_case(scheme, unknown_before):
             conditions.append("s.total = 0")
         for key, op in (("lt", "<"), ("lte", "<="), ("gt", ">"), ("gte", ">=")):
             if band.get(key) is not None:
-                conditions.append(f"s.stat {op} %s")
+                conditions.append(f"{stat} {op} %s")
                 params.append(float(band[key]))
         parts.append(f"WHEN {' AND '.join(conditions) or '1 = 1'} THEN %s")
         params.append(str(band["code"]))
@@ -329,15 +483,56 @@ def _d(day):
 
 ROW_COLUMNS = ("place_id", "band", "reports", "reported_months", "empty_months", "total", "stat", "max_regular",
                "last_end", "used", "available", "tn", "tx", "ty", "txy", "txx")
+# One row per place of its reports over a window: what `WindowSummary` stores and `_aggregate_sql` computes.
+AGGREGATE_COLUMNS = ("place_id", "reports", "reported_months", "empty_months", "total", "median_regular",
+                     "max_regular", "last_end", "used", "avail", "tn", "tx", "ty", "txy", "txx")
+# Past this many places whose window differs from the snapshot's, the snapshot is not worth patching.
+DIRTY_LIMIT = 5000
+# Snapshots kept (each write refreshes the place's row in every snapshot whose window holds the report).
+MAX_SNAPSHOTS = 24
 
 
-def evaluation_sql(scheme, on, universe=None):
-    """The statement behind every band: one row per place of the universe, aggregated by place in SQL.
-
-    `universe`: None (all published places), ("programme", id) or ("places", [ids])."""
-    window_after = add_months(on, -scheme.window_months)  # reports whose period ended after this day…
+def _aggregate_sql(on, window_months, median, place_filter="", filter_params=()):
+    """CTEs `w` (the reports whose period ended in the window) and `agg` (AGGREGATE_COLUMNS, one row per
+    place); returns (sql, params). `place_filter` is an `AND …` on `place_id`."""
+    window_after = add_months(on, -window_months)  # reports whose period ended after this day…
     recent_after = add_months(on, -TREND_MONTHS)
-    unknown_before = add_months(on, -scheme.unknown_after_months)
+    # One window (one sort) for both the rank and the count of each place's reports.
+    rank = ", ROW_NUMBER() OVER pw AS rn, COUNT(*) OVER pw AS n" if median else ""
+    window = (" WINDOW pw AS (PARTITION BY place_id ORDER BY regular_users"
+              " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)") if median else ""
+    median_sql = ("CAST(AVG(CASE WHEN w.rn IN ((w.n + 1) / 2, (w.n + 2) / 2) THEN w.r END) AS FLOAT)" if median
+                  else "CAST(NULL AS FLOAT)")
+    sql = f"""w AS MATERIALIZED (
+  SELECT place_id, regular_users AS r, period_end, months, month_index - %s AS x,
+         regular_users + occasional_visits + COALESCE(desk_days_used, 0) + events AS a,
+         CASE WHEN desk_days_available IS NULL THEN NULL ELSE desk_days_used END AS used,
+         CASE WHEN desk_days_used IS NULL THEN NULL ELSE desk_days_available END AS avail,
+         CASE WHEN period_end > %s THEN 1 ELSE 0 END AS recent{rank}
+  FROM activity_activityreport
+  WHERE period_end > %s AND period_end <= %s {place_filter}{window}
+), agg AS MATERIALIZED (
+  SELECT w.place_id, COUNT(*) AS reports, SUM(w.months) AS reported_months,
+         SUM(CASE WHEN w.a = 0 THEN w.months ELSE 0 END) AS empty_months, SUM(w.a) AS total,
+         {median_sql} AS median_regular, MAX(w.r) AS max_regular, MAX(w.period_end) AS last_end,
+         SUM(w.used) AS used, SUM(w.avail) AS avail,
+         SUM(w.recent) AS tn, SUM(w.recent * w.x) AS tx, SUM(w.recent * w.r) AS ty,
+         SUM(w.recent * w.x * w.r) AS txy, SUM(w.recent * w.x * w.x) AS txx
+  FROM w GROUP BY w.place_id
+)"""
+    return sql, [month_index(on), _d(recent_after), _d(window_after), _d(on), *filter_params]
+
+
+def _placeholders(values):
+    return ", ".join(["%s"] * len(values))
+
+
+def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
+    """The statement behind every band: one row per place of the universe (ROW_COLUMNS).
+
+    `universe`: None (all published places), ("programme", id) or ("places", [ids]). With a `snapshot`
+    (see `snapshot_for`), places read their aggregate from it, except the `changed` ones, whose window
+    differs from the snapshot's and which are aggregated from their reports."""
     median = scheme.statistic == BandScheme.Statistic.MEDIAN
     if universe is None:
         universe_sql, universe_params = "SELECT id FROM places_place WHERE is_published", []
@@ -348,46 +543,42 @@ def evaluation_sql(scheme, on, universe=None):
         universe_sql, universe_params = f"SELECT place_id FROM {table} WHERE programme_id = %s", [universe[1]]
     else:
         ids = [int(i) for i in universe[1]] or [0]
-        universe_sql, universe_params = ", ".join(["%s"] * len(ids)), ids
-    # One window (one sort) for both the rank and the count of each place's reports.
-    rank = ", ROW_NUMBER() OVER pw AS rn, COUNT(*) OVER pw AS n" if median else ""
-    window = (" WINDOW pw AS (PARTITION BY place_id ORDER BY regular_users"
-              " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)") if median else ""
-    stat = ("CAST(AVG(CASE WHEN w.rn IN ((w.n + 1) / 2, (w.n + 2) / 2) THEN w.r END) AS FLOAT)" if median
-            else "CAST(MAX(w.r) AS FLOAT)")
-    place_filter = "" if universe is None else f"AND place_id IN ({universe_sql})"
-    case_sql, case_params = _band_case(scheme, _d(unknown_before))
+        universe_sql, universe_params = _placeholders(ids), ids
+    columns = ", ".join(AGGREGATE_COLUMNS)
+    if snapshot is None:
+        place_filter = "" if universe is None else f"AND place_id IN ({universe_sql})"
+        aggregate, params = _aggregate_sql(on, scheme.window_months, median, place_filter, universe_params
+                                           if universe is not None else ())
+        source, source_params = "SELECT * FROM agg", []
+    else:
+        changed = sorted(changed)
+        place_filter = f"AND place_id IN ({_placeholders(changed)})" if changed else "AND 1 = 0"
+        aggregate, params = _aggregate_sql(on, scheme.window_months, median, place_filter, changed)
+        source = (f"SELECT {columns} FROM agg UNION ALL SELECT {columns} FROM activity_windowsummary "
+                  f"WHERE snapshot_id = %s" + (f" AND place_id NOT IN ({_placeholders(changed)})" if changed else "")
+                  + ("" if universe is None else f" AND place_id IN ({universe_sql})"))
+        source_params = [snapshot.pk, *changed, *(universe_params if universe is not None else ())]
+    stat = "s.median_regular" if median else "CAST(s.max_regular AS FLOAT)"
+    case_sql, case_params = _band_case(scheme, _d(add_months(on, -scheme.unknown_after_months)), stat)
     sql = f"""
-WITH w AS MATERIALIZED (
-  SELECT place_id, regular_users AS r, period_end, months, month_index - %s AS x,
-         regular_users + occasional_visits + COALESCE(desk_days_used, 0) + events AS a,
-         CASE WHEN desk_days_available IS NULL THEN NULL ELSE desk_days_used END AS used,
-         CASE WHEN desk_days_used IS NULL THEN NULL ELSE desk_days_available END AS avail,
-         CASE WHEN period_end > %s THEN 1 ELSE 0 END AS recent{rank}
-  FROM activity_activityreport
-  WHERE period_end > %s AND period_end <= %s {place_filter}{window}
-), s AS MATERIALIZED (
-  SELECT w.place_id, COUNT(*) AS reports, SUM(w.months) AS reported_months,
-         SUM(CASE WHEN w.a = 0 THEN w.months ELSE 0 END) AS empty_months, SUM(w.a) AS total,
-         {stat} AS stat, MAX(w.r) AS max_regular, MAX(w.period_end) AS last_end,
-         SUM(w.used) AS used, SUM(w.avail) AS avail,
-         SUM(w.recent) AS tn, SUM(w.recent * w.x) AS tx, SUM(w.recent * w.r) AS ty,
-         SUM(w.recent * w.x * w.r) AS txy, SUM(w.recent * w.x * w.x) AS txx
-  FROM w GROUP BY w.place_id
-)
-SELECT p.id, {case_sql} AS band, s.reports, s.reported_months, s.empty_months, s.total, s.stat, s.max_regular,
-       s.last_end, s.used, s.avail, s.tn, s.tx, s.ty, s.txy, s.txx
+WITH {aggregate}, s AS ({source})
+SELECT p.id, {case_sql} AS band, s.reports, s.reported_months, s.empty_months, s.total, {stat} AS stat,
+       s.max_regular, s.last_end, s.used, s.avail, s.tn, s.tx, s.ty, s.txy, s.txx
 FROM places_place p LEFT JOIN s ON s.place_id = p.id
 WHERE p.id IN ({universe_sql})"""
-    params = [month_index(on), _d(recent_after), _d(window_after), _d(on)]
-    if universe is not None:
-        params += universe_params
-    params += case_params + universe_params
-    return sql, params
+    return sql, params + source_params + case_params + universe_params
+
+
+def _snapshot(scheme, on, universe):
+    """All places: the month's snapshot, built if missing; a programme: the snapshot if there is one;
+    a few places: their reports (cheaper than looking for a snapshot)."""
+    if universe is not None and universe[0] == "places":
+        return None, ()
+    return snapshot_for(scheme, on, build=universe is None)
 
 
 def evaluation_rows(scheme, on, universe=None):
-    sql, params = evaluation_sql(scheme, on, universe)
+    sql, params = evaluation_sql(scheme, on, universe, *_snapshot(scheme, on, universe))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [dict(zip(ROW_COLUMNS, row)) for row in cursor.fetchall()]
@@ -395,10 +586,90 @@ def evaluation_rows(scheme, on, universe=None):
 
 def band_distribution(scheme, on, universe=None):
     """{band code: number of places}, counted in SQL (GROUP BY band over the per-place aggregate)."""
-    sql, params = evaluation_sql(scheme, on, universe)
+    sql, params = evaluation_sql(scheme, on, universe, *_snapshot(scheme, on, universe))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT band, COUNT(*) FROM ({sql}) q GROUP BY band", params)
         return dict(cursor.fetchall())
+
+
+# --- snapshots of the window aggregates ----------------------------------------------------------
+
+def snapshot_date(on):
+    """The last month end on or before `on`: the day a snapshot serving `on` is taken."""
+    return on if on == month_end(on) else on.replace(day=1) - datetime.timedelta(days=1)
+
+
+def snapshot_for(scheme, on, build=False):
+    """(snapshot, changed places) to evaluate `on` with, or (None, ()) to read the reports.
+
+    A snapshot taken at the month end M gives, for any day D of the next month, the same aggregate for
+    every place but those with a report whose period ended in (M, D] (entering the window), in
+    (M − window, D − window] (leaving it) or in (M − 6 months, D − 6 months] (crossing the trend's
+    start): those are aggregated from their reports. `build` takes a missing snapshot (all places
+    evaluated: it pays once for every later evaluation of that month)."""
+    as_of = snapshot_date(on)
+    if as_of > today():
+        return None, ()
+    snapshot = WindowSnapshot.objects.filter(window_months=scheme.window_months, as_of=as_of).first()
+    if snapshot is None:
+        if not build:
+            return None, ()
+        snapshot = build_snapshot(scheme.window_months, as_of)
+    if on == as_of:
+        return snapshot, ()
+    boundaries = Q(pk__in=[])
+    for months in (0, scheme.window_months, TREND_MONTHS):
+        boundaries |= Q(period_end__gt=add_months(as_of, -months), period_end__lte=add_months(on, -months))
+    changed = set(ActivityReport.objects.filter(boundaries).order_by().values_list("place_id", flat=True)
+                  .distinct()[:DIRTY_LIMIT + 1])
+    return (None, ()) if len(changed) > DIRTY_LIMIT else (snapshot, changed)
+
+
+def build_snapshot(window_months, as_of):
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Writers wait until the snapshot is committed, then keep it in step (see `_refresh_snapshots`).
+            with connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE activity_activityreport IN SHARE MODE")
+        snapshot, created = WindowSnapshot.objects.get_or_create(window_months=window_months, as_of=as_of)
+        if created:
+            snapshot.places = _fill_snapshot(snapshot)
+            snapshot.save(update_fields=["places"])
+    for old in WindowSnapshot.objects.order_by("-built_at", "-pk")[MAX_SNAPSHOTS:]:
+        old.delete()
+    return snapshot
+
+
+def _fill_snapshot(snapshot, place_ids=None):
+    """Insert the aggregates of `place_ids` (None: every place) into `snapshot`; returns the rows added."""
+    if place_ids is None:
+        chunks = [None]
+    else:
+        place_ids = sorted(place_ids)
+        chunks = [place_ids[i:i + 2000] for i in range(0, len(place_ids), 2000)]
+    added = 0
+    with connection.cursor() as cursor:
+        for chunk in chunks:
+            place_filter = f"AND place_id IN ({_placeholders(chunk)})" if chunk else ""
+            aggregate, params = _aggregate_sql(snapshot.as_of, snapshot.window_months, True, place_filter, chunk or ())
+            if chunk:
+                cursor.execute(f"DELETE FROM activity_windowsummary WHERE snapshot_id = %s "
+                               f"AND place_id IN ({_placeholders(chunk)})", [snapshot.pk, *chunk])
+            columns = ", ".join(AGGREGATE_COLUMNS)
+            cursor.execute(f"INSERT INTO activity_windowsummary (snapshot_id, {columns}) "
+                           f"WITH {aggregate} SELECT %s, {columns} FROM agg", [*params, snapshot.pk])
+            added += max(cursor.rowcount, 0)
+    return added
+
+
+def _refresh_snapshots(period_ends):
+    """Keep the snapshots in step after reports were written or deleted: `period_ends` maps a place to the
+    ends of the periods touched (before and after an edit). Runs in the writer's transaction."""
+    for snapshot in WindowSnapshot.objects.all():
+        start = add_months(snapshot.as_of, -snapshot.window_months)
+        places = [place for place, ends in period_ends.items() if any(start < end <= snapshot.as_of for end in ends)]
+        if places:
+            _fill_snapshot(snapshot, places)
 
 
 def _slope(row):
@@ -470,7 +741,7 @@ def report_out(report, public=True):
         "occupancy_rate": round(report.occupancy, 4) if report.occupancy is not None else None,
         "events": report.events, "reported_by_kind": report.reported_by_kind,
         "reported_by": report.reported_by.username if report.reported_by_id and report.reported_by else None,
-        "reliability": report.reliability, "source": report.source, "note": report.note,
+        "reliability": report.reliability, "source": report.source, "note": report.note, "version": report.version,
     }
 
 
@@ -525,11 +796,40 @@ def _share(part, whole):
     return round(part / whole, 4) if whole else None
 
 
-def _distribution(rows, codes):
-    counts = {code: 0 for code in codes}
-    for row in rows:
-        counts[row["band"]] = counts.get(row["band"], 0) + 1
-    return counts
+GROUPS = (("rural", "rural", True), ("urbain", "rural", False), ("commune inconnue", "rural", None),
+          ("métropole", "in_metropole", True), ("hors métropole", "in_metropole", False),
+          ("métropole inconnue", "in_metropole", None))
+
+
+def _tally(scheme, on, cells):
+    """The shape shared by programme and national evaluations, from cells of places alike: dicts with
+    band, rural, in_metropole, count, empty (of them, empty most of the time) and regular (their users)."""
+    labels = band_labels(scheme)
+    codes = [b["code"] for b in scheme.bands]
+
+    def group(selected):
+        counts = {code: 0 for code in codes + [UNKNOWN]}
+        for cell in selected:
+            counts[cell["band"]] = counts.get(cell["band"], 0) + cell["count"]
+        return {"places": sum(c["count"] for c in selected), "bands": counts,
+                "empty_most_of_the_time": sum(c["empty"] for c in selected),
+                "regular_users": round(sum(c["regular"] for c in selected), 1)}
+
+    everything = group(cells)
+    places, counts = everything["places"], everything["bands"]
+    known = places - counts[UNKNOWN]
+    empty = everything["empty_most_of_the_time"]
+    return {
+        "on": on, "window": window_of(scheme, on), "scheme": scheme_out(scheme), "places": places, "known": known,
+        "bands": [{"code": c, "label": labels[c], "count": counts.get(c, 0), "share": _share(counts.get(c, 0), known)}
+                  for c in codes],
+        "unknown": {"code": UNKNOWN, "label": UNKNOWN_LABEL, "count": counts[UNKNOWN],
+                    "share": _share(counts[UNKNOWN], places)},
+        "empty_most_of_the_time": {"count": empty, "of": known, "share": _share(empty, known), "rule": EMPTY_RULE},
+        "rural_rule": RURAL_RULE,
+        "groups": {name: group([c for c in cells if c[key] is value]) for name, key, value in GROUPS},
+        "regular_users": everything["regular_users"],
+    }
 
 
 def evaluate_programme(programme, on=None, scheme=None):
@@ -554,39 +854,13 @@ def evaluate_programme(programme, on=None, scheme=None):
                         "in_metropole": place.in_metropole, "empty_most_of_the_time": empty, **ind})
     details.sort(key=lambda d: ([*codes, UNKNOWN].index(d["band"]) if d["band"] in codes or d["band"] == UNKNOWN
                                 else 99, d["name"]))
-    known = [d for d in details if d["band"] != UNKNOWN]
-
-    def group(selected):
-        counts = _distribution(selected, codes + [UNKNOWN])
-        known_here = [d for d in selected if d["band"] != UNKNOWN]
-        return {"places": len(selected), "bands": counts,
-                "empty_most_of_the_time": sum(d["empty_most_of_the_time"] for d in known_here),
-                "regular_users": round(sum(d["regular_users"] or 0 for d in known_here), 1)}
-
-    counts = _distribution(details, codes + [UNKNOWN])
-    total_regular = round(sum(d["regular_users"] or 0 for d in known), 1)
+    result = _tally(scheme, on, [{"band": d["band"], "rural": d["rural"], "in_metropole": d["in_metropole"],
+                                  "count": 1, "empty": int(d["empty_most_of_the_time"]),
+                                  "regular": d["regular_users"] or 0} for d in details])
     budget = float(programme.budget_eur) if programme.budget_eur is not None else None
-    empty = sum(d["empty_most_of_the_time"] for d in known)
+    total_regular = result["regular_users"]
     return {
-        "programme": {"slug": programme.slug, "name": programme.name, "budget_eur": budget},
-        "on": on, "window": window_of(scheme, on), "scheme": scheme_out(scheme),
-        "places": len(details), "known": len(known),
-        "bands": [{"code": c, "label": labels[c], "count": counts.get(c, 0), "share": _share(counts.get(c, 0), len(known))}
-                  for c in codes],
-        "unknown": {"code": UNKNOWN, "label": UNKNOWN_LABEL, "count": counts.get(UNKNOWN, 0),
-                    "share": _share(counts.get(UNKNOWN, 0), len(details))},
-        "empty_most_of_the_time": {"count": empty, "of": len(known), "share": _share(empty, len(known)),
-                                   "rule": EMPTY_RULE},
-        "rural_rule": RURAL_RULE,
-        "groups": {
-            "rural": group([d for d in details if d["rural"] is True]),
-            "urbain": group([d for d in details if d["rural"] is False]),
-            "commune inconnue": group([d for d in details if d["rural"] is None]),
-            "métropole": group([d for d in details if d["in_metropole"] is True]),
-            "hors métropole": group([d for d in details if d["in_metropole"] is False]),
-            "métropole inconnue": group([d for d in details if d["in_metropole"] is None]),
-        },
-        "regular_users": total_regular,
+        "programme": {"slug": programme.slug, "name": programme.name, "budget_eur": budget}, **result,
         "cost": {"budget_eur": budget,
                  "per_place": round(budget / len(details)) if budget is not None and details else None,
                  "per_regular_user": round(budget / total_regular) if budget is not None and total_regular else None,
@@ -594,6 +868,33 @@ def evaluate_programme(programme, on=None, scheme=None):
                          "d’usagers réguliers du barème (médiane mensuelle sur la fenêtre)"},
         "rows": details,
     }
+
+
+def evaluate_places(on=None, scheme=None):
+    """Every published place, as of `on`: the same figures as a programme's (no cost, no rows), counted in
+    SQL over the snapshot of the window aggregates (see `snapshot_for`)."""
+    from tilios.territories.models import Commune
+
+    on = on or today()
+    scheme = scheme or current_scheme()
+    snapshot, changed = snapshot_for(scheme, on, build=True)
+    sql, params = evaluation_sql(scheme, on, None, snapshot, changed)
+    grouped = f"""
+SELECT q.band, CASE WHEN c.population IS NULL THEN NULL WHEN c.population < %s THEN 1 ELSE 0 END, p.in_metropole,
+       COUNT(*),
+       SUM(CASE WHEN q.band <> %s AND q.reported_months > 0 AND q.empty_months * 2 > q.reported_months
+           THEN 1 ELSE 0 END),
+       SUM(CASE WHEN q.band <> %s THEN COALESCE(q.stat, 0) ELSE 0 END)
+FROM ({sql}) q JOIN places_place p ON p.id = q.id LEFT JOIN {Commune._meta.db_table} c ON c.id = p.commune_id
+GROUP BY 1, 2, 3"""
+    with connection.cursor() as cursor:
+        cursor.execute(grouped, [RURAL_POPULATION, UNKNOWN, UNKNOWN, *params])
+        cells = [{"band": band, "rural": None if rural is None else bool(rural),
+                  "in_metropole": None if metro is None else bool(metro), "count": count, "empty": empty or 0,
+                  "regular": float(regular or 0)} for band, rural, metro, count, empty, regular in cursor.fetchall()]
+    return {**_tally(scheme, on, cells),
+            "snapshot": None if snapshot is None else {
+                "as_of": snapshot.as_of, "built_at": snapshot.built_at, "recomputed_places": len(changed)}}
 
 
 def evaluation_csv(result):
@@ -621,12 +922,15 @@ def jsonable(value):
 
 def evaluation_text(result):
     """The plain-text report `tilios evaluate` prints."""
-    lines = [f"Évaluation : {result['programme']['name']} ({result['programme']['slug']})",
+    programme = result.get("programme")
+    lines = [f"Évaluation : {programme['name']} ({programme['slug']})" if programme
+             else "Évaluation : tous les lieux publiés",
              f"au {result['on'].isoformat()} — fenêtre de {result['window']['months']} mois "
              f"({result['window']['start'].isoformat()} → {result['window']['end'].isoformat()}) — barème "
              f"{result['scheme']['code']} v{result['scheme']['version']} ({ {'median': 'médiane', 'max': 'maximum'}.get(result['scheme']['statistic'], result['scheme']['statistic'])} des "
              f"usagers réguliers mensuels)",
-             f"Lieux du programme : {result['places']} (activité connue : {result['known']})", ""]
+             f"{'Lieux du programme' if programme else 'Lieux'} : {result['places']} "
+             f"(activité connue : {result['known']})", ""]
     width = max(len(b["label"]) for b in result["bands"] + [result["unknown"]])
     for band in result["bands"]:
         share = f"{100 * band['share']:.0f} %" if band["share"] is not None else "—"
@@ -642,11 +946,11 @@ def evaluation_text(result):
     for name, g in result["groups"].items():
         if g["places"]:
             lines.append(f"  {name:<20} {g['places']:>5}  " + "  ".join(f"{g['bands'].get(c, 0):>14}" for c in codes))
-    cost = result["cost"]
+    cost = result.get("cost")
     lines += ["", f"Usagers réguliers (somme des médianes) : {result['regular_users']:g}"]
-    if cost["budget_eur"] is None:
+    if cost is not None and cost["budget_eur"] is None:
         lines.append("Coût par usager régulier : budget du programme inconnu")
-    else:
+    elif cost is not None:
         lines.append(f"Budget : {_eur(cost['budget_eur'])} — par lieu : {_eur(cost['per_place'])} — par usager "
                      f"régulier : " + (_eur(cost["per_regular_user"]) if cost["per_regular_user"] else "aucun usager"))
     return "\n".join(lines)

@@ -3,10 +3,11 @@ import datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import Schema, Status
+from ninja.errors import HttpError
 
 from tilios.accounts.throttle import hit
 from tilios.activity import services
-from tilios.activity.models import ActivityReport
+from tilios.activity.models import ActivityReport, BandScheme
 from tilios.places.models import Place
 from tilios.policy.models import Programme
 
@@ -25,6 +26,20 @@ class ReportIn(Schema):
     events: int = 0
     reliability: str = ActivityReport.Reliability.DECLARED
     note: str = ""
+
+
+class ReportPatch(Schema):
+    """The version read (`version` of the report) and the figures to change; others stay as they are."""
+    version: int
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+    regular_users: int | None = None
+    occasional_visits: int | None = None
+    desk_days_used: int | None = None
+    desk_days_available: int | None = None
+    events: int | None = None
+    reliability: str | None = None
+    note: str | None = None
 
 
 def _place(public_id):
@@ -51,6 +66,42 @@ def post_activity(request, public_id: str, payload: ReportIn):
     return Status(201, services.jsonable(services.report_out(report)))
 
 
+def _report(public_id, report_id):
+    return get_object_or_404(ActivityReport.objects.select_related("place", "reported_by"), pk=report_id,
+                             place=_place(public_id))
+
+
+@api.patch("/places/{public_id}/activity/{report_id}", auth=WRITE, summary="Corriger un rapport d’activité",
+           response={200: dict, 400: FieldErrors, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error})
+def patch_activity(request, public_id: str, report_id: int, payload: ReportPatch):
+    """For the place's managers and moderators. Send the `version` you read: if the report changed since,
+    the answer is 409 and nothing is written. Only the fields sent change (`desk_days_used: null` clears
+    it); the same rules as a new report apply, and the previous figures go to the public log."""
+    report = _report(public_id, report_id)
+    hit(request, "edit")
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    try:
+        changed = services.edit(report, data, request.auth, version)
+    except services.ReportConflict as exc:
+        raise HttpError(409, str(exc))
+    return services.jsonable(services.report_out(changed))
+
+
+@api.delete("/places/{public_id}/activity/{report_id}", auth=WRITE, summary="Supprimer un rapport d’activité",
+            response={204: None, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error})
+def delete_activity(request, public_id: str, report_id: int, version: int):
+    """For the place's managers and moderators; `version` is the one you read (409 if it changed). The
+    month then has no report (« sans rapport », never zero); the deleted figures stay in the public log."""
+    report = _report(public_id, report_id)
+    hit(request, "edit")
+    try:
+        services.delete(report, request.auth, version)
+    except services.ReportConflict as exc:
+        raise HttpError(409, str(exc))
+    return Status(204, None)
+
+
 @api.get("/places/{public_id}/indicators", summary="Indicateurs d’activité d’un lieu")
 def place_indicators(request, public_id: str, on: datetime.date | None = None):
     """Occupancy, regular users (the band scheme's statistic over the window), trend over 6 months,
@@ -63,3 +114,49 @@ def place_indicators(request, public_id: str, on: datetime.date | None = None):
 def programme_evaluation(request, slug: str, on: datetime.date | None = None, scheme: str | None = None):
     programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
     return services.jsonable(services.evaluate_programme(programme, on, services.current_scheme(scheme)))
+
+
+@api.get("/evaluation", summary="Évaluation de tous les lieux publiés")
+def places_evaluation(request, on: datetime.date | None = None, scheme: str | None = None):
+    """The same figures as a programme's evaluation (bands, « activité inconnue » apart, empty most of the
+    time, rural / urban and métropole splits), for every published place as of `on`. `snapshot` says from
+    which month end the window aggregates were read and how many places were recomputed from reports."""
+    return services.jsonable(services.evaluate_places(on, services.current_scheme(scheme)))
+
+
+class BandIn(Schema):
+    code: str
+    label: str
+    no_activity: bool | None = None
+    lt: float | None = None
+    lte: float | None = None
+    gt: float | None = None
+    gte: float | None = None
+
+
+class SchemeIn(Schema):
+    code: str
+    label: str
+    source: str = ""
+    statistic: str = "median"
+    window_months: int = 12
+    unknown_after_months: int = 12
+    bands: list[BandIn]
+
+
+@api.get("/band-schemes", summary="Barèmes d’évaluation")
+def band_schemes(request):
+    """Every version of every scheme, newest first: an evaluation names the code and version it used."""
+    return [services.scheme_out(s) for s in BandScheme.objects.order_by("code", "-version")]
+
+
+@api.post("/band-schemes", auth=WRITE, summary="Ajouter une version d’un barème",
+          response={201: dict, 400: FieldErrors, 401: Error, 403: Error, 429: Error})
+def create_band_scheme(request, payload: SchemeIn):
+    """Administrators. Bands are tried in order; each has either `no_activity: true` (a window without any
+    activity) or bounds on the scheme's statistic of monthly regular users (`lt`, `lte`, `gt`, `gte`).
+    Every value must fall in a band (400 otherwise). An existing code gets a new version."""
+    hit(request, "edit")
+    data = payload.dict()
+    data["bands"] = [{k: v for k, v in band.items() if v is not None} for band in data["bands"]]
+    return Status(201, services.scheme_out(services.create_scheme(data, request.auth)))

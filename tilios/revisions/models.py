@@ -124,6 +124,7 @@ class ModerationAction(models.Model):
         ROLE = "role", _("changement de rôle")
         MANAGER = "manager", _("gestionnaire de lieu")
         PATROL = "patrol", _("relecture")
+        ACTIVITY = "activity", _("rapport d’activité modifié ou supprimé")
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     action = models.CharField(max_length=10, choices=Action.choices)

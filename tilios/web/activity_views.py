@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from tilios.activity import services
-from tilios.activity.models import ActivityReport
+from tilios.activity.models import ActivityReport, BandScheme
 from tilios.places.models import Place
 from tilios.policy.models import Programme
 from tilios.revisions.services import NotAllowed
@@ -33,6 +33,14 @@ class ReportForm(forms.Form):
     events = forms.IntegerField(label=_l("Événements"), initial=0)
     reliability = forms.ChoiceField(label=_l("Fiabilité"), choices=ActivityReport.Reliability.choices)
     note = forms.CharField(label=_l("Note (jamais de donnée personnelle)"), required=False, max_length=500)
+
+
+class ReportEditForm(ReportForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReportDeleteForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 def _visible_place(public_id):
@@ -76,20 +84,114 @@ def place_activity_new(request, public_id):
                   status=400 if request.method == "POST" else 200)
 
 
+def _editable_report(request, public_id, report_id):
+    """The place and its report, for a signed-in manager of the place or a moderator (else login / 403)."""
+    place = _visible_place(public_id)
+    report = get_object_or_404(ActivityReport.objects.select_related("reported_by"), pk=report_id, place=place)
+    if not request.user.is_authenticated:
+        return place, report, redirect_to_login(request.get_full_path())
+    if not services.can_report(request.user, place):
+        raise NotAllowed(_("Seuls les gestionnaires de ce lieu et les modérateurs modifient son activité."))
+    return place, report, None
+
+
+def _report_initial(report):
+    return {**{name: getattr(report, name) for name in services.EDITABLE}, "version": report.version}
+
+
+@rate_limited("edit")
+def place_activity_edit(request, public_id, report_id):
+    place, report, login = _editable_report(request, public_id, report_id)
+    if login:
+        return login
+    form = ReportEditForm(request.POST or None, initial=_report_initial(report))
+    status, conflict = 400 if request.method == "POST" else 200, None
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.edit(report, data, request.user, form.cleaned_data["version"])
+        except ValidationError as exc:
+            add_errors(form, exc)
+        except services.ReportConflict as exc:
+            # Show what is stored now, keep what the person typed: they decide, nothing is overwritten.
+            report.refresh_from_db()
+            form, conflict, status = ReportEditForm(initial=_report_initial(report)), str(exc), 409
+        else:
+            messages.success(request, _("Rapport d’activité modifié."))
+            return redirect("web:place_activity", public_id=place.public_id)
+    return render(request, "web/activity/report_form.html",
+                  {"place": place, "form": form, "report": report, "conflict": conflict}, status=status)
+
+
+@rate_limited("edit")
+def place_activity_delete(request, public_id, report_id):
+    place, report, login = _editable_report(request, public_id, report_id)
+    if login:
+        return login
+    form = ReportDeleteForm(request.POST or None, initial={"version": report.version})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.delete(report, request.user, form.cleaned_data["version"])
+            except services.ReportConflict as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            else:
+                messages.success(request, _("Rapport d’activité supprimé (ses chiffres restent dans le journal)."))
+                return redirect("web:place_activity", public_id=place.public_id)
+    return render(request, "web/activity/report_delete.html", {"place": place, "form": form, "report": report},
+                  status=status)
+
+
 def evaluation_index(request):
     programmes = (Programme.objects.filter(is_published=True).annotate(n_places=Count("places"))
                   .order_by("-n_places", "name"))
     return render(request, "web/activity/evaluation_index.html", {"programmes": programmes})
 
 
-def programme_evaluation(request, slug):
-    programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
-    error = None
+def _evaluation_choices(request):
+    """(date, band scheme, error) from ?on= and ?scheme=; a bad value falls back to the default, said."""
+    errors = []
     try:
         on = services.parse_date(request.GET.get("on")) or services.today()
     except ValidationError as exc:
-        on, error = services.today(), " ".join(exc.messages)
-    result = services.evaluate_programme(programme, on)
+        on = services.today()
+        errors += exc.messages
+    try:
+        scheme = services.current_scheme(request.GET.get("scheme") or None)
+    except ValidationError as exc:
+        scheme = services.current_scheme()
+        errors += exc.messages
+    return on, scheme, " ".join(errors) or None
+
+
+def _evaluation_page(request, programme, result, on, error):
+    return render(request, "web/activity/evaluation.html", {
+        "programme": programme, "result": result, "on": on, "error": error,
+        "schemes": BandScheme.objects.order_by("code", "-version"),
+        "band_chart": band_chart(result), "group_chart": group_chart(result),
+    })
+
+
+def places_evaluation(request):
+    """Every published place: read from the month's snapshot of window aggregates (built on first need)."""
+    on, scheme, error = _evaluation_choices(request)
+    result = services.evaluate_places(on, scheme)
+    fmt = request.GET.get("format")
+    if fmt == "json":
+        return HttpResponse(json.dumps(services.jsonable(result), ensure_ascii=False, indent=1),
+                            content_type="application/json; charset=utf-8")
+    if fmt:
+        raise Http404
+    return _evaluation_page(request, None, result, on, error)
+
+
+def programme_evaluation(request, slug):
+    programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
+    on, scheme, error = _evaluation_choices(request)
+    result = services.evaluate_programme(programme, on, scheme)
     fmt = request.GET.get("format")
     if fmt == "csv":
         response = HttpResponse(services.evaluation_csv(result), content_type="text/csv; charset=utf-8")
@@ -100,10 +202,7 @@ def programme_evaluation(request, slug):
                             content_type="application/json; charset=utf-8")
     if fmt:
         raise Http404
-    return render(request, "web/activity/evaluation.html", {
-        "programme": programme, "result": result, "on": on, "error": error,
-        "band_chart": band_chart(result), "group_chart": group_chart(result),
-    })
+    return _evaluation_page(request, programme, result, on, error)
 
 
 COLOURS = {"never": "#b2182b", "sporadic": "#ef8a62", "regular_1_5": "#67a9cf", "regular_6_plus": "#2166ac",

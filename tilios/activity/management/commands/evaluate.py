@@ -4,27 +4,41 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tilios.activity import services
+from tilios.activity.models import WindowSnapshot
 from tilios.policy.models import Programme
 
 
 class Command(BaseCommand):
-    help = ("Évalue l’activité des lieux d’un programme à une date : tilios evaluate --programme SLUG "
-            "[--on AAAA-MM-JJ] [--format table|csv|json] [--scheme CODE [--scheme-version N]]")
+    help = ("Évalue l’activité des lieux d’un programme, ou de tous les lieux publiés, à une date : "
+            "tilios evaluate [--programme SLUG] [--on AAAA-MM-JJ] [--format table|csv|json] "
+            "[--scheme CODE [--scheme-version N]] [--rebuild-snapshots]")
 
     def add_arguments(self, parser):
-        parser.add_argument("--programme", required=True, help="slug du programme")
+        parser.add_argument("--programme", help="slug du programme (sans : tous les lieux publiés)")
         parser.add_argument("--on", help="date de l’évaluation (défaut : aujourd’hui)")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
         parser.add_argument("--scheme", help="code du barème (défaut : moriset-2011, dernière version)")
         parser.add_argument("--scheme-version", type=int)
+        parser.add_argument("--rebuild-snapshots", action="store_true",
+                            help="oublier les agrégats mensuels (après des rapports écrits hors de Tilios) ; "
+                                 "ils sont recalculés à la prochaine évaluation de tous les lieux")
 
-    def handle(self, programme, on, format, scheme, scheme_version, **options):
-        found = Programme.objects.filter(slug=programme).first()
-        if found is None:
-            raise CommandError(f"programme inconnu : {programme}")
+    def handle(self, programme, on, format, scheme, scheme_version, rebuild_snapshots, **options):
+        found = None
+        if programme:
+            found = Programme.objects.filter(slug=programme).first()
+            if found is None:
+                raise CommandError(f"programme inconnu : {programme}")
+        elif format == "csv":
+            raise CommandError("--format csv donne les lieux d’un programme : ajoutez --programme SLUG")
+        if rebuild_snapshots:
+            deleted = WindowSnapshot.objects.count()
+            WindowSnapshot.objects.all().delete()
+            self.stderr.write(f"{deleted} instantané(s) oublié(s)")
         try:
-            result = services.evaluate_programme(found, services.parse_date(on),
-                                                 services.current_scheme(scheme, scheme_version))
+            on, scheme = services.parse_date(on), services.current_scheme(scheme, scheme_version)
+            result = (services.evaluate_programme(found, on, scheme) if found
+                      else services.evaluate_places(on, scheme))
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages))
         if format == "json":

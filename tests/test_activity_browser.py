@@ -1,0 +1,83 @@
+"""A moderator declares, corrects and deletes a month of activity, then reads the national evaluation, in a
+real headless Chromium at phone width against `tilios serve` (fixtures of tests/test_browser.py).
+TILIOS_SKIP_BROWSER=1 skips."""
+import datetime
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from test_browser import REPO, SERVER, server  # noqa: F401  (fixture)
+from test_census_browser import in_browser
+
+pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
+PASSWORD = "mot-de-passe-du-navigateur-42"
+CREATE_MODERATOR = f"""
+from django.contrib.auth import get_user_model
+from tilios.accounts.models import Role
+user = get_user_model().objects.create_user("moderatrice-navigateur", "m@example.org", "{PASSWORD}")
+user.profile.role = Role.MODERATOR
+user.profile.save()
+"""
+
+
+def test_declare_correct_delete_then_evaluate(server):
+    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
+    env["TILIOS_VAR_DIR"] = SERVER["var_dir"]
+    made = subprocess.run([sys.executable, "-m", "tilios", "shell", "-c", CREATE_MODERATOR], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    with urllib.request.urlopen(server + "/api/places?q=SICTIAM", timeout=30) as response:
+        place = json.load(response)["results"][0]["id"]
+    in_browser(server, lambda w: check_activity(w, place))
+
+
+def check_activity(w, place):
+    page = w.page
+    w.goto("/compte/connexion/")
+    page.fill("input[name=username]", "moderatrice-navigateur")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+
+    month = (datetime.date.today().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    w.goto(f"/lieux/{place}/activite/declarer/")
+    page.fill("input[name=period_start]", month.isoformat())
+    page.fill("input[name=regular_users]", "4")
+    page.fill("input[name=desk_days_used]", "30")
+    page.fill("input[name=desk_days_available]", "84")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**/lieux/{place}/activite/")
+    row = page.locator("table.data tbody tr").first
+    assert row.locator("td").nth(1).inner_text() == "4"
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 392 && !e.closest('.table-wrap'))
+        .slice(0, 8).map(e => e.tagName + '.' + e.className.baseVal + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide  # wide tables scroll in their box
+    assert page.locator("svg rect").count() >= 1  # the bar of that month in the chart
+
+    row.get_by_role("link", name="modifier").click()
+    page.wait_for_url("**/modifier/")
+    page.fill("input[name=regular_users]", "6")
+    page.fill("input[name=desk_days_used]", "90")  # above the capacity: refused, said next to the field
+    page.locator("main form button[type=submit]").click()
+    assert "capacité" in page.locator(".has-error").inner_text()
+    w.console.clear()  # the refused form is answered 400, which the console reports
+    page.fill("input[name=desk_days_used]", "40")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**/lieux/{place}/activite/")
+    assert page.locator("table.data tbody tr").first.locator("td").nth(1).inner_text() == "6"
+
+    page.locator("table.data tbody tr").first.get_by_role("link", name="supprimer").click()
+    page.wait_for_url("**/supprimer/")
+    page.locator("main form button.danger").click()
+    page.wait_for_url(f"**/lieux/{place}/activite/")
+    assert "Aucun rapport" in page.locator("table.data tbody").inner_text()
+
+    w.goto("/politiques/evaluation/tous-les-lieux/")
+    assert page.locator("svg.evaluation-chart").count() == 2
+    assert page.locator("table.bands tbody tr").count() == 5
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    w.assert_clean()

@@ -1,0 +1,231 @@
+"""Evaluations of all places read monthly snapshots of the window aggregates: they must give exactly what
+reading the reports gives, on any day, and stay exact through every kind of write."""
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from tilios.accounts.models import Role
+from tilios.activity import services
+from tilios.activity.models import ActivityReport, BandScheme, WindowSnapshot, WindowSummary
+from tilios.places.models import Place
+from tilios.policy.models import Programme
+
+from test_activity import make_user
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+NOW = D(2026, 1, 15)  # the day writes are made (validation refuses periods not yet over)
+
+
+def monthly(place, first, count, regular, step=1, **figures):
+    """Reports of `step` months each from `first`; `regular(i)` gives the i-th one's regular users."""
+    out = []
+    for i in range(count):
+        start = services.add_months(first, i * step)
+        end = services.add_months(start, step) - datetime.timedelta(days=1)
+        out.append(ActivityReport(place=place, period_start=start, period_end=end, regular_users=regular(i),
+                                  occasional_visits=figures.get("visits", i % 3), events=figures.get("events", 0),
+                                  desk_days_used=figures.get("used"), desk_days_available=figures.get("available")))
+    return out
+
+
+@pytest.fixture
+def places():
+    """40 published places with every shape of history: none, empty, stopped, quarterly, periods from the
+    15th to the 14th (they enter and leave windows mid-month), busy with capacity, irregular."""
+    chosen = list(Place.objects.filter(is_published=True).order_by("id")[:40])
+    reports = []
+    for k, place in enumerate(chosen):
+        shape = k % 7
+        if shape == 0:
+            continue
+        if shape == 1:
+            reports += monthly(place, D(2023, 1, 1), 36, lambda i: 0, visits=0)
+        elif shape == 2:
+            reports += monthly(place, D(2023, 1, 1), 18, lambda i, k=k: 1 + (i + k) % 4)
+        elif shape == 3:
+            reports += monthly(place, D(2023, 1, 1), 12, lambda i, k=k: (i * k) % 9, step=3)
+        elif shape == 4:
+            reports += monthly(place, D(2023, 1, 15), 35, lambda i, k=k: (i + k) % 6)
+        elif shape == 5:
+            reports += monthly(place, D(2023, 1, 1), 36, lambda i, k=k: 4 + (i * 7 + k) % 9, used=60, available=84,
+                               events=1)
+        else:
+            reports += [r for i, r in enumerate(monthly(place, D(2023, 1, 1), 36, lambda i, k=k: (i * 5 + k) % 8))
+                        if (i + k) % 5]
+    for r in reports:
+        r.refresh_derived()
+    ActivityReport.objects.bulk_create(reports)
+    return chosen
+
+
+SCHEMES = {"median": None, "max": dict(code="essai-max", label="max", statistic="max")}
+
+
+def scheme(name):
+    if SCHEMES[name] is None:
+        return services.current_scheme()
+    return BandScheme.objects.get_or_create(**SCHEMES[name], defaults={"bands": services.default_bands()})[0]
+
+
+def from_reports(scheme_, on):
+    """The reference: every place aggregated from its reports (no snapshot)."""
+    sql, params = services.evaluation_sql(scheme_, on)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _comparable(dict(zip(services.ROW_COLUMNS, row)) for row in cursor.fetchall())
+
+
+def _comparable(rows):
+    """Rows keyed by place; the trend as its slope (its sums depend on the month x is counted from)."""
+    out = {}
+    for row in rows:
+        row = dict(row)
+        row["slope"] = services._slope(row)
+        row["last_end"] = services._as_date(row["last_end"])
+        row["stat"] = None if row["stat"] is None else round(float(row["stat"]), 6)
+        for key in ("reports", "reported_months", "empty_months", "total", "max_regular", "used", "available"):
+            row[key] = None if row[key] is None else int(row[key])
+        for key in ("tn", "tx", "ty", "txy", "txx"):
+            row.pop(key)
+        out[row.pop("place_id")] = row
+    return out
+
+
+DAYS = [D(2025, 6, 30), D(2025, 7, 1), D(2025, 7, 14), D(2025, 7, 15), D(2025, 12, 31), D(2026, 1, 10),
+        D(2024, 2, 29), D(2024, 3, 14), D(2024, 3, 15), D(2023, 8, 31)]
+
+
+@pytest.mark.parametrize("statistic", ["median", "max"])
+def test_snapshots_give_what_the_reports_give_on_any_day(places, statistic):
+    s = scheme(statistic)
+    half = Programme.objects.create(slug="moitie", name="Un lieu sur deux")
+    half.places.set(Place.objects.filter(is_published=True).order_by("id")[::2])
+    patched = 0
+    for on in DAYS:
+        expected = from_reports(s, on)
+        assert len(expected) == Place.objects.filter(is_published=True).count()
+        got = _comparable(services.evaluation_rows(s, on))  # all places: builds the month end's snapshot
+        assert got == expected, on
+        programme = _comparable(services.evaluation_rows(s, on, ("programme", half.pk)))  # reads the snapshot
+        assert programme == {pk: row for pk, row in expected.items() if pk in programme}
+        assert len(programme) == half.places.count()
+        snapshot, changed = services.snapshot_for(s, on)
+        assert snapshot is not None and snapshot.as_of == services.snapshot_date(on)
+        patched += bool(changed)
+        assert services.band_distribution(s, on) == _count(expected)
+    assert patched >= 2  # some days did recompute places whose window moved since the month end
+    bands = {row["band"] for row in expected.values()}
+    assert {"unknown", "never", "regular_1_5"} <= bands
+
+
+def _count(rows):
+    counts = {}
+    for row in rows.values():
+        counts[row["band"]] = counts.get(row["band"], 0) + 1
+    return counts
+
+
+def test_snapshots_are_built_once_and_stay_exact_through_every_write(places):
+    s = services.current_scheme()
+    on = D(2025, 12, 20)
+    services.evaluate_places(on)
+    snapshot = WindowSnapshot.objects.get()
+    assert snapshot.as_of == D(2025, 11, 30) and snapshot.places == WindowSummary.objects.count() > 0
+    services.evaluate_places(on)
+    assert WindowSnapshot.objects.get().built_at == snapshot.built_at  # read, not rebuilt
+
+    moderator = make_user("moderatrice", Role.MODERATOR)
+    silent = places[0]  # no report until now: « activité inconnue »
+    assert from_reports(s, on)[silent.pk]["band"] == "unknown"
+    new = services.submit(silent, {"period_start": "2025-10-01", "regular_users": 3}, moderator, on=NOW)
+    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+    assert from_reports(s, on)[silent.pk]["band"] == "regular_1_5"
+
+    busy = places[5]
+    last = ActivityReport.objects.filter(place=busy, period_end__lte=D(2025, 11, 30)).order_by("-period_end").first()
+    services.edit(last, {"regular_users": 0, "occasional_visits": 0, "events": 0, "desk_days_used": 0},
+                  moderator, last.version, on=NOW)
+    services.edit(new, {"period_start": "2024-10-01"}, moderator, new.version, on=NOW)  # leaves the window
+    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+    assert from_reports(s, on)[silent.pk]["band"] == "unknown"
+
+    stopped = places[2]
+    for r in ActivityReport.objects.filter(place=stopped).order_by("period_start")[:3]:
+        services.delete(r, moderator, r.version)
+    services.delete(ActivityReport.objects.filter(place=busy).order_by("-period_end").first(), moderator)
+    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+
+    # Two places without reports get one, an empty month of another gets figures (an update).
+    lines = ["place;month;regular_users", f"{places[7].public_id};2025-11;12", f"{places[14].public_id};2025-09;4",
+             f"{places[8].public_id};2025-11;2"]
+    result = services.import_csv(io.StringIO("\n".join(lines)), on=NOW)
+    assert result.ok and (result.created, result.updated) == (2, 1), result.errors
+    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+    assert WindowSnapshot.objects.count() == 1
+    # A failed import leaves the snapshot as it was, like the reports.
+    before = list(WindowSummary.objects.order_by("place_id").values())
+    failed = services.import_csv(io.StringIO("place;month;regular_users\n"
+                                             f"{places[6].public_id};2025-10;5\n{places[6].public_id};2025-11;-1"),
+                                 on=NOW)
+    assert not failed.ok and list(WindowSummary.objects.order_by("place_id").values()) == before
+
+
+def test_too_many_changes_fall_back_to_the_reports(places, monkeypatch):
+    s = services.current_scheme()
+    on = D(2025, 7, 20)  # the places with periods from the 15th have a report ending on 14 July
+    services.evaluation_rows(s, on)
+    snapshot, changed = services.snapshot_for(s, on)
+    assert snapshot is not None and changed
+    monkeypatch.setattr(services, "DIRTY_LIMIT", len(changed) - 1)
+    assert services.snapshot_for(s, on) == (None, ())
+    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+
+
+def test_no_snapshot_for_a_month_not_over_and_old_ones_are_dropped(places, monkeypatch):
+    s = services.current_scheme()
+    future = services.add_months(services.today(), 2)
+    assert services.snapshot_for(s, future, build=True) == (None, ())
+    monkeypatch.setattr(services, "MAX_SNAPSHOTS", 3)
+    month_ends = [D(2023, 8, 31), D(2024, 2, 29), D(2025, 6, 30), D(2025, 12, 31), D(2024, 5, 31)]
+    for on in month_ends:
+        services.evaluate_places(on)
+    assert set(WindowSnapshot.objects.values_list("as_of", flat=True)) == set(month_ends[-3:])
+
+
+def test_national_evaluation_agrees_with_a_programme_of_every_place(places, client):
+    on = D(2025, 12, 31)
+    everything = Programme.objects.create(slug="tous", name="Tous les lieux")
+    everything.places.set(Place.objects.filter(is_published=True))
+    programme = services.evaluate_programme(everything, on)  # from the reports: no snapshot yet
+    national = services.evaluate_places(on)
+    assert services.evaluate_programme(everything, on) == programme  # now through the snapshot
+    for key in ("places", "known", "bands", "unknown", "empty_most_of_the_time", "groups"):
+        assert national[key] == programme[key], key
+    assert national["regular_users"] == pytest.approx(programme["regular_users"], abs=0.5)
+    assert national["snapshot"]["as_of"] == on and national["snapshot"]["recomputed_places"] == 0
+    assert national["bands"][0]["count"] > 0 and national["unknown"]["count"] > 1000
+
+    api = client.get("/api/evaluation", {"on": "2025-12-31"}).json()
+    assert api["places"] == national["places"] and api["bands"] == services.jsonable(national["bands"])
+    page = client.get("/politiques/evaluation/tous-les-lieux/", {"on": "2025-12-31"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "tous les lieux publiés" in html and "<svg" in html
+    assert f">{national['bands'][0]['count']}<" in html
+    assert "/politiques/evaluation/tous-les-lieux/" in client.get("/politiques/evaluation/").content.decode()
+    assert client.get("/politiques/evaluation/tous-les-lieux/", {"on": "2025-12-31", "format": "json"}).json()[
+        "known"] == national["known"]
+
+    out = io.StringIO()
+    call_command("evaluate", "--on", "2025-12-31", stdout=out)
+    text = out.getvalue()
+    assert "tous les lieux publiés" in text and f"Lieux : {national['places']} " in text
+    old = WindowSnapshot.objects.get().pk
+    err = io.StringIO()
+    call_command("evaluate", "--on", "2025-12-31", "--rebuild-snapshots", "--format", "json", stdout=io.StringIO(),
+                 stderr=err)
+    assert "1 instantané(s) oublié(s)" in err.getvalue()
+    assert WindowSnapshot.objects.get().pk != old  # forgotten, then built again by the evaluation
