@@ -229,3 +229,29 @@ def test_national_evaluation_agrees_with_a_programme_of_every_place(places, clie
                  stderr=err)
     assert "1 instantané(s) oublié(s)" in err.getvalue()
     assert WindowSnapshot.objects.get().pk != old  # forgotten, then built again by the evaluation
+
+
+def test_a_merge_moves_the_reports_and_its_undo_moves_them_back(places):
+    from tilios.sources import resolution
+
+    s = services.current_scheme()
+    on = D(2025, 12, 31)
+    kept, merged = places[2], places[8]  # reports 2023-01 → 2024-06 / 2023-01 → 2025-12, all monthly
+    programme = Programme.objects.create(slug="avec-doublon", name="Avec un doublon")
+    programme.places.set([merged])
+    services.evaluate_places(on)  # a snapshot to keep in step
+    moderator = make_user("moderatrice", Role.MODERATOR)
+
+    merge = resolution.merge(kept, merged, moderator)
+    assert len(merge.activity_reports) == 18  # the 18 months the kept place had stay its own
+    assert (kept.activity_reports.count(), merged.activity_reports.count()) == (36, 18)
+    rows = _comparable(services.evaluation_rows(s, on))
+    assert merged.pk not in rows and rows == from_reports(s, on)
+    assert rows[kept.pk]["band"] == "never"  # the merged place's empty months now count for the kept one
+    assert [r["place"] for r in services.evaluate_programme(programme, on)["rows"]] == [kept.public_id]
+
+    resolution.undo_merge(merge, moderator)
+    assert (kept.activity_reports.count(), merged.activity_reports.count()) == (18, 36)
+    rows = _comparable(services.evaluation_rows(s, on))
+    assert rows == from_reports(s, on) and rows[kept.pk]["band"] == "unknown"
+    assert [r["place"] for r in services.evaluate_programme(programme, on)["rows"]] == [merged.public_id]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -241,6 +241,21 @@ def delete(report, user, version=None):
         _log(user, report, "delete", report)
         report.delete()
         _refresh_snapshots({report.place_id: {report.period_end}})
+
+
+def move_reports(source, target, ids=None):
+    """Move `source`'s reports (or those of `ids` still there) to `target` when a place is merged into
+    another, or back when the merge is undone. A report overlapping one of `target`'s stays where it is
+    (the kept place's own figures win); returns the ids moved. Runs in the caller's transaction."""
+    reports = ActivityReport.objects.filter(place=source)
+    if ids is not None:
+        reports = reports.filter(pk__in=ids)
+    taken = list(ActivityReport.objects.filter(place=target).values_list("period_start", "period_end"))
+    moved = [r for r in reports if not any(start <= r.period_end and end >= r.period_start for start, end in taken)]
+    ActivityReport.objects.filter(pk__in=[r.pk for r in moved]).update(place=target, version=F("version") + 1)
+    ends = {r.period_end for r in moved}
+    _refresh_snapshots({source.pk: ends, target.pk: ends})
+    return [r.pk for r in moved]
 
 
 def _log(user, report, operation, before):
@@ -530,17 +545,20 @@ def _placeholders(values):
 def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
     """The statement behind every band: one row per place of the universe (ROW_COLUMNS).
 
-    `universe`: None (all published places), ("programme", id) or ("places", [ids]). With a `snapshot`
+    `universe`: None (all published places), ("programme", id: its places, a merged one standing for the
+    place it went into) or ("places", [ids]). With a `snapshot`
     (see `snapshot_for`), places read their aggregate from it, except the `changed` ones, whose window
     differs from the snapshot's and which are aggregated from their reports."""
     median = scheme.statistic == BandScheme.Statistic.MEDIAN
-    if universe is None:
-        universe_sql, universe_params = "SELECT id FROM places_place WHERE is_published", []
+    if universe is None:  # a merged place is counted as the one it went into
+        universe_sql, universe_params = "SELECT id FROM places_place WHERE is_published AND merged_into_id IS NULL", []
     elif universe[0] == "programme":
         from tilios.policy.models import Programme
 
         table = Programme.places.through._meta.db_table
-        universe_sql, universe_params = f"SELECT place_id FROM {table} WHERE programme_id = %s", [universe[1]]
+        universe_sql = (f"SELECT COALESCE(m.merged_into_id, m.id) FROM {table} t "
+                        f"JOIN places_place m ON m.id = t.place_id WHERE t.programme_id = %s")
+        universe_params = [universe[1]]
     else:
         ids = [int(i) for i in universe[1]] or [0]
         universe_sql, universe_params = _placeholders(ids), ids

@@ -116,6 +116,7 @@ class Merge(models.Model):
     kept = models.ForeignKey("places.Place", models.CASCADE, related_name="merges_kept")
     merged = models.ForeignKey("places.Place", models.CASCADE, related_name="merges_merged")
     records = models.JSONField(default=list)  # ids of the SourceRecords moved from merged to kept
+    activity_reports = models.JSONField(default=list, blank=True)  # ids of the ActivityReports moved
     kept_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
                                       related_name="+")
     merged_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, related_name="+")
