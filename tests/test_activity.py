@@ -467,3 +467,81 @@ def test_band_schemes_through_the_api_and_the_cli(client, tmp_path, users):
     path.write_text(json.dumps({**THRESHOLD_3, "bands": "tout"}), encoding="utf-8")
     with pytest.raises(CommandError, match="bands : bandes : une liste non vide"):
         call_command("bands", "add", str(path))
+
+
+# --- survey upload (web and API) ----------------------------------------------------------------------
+
+def upload(name, text):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, text.encode("utf-8") if isinstance(text, str) else text, content_type="text/csv")
+
+
+@pytest.mark.parametrize("who, outcome", [
+    ("anonymous", "login"), ("contributor", 403), ("trusted", 403), ("manager", "own places"),
+    ("moderator", "any place"),
+])
+def test_web_survey_upload_permissions(client, place, users, who, outcome):
+    other = Place.objects.filter(is_published=True).exclude(pk=place.pk).order_by("id").first()
+    if who != "anonymous":
+        client.force_login(users[who])
+    url = "/activite/import/"
+    own = csv_text(place, "{p};2025-09-01;;2;4;20;84;0")
+    both = own + f"{other.public_id};2025-09-01;;1;0;;;0\n"
+    get = client.get(url)
+    response = client.post(url, {"file": upload("enquete.csv", both), "kind": "survey", "source": "enquête 2025"})
+    if outcome == "login":
+        assert get.status_code == 302 and "/compte/connexion/" in get["Location"] and response.status_code == 302
+    elif outcome == 403:
+        assert get.status_code == 403 and response.status_code == 403
+    elif outcome == "own places":
+        assert get.status_code == 200 and response.status_code == 400
+        assert "seuls ses gestionnaires et les modérateurs" in response.content.decode()
+        assert "<td>3</td><td>place</td>" in response.content.decode()  # the other place's line, named
+        assert not ActivityReport.objects.exists()
+        done = client.post(url, {"file": upload("enquete.csv", own), "kind": "survey"}, follow=True)
+        assert "1 rapport(s) créé(s)" in done.content.decode()
+    else:
+        assert response.status_code == 302 and ActivityReport.objects.count() == 2
+        assert ActivityReport.objects.get(place=other).source == "enquête 2025"
+        assert ActivityReport.objects.get(place=place).reported_by_kind == "survey"
+    if outcome in ("login", 403):
+        assert not ActivityReport.objects.exists()
+
+
+def test_web_survey_upload_errors_csrf_and_encoding(place, users):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(users["moderator"])
+    url = "/activite/import/"
+    text = csv_text(place, "{p};2025-09-01;;2;4;20;84;0", "{p};2025-10-01;;-3;1;25;84;1",
+                    "{p};2025-11-01;;<script>;1;90;84;1")
+    assert browser.post(url, {"file": upload("a.csv", text), "kind": "survey"}).status_code == 403
+    token = browser.get(url).cookies["csrftoken"].value
+    response = browser.post(url, {"file": upload("a.csv", text), "kind": "survey", "csrfmiddlewaretoken": token})
+    page = response.content.decode()
+    assert response.status_code == 400 and "rien n’a été importé" in page
+    assert "<td>3</td><td>regular_users</td>" in page and "<td>4</td><td>desk_days_used</td>" in page
+    assert "<script>" not in page.split("import-errors", 1)[1]
+    latin1 = browser.post(url, {"file": upload("b.csv", "place;month;regular_users\né;2025-09;1".encode("latin-1")),
+                                "kind": "survey", "csrfmiddlewaretoken": token})
+    assert latin1.status_code == 400 and "pas en UTF-8" in latin1.content.decode()
+    assert not ActivityReport.objects.exists()
+
+
+def test_api_survey_upload(client, place, users):
+    token = "Bearer " + ApiToken.issue(users["manager"])
+    other = Place.objects.filter(is_published=True).exclude(pk=place.pk).order_by("id").first()
+    text = csv_text(place, "{p};2025-09-01;;2;4;20;84;0") + f"{other.public_id};2025-09-01;;1;0;;;0\n"
+    refused = client.post("/api/activity/import", {"file": upload("a.csv", text)}, HTTP_AUTHORIZATION=token)
+    assert refused.status_code == 400 and refused.json()["errors"][0]["line"] == 3
+    assert refused.json()["errors"][0]["field"] == "place" and not ActivityReport.objects.exists()
+    own = csv_text(place, "{p};2025-09-01;;2;4;20;84;0", "{p};2025-10-01;;3;1;25;84;1")
+    done = client.post("/api/activity/import", {"file": upload("a.csv", own), "source": "enquête"},
+                       HTTP_AUTHORIZATION=token)
+    assert done.status_code == 200 and done.json() == {"lines": 2, "created": 2, "updated": 0, "unchanged": 0}
+    again = client.post("/api/activity/import", {"file": upload("a.csv", own)}, HTTP_AUTHORIZATION=token)
+    assert again.json()["unchanged"] == 2
+    nobody = "Bearer " + ApiToken.issue(users["contributor"])
+    assert client.post("/api/activity/import", {"file": upload("a.csv", own)},
+                       HTTP_AUTHORIZATION=nobody).status_code == 403
+    assert client.post("/api/activity/import", {"file": upload("a.csv", own)}).status_code == 401

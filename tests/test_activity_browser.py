@@ -76,6 +76,22 @@ def check_activity(w, place):
     page.wait_for_url(f"**/lieux/{place}/activite/")
     assert "Aucun rapport" in page.locator("table.data tbody").inner_text()
 
+    page.get_by_role("link", name="ou importer une enquête (CSV)").click()
+    page.wait_for_url("**/activite/import/")
+    earlier = (month - datetime.timedelta(days=1)).replace(day=1)
+    survey = f"place;month;regular_users\n{place};{earlier:%Y-%m};3\n{place};{month:%Y-%m};-2\n"
+    page.set_input_files("input[name=file]", files=[{"name": "enquete.csv", "mimeType": "text/csv",
+                                                     "buffer": survey.encode()}])
+    page.locator("main form button[type=submit]").click()
+    assert "<td>3</td><td>regular_users</td>" in page.inner_html("table.import-errors")
+    w.console.clear()  # answered 400
+    survey = survey.replace(";-2", ";5")
+    page.set_input_files("input[name=file]", files=[{"name": "enquete.csv", "mimeType": "text/csv",
+                                                     "buffer": survey.encode()}])
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "2 rapport(s) créé(s)" in page.locator(".messages").inner_text()
+
     w.goto("/politiques/evaluation/tous-les-lieux/")
     assert page.locator("svg.evaluation-chart").count() == 2
     assert page.locator("table.bands tbody tr").count() == 5

@@ -217,6 +217,7 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
         "place_activity_new": ("tests/test_activity.py", "/activite/declarer/"),
         "place_activity_edit": ("tests/test_activity.py", "/modifier/"),
         "place_activity_delete": ("tests/test_activity.py", "/supprimer/"),
+        "activity_import": ("tests/test_activity.py", "/activite/import/"),
         "review_duplicates": ("tests/test_web_resolution.py", "web:review_duplicates"),
         "review_decide": ("tests/test_web_resolution.py", "web:review_decide"),
         "review_conflicts": ("tests/test_web_resolution.py", "web:review_conflicts"),

@@ -66,6 +66,13 @@ def today():
 
 # --- permissions and writes ----------------------------------------------------------------------
 
+def can_import(user):
+    """Who may upload a survey: moderators, and the managers of at least one place (for their places)."""
+    if user is None or not user.is_authenticated or not permissions.can_contribute(user):
+        return False
+    return permissions.at_least(user, Role.MODERATOR) or user.managed_places.exists()
+
+
 def can_report(user, place):
     """The place's managers and the moderators (not blocked) may report a place's activity."""
     if user is None or not user.is_authenticated or not permissions.can_contribute(user):
@@ -290,24 +297,34 @@ class ImportFailed(Exception):
     pass
 
 
+IMPORT_MAX_BYTES = 5 * 1024 * 1024  # an upload through the web or the API
+IMPORT_COLUMNS = ("place", "month", "period_start", "period_end", "regular_users", "occasional_visits",
+                  "desk_days_used", "desk_days_available", "events", "reliability", "note")
+
+
 def import_csv(stream, kind=ActivityReport.ReportedBy.SURVEY, source="", user=None, on=None):
     """Import aggregate activity figures. Columns: place (public id), period_start, period_end (optional:
     end of month), regular_users, occasional_visits, desk_days_used, desk_days_available, events, and
     optionally reliability, reported_by_kind, source, note; or `month` (AAAA-MM) instead of the dates.
 
-    All or nothing: any line in error (or a crash) leaves the database as it was. Idempotent: a line whose
-    place and period are already recorded with the same figures changes nothing; with other figures,
-    the report is updated."""
+    `user` None is the operator's CLI; a person may only import the places they may report (their own as
+    a manager, any as a moderator). All or nothing: any line in error (or a crash) leaves the database as
+    it was. Idempotent: a line whose place and period are already recorded with the same figures changes
+    nothing; with other figures, the report is updated."""
+    result = ImportResult()
     text = stream.read() if hasattr(stream, "read") else stream
     if isinstance(text, bytes):
-        text = text.decode("utf-8-sig")
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            result.errors.append((1, "file", _("le fichier n’est pas en UTF-8 (octet %(at)s)") % {"at": exc.start}))
+            return result
     text = text.lstrip("\ufeff")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    result = ImportResult()
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in ("place", "regular_users") if c not in header]
     if "month" not in header and "period_start" not in header:
@@ -337,6 +354,10 @@ def _import_line(number, row, kind, source, user, on, places, result, touched):
         place = places[public_id] = Place.objects.filter(public_id=public_id).first()
     if place is None:
         result.errors.append((number, "place", _("lieu inconnu « %(id)s »") % {"id": public_id[:40]}))
+        return
+    if user is not None and not can_report(user, place):
+        result.errors.append((number, "place", _("« %(id)s » : seuls ses gestionnaires et les modérateurs déclarent "
+                                                 "son activité") % {"id": public_id[:40]}))
         return
     data = dict(row)
     if row.get("month"):

@@ -1,9 +1,12 @@
 """Activity of places and programme evaluations through the API (thin: tilios.activity.services)."""
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
-from ninja import Schema, Status
+from django.utils.translation import gettext as _
+from ninja import File, Form, Schema, Status
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 
 from tilios.accounts.throttle import hit
 from tilios.activity import services
@@ -40,6 +43,24 @@ class ReportPatch(Schema):
     events: int | None = None
     reliability: str | None = None
     note: str | None = None
+
+
+class LineError(Schema):
+    line: int
+    field: str
+    message: str
+
+
+class ImportOut(Schema):
+    lines: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+class ImportErrors(Schema):
+    detail: str
+    errors: list[LineError]
 
 
 def _place(public_id):
@@ -160,3 +181,25 @@ def create_band_scheme(request, payload: SchemeIn):
     data = payload.dict()
     data["bands"] = [{k: v for k, v in band.items() if v is not None} for band in data["bands"]]
     return Status(201, services.scheme_out(services.create_scheme(data, request.auth)))
+
+
+@api.post("/activity/import", auth=WRITE, summary="Importer les rapports d’une enquête (CSV)",
+          response={200: ImportOut, 400: ImportErrors, 401: Error, 403: Error, 429: Error})
+def import_activity(request, file: UploadedFile = File(...), source: str = Form(""),
+                    kind: str = Form(ActivityReport.ReportedBy.SURVEY)):
+    """Multipart upload of a CSV (columns: see `tilios activity import`). All lines or none: on any error the
+    answer is 400 with every error by line and field, and nothing is written. Managers import the places
+    they manage, moderators any place."""
+    if not services.can_import(request.auth):
+        raise PermissionDenied(_("seuls les gestionnaires de lieux et les modérateurs importent des rapports"))
+    hit(request, "edit")
+    if kind not in (ActivityReport.ReportedBy.SURVEY, ActivityReport.ReportedBy.IMPORT):
+        return Status(400, {"detail": _("kind : survey ou import"), "errors": []})
+    if file.size > services.IMPORT_MAX_BYTES:
+        return Status(400, {"detail": _("fichier trop gros (5 Mo au plus)"), "errors": []})
+    result = services.import_csv(file.read(), kind=kind, source=source or (file.name or "")[:300], user=request.auth)
+    if not result.ok:
+        return Status(400, {"detail": _("%(n)s erreur(s) : rien n’a été importé") % {"n": len(result.errors)},
+                            "errors": [{"line": line, "field": field, "message": message}
+                                       for line, field, message in result.errors[:1000]]})
+    return {"lines": result.lines, "created": result.created, "updated": result.updated, "unchanged": result.unchanged}

@@ -35,6 +35,14 @@ class ReportForm(forms.Form):
     note = forms.CharField(label=_l("Note (jamais de donnée personnelle)"), required=False, max_length=500)
 
 
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_l("Fichier CSV (UTF-8, séparateur , ou ;)"))
+    source = forms.CharField(label=_l("Source (enquête, date…)"), required=False, max_length=300)
+    kind = forms.ChoiceField(label=_l("Origine des chiffres"), choices=[
+        (ActivityReport.ReportedBy.SURVEY, ActivityReport.ReportedBy.SURVEY.label),
+        (ActivityReport.ReportedBy.IMPORT, ActivityReport.ReportedBy.IMPORT.label)])
+
+
 class ReportEditForm(ReportForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -143,6 +151,33 @@ def place_activity_delete(request, public_id, report_id):
                 return redirect("web:place_activity", public_id=place.public_id)
     return render(request, "web/activity/report_delete.html", {"place": place, "form": form, "report": report},
                   status=status)
+
+
+@rate_limited("edit")
+def activity_import(request):
+    """A survey's figures for many places at once: all lines or none, each error named by line and field."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not services.can_import(request.user):
+        raise NotAllowed(_("Seuls les gestionnaires de lieux et les modérateurs importent des rapports d’activité."))
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result, status = None, 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > services.IMPORT_MAX_BYTES:
+                form.add_error("file", _("fichier trop gros (5 Mo au plus)"))
+            else:
+                result = services.import_csv(upload.read(), kind=form.cleaned_data["kind"],
+                                             source=form.cleaned_data["source"] or upload.name[:300],
+                                             user=request.user)
+                if result.ok:
+                    messages.success(request, _("%(lines)s ligne(s) : %(created)s rapport(s) créé(s), %(updated)s mis à "
+                                                "jour, %(unchanged)s inchangé(s).") % vars(result))
+                    return redirect("web:activity_import")
+    return render(request, "web/activity/import.html", {
+        "form": form, "result": result, "columns": services.IMPORT_COLUMNS}, status=status)
 
 
 def evaluation_index(request):

@@ -50,6 +50,7 @@ urlpatterns = [
          name="place_activity_edit"),
     path("lieux/<str:public_id>/activite/<int:report_id>/supprimer/", activity.place_activity_delete,
          name="place_activity_delete"),
+    path("activite/import/", activity.activity_import, name="activity_import"),
     path("politiques/evaluation/tous-les-lieux/", activity.places_evaluation, name="places_evaluation"),
     path("politiques/evaluation/", activity.evaluation_index, name="evaluation_index"),
     path("politiques/programmes/<slug:slug>/evaluation/", activity.programme_evaluation, name="programme_evaluation"),
