@@ -134,6 +134,28 @@ def all_revisions(base, public_id):
             return revisions
 
 
+def run_together(clients):
+    """Start one thread per client (each gets its index), all released at once; wait for all of them.
+    Returns the errors they raised, as text."""
+    barrier, lock, errors = threading.Barrier(len(clients)), threading.Lock(), []
+
+    def run(index, client):
+        try:
+            barrier.wait(timeout=60)
+            client(index)
+        except Exception as exc:  # reported by the caller, with the others
+            with lock:
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(n, c), daemon=True) for n, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not any(thread.is_alive() for thread in threads), "des clients n'ont pas fini"
+    return errors
+
+
 def test_concurrent_edits_of_one_place_never_fork(server, tmp_path):
     base = server["base"]
     users = [f"editeur{i}" for i in range(WORKERS)]
@@ -144,34 +166,21 @@ def test_concurrent_edits_of_one_place_never_fork(server, tmp_path):
     url = f"{base}/api/places/{public_id}"
     before = all_revisions(base, public_id)
 
-    results, errors = [], []
-    lock = threading.Lock()
-    barrier = threading.Barrier(WORKERS)
+    results = []  # list.append is atomic: the threads share it without a lock
 
     def worker(index):
         token = tokens[users[index]]
-        try:
-            barrier.wait(timeout=60)
-            for i in range(EDITS_PER_WORKER):
-                status, place = call("GET", url, token)
-                assert status == 200, place
-                value = 1000 + index * 100 + i  # unique: an edit is never a no-op
-                answer = call("PATCH", url, token, {"base_revision": place["current_revision"]["id"],
-                                                    "summary": f"{users[index]} #{i}",
-                                                    "changes": {"capacity": value,
-                                                                "description": f"{users[index]} #{i}"}})
-                with lock:
-                    results.append((index, i, value, *answer))
-        except Exception as exc:  # reported below, with the others
-            with lock:
-                errors.append(repr(exc))
+        for i in range(EDITS_PER_WORKER):
+            status, place = call("GET", url, token)
+            assert status == 200, place
+            value = 1000 + index * 100 + i  # unique: an edit is never a no-op
+            answer = call("PATCH", url, token, {"base_revision": place["current_revision"]["id"],
+                                                "summary": f"{users[index]} #{i}",
+                                                "changes": {"capacity": value,
+                                                            "description": f"{users[index]} #{i}"}})
+            results.append((index, i, value, *answer))
 
-    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    assert not any(thread.is_alive() for thread in threads), "des clients n'ont pas fini"
+    errors = run_together([worker] * WORKERS)
     assert not errors, errors
     assert len(results) == WORKERS * EDITS_PER_WORKER
 
@@ -232,42 +241,20 @@ def test_concurrent_activity_corrections_and_national_evaluations(server, tmp_pa
     target = f"{activity}/{ids[0]}"
     on = today.isoformat()
 
-    results, reads, errors = [], [], []
-    lock = threading.Lock()
-    barrier = threading.Barrier(WORKERS)
+    results, reads = [], []
 
     def writer(index):
         token = tokens[users[index]]
-        try:
-            barrier.wait(timeout=60)
-            for i in range(EDITS_PER_WORKER):
-                status, listed = call("GET", activity, token)
-                version = next(r["version"] for r in listed["reports"] if r["id"] == ids[0])
-                answer = call("PATCH", target, token, {"version": version, "regular_users": 10 + index * 20 + i})
-                with lock:
-                    results.append(answer)
-        except Exception as exc:
-            with lock:
-                errors.append(repr(exc))
+        for i in range(EDITS_PER_WORKER):
+            status, listed = call("GET", activity, token)
+            version = next(r["version"] for r in listed["reports"] if r["id"] == ids[0])
+            results.append(call("PATCH", target, token, {"version": version, "regular_users": 10 + index * 20 + i}))
 
     def reader(index):
-        try:
-            barrier.wait(timeout=60)
-            for _ in range(EDITS_PER_WORKER // 2):
-                answer = call("GET", f"{base}/api/evaluation?on={on}", timeout=300)
-                with lock:
-                    reads.append(answer)
-        except Exception as exc:
-            with lock:
-                errors.append(repr(exc))
+        for _ in range(EDITS_PER_WORKER // 2):
+            reads.append(call("GET", f"{base}/api/evaluation?on={on}", timeout=300))
 
-    threads = [threading.Thread(target=writer if n < WORKERS - 2 else reader, args=(n,), daemon=True)
-               for n in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    assert not any(thread.is_alive() for thread in threads), "des clients n'ont pas fini"
+    errors = run_together([writer] * (WORKERS - 2) + [reader] * 2)
     assert not errors, errors
     log = server["log"].read_text(errors="replace")[-3000:]
     assert {status for status, _ in results} <= {200, 409}, log

@@ -202,7 +202,18 @@ def _evaluation_choices(request):
     return on, scheme, " ".join(errors) or None
 
 
-def _evaluation_page(request, programme, result, on, error):
+def _evaluation_response(request, programme, result, on, error):
+    """The page, or with ?format= the same figures as JSON (and, for a programme, its places as CSV)."""
+    fmt = request.GET.get("format")
+    if fmt == "csv" and programme is not None:
+        response = HttpResponse(services.evaluation_csv(result), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="evaluation-{programme.slug}-{on.isoformat()}.csv"'
+        return response
+    if fmt == "json":
+        return HttpResponse(json.dumps(services.jsonable(result), ensure_ascii=False, indent=1),
+                            content_type="application/json; charset=utf-8")
+    if fmt:
+        raise Http404
     return render(request, "web/activity/evaluation.html", {
         "programme": programme, "result": result, "on": on, "error": error,
         "schemes": BandScheme.objects.order_by("code", "-version"),
@@ -213,31 +224,13 @@ def _evaluation_page(request, programme, result, on, error):
 def places_evaluation(request):
     """Every published place: read from the month's snapshot of window aggregates (built on first need)."""
     on, scheme, error = _evaluation_choices(request)
-    result = services.evaluate_places(on, scheme)
-    fmt = request.GET.get("format")
-    if fmt == "json":
-        return HttpResponse(json.dumps(services.jsonable(result), ensure_ascii=False, indent=1),
-                            content_type="application/json; charset=utf-8")
-    if fmt:
-        raise Http404
-    return _evaluation_page(request, None, result, on, error)
+    return _evaluation_response(request, None, services.evaluate_places(on, scheme), on, error)
 
 
 def programme_evaluation(request, slug):
     programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
     on, scheme, error = _evaluation_choices(request)
-    result = services.evaluate_programme(programme, on, scheme)
-    fmt = request.GET.get("format")
-    if fmt == "csv":
-        response = HttpResponse(services.evaluation_csv(result), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="evaluation-{programme.slug}-{on.isoformat()}.csv"'
-        return response
-    if fmt == "json":
-        return HttpResponse(json.dumps(services.jsonable(result), ensure_ascii=False, indent=1),
-                            content_type="application/json; charset=utf-8")
-    if fmt:
-        raise Http404
-    return _evaluation_page(request, programme, result, on, error)
+    return _evaluation_response(request, programme, services.evaluate_programme(programme, on, scheme), on, error)
 
 
 COLOURS = {"never": "#b2182b", "sporadic": "#ef8a62", "regular_1_5": "#67a9cf", "regular_6_plus": "#2166ac",
