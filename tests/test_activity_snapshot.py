@@ -216,6 +216,10 @@ def test_national_evaluation_agrees_with_a_programme_of_every_place(places, clie
     assert page.status_code == 200 and "tous les lieux publiés" in html and "<svg" in html
     assert f">{national['bands'][0]['count']}<" in html
     assert "/politiques/evaluation/tous-les-lieux/" in client.get("/politiques/evaluation/").content.decode()
+    english = client.get("/politiques/evaluation/tous-les-lieux/", {"on": "2025-12-31"},
+                         HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "all published places" in english and "<td>urban</td>" in english
+    assert "empty most of the time = more than half" in english and "vide la plupart" not in english
     assert client.get("/politiques/evaluation/tous-les-lieux/", {"on": "2025-12-31", "format": "json"}).json()[
         "known"] == national["known"]
 

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
@@ -30,9 +31,13 @@ TREND_MONTHS = 6
 # Rural / urban: INSEE's historical rule (« commune rurale » = fewer than 2 000 inhabitants), applied to
 # the commune's own population since the unités urbaines and the 2020 density grid are not loaded.
 RURAL_POPULATION = 2000
-RURAL_RULE = ("rural = commune de moins de 2 000 habitants (population municipale de la commune, règle "
-              "historique de l’INSEE ; la grille communale de densité n’est pas chargée)")
-EMPTY_RULE = "vide la plupart du temps = plus de la moitié des mois déclarés de la fenêtre sans aucune activité"
+# The rules and group names below are data of every evaluation (JSON, CSV, CLI: French); pages translate them.
+RURAL_RULE = gettext_noop("rural = commune de moins de 2 000 habitants (population municipale de la commune, "
+                          "règle historique de l’INSEE ; la grille communale de densité n’est pas chargée)")
+EMPTY_RULE = gettext_noop("vide la plupart du temps = plus de la moitié des mois déclarés de la fenêtre sans "
+                          "aucune activité")
+COST_RULE = gettext_noop("budget du programme ÷ somme, sur les lieux à l’activité connue, de la statistique "
+                         "d’usagers réguliers du barème (médiane mensuelle sur la fenêtre)")
 UNKNOWN = "unknown"
 UNKNOWN_LABEL = "activité inconnue"
 
@@ -835,9 +840,10 @@ def _share(part, whole):
     return round(part / whole, 4) if whole else None
 
 
-GROUPS = (("rural", "rural", True), ("urbain", "rural", False), ("commune inconnue", "rural", None),
-          ("métropole", "in_metropole", True), ("hors métropole", "in_metropole", False),
-          ("métropole inconnue", "in_metropole", None))
+GROUPS = ((gettext_noop("rural"), "rural", True), (gettext_noop("urbain"), "rural", False),
+          (gettext_noop("commune inconnue"), "rural", None), (gettext_noop("métropole"), "in_metropole", True),
+          (gettext_noop("hors métropole"), "in_metropole", False),
+          (gettext_noop("métropole inconnue"), "in_metropole", None))
 
 
 def _tally(scheme, on, cells):
@@ -903,8 +909,7 @@ def evaluate_programme(programme, on=None, scheme=None):
         "cost": {"budget_eur": budget,
                  "per_place": round(budget / len(details)) if budget is not None and details else None,
                  "per_regular_user": round(budget / total_regular) if budget is not None and total_regular else None,
-                 "rule": "budget du programme ÷ somme, sur les lieux à l’activité connue, de la statistique "
-                         "d’usagers réguliers du barème (médiane mensuelle sur la fenêtre)"},
+                 "rule": COST_RULE},
         "rows": details,
     }
 

@@ -261,9 +261,9 @@ def group_chart(result, width=560, bar_h=22):
             w = plot_w * group["bands"].get(code, 0) / group["places"]
             if w:
                 segments.append({"x": round(x, 1), "w": round(w, 1), "colour": COLOURS.get(code, "#888888"),
-                                 "title": f"{name} — {code} : {group['bands'].get(code, 0)}"})
+                                 "title": f"{_(name)} — {code} : {group['bands'].get(code, 0)}"})
             x += w
-        groups.append({"y": 8 + i * (bar_h + 10), "name": name, "places": group["places"], "segments": segments})
+        groups.append({"y": 8 + i * (bar_h + 10), "name": _(name), "places": group["places"], "segments": segments})
     labels = {b["code"]: b["label"] for b in result["bands"] + [result["unknown"]]}
     legend = [{"x": 10 + j * 110, "colour": COLOURS.get(c, "#888888"), "label": labels.get(c, c)[:18],
                "title": labels.get(c, c)} for j, c in enumerate(codes)]

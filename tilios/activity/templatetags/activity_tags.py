@@ -1,5 +1,7 @@
-"""`{% place_activity place %}`: the « Activité » section of a place page (small chart and indicators)."""
+"""`{% place_activity place %}`: the « Activité » section of a place page (small chart and indicators);
+`{{ text|translated }}`: the translation of a French text that an evaluation carries as data."""
 from django import template
+from django.utils.translation import gettext
 
 from tilios.activity import services
 
@@ -12,3 +14,8 @@ def place_activity(context, place):
     user = getattr(request, "user", None)
     return {"place": place, "indicators": services.place_indicators(place), "chart": services.chart(place),
             "can_report": services.can_report(user, place)}
+
+
+@register.filter
+def translated(text):
+    return gettext(text) if text else text
