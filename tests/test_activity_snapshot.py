@@ -259,3 +259,32 @@ def test_a_merge_moves_the_reports_and_its_undo_moves_them_back(places):
     rows = _comparable(services.evaluation_rows(s, on))
     assert rows == from_reports(s, on) and rows[kept.pk]["band"] == "unknown"
     assert [r["place"] for r in services.evaluate_programme(programme, on)["rows"]] == [merged.public_id]
+
+
+def test_building_a_snapshot_never_waits_for_a_locked_place(places):
+    """A writer locks its place, then writes its report; a snapshot being built holds writers off. If the
+    build waited for the place (a foreign-key check does, on PostgreSQL), the two would deadlock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks between connections: PostgreSQL (SQLite has one writer at a time)")
+    import psycopg
+
+    busy = places[5]  # reports in the window: the snapshot writes its row
+    settings = connection.settings_dict
+    writer = psycopg.connect(host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432,
+                             user=settings["USER"] or "postgres", password=settings["PASSWORD"] or None,
+                             dbname=settings["NAME"])
+    try:
+        writer.execute("SET lock_timeout = '10s'")
+        writer.execute("SELECT id FROM places_place WHERE id = %s FOR UPDATE", [busy.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = '5s'")  # a wait would fail here, not hang
+            # A check of the summary's place that Django would defer to the commit (this test's transaction
+            # never commits) is made at once.
+            for name, constraint in connection.introspection.get_constraints(cursor, "activity_windowsummary").items():
+                if constraint["foreign_key"] and constraint["foreign_key"][0] == "places_place":
+                    cursor.execute(f'SET CONSTRAINTS "{name}" IMMEDIATE')
+        snapshot = services.build_snapshot(12, D(2025, 12, 31))
+        assert WindowSummary.objects.filter(snapshot=snapshot, place=busy).exists()
+    finally:
+        writer.rollback()
+        writer.close()

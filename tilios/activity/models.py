@@ -160,7 +160,10 @@ class WindowSummary(models.Model):
     """One place's reports over a snapshot's window, aggregated (see `services.AGGREGATE_COLUMNS`)."""
 
     snapshot = models.ForeignKey(WindowSnapshot, models.CASCADE, related_name="rows")
-    place = models.ForeignKey("places.Place", models.CASCADE, related_name="+")
+    # No database constraint: building a snapshot must not lock place rows (PostgreSQL checks a foreign key
+    # with FOR KEY SHARE, which waits for a writer holding its place FOR UPDATE while that writer waits for
+    # the snapshot: a deadlock). Rows still go with their place, deleted by Django.
+    place = models.ForeignKey("places.Place", models.CASCADE, related_name="+", db_constraint=False)
     reports = models.PositiveIntegerField()
     reported_months = models.PositiveIntegerField()
     empty_months = models.PositiveIntegerField()

@@ -679,8 +679,9 @@ def build_snapshot(window_months, as_of):
         if created:
             snapshot.places = _fill_snapshot(snapshot)
             snapshot.save(update_fields=["places"])
-    for old in WindowSnapshot.objects.order_by("-built_at", "-pk")[MAX_SNAPSHOTS:]:
-        old.delete()
+            # Dropped here, writers held off: none is between its report write and its snapshot refresh.
+            for old in WindowSnapshot.objects.order_by("-built_at", "-pk")[MAX_SNAPSHOTS:]:
+                old.delete()
     return snapshot
 
 
