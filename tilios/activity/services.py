@@ -237,8 +237,9 @@ def edit(report, data, user, version, on=None):
     changed = build_report(report.place, values, user)
     changed.pk, changed.created_at, changed.source = report.pk, report.created_at, report.source
     changed._state.adding = False
-    save(changed, on, expected_version=version)
-    _log(user, changed, "edit", report)
+    with transaction.atomic():
+        save(changed, on, expected_version=version)
+        _log(user, changed, "edit", report)
     return changed
 
 
