@@ -288,3 +288,39 @@ def test_building_a_snapshot_never_waits_for_a_locked_place(places):
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_a_territory_and_the_departements(places, client):
+    s = services.current_scheme()
+    on = D(2025, 12, 20)
+    national = services.evaluate_places(on)
+    assert sum(d["places"] for d in national["by_departement"]) == national["places"]
+    for band in national["bands"]:
+        assert sum(d["bands"][band["code"]] for d in national["by_departement"]) == band["count"]
+    busiest = max((d for d in national["by_departement"] if d["code"]), key=lambda d: d["known"])
+    assert busiest["known"] > 0
+    local = services.evaluate_places(on, s, services.territory_of(departement=busiest["code"]))
+    assert local["territory"]["name"] == busiest["name"] and local["places"] == busiest["places"]
+    assert {b["code"]: b["count"] for b in local["bands"]} == {k: v for k, v in busiest["bands"].items()
+                                                              if k != "unknown"}
+    assert WindowSnapshot.objects.count() == 1  # the same snapshot serves every territory
+    in_departement = set(Place.objects.filter(departement_id=busiest["code"]).values_list("pk", flat=True))
+    rows = _comparable(services.evaluation_rows(s, on, ("territory", ("departement", busiest["code"]))))
+    assert rows == {pk: row for pk, row in from_reports(s, on).items() if pk in in_departement}
+
+    region = Place.objects.filter(departement_id=busiest["code"]).values_list("region_id", flat=True).first()
+    api = client.get("/api/evaluation", {"on": "2025-12-20", "region": region}).json()
+    assert api["territory"]["code"] == region and api["places"] < national["places"]
+    assert client.get("/api/evaluation", {"region": region, "departement": busiest["code"]}).status_code == 400
+    assert client.get("/api/evaluation", {"departement": "ZZ"}).status_code == 400
+    page = client.get("/politiques/evaluation/tous-les-lieux/",
+                      {"on": "2025-12-20", "territoire": f"departement:{busiest['code']}"}).content.decode()
+    assert f"tous les lieux publiés — {busiest['name']}" in page
+    assert f'value="departement:{busiest["code"]}" selected' in page
+    france = client.get("/politiques/evaluation/tous-les-lieux/", {"on": "2025-12-20"}).content.decode()
+    assert f'?departement={busiest["code"]}&amp;on=2025-12-20' in france and "Par département" in france
+    wrong = client.get("/politiques/evaluation/tous-les-lieux/", {"departement": "ZZ"}).content.decode()
+    assert "territoire inconnu" in wrong
+    out = io.StringIO()
+    call_command("evaluate", "--on", "2025-12-20", "--departement", busiest["code"], stdout=out)
+    assert f"tous les lieux publiés — {busiest['name']}" in out.getvalue()

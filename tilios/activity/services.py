@@ -572,13 +572,19 @@ def _placeholders(values):
 def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
     """The statement behind every band: one row per place of the universe (ROW_COLUMNS).
 
-    `universe`: None (all published places), ("programme", id: its places, a merged one standing for the
-    place it went into) or ("places", [ids]). With a `snapshot`
+    `universe`: None (all published places), ("territory", (level, code)) (those of a région or a
+    département), ("programme", id: its places, a merged one standing for the place it went into) or
+    ("places", [ids]). With a `snapshot`
     (see `snapshot_for`), places read their aggregate from it, except the `changed` ones, whose window
     differs from the snapshot's and which are aggregated from their reports."""
     median = scheme.statistic == BandScheme.Statistic.MEDIAN
     if universe is None:  # a merged place is counted as the one it went into
         universe_sql, universe_params = "SELECT id FROM places_place WHERE is_published AND merged_into_id IS NULL", []
+    elif universe[0] == "territory":
+        level, code = universe[1]
+        column = {"region": "region_id", "departement": "departement_id"}[level]
+        universe_sql = f"SELECT id FROM places_place WHERE is_published AND merged_into_id IS NULL AND {column} = %s"
+        universe_params = [code]
     elif universe[0] == "programme":
         from tilios.policy.models import Programme
 
@@ -615,11 +621,11 @@ WHERE p.id IN ({universe_sql})"""
 
 
 def _snapshot(scheme, on, universe):
-    """All places: the month's snapshot, built if missing; a programme: the snapshot if there is one;
-    a few places: their reports (cheaper than looking for a snapshot)."""
+    """All places or a territory's: the month's snapshot, built if missing; a programme: the snapshot if
+    there is one; a few places: their reports (cheaper than looking for a snapshot)."""
     if universe is not None and universe[0] == "places":
         return None, ()
-    return snapshot_for(scheme, on, build=universe is None)
+    return snapshot_for(scheme, on, build=universe is None or universe[0] == "territory")
 
 
 def evaluation_rows(scheme, on, universe=None):
@@ -916,29 +922,63 @@ def evaluate_programme(programme, on=None, scheme=None):
     }
 
 
-def evaluate_places(on=None, scheme=None):
-    """Every published place, as of `on`: the same figures as a programme's (no cost, no rows), counted in
-    SQL over the snapshot of the window aggregates (see `snapshot_for`)."""
-    from tilios.territories.models import Commune
+def territory_of(region=None, departement=None):
+    """("region" | "departement", code) from a request's or a command's options, or None for all of France."""
+    from tilios.territories.models import Departement, Region
+
+    if region and departement:
+        raise ValidationError({"territory": _("une région ou un département, pas les deux")})
+    for level, code, model in (("region", region, Region), ("departement", departement, Departement)):
+        if code:
+            if not model.objects.filter(code=str(code).strip().upper()).exists():
+                raise ValidationError({level: _("territoire inconnu « %(code)s »") % {"code": str(code)[:10]}})
+            return level, str(code).strip().upper()
+    return None
+
+
+def evaluate_places(on=None, scheme=None, territory=None):
+    """Every published place (or those of a `territory`, see `territory_of`), as of `on`: the same figures
+    as a programme's (no cost, no rows) and, by département, the bands; counted in SQL over the snapshot
+    of the window aggregates (see `snapshot_for`)."""
+    from tilios.territories.models import Commune, Departement, Region
 
     on = on or today()
     scheme = scheme or current_scheme()
-    snapshot, changed = snapshot_for(scheme, on, build=True)
-    sql, params = evaluation_sql(scheme, on, None, snapshot, changed)
+    universe = ("territory", territory) if territory else None
+    snapshot, changed = _snapshot(scheme, on, universe)
+    sql, params = evaluation_sql(scheme, on, universe, snapshot, changed)
     grouped = f"""
 SELECT q.band, CASE WHEN c.population IS NULL THEN NULL WHEN c.population < %s THEN 1 ELSE 0 END, p.in_metropole,
-       COUNT(*),
+       p.departement_id, COUNT(*),
        SUM(CASE WHEN q.band <> %s AND q.reported_months > 0 AND q.empty_months * 2 > q.reported_months
            THEN 1 ELSE 0 END),
        SUM(CASE WHEN q.band <> %s THEN COALESCE(q.stat, 0) ELSE 0 END)
 FROM ({sql}) q JOIN places_place p ON p.id = q.id LEFT JOIN {Commune._meta.db_table} c ON c.id = p.commune_id
-GROUP BY 1, 2, 3"""
+GROUP BY 1, 2, 3, 4"""
     with connection.cursor() as cursor:
         cursor.execute(grouped, [RURAL_POPULATION, UNKNOWN, UNKNOWN, *params])
         cells = [{"band": band, "rural": None if rural is None else bool(rural),
-                  "in_metropole": None if metro is None else bool(metro), "count": count, "empty": empty or 0,
-                  "regular": float(regular or 0)} for band, rural, metro, count, empty, regular in cursor.fetchall()]
-    return {**_tally(scheme, on, cells),
+                  "in_metropole": None if metro is None else bool(metro), "departement": departement,
+                  "count": count, "empty": empty or 0, "regular": float(regular or 0)}
+                 for band, rural, metro, departement, count, empty, regular in cursor.fetchall()]
+    result = _tally(scheme, on, cells)
+    names = dict(Departement.objects.values_list("code", "name"))
+    by_departement = {}
+    for cell in cells:
+        row = by_departement.setdefault(cell["departement"], {
+            "code": cell["departement"], "name": names.get(cell["departement"], "—"), "places": 0, "known": 0,
+            "empty_most_of_the_time": 0, "bands": {b["code"]: 0 for b in result["bands"]} | {UNKNOWN: 0}})
+        row["places"] += cell["count"]
+        row["known"] += 0 if cell["band"] == UNKNOWN else cell["count"]
+        row["empty_most_of_the_time"] += cell["empty"]
+        row["bands"][cell["band"]] = row["bands"].get(cell["band"], 0) + cell["count"]
+    territory_out = None
+    if territory:
+        model = Region if territory[0] == "region" else Departement
+        territory_out = {"level": territory[0], "code": territory[1],
+                         "name": model.objects.get(code=territory[1]).name}
+    return {**result, "territory": territory_out,
+            "by_departement": sorted(by_departement.values(), key=lambda r: (r["code"] is None, r["code"] or "")),
             "snapshot": None if snapshot is None else {
                 "as_of": snapshot.as_of, "built_at": snapshot.built_at, "recomputed_places": len(changed)}}
 
@@ -969,7 +1009,9 @@ def jsonable(value):
 def evaluation_text(result):
     """The plain-text report `tilios evaluate` prints."""
     programme = result.get("programme")
+    territory = result.get("territory")
     lines = [f"Évaluation : {programme['name']} ({programme['slug']})" if programme
+             else f"Évaluation : tous les lieux publiés — {territory['name']}" if territory
              else "Évaluation : tous les lieux publiés",
              f"au {result['on'].isoformat()} — fenêtre de {result['window']['months']} mois "
              f"({result['window']['start'].isoformat()} → {result['window']['end'].isoformat()}) — barème "

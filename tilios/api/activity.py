@@ -137,12 +137,16 @@ def programme_evaluation(request, slug: str, on: datetime.date | None = None, sc
     return services.jsonable(services.evaluate_programme(programme, on, services.current_scheme(scheme)))
 
 
-@api.get("/evaluation", summary="Évaluation de tous les lieux publiés")
-def places_evaluation(request, on: datetime.date | None = None, scheme: str | None = None):
+@api.get("/evaluation", summary="Évaluation de tous les lieux publiés",
+         response={200: dict, 400: FieldErrors})
+def places_evaluation(request, on: datetime.date | None = None, scheme: str | None = None,
+                      region: str | None = None, departement: str | None = None):
     """The same figures as a programme's evaluation (bands, « activité inconnue » apart, empty most of the
-    time, rural / urban and métropole splits), for every published place as of `on`. `snapshot` says from
-    which month end the window aggregates were read and how many places were recomputed from reports."""
-    return services.jsonable(services.evaluate_places(on, services.current_scheme(scheme)))
+    time, rural / urban and métropole splits) and the bands by département, for every published place (or
+    those of a `region` or a `departement`, INSEE codes) as of `on`. `snapshot` says from which month end
+    the window aggregates were read and how many places were recomputed from their reports."""
+    territory = services.territory_of(region, departement)
+    return services.jsonable(services.evaluate_places(on, services.current_scheme(scheme), territory))
 
 
 class BandIn(Schema):

@@ -16,6 +16,7 @@ from tilios.activity.models import ActivityReport, BandScheme
 from tilios.places.models import Place
 from tilios.policy.models import Programme
 from tilios.revisions.services import NotAllowed
+from tilios.territories.models import Departement, Region
 
 from .common import add_errors, rate_limited
 
@@ -217,14 +218,25 @@ def _evaluation_response(request, programme, result, on, error):
     return render(request, "web/activity/evaluation.html", {
         "programme": programme, "result": result, "on": on, "error": error,
         "schemes": BandScheme.objects.order_by("code", "-version"),
+        "regions": Region.objects.order_by("name") if programme is None else (),
+        "departements": Departement.objects.order_by("code") if programme is None else (),
         "band_chart": band_chart(result), "group_chart": group_chart(result),
     })
 
 
 def places_evaluation(request):
-    """Every published place: read from the month's snapshot of window aggregates (built on first need)."""
+    """Every published place, or a territory's: read from the month's snapshot of window aggregates."""
     on, scheme, error = _evaluation_choices(request)
-    return _evaluation_response(request, None, services.evaluate_places(on, scheme), on, error)
+    # The page's menu sends territoire=region:84 or departement:38; links and the API use region= / departement=.
+    level, _sep, code = request.GET.get("territoire", "").partition(":")
+    chosen = {"region": request.GET.get("region"), "departement": request.GET.get("departement")}
+    if level in chosen and code:
+        chosen[level] = code
+    try:
+        territory = services.territory_of(chosen["region"], chosen["departement"])
+    except ValidationError as exc:
+        territory, error = None, " ".join(filter(None, [error, *exc.messages]))
+    return _evaluation_response(request, None, services.evaluate_places(on, scheme, territory), on, error)
 
 
 def programme_evaluation(request, slug):

@@ -10,20 +10,24 @@ from tilios.policy.models import Programme
 
 class Command(BaseCommand):
     help = ("Évalue l’activité des lieux d’un programme, ou de tous les lieux publiés, à une date : "
-            "tilios evaluate [--programme SLUG] [--on AAAA-MM-JJ] [--format table|csv|json] "
+            "tilios evaluate [--programme SLUG | --region CODE | --departement CODE] [--on AAAA-MM-JJ] "
+            "[--format table|csv|json] "
             "[--scheme CODE [--scheme-version N]] [--rebuild-snapshots]")
 
     def add_arguments(self, parser):
         parser.add_argument("--programme", help="slug du programme (sans : tous les lieux publiés)")
         parser.add_argument("--on", help="date de l’évaluation (défaut : aujourd’hui)")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+        parser.add_argument("--region", help="tous les lieux d’une région (code INSEE)")
+        parser.add_argument("--departement", help="tous les lieux d’un département (code INSEE)")
         parser.add_argument("--scheme", help="code du barème (défaut : moriset-2011, dernière version)")
         parser.add_argument("--scheme-version", type=int)
         parser.add_argument("--rebuild-snapshots", action="store_true",
                             help="oublier les agrégats mensuels (après des rapports écrits hors de Tilios) ; "
                                  "ils sont recalculés à la prochaine évaluation de tous les lieux")
 
-    def handle(self, programme, on, format, scheme, scheme_version, rebuild_snapshots, **options):
+    def handle(self, programme, on, format, scheme, scheme_version, rebuild_snapshots, region, departement,
+               **options):
         found = None
         if programme:
             found = Programme.objects.filter(slug=programme).first()
@@ -38,7 +42,7 @@ class Command(BaseCommand):
         try:
             on, scheme = services.parse_date(on), services.current_scheme(scheme, scheme_version)
             result = (services.evaluate_programme(found, on, scheme) if found
-                      else services.evaluate_places(on, scheme))
+                      else services.evaluate_places(on, scheme, services.territory_of(region, departement)))
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages))
         if format == "json":
