@@ -254,6 +254,11 @@ def test_a_merge_moves_the_reports_and_its_undo_moves_them_back(places):
     assert rows[kept.pk]["band"] == "never"  # the merged place's empty months now count for the kept one
     assert [r["place"] for r in services.evaluate_programme(programme, on)["rows"]] == [kept.public_id]
 
+    further = places[9]  # the kept place is merged in turn: the programme's place is now that one
+    second = resolution.merge(further, kept, moderator)
+    assert [r["place"] for r in services.evaluate_programme(programme, on)["rows"]] == [further.public_id]
+    resolution.undo_merge(second, moderator)
+
     resolution.undo_merge(merge, moderator)
     assert (kept.activity_reports.count(), merged.activity_reports.count()) == (18, 36)
     rows = _comparable(services.evaluation_rows(s, on))

@@ -589,8 +589,10 @@ def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
         from tilios.policy.models import Programme
 
         table = Programme.places.through._meta.db_table
-        universe_sql = (f"SELECT COALESCE(m.merged_into_id, m.id) FROM {table} t "
-                        f"JOIN places_place m ON m.id = t.place_id WHERE t.programme_id = %s")
+        # Two levels: a place merged into one that was merged in turn (a merge never targets a merged place).
+        universe_sql = (f"SELECT COALESCE(k.merged_into_id, m.merged_into_id, m.id) FROM {table} t "
+                        f"JOIN places_place m ON m.id = t.place_id LEFT JOIN places_place k ON k.id = m.merged_into_id "
+                        f"WHERE t.programme_id = %s")
         universe_params = [universe[1]]
     else:
         ids = [int(i) for i in universe[1]] or [0]
