@@ -530,6 +530,7 @@ AGGREGATE_COLUMNS = ("place_id", "reports", "reported_months", "empty_months", "
                      "max_regular", "last_end", "used", "avail", "tn", "tx", "ty", "txy", "txx")
 # Past this many places whose window differs from the snapshot's, the snapshot is not worth patching.
 DIRTY_LIMIT = 5000
+TERRITORY_COLUMNS = {"region": "region_id", "departement": "departement_id"}
 # Snapshots kept (each write refreshes the place's row in every snapshot whose window holds the report).
 MAX_SNAPSHOTS = 24
 
@@ -578,13 +579,13 @@ def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
     (see `snapshot_for`), places read their aggregate from it, except the `changed` ones, whose window
     differs from the snapshot's and which are aggregated from their reports."""
     median = scheme.statistic == BandScheme.Statistic.MEDIAN
-    if universe is None:  # a merged place is counted as the one it went into
-        universe_sql, universe_params = "SELECT id FROM places_place WHERE is_published AND merged_into_id IS NULL", []
-    elif universe[0] == "territory":
-        level, code = universe[1]
-        column = {"region": "region_id", "departement": "departement_id"}[level]
-        universe_sql = f"SELECT id FROM places_place WHERE is_published AND merged_into_id IS NULL AND {column} = %s"
-        universe_params = [code]
+    if universe is None or universe[0] == "territory":  # a merged place counts as the one it went into
+        where_sql, universe_params = "p.is_published AND p.merged_into_id IS NULL", []
+        if universe is not None:
+            level, code = universe[1]
+            where_sql += f" AND p.{TERRITORY_COLUMNS[level]} = %s"
+            universe_params = [code]
+        universe_sql = f"SELECT p.id FROM places_place p WHERE {where_sql}"
     elif universe[0] == "programme":
         from tilios.policy.models import Programme
 
@@ -597,6 +598,8 @@ def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
     else:
         ids = [int(i) for i in universe[1]] or [0]
         universe_sql, universe_params = _placeholders(ids), ids
+    if universe is not None and universe[0] != "territory":
+        where_sql = f"p.id IN ({universe_sql})"
     columns = ", ".join(AGGREGATE_COLUMNS)
     if snapshot is None:
         place_filter = "" if universe is None else f"AND place_id IN ({universe_sql})"
@@ -618,7 +621,7 @@ WITH {aggregate}, s AS ({source})
 SELECT p.id, {case_sql} AS band, s.reports, s.reported_months, s.empty_months, s.total, {stat} AS stat,
        s.max_regular, s.last_end, s.used, s.avail, s.tn, s.tx, s.ty, s.txy, s.txx
 FROM places_place p LEFT JOIN s ON s.place_id = p.id
-WHERE p.id IN ({universe_sql})"""
+WHERE {where_sql}"""
     return sql, params + source_params + case_params + universe_params
 
 
@@ -691,6 +694,9 @@ def build_snapshot(window_months, as_of):
             # Dropped here, writers held off: none is between its report write and its snapshot refresh.
             for old in WindowSnapshot.objects.order_by("-built_at", "-pk")[MAX_SNAPSHOTS:]:
                 old.delete()
+    if created and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:  # 10⁵ new rows: plan the reads with fresh statistics
+            cursor.execute("ANALYZE activity_windowsummary")
     return snapshot
 
 
