@@ -524,7 +524,8 @@ def _d(day):
 
 
 ROW_COLUMNS = ("place_id", "band", "reports", "reported_months", "empty_months", "total", "stat", "max_regular",
-               "last_end", "used", "available", "tn", "tx", "ty", "txy", "txx")
+               "last_end", "used", "available", "tn", "tx", "ty", "txy", "txx", "commune_id", "in_metropole",
+               "departement_id")
 # One row per place of its reports over a window: what `WindowSummary` stores and `_aggregate_sql` computes.
 AGGREGATE_COLUMNS = ("place_id", "reports", "reported_months", "empty_months", "total", "median_regular",
                      "max_regular", "last_end", "used", "avail", "tn", "tx", "ty", "txy", "txx")
@@ -619,7 +620,8 @@ def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
     sql = f"""
 WITH {aggregate}, s AS ({source})
 SELECT p.id, {case_sql} AS band, s.reports, s.reported_months, s.empty_months, s.total, {stat} AS stat,
-       s.max_regular, s.last_end, s.used, s.avail, s.tn, s.tx, s.ty, s.txy, s.txx
+       s.max_regular, s.last_end, s.used, s.avail, s.tn, s.tx, s.ty, s.txy, s.txx,
+       p.commune_id, p.in_metropole, p.departement_id
 FROM places_place p LEFT JOIN s ON s.place_id = p.id
 WHERE {where_sql}"""
     return sql, params + source_params + case_params + universe_params
@@ -956,12 +958,12 @@ def evaluate_places(on=None, scheme=None, territory=None):
     snapshot, changed = _snapshot(scheme, on, universe)
     sql, params = evaluation_sql(scheme, on, universe, snapshot, changed)
     grouped = f"""
-SELECT q.band, CASE WHEN c.population IS NULL THEN NULL WHEN c.population < %s THEN 1 ELSE 0 END, p.in_metropole,
-       p.departement_id, COUNT(*),
+SELECT q.band, CASE WHEN c.population IS NULL THEN NULL WHEN c.population < %s THEN 1 ELSE 0 END, q.in_metropole,
+       q.departement_id, COUNT(*),
        SUM(CASE WHEN q.band <> %s AND q.reported_months > 0 AND q.empty_months * 2 > q.reported_months
            THEN 1 ELSE 0 END),
        SUM(CASE WHEN q.band <> %s THEN COALESCE(q.stat, 0) ELSE 0 END)
-FROM ({sql}) q JOIN places_place p ON p.id = q.id LEFT JOIN {Commune._meta.db_table} c ON c.id = p.commune_id
+FROM ({sql}) q LEFT JOIN {Commune._meta.db_table} c ON c.id = q.commune_id
 GROUP BY 1, 2, 3, 4"""
     with connection.cursor() as cursor:
         cursor.execute(grouped, [RURAL_POPULATION, UNKNOWN, UNKNOWN, *params])
