@@ -4,7 +4,6 @@ import io
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
@@ -16,8 +15,9 @@ from tilios.activity import services
 from tilios.activity.models import ActivityReport
 from tilios.places.models import Place
 
+from accounts import make_user
+
 pytestmark = pytest.mark.django_db
-User = get_user_model()
 TODAY = datetime.date(2026, 1, 15)
 
 
@@ -27,13 +27,6 @@ def no_rate_limits(settings):
     cache.clear()
     yield
     cache.clear()
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", "motdepasse-solide-42")
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from tilios.activity.models import ActivityReport, BandScheme, WindowSnapshot, W
 from tilios.places.models import Place
 from tilios.policy.models import Programme
 
-from test_activity import make_user
+from accounts import make_user
+
 
 pytestmark = pytest.mark.django_db
 D = datetime.date

@@ -12,6 +12,8 @@ from tilios.pages.models import Page
 from tilios.places.models import Place
 from tilios.revisions.models import ModerationAction, Revision
 
+from accounts import make_user
+
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
@@ -45,13 +47,6 @@ class Caller:
 
     def patch(self, path, body=None):
         return self.send("PATCH", path, body)
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", "motdepasse-solide-42")
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from tilios.pages.models import Page
 from tilios.places.models import Place
 from tilios.revisions import services as rev
 
+from accounts import make_user
+
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 
@@ -27,13 +29,6 @@ def fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", "motdepasse-solide-42")
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 @dataclass

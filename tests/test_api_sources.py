@@ -10,7 +10,6 @@ import datetime
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -21,8 +20,9 @@ from tilios.sources import resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
 
+from accounts import make_user
+
 pytestmark = pytest.mark.django_db
-User = get_user_model()
 
 HEADER = ("ID,NOM_TL,ADRESSE,CP,COMINIT,INSEECOM,NOMCOM,WEB,TWITTER,FACEBOOK,TYPO,LAT,LONG,GEOCOD,PRECISION,"
           "METRO,NOMMETRO,INSEEREG,NOMREG,INSEEMETRO,INSEEDEP,NOMCOMMETRO,POPCOM,COMCLASS,INSEE_ZE,NOM_ZE,"
@@ -66,13 +66,6 @@ def sources():
                               attribution=f"© annuaire {slug}", priority=priority)
     yield
     cache.clear()
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", "motdepasse-solide-42")
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 ROLES = {"contributor": Role.CONTRIBUTOR, "trusted": Role.TRUSTED, "moderator": Role.MODERATOR,

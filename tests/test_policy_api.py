@@ -4,7 +4,6 @@ import io
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
@@ -12,8 +11,9 @@ from tilios.accounts.models import ApiToken, Role
 from tilios.policy.models import Announcement, Figure, Programme
 from tilios.revisions.models import Revision
 
+from accounts import make_user
+
 pytestmark = pytest.mark.django_db
-User = get_user_model()
 REPEAT = {
     "made_on": "2020-02-03", "title": "Les fabriques de territoire",
     "text": "D'ici 2022, l'État veut repérer 300 Fabriques de territoire, dont 150 fabriques dans les quartiers "
@@ -43,13 +43,6 @@ class Caller:
     def send(self, method, path, body=None):
         return self.client.generic(method, path, json.dumps(body if body is not None else {}),
                                    content_type="application/json", headers=self._headers())
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", "motdepasse-solide-42")
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ import html
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -15,8 +14,9 @@ from tilios.policy.models import Announcement, Figure, Programme, Promise
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 
+from accounts import make_user
+
 pytestmark = pytest.mark.django_db
-User = get_user_model()
 REPEAT_TEXT = ("D'ici 2022, l'État veut repérer 300 Fabriques de territoire, dont 150 fabriques dans les quartiers "
                "prioritaires et 150 hors des grands pôles urbains ; le programme est doté de 45 millions d’euros.")
 
@@ -26,13 +26,6 @@ def clean_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", "motdepasse-solide-42")
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 def as_user(client, user):

@@ -1,7 +1,6 @@
 import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -10,15 +9,9 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import ModerationAction, Revision
 
+from accounts import make_user
+
 pytestmark = pytest.mark.django_db
-User = get_user_model()
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", "motdepasse-solide-42")
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 @pytest.fixture

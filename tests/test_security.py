@@ -15,9 +15,10 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision, Thread
 
+from accounts import PASSWORD, make_user
+
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-PASSWORD = "motdepasse-solide-42"
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -31,13 +32,6 @@ def clean_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", PASSWORD)
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 @pytest.fixture

@@ -13,9 +13,10 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, ModerationAction, Revision
 
+from accounts import PASSWORD, make_user
+
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-PASSWORD = "motdepasse-solide-42"
 
 
 @pytest.fixture(autouse=True)
@@ -23,13 +24,6 @@ def clean_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", PASSWORD)
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 def as_user(client, user):

@@ -8,7 +8,6 @@ import datetime
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +18,9 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 
+from accounts import PASSWORD, make_user
+
 pytestmark = pytest.mark.django_db
-User = get_user_model()
-PASSWORD = "motdepasse-solide-42"
 
 ROLES = ("anonymous", "contributor", "trusted", "moderator", "admin", "manager", "blocked")
 
@@ -60,13 +59,6 @@ MATRIX = {
     "delete_account":   ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
     "logout":           ("ok",    "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
 }
-
-
-def make_user(name, role=Role.CONTRIBUTOR):
-    user = User.objects.create_user(name, f"{name}@example.org", PASSWORD)
-    user.profile.role = role
-    user.profile.save()
-    return user
 
 
 @pytest.fixture(autouse=True)

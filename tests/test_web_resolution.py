@@ -1,14 +1,11 @@
 """The review pages of entity resolution, on the demo base's own likely duplicates (the CGET base is loaded as
 published, so its pairs wait in the queue): roles on every page and POST, merge → redirect → undo, split,
 conflicts, provenance with a visible disagreement, CSRF and escaping."""
-import datetime
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from tilios.accounts.models import Role
 from tilios.places.models import Place
@@ -17,6 +14,7 @@ from tilios.sources import resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
 
+from accounts import make_user
 from directories import directory
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +25,6 @@ ROLES = ("anonymous", "contributor", "blocked", "trusted", "moderator")
 def no_rate_limits(settings):
     settings.RATELIMIT_ENABLE = False
     cache.clear()
-
-
-def make_user(name, role=Role.CONTRIBUTOR, blocked=False):
-    user = get_user_model().objects.create_user(name, f"{name}@example.org", "motdepasse-solide-42")
-    user.profile.role = role
-    if blocked:
-        user.profile.blocked_until = timezone.now() + datetime.timedelta(days=2)
-    user.profile.save()
-    return user
 
 
 @pytest.fixture
