@@ -330,3 +330,20 @@ def test_a_territory_and_the_departements(places, client):
     out = io.StringIO()
     call_command("evaluate", "--on", "2025-12-20", "--departement", busiest["code"], stdout=out)
     assert f"tous les lieux publiés — {busiest['name']}" in out.getvalue()
+
+
+def test_deleting_a_stale_copy_deletes_and_unsnapshots_what_is_stored(places):
+    from tilios.revisions.models import ModerationAction
+
+    s = services.current_scheme()
+    on = D(2025, 12, 31)
+    services.evaluate_places(on)
+    moderator = make_user("moderatrice", Role.MODERATOR)
+    stale = ActivityReport.objects.filter(place=places[0]).first() or services.submit(
+        places[0], {"period_start": "2025-03-01", "regular_users": 3}, moderator, on=NOW)
+    services.edit(ActivityReport.objects.get(pk=stale.pk), {"period_start": "2025-11-01", "regular_users": 8},
+                  moderator, stale.version, on=NOW)  # moved into the last months after `stale` was read
+    services.delete(stale, moderator)
+    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+    logged = ModerationAction.objects.filter(details__operation="delete").get()
+    assert logged.details["before"]["regular_users"] == 8 and logged.details["before"]["period_start"] == "2025-11-01"

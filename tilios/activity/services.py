@@ -197,24 +197,32 @@ def save(report, on=None, expected_version=None, refresh=True):
     `expected_version`: the version the writer read; refused with ReportConflict if it changed since.
     `refresh=False` leaves the snapshots to the caller (imports refresh once for all their places)."""
     with transaction.atomic():
-        # Serialise writers on one place so that two overlapping periods cannot both pass the check.
-        Place.objects.select_for_update().filter(pk=report.place_id).exists()
+        stored = _lock(report, expected_version)
         ends = {report.period_end}
-        if report.pk is not None:
-            stored = ActivityReport.objects.filter(pk=report.pk).values("version", "period_end").first()
-            if stored is None:
-                raise ReportConflict(_("ce rapport a été supprimé entre-temps"))
-            if expected_version is not None and stored["version"] != expected_version:
-                raise ReportConflict(_("ce rapport a été modifié entre-temps (version %(now)s, vous avez lu la "
-                                       "version %(read)s) : relisez-le avant de le modifier") % {
-                    "now": stored["version"], "read": expected_version})
-            report.version = stored["version"] + 1
-            ends.add(stored["period_end"])
+        if stored is not None:
+            report.version = stored.version + 1
+            ends.add(stored.period_end)
         validate(report, on)
         report.save()
         if refresh:
             _refresh_snapshots({report.place_id: ends})
     return report
+
+
+def _lock(report, expected_version=None):
+    """Serialise the writers of one place (two overlapping periods cannot both pass the check) and return
+    the stored version of `report` (None for a new one), refused if it is gone or changed since
+    `expected_version` (None: not checked). Runs in the caller's transaction."""
+    Place.objects.select_for_update().filter(pk=report.place_id).exists()
+    if report.pk is None:
+        return None
+    stored = ActivityReport.objects.filter(pk=report.pk).first()
+    if stored is None:
+        raise ReportConflict(_("ce rapport a été supprimé entre-temps"))
+    if expected_version is not None and stored.version != expected_version:
+        raise ReportConflict(_("ce rapport a été modifié entre-temps (version %(now)s, vous avez lu la version "
+                               "%(read)s) : relisez-le") % {"now": stored.version, "read": expected_version})
+    return stored
 
 
 class ReportConflict(Exception):
@@ -247,13 +255,10 @@ def delete(report, user, version=None):
     if not can_report(user, report.place):
         raise PermissionDenied(_("seuls les gestionnaires de ce lieu et les modérateurs suppriment son activité"))
     with transaction.atomic():
-        Place.objects.select_for_update().filter(pk=report.place_id).exists()
-        stored = ActivityReport.objects.filter(pk=report.pk).values_list("version", flat=True).first()
-        if stored is None or (version is not None and stored != version):
-            raise ReportConflict(_("ce rapport a été modifié ou supprimé entre-temps : relisez-le"))
-        _log(user, report, "delete", report)
-        report.delete()
-        _refresh_snapshots({report.place_id: {report.period_end}})
+        stored = _lock(report, version)  # what is logged and unsnapshotted is what was stored
+        _log(user, stored, "delete", stored)
+        stored.delete()
+        _refresh_snapshots({stored.place_id: {stored.period_end}})
 
 
 def move_reports(source, target, ids=None):
