@@ -74,7 +74,7 @@ def test_declared_commune_that_disagrees_is_kept_and_visible():
     place = Place.objects.get(name="SICTIAM")
     assert place.commune.code == "06152"  # Valbonne
     assert place.declared_commune.code == "14327"
-    assert place.commune_check == Place.CommuneCheck.DIFFERS
+    assert place.commune_check == Place.CommuneCheck.FAR  # 800 km apart: flagged for review
     assert place.departement_id == "06"
 
 

@@ -22,7 +22,8 @@ from pydantic import StrictInt
 
 from tilios.accounts.throttle import hit
 from tilios.places.models import Place
-from tilios.places.presenters import source_summary
+from tilios.places import services as place_services
+from tilios.places.presenters import doubtful_location, source_summary
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 
@@ -292,6 +293,16 @@ def possibly_closed(request, page: Query[Paging]):
     qs = resolution.possibly_closed()
     items, next_cursor = keyset(qs, page.cursor, page.limit, descending=False)
     return {"count": qs.count(), "next_cursor": next_cursor, "results": [closed_out(r) for r in items]}
+
+
+@router.get("/review/locations", tags=REVIEW,
+            summary="Lieux placés loin de leur commune déclarée (position à vérifier)")
+def doubtful_locations(request, page: Query[Paging]):
+    """Places whose coordinates lie more than 10 km from the centre of their declared commune: they are
+    counted in the declared commune, and the position (or the address) is to be checked."""
+    qs = place_services.doubtful_locations().order_by("id")
+    items, next_cursor = keyset(qs, page.cursor, page.limit, descending=False)
+    return {"count": qs.count(), "next_cursor": next_cursor, "results": [doubtful_location(p) for p in items]}
 
 
 # --- Provenance, merges and splits of a place ------------------------------------------------------------------

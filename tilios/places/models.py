@@ -64,6 +64,7 @@ class Place(models.Model):
     class CommuneCheck(models.TextChoices):
         AGREE = "agree", _("commune déclarée confirmée")
         DIFFERS = "differs", _("commune déclarée différente de la commune calculée")
+        FAR = "far", _("position éloignée de la commune déclarée, à vérifier")
         DERIVED = "derived", _("commune calculée, aucune déclarée")
         DECLARED = "declared", _("commune déclarée, non vérifiable")
         UNKNOWN = "unknown", _("commune inconnue")
@@ -105,6 +106,8 @@ class Place(models.Model):
     commune_check = models.CharField(_("contrôle de la commune"), max_length=10,
                                      choices=CommuneCheck.choices, default=CommuneCheck.UNKNOWN)
     located_by = models.CharField(_("localisé par"), max_length=12, blank=True)
+    # From the coordinates to the declared commune's centre: what a « far » check is judged on.
+    declared_distance_km = models.FloatField(_("distance à la commune déclarée (km)"), null=True, blank=True)
 
     # The three markers of a tiers-lieu in the 2018 Mission Coworking report, when someone checked them.
     markers = models.JSONField(_("marqueurs"), default=list, blank=True)  # subset of MARKERS

@@ -35,6 +35,7 @@ def place_detail(place):
         "declared_commune_code": place.declared_commune.code if place.declared_commune_id else (
             place.declared_commune_code or None),
         "commune_check": place.commune_check,
+        "declared_distance_km": place.declared_distance_km,
         "departement": place.departement.name if place.departement_id else None,
         "region_code": place.region_id,
         "region": place.region.name if place.region_id else None,
@@ -49,6 +50,17 @@ def place_detail(place):
         "updated_at": place.updated_at,
     })
     return data
+
+
+def doubtful_location(place):
+    """A place whose position lies far from its declared commune: what a reviewer needs to decide."""
+    declared = place.declared_commune
+    return {"place": {"id": place.public_id, "name": place.name,
+                      "url": reverse("web:place", args=[place.public_id])},
+            "latitude": place.latitude, "longitude": place.longitude,
+            "address": place.address, "postcode": place.postcode, "declared_town": place.town,
+            "declared_commune": {"code": declared.code, "name": declared.name} if declared else None,
+            "distance_km": place.declared_distance_km}
 
 
 def source_summary(source):

@@ -2,6 +2,7 @@
 import csv
 import json
 import math
+import re
 import threading
 from dataclasses import dataclass
 
@@ -141,10 +142,18 @@ class Locator:
         self.communes = {}  # id -> Commune with its EPCI, département and région: reference data, read often
         self.by_code = self._current_by_code()
         self.by_postcode = {}
-        for cid, postcodes, text in Commune.objects.filter(kind=Commune.Kind.CURRENT).values_list(
-                "id", "postcodes", "search_text"):
-            for postcode in postcodes.split():
-                self.by_postcode.setdefault(postcode, []).append((cid, text))
+        # (département, folded name) -> ids of the current communes it may designate: a current
+        # commune of that name, or the commune nouvelle a delegated or associated one belongs to.
+        self.by_name = {}
+        self.by_former_name = {}
+        for cid, kind, dep, parent, postcodes, text in Commune.objects.values_list(
+                "id", "kind", "departement_id", "parent_id", "postcodes", "search_text"):
+            if kind == Commune.Kind.CURRENT:
+                for postcode in postcodes.split():
+                    self.by_postcode.setdefault(postcode, []).append((cid, text))
+                self.by_name.setdefault((dep, text), []).append(cid)
+            elif kind in (Commune.Kind.DELEGATED, Commune.Kind.ASSOCIATED) and parent:
+                self.by_former_name.setdefault((dep, text), []).append(parent)
 
     def commune(self, cid):
         found = self.communes.get(cid)
@@ -196,8 +205,15 @@ class Locator:
                 for i in order]
 
     def commune_for_postcode(self, postcode, town):
-        candidates = self.by_postcode.get((postcode or "").strip(), [])
-        if len(candidates) == 1 and not town:
+        """The current commune of a postal address, or None when it is not certain.
+
+        Handles what postal addresses really hold: a CEDEX code (« 18020 BOURGES CEDEX »: a code
+        of no commune, whose first digits still give the département) and the name of a delegated
+        or associated commune (« CONTRES 41700 », now part of Le Controis-en-Sologne)."""
+        postcode = (postcode or "").strip()
+        town = CEDEX.sub(" ", town or "")
+        candidates = self.by_postcode.get(postcode, [])
+        if len(candidates) == 1 and not town.strip():
             return candidates[0][0]
         wanted = search_text(town)
         for cid, text in candidates:
@@ -207,7 +223,27 @@ class Locator:
         for cid, text in candidates:
             if wanted_tokens and wanted_tokens <= set(text.split()):
                 return cid
+        departement = departement_of_postcode(postcode)
+        if wanted and departement:
+            for index in (self.by_name, self.by_former_name):
+                found = set(index.get((departement, wanted), ()))
+                if len(found) == 1:
+                    return found.pop()
         return candidates[0][0] if len(candidates) == 1 else None
+
+
+CEDEX = re.compile(r"\bcedex\b(\s*\d+)?", re.IGNORECASE)
+
+
+def departement_of_postcode(postcode):
+    """The département code a French postcode (CEDEX ones included) belongs to, or None."""
+    if not re.fullmatch(r"\d{5}", postcode or ""):
+        return None
+    if postcode.startswith("20"):  # Corse: 200xx-201xx Corse-du-Sud, 202xx-206xx Haute-Corse
+        return "2A" if postcode < "20200" else "2B"
+    if postcode.startswith("97"):
+        return postcode[:3]
+    return postcode[:2]
 
 
 _locator = None

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
+from tilios.places import services as place_services
 from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.sources import provenance, resolution
@@ -30,6 +31,7 @@ def _counts():
         "later": resolution.review_queue().filter(status=MatchCandidate.Status.LATER).count(),
         "conflicts": resolution.conflict_queue().count(),
         "closed": resolution.possibly_closed().count(),
+        "locations": place_services.doubtful_locations().count(),
     }
 
 
@@ -109,6 +111,13 @@ def conflict_resolve(request, conflict_id):
 def possibly_closed(request):
     page = paginate(request, resolution.possibly_closed().order_by("place__sort_name", "id"))
     return render(request, "web/review/closed.html", {"page_obj": page, "counts": _counts(), "current": "closed"})
+
+
+@reviewers_only
+def doubtful_locations(request):
+    page = paginate(request, place_services.doubtful_locations())
+    return render(request, "web/review/locations.html",
+                  {"page_obj": page, "counts": _counts(), "current": "locations"})
 
 
 def place_provenance(request, public_id):

@@ -166,6 +166,7 @@ def place(request, public_id):
         "links": _safe_links(place.links),
         "sources": list(sources.values()),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
+        "position_far": place.commune_check == Place.CommuneCheck.FAR,
         "record": place, "rtype": PLACE, "tab": "read",
     }
     return render(request, "web/place.html", context)

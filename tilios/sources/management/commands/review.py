@@ -12,7 +12,9 @@ from django.db.models import Q
 
 from tilios.api.sources import (candidates_out, closed_out, conflict_out, conflicts_qs, merge_out, merges_qs,
                                 queue_page)
+from tilios.places import services as place_services
 from tilios.places.models import Place
+from tilios.places.presenters import doubtful_location
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge
 
@@ -75,6 +77,7 @@ class Command(BaseCommand):
         undo.add_argument("id", type=int, help="numéro de la fusion (voir « tilios review merges »)")
         undo.add_argument("--user", required=True, help="compte qui signe l'annulation")
         listing("possibly-closed", "lieux ouverts qu'une source ne liste plus : peut-être fermés")
+        listing("locations", "lieux placés à plus de 10 km de leur commune déclarée : position à vérifier")
 
     def handle(self, action, **options):
         limit = options.get("limit")
@@ -235,3 +238,19 @@ class Command(BaseCommand):
             self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — absent de {record['source']} "
                               f"(enregistrement {record['external_id']}) depuis l'import {run['id']} "
                               f"du {run['started_at']:%Y-%m-%d}")
+
+    def do_locations(self, limit, format, **options):
+        qs = place_services.doubtful_locations()
+        data = [doubtful_location(p) for p in qs[:limit]]
+        if format == "json":
+            return self._json(data)
+        total = qs.count()
+        if not total:
+            self.stdout.write("Aucun lieu placé loin de sa commune déclarée.")
+            return
+        self.stdout.write(f"Lieux placés loin de leur commune déclarée (comptés dans celle-ci) : {total}"
+                          + (f" ; les {len(data)} premiers :" if len(data) < total else " :"))
+        for item in data:
+            declared = item["declared_commune"]
+            self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — à {_number(item['distance_km'], 1)} km "
+                              f"de {declared['name']} ({declared['code']}), commune déclarée")
