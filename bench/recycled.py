@@ -176,9 +176,10 @@ def worker(n, n_queries):
     t0 = time.perf_counter()
     figs, sigs = [], []
     with transaction.atomic():
-        for pk, (_d, _t, text, _f, _k) in zip(ids, rows):
-            for f in figures_mod.extract(text):
-                figs.append(Figure(announcement_id=pk, kind=f.kind, value=f.value, unit=f.unit, text=f.text[:200],
+        for pk, (made_on, _t, text, _f, _k) in zip(ids, rows):
+            for f in figures_mod.extract(text, on=made_on):
+                figs.append(Figure(announcement_id=pk, kind=f.kind, value=f.value, high=f.high, unit=f.unit,
+                                   text=f.text[:200],
                                    start=f.start, end=f.end, key=f.key()))
             for band, value in recycling.band_hashes(recycling.minhash(recycling.shingles(text))):
                 sigs.append(TextSignature(announcement_id=pk, band=band, hash=value))

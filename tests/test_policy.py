@@ -25,10 +25,11 @@ def test_figure_extraction_on_the_real_corpus():
     corpus = json.loads((DATA / "figures_corpus.json").read_text(encoding="utf-8"))
     tp = fp = fn = 0
     for sentence in corpus["sentences"]:
-        got = [(f.kind, f.value, f.unit) for f in figures.extract(sentence["text"])]
-        for kind, value, unit in sentence["figures"]:
-            if (kind, float(value), unit) in got:
-                got.remove((kind, float(value), unit))
+        got = [(f.kind, f.value, f.unit, f.high) for f in figures.extract(sentence["text"])]
+        for kind, value, unit, *high in sentence["figures"]:
+            expected = (kind, float(value), unit, float(high[0]) if high else None)
+            if expected in got:
+                got.remove(expected)
                 tp += 1
             else:
                 fn += 1
@@ -62,6 +63,63 @@ def test_figure_forms(text, expected):
 
 def test_articles_and_metres_are_not_figures():
     assert figures.extract("un lieu ouvert à tous, à 5 m de la gare") == []
+    assert figures.extract("des salles de 5 à 10 m de long") == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Annoncé le 14 décembre 2017 à Paris.", ["year:2017:année"]),
+    ("Le 1er mars, 40 lieux ont ouvert.", ["count:40:lieux"]),
+    ("Depuis le 03/02/2020, 80 labellisations.", ["year:2020:année", "count:80:labellisations"]),
+])
+def test_dates_are_never_counts(text, expected):
+    assert keys(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Financé à hauteur de 75 000 à 150 000 euros sur trois ans.", ("amount", 75000, 150000, "EUR")),
+    ("une enveloppe de 75 000 € à 150 000 € par lieu", ("amount", 75000, 150000, "EUR")),
+    ("entre 10 et 20 millions d'euros", ("amount", 1e7, 2e7, "EUR")),
+    ("de 3 à 5 tiers-lieux par département", ("count", 3, 5, "tiers-lieux")),
+])
+def test_ranges_are_ranges_with_their_unit(text, expected):
+    first = figures.extract(text)[0]
+    assert (first.kind, first.value, first.high, first.unit) == expected
+    assert len([f for f in figures.extract(text) if f.kind in ("amount", "count")]) == 1
+
+
+@pytest.mark.parametrize("text, on, year", [
+    ("Les lieux ouvriront dans les deux ans.", D(2019, 7, 17), 2021),
+    ("Un réseau national sera créé d'ici 3 ans.", D(2021, 1, 5), 2024),
+    ("D'ici la fin du quinquennat, 300 fabriques.", D(2019, 6, 17), 2022),
+    ("Avant la fin du quinquennat, chaque département aura son tiers-lieu.", D(2022, 9, 1), 2027),
+    ("D'ici la fin de l'année, 80 projets.", D(2023, 9, 11), 2023),
+])
+def test_relative_deadlines_resolve_against_the_announcement_date(text, on, year):
+    assert f"deadline:{year}:année" in [f.key() for f in figures.extract(text, on=on)]
+    assert not [f for f in figures.extract(text) if f.kind == "deadline"]  # no date known: no guess
+
+
+def test_a_reprise_of_the_fabriques_is_found_despite_the_seeds_extra_figures():
+    from tilios.policy.seed import ANNOUNCEMENTS
+
+    _programme, made_on, _title, seeded, *_rest = ANNOUNCEMENTS[3]
+    reprise = "Le gouvernement annonce 300 Fabriques de territoire d'ici 2022, avec 45 M€ pour les tiers-lieux."
+    match = recycling.compare(reprise, keys(reprise), seeded, [f.key() for f in figures.extract(seeded, on=made_on)])
+    assert match is not None and "chiffres" in match.reasons
+
+
+def test_lemmas_see_through_inflection_and_elision():
+    assert recycling.lemmas("Les fabriques seront soutenues par l’État") >= {"fabrique", "soutenu", "etat"}
+    assert recycling.lemmas("La fabrique est soutenue par l'état") >= {"fabrique", "soutenu", "etat"}
+
+
+def test_boilerplate_figures_and_other_horizons_are_no_evidence():
+    a = "Objectif : 16 fablabs dans le Pilat d'ici 2020, pour 42,7 millions d'euros. Priorité aux communes de moins de 3 500 habitants."
+    b = "Objectif : 16 fablabs dans le Gers d'ici 2011, pour 42,7 millions d'euros. Priorité aux communes de moins de 3 500 habitants."
+    assert recycling.compare(b, keys(b), a, keys(a)) is None  # the same sums for another horizon
+    c = "Objectif : 12 cafés associatifs dans le Gers, pour 8 millions d'euros. Priorité aux communes de moins de 3 500 habitants."
+    d = "Objectif : 30 micro-folies en Corse, pour 8 millions d'euros. Priorité aux communes de moins de 3 500 habitants."
+    assert recycling.compare(d, keys(d), c, keys(c), common={"count:3500:personnes"}) is None
 
 
 def test_recycled_detection_on_labelled_pairs():

@@ -55,7 +55,7 @@ def announcement_summary(a):
 
 
 def figure_out(f):
-    return {"id": f.pk, "kind": f.kind, "value": f.value, "unit": f.unit, "text": f.text, "start": f.start,
+    return {"id": f.pk, "kind": f.kind, "value": f.value, "high": f.high, "unit": f.unit, "text": f.text, "start": f.start,
             "end": f.end, "by_hand": f.by_hand, "key": f.key}
 
 

@@ -3,7 +3,11 @@
 « 100 millions d'euros », « 100 M€ », « 13 millions de Français », « 20 000 euros », « 1,5 million »,
 « quatre postes de travail », « d'ici 2022 », « à l'horizon 2007 » — each becomes a Figure with its
 kind, value, unit and the span of text it came from, so a human can check and correct it.
+Dates are never counts (« le 14 décembre 2017 » is the year 2017, not 14 of anything), ranges stay
+ranges (« de 75 000 à 150 000 euros »), and deadlines said relatively (« dans les deux ans », « d'ici
+la fin du quinquennat ») resolve against the announcement's date when it is known.
 """
+import datetime
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -32,6 +36,10 @@ COUNT_UNITS = [
     (r"laur[ée]ats?", "lauréats"), (r"labellisations?", "labellisations"), (r"points?", "points"),
 ]
 DEADLINE_CUES = r"(?:d['’]ici(?: à| a)?|à l['’]horizon|a l['’]horizon|horizon|avant|au plus tard en|fin|jusqu['’]en)"
+MONTHS = ("janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|"
+          "decembre")
+# Presidential terms end in May of these years: « d'ici la fin du quinquennat » means the next one.
+TERM_ENDS = [datetime.date(y, 5, 14) for y in (2002, 2007, 2012, 2017, 2022, 2027, 2032)]
 
 
 @dataclass
@@ -42,11 +50,16 @@ class Figure:
     text: str
     start: int
     end: int
+    high: float | None = None  # the upper end of a range (« de 75 000 à 150 000 euros »)
 
     def key(self):
         """What makes two figures « the same figure » across announcements."""
-        value = int(self.value) if float(self.value).is_integer() else round(self.value, 3)
+        value = _plain(self.value) if self.high is None else f"{_plain(self.value)}-{_plain(self.high)}"
         return f"{self.kind}:{value}:{self.unit}"
+
+
+def _plain(value):
+    return int(value) if float(value).is_integer() else round(value, 3)
 
 
 _SPACES = "\u00a0\u202f\u2009 "
@@ -62,6 +75,14 @@ _word_re = re.compile(WORD_NUMBER + MULT + EURO, re.I)
 _percent_re = re.compile(NUMBER + r"\s*(?:%|pour ?cent)", re.I)
 _deadline_re = re.compile(DEADLINE_CUES + r"\s+(?:l['’]an(?:née)?\s+)?((?:19|20)\d\d)\b", re.I)
 _year_re = re.compile(r"(?<![\d,.\s])((?:19|20)\d\d)(?![\d,.])")
+_date_re = re.compile(r"(?<!\w)(?:(1er|[0-3]?\d)\s+(?:" + MONTHS + r")|[0-3]?\d/[01]?\d/)(?:\s*((?:19|20)\d\d))?(?!\w)",
+                      re.I)
+_range_re = re.compile(r"(?<!\w)(?:de|entre)\s+" + NUMBER + MULT + r"\s*(?:€|euros?)?\s+(?:à|et)\s+" + NUMBER + MULT + EURO,
+                       re.I)
+_relative_re = re.compile(r"(?:dans les|dans un délai de|d['’]ici|sous|en)\s+(" + "|".join(
+    ["un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", r"\d{1,2}"]) + r")\s+ans?\b", re.I)
+_term_re = re.compile(r"(?:d['’]ici|avant)\s+la\s+fin\s+(?:du\s+quinquennat|du\s+mandat|de\s+la\s+mandature)", re.I)
+_year_end_re = re.compile(r"(?:d['’]ici|avant)\s+la\s+fin\s+de\s+l['’]ann[ée]e\b", re.I)
 _unit_after = re.compile(r"\s*(?:(?:de|d['’])\s*)?(?:nouve(?:aux|lles?)\s+|(?:\w+\s+){0,1})?(" +
                          "|".join(p for p, _u in COUNT_UNITS) + r")\b", re.I)
 
@@ -101,22 +122,66 @@ def _unit(text, end):
     return None, end
 
 
+def _add_range(m, text, add, taken):
+    """« de 75 000 à 150 000 euros », « entre 10 et 20 millions d'euros », « de 3 à 5 tiers-lieux »."""
+    low, low_mult, high, high_mult, euro = m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)
+    if not euro and "m" in {(low_mult or "").lower(), (high_mult or "").lower()}:
+        taken.append((m.start(), m.end()))  # « de 5 à 10 m » are metres: no figure at all
+        return
+    high_factor = MULTIPLIERS.get((high_mult or "").lower().rstrip("."), 1.0)
+    low_factor = MULTIPLIERS.get(low_mult.lower().rstrip("."), 1.0) if low_mult else high_factor
+    values = (_to_number(low) * low_factor, _to_number(high) * high_factor)
+    if values[0] >= values[1]:
+        return
+    end = m.end()
+    tail = None if euro else re.match(r"\s*(?:de |d['’]\s*)(€|euros?)\b", text[end:], re.I)
+    if euro or tail:
+        add("amount", values[0], "EUR", m.start(), end + (tail.end() if tail else 0), values[1])
+        return
+    unit, unit_end = _unit(text, end)
+    if unit:
+        add("count", values[0], unit, m.start(), unit_end, values[1])
+
+
 def _overlaps(span, taken):
     return any(span[0] < b and a < span[1] for a, b in taken)
 
 
-def extract(text):
-    """Every figure in `text`, in reading order."""
+def _relative_years(word):
+    return int(word) if word.isdigit() else _words_to_number(word)
+
+
+def _term_end(on):
+    return next((end.year for end in TERM_ENDS if end > on), None)
+
+
+def extract(text, on=None):
+    """Every figure in `text`, in reading order. `on`, the date the text was published, resolves
+    relative deadlines; without it they are left out rather than guessed."""
     text = unicodedata.normalize("NFC", text or "")
     found, taken = [], []
 
-    def add(kind, value, unit, start, end):
+    def add(kind, value, unit, start, end, high=None):
         if not _overlaps((start, end), taken):
             taken.append((start, end))
-            found.append(Figure(kind, value, unit, text[start:end], start, end))
+            found.append(Figure(kind, value, unit, text[start:end], start, end, high))
 
     for m in _deadline_re.finditer(text):
         add("deadline", float(m.group(1)), "année", m.start(), m.end())
+    if on is not None:
+        for m in _relative_re.finditer(text):
+            add("deadline", float(on.year + _relative_years(m.group(1).lower())), "année", m.start(), m.end())
+        for m in _term_re.finditer(text):
+            if _term_end(on):
+                add("deadline", float(_term_end(on)), "année", m.start(), m.end())
+        for m in _year_end_re.finditer(text):
+            add("deadline", float(on.year), "année", m.start(), m.end())
+    for m in _date_re.finditer(text):  # a day of a month is no count; its year stays a year
+        if m.group(2):
+            add("year", float(m.group(2)), "année", m.start(2), m.end(2))
+        taken.append((m.start(), m.end()))
+    for m in _range_re.finditer(text):
+        _add_range(m, text, add, taken)
     for m in _percent_re.finditer(text):
         add("percent", _to_number(m.group(1)), "%", m.start(), m.end())
     for regex, is_word in ((_number_re, False), (_word_re, True)):

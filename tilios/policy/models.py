@@ -104,6 +104,7 @@ class Figure(models.Model):
     announcement = models.ForeignKey(Announcement, models.CASCADE, related_name="figures")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     value = models.FloatField()
+    high = models.FloatField(null=True, blank=True)  # the upper end of a range (« de 3 à 5 lieux »)
     unit = models.CharField(max_length=40, blank=True)
     text = models.CharField(max_length=200, blank=True)
     start = models.PositiveIntegerField(null=True, blank=True)

@@ -17,9 +17,9 @@ def refresh_index(announcement):
     with transaction.atomic():
         announcement.figures.filter(by_hand=False).delete()
         Figure.objects.bulk_create(
-            Figure(announcement=announcement, kind=f.kind, value=f.value, unit=f.unit, text=f.text[:200],
+            Figure(announcement=announcement, kind=f.kind, value=f.value, high=f.high, unit=f.unit, text=f.text[:200],
                    start=f.start, end=f.end, key=f.key())
-            for f in figures_mod.extract(announcement.text))
+            for f in figures_mod.extract(announcement.text, on=announcement.made_on))
         TextSignature.objects.filter(announcement=announcement).delete()
         signature = recycling.minhash(recycling.shingles(announcement.text))
         TextSignature.objects.bulk_create(TextSignature(announcement=announcement, band=band, hash=value)
@@ -89,15 +89,24 @@ def recycled(announcement, limit=20):
                    .values("announcement_id").annotate(n=Count("key", distinct=True)).filter(n__gte=2))
         candidates |= {row["announcement_id"] for row in sharing}
     mine = list(announcement.figures.values_list("key", flat=True))
+    common = _common_figures(mine)
     matches = []
     others = Announcement.objects.filter(pk__in=candidates, is_published=True, made_on__lte=announcement.made_on)
     for other in others.prefetch_related("figures"):
-        match = recycling.compare(announcement.text, mine, other.text, [f.key for f in other.figures.all()])
+        match = recycling.compare(announcement.text, mine, other.text, [f.key for f in other.figures.all()], common)
         if match:
             match.other = other
             matches.append(match)
     matches.sort(key=lambda m: (-max(m.text_similarity, len(m.shared_figures) / 10), m.other.made_on))
     return matches[:limit]
+
+
+def _common_figures(keys):
+    """Those of `keys` that more than 1 % of the archive carries (and at least 20 announcements):
+    boilerplate such as « communes de moins de 3 500 habitants », no evidence of a reprise."""
+    floor = max(20, Announcement.objects.count() // 100)
+    return {row["key"] for row in Figure.objects.filter(key__in=set(keys)).values("key")
+            .annotate(n=Count("announcement", distinct=True)).filter(n__gt=floor)}
 
 
 def clusters():

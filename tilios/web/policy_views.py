@@ -70,6 +70,8 @@ def number(value):
 
 def figure_label(f):
     value = str(int(f.value)) if f.kind in ("year", "deadline") else number(f.value)
+    if f.high is not None:
+        value = f"{value}–{number(f.high)}"
     return f"{f.get_kind_display()} : {value} {f.unit}".strip()
 
 
