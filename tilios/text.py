@@ -65,6 +65,27 @@ def search_tokens(text):
     return [singular(w) for w in joined]
 
 
+# A query's words become one SQL condition each: bounded so no query builds an expression tree
+# the engine refuses (SQLite stops near 1 000) or takes long to plan. No real search needs more.
+MAX_QUERY_CHARS = 500
+MAX_QUERY_WORDS = 32
+
+
+class QueryTooLong(ValueError):
+    """A search query beyond MAX_QUERY_CHARS characters or MAX_QUERY_WORDS words."""
+
+
+def query_tokens(text):
+    """`search_tokens` of a user's query, refused (QueryTooLong) when it is too long to be one."""
+    text = text or ""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryTooLong(f"{MAX_QUERY_CHARS} caractères au plus")
+    tokens = list(dict.fromkeys(search_tokens(text)))  # a repeated word narrows nothing
+    if len(tokens) > MAX_QUERY_WORDS:
+        raise QueryTooLong(f"{MAX_QUERY_WORDS} mots au plus")
+    return tokens
+
+
 def search_text(*texts):
     """The indexed form: tokens between spaces, so a query token matches the start of a word."""
     tokens = []

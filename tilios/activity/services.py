@@ -54,15 +54,29 @@ def month_end(day):
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+# Reporting windows reach years back from a date: outside these years they leave the calendar.
+FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(2199, 12, 31)
+
+
+def check_date(day, name="on"):
+    """`day` itself, or a ValidationError naming `name` when it lies outside FIRST_DAY..LAST_DAY."""
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError({name: _("date hors limites « %(value)s » (entre %(first)s et %(last)s)")
+                               % {"value": day.isoformat(), "first": FIRST_DAY.isoformat(),
+                                  "last": LAST_DAY.isoformat()}})
+    return day
+
+
 def parse_date(value, name="on"):
     if value in (None, ""):
         return None
     if isinstance(value, datetime.date):
-        return value
+        return check_date(value, name)
     try:
-        return datetime.date.fromisoformat(str(value).strip())
+        day = datetime.date.fromisoformat(str(value).strip())
     except ValueError:
         raise ValidationError({name: _("date invalide « %(value)s » (attendu AAAA-MM-JJ)") % {"value": str(value)[:40]}})
+    return check_date(day, name)
 
 
 def today():
@@ -785,7 +799,7 @@ def window_of(scheme, on):
 # --- one place -----------------------------------------------------------------------------------
 
 def place_indicators(place, on=None, scheme=None):
-    on = on or today()
+    on = check_date(on) or today()
     scheme = scheme or current_scheme()
     labels = band_labels(scheme)
     row = evaluation_rows(scheme, on, ("places", [place.pk]))[0]
@@ -902,7 +916,7 @@ def _tally(scheme, on, cells):
 
 def evaluate_programme(programme, on=None, scheme=None):
     """Band distribution, emptiness, rural / urban and métropole splits, cost per regular user, as of `on`."""
-    on = on or today()
+    on = check_date(on) or today()
     scheme = scheme or current_scheme()
     labels = band_labels(scheme)
     codes = [b["code"] for b in scheme.bands]
@@ -957,7 +971,7 @@ def evaluate_places(on=None, scheme=None, territory=None):
     of the window aggregates (see `snapshot_for`)."""
     from tilios.territories.models import Commune, Departement, Region
 
-    on = on or today()
+    on = check_date(on) or today()
     scheme = scheme or current_scheme()
     universe = ("territory", territory) if territory else None
     snapshot, changed = _snapshot(scheme, on, universe)

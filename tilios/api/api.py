@@ -18,6 +18,7 @@ from tilios.places.models import Kind, Place
 from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories import services as territories
+from tilios.text import QueryTooLong
 
 from . import errors
 from .records import html_of
@@ -70,11 +71,10 @@ def list_places(request, filters: Query[PlaceFilters]):
     Pages are chained by `next_cursor`: no place is repeated or skipped between pages."""
     if not 1 <= filters.limit <= MAX_LIMIT:
         raise HttpError(400, f"limit : entre 1 et {MAX_LIMIT}")
-    if filters.radius is not None and filters.radius <= 0:
-        raise HttpError(400, "radius : un nombre de kilomètres positif")
+    radius = queries.parse_radius(filters.radius) if filters.radius is not None else None
     near = queries.parse_point(filters.near) if filters.near else None
     qs = _filtered(filters)
-    page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=filters.radius)
+    page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius)
     next_url = None
     if page.next_cursor:
         params = request.GET.copy()
@@ -132,8 +132,12 @@ def list_sources(request):
 
 @api.get("/communes", summary="Chercher une commune (centre et codes)")
 def find_communes(request, q: str, limit: int = 10):
+    try:
+        communes = territories.find_communes(q, limit)
+    except QueryTooLong as exc:
+        raise HttpError(400, f"q : {exc}") from None
     return [{"code": c.code, "name": c.name, "departement": c.departement_id, "latitude": c.latitude,
-             "longitude": c.longitude, "population": c.population} for c in territories.find_communes(q, limit)]
+             "longitude": c.longitude, "population": c.population} for c in communes]
 
 
 # The governance endpoints register themselves on `api` (imported last: they import `api`).

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import ValidationError as NinjaValidationError
@@ -62,6 +63,14 @@ def register(api):
         detail = " ; ".join(f"{field} : {' '.join(messages)}" if field != "__all__" else " ".join(messages)
                             for field, messages in errors.items())
         return api.create_response(request, {"detail": detail[:2000], "errors": errors}, status=400)
+
+    # A number beyond what the database stores (an id of 20 digits in a path or a filter): the
+    # driver refuses it (OverflowError on SQLite, DataError on PostgreSQL); it names nothing here.
+    @api.exception_handler(OverflowError)
+    @api.exception_handler(DataError)
+    def out_of_range(request, exc):
+        return api.create_response(request, {"detail": _("valeur hors des limites de la base de données")},
+                                   status=400)
 
     @api.exception_handler(NoChange)
     def no_change(request, exc):

@@ -129,10 +129,10 @@ class AnnouncementFilters(Schema):
     actor: str | None = Field(None, description="acteur : identifiant ou partie du nom")
     territory: str | None = Field(None, description="code du territoire")
     programme: str | None = Field(None, description="programme (slug)")
-    year: int | None = None
+    year: int | None = Field(None, ge=services.YEARS[0], le=services.YEARS[-1])
     q: str | None = Field(None, description="mots du titre ou du texte")
     limit: int = 50
-    offset: int = 0
+    offset: int = Field(0, ge=0, le=10**6)
 
 
 def _announcements(filters):

@@ -8,7 +8,7 @@ or the session, and the services say who may: reviewers (trusted contributors an
 site) decide, merge, split and settle conflicts; administrators set priorities. A decision on something
 already decided is a 409.
 """
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -66,7 +66,8 @@ class MergeIn(Schema):
 
 
 class SplitIn(Schema):
-    records: list[StrictInt] = Field(..., description="ids des enregistrements source à déplacer vers un nouveau lieu")
+    records: list[Annotated[StrictInt, Field(ge=1, lt=2**63)]] = Field(
+        ..., max_length=10000, description="ids des enregistrements source à déplacer vers un nouveau lieu")
     summary: str = ""
 
 

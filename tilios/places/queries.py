@@ -1,11 +1,12 @@
 """Finding places: text, kind, bounding box and nearness, with stable keyset pagination."""
-import base64
-import json
+import math
 from dataclasses import dataclass
 
+from django.core import signing
 from django.db.models import Prefetch, Q
 
-from tilios.text import search_tokens
+from tilios.territories.services import EARTH_RADIUS_KM
+from tilios.text import QueryTooLong, query_tokens
 
 from . import spatial
 from .models import Kind, Place
@@ -25,6 +26,20 @@ def parse_point(value):
     return lat, lon
 
 
+MAX_RADIUS_KM = math.ceil(math.pi * EARTH_RADIUS_KM)  # half the globe's circumference: every place
+
+
+def parse_radius(value):
+    """A search radius in km: a finite number in ]0, MAX_RADIUS_KM] (NaN and infinities are refused)."""
+    try:
+        radius = float(value)
+    except (TypeError, ValueError):
+        raise QueryError("radius : un nombre de kilomètres") from None
+    if not (math.isfinite(radius) and 0 < radius <= MAX_RADIUS_KM):
+        raise QueryError(f"radius : un nombre de kilomètres dans ]0, {MAX_RADIUS_KM}]")
+    return radius
+
+
 def parse_bbox(value):
     try:
         west, south, east, north = (float(x) for x in value.split(","))
@@ -38,7 +53,11 @@ def parse_bbox(value):
 def search(q="", kinds=(), bbox=None):
     """Places matching a free-text query, any of `kinds` (codes) and a bounding box."""
     qs = Place.objects.filter(is_published=True, merged_into=None)
-    for token in search_tokens(q or ""):
+    try:
+        tokens = query_tokens(q)
+    except QueryTooLong as exc:
+        raise QueryError(f"q : {exc}") from None
+    for token in tokens:
         qs = qs.filter(search_text__contains=" " + token)
     kinds = [k for k in kinds if k]
     if kinds:
@@ -58,18 +77,31 @@ def with_details(qs):
         Prefetch("kinds", queryset=Kind.objects.order_by("position")))
 
 
+# Cursors are signed: a client may keep and replay them, never forge one (a forged key once sent
+# the nearest-place search round a NaN radius for ever).
+_CURSOR_SALT = "tilios.places.cursor"
+_MAX_ID = 2**63 - 1
+
+
 def _encode(mode, key):
-    return base64.urlsafe_b64encode(json.dumps([mode, key]).encode()).decode().rstrip("=")
+    return signing.dumps([mode, key], salt=_CURSOR_SALT)
 
 
 def _decode(cursor, mode):
+    """The key of a cursor this server signed for `mode`, checked once more for its shape."""
     try:
-        got_mode, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if got_mode != mode:
-            raise ValueError
-        return key
-    except (ValueError, TypeError):
+        got_mode, key = signing.loads(cursor, salt=_CURSOR_SALT)
+        first, last_id = key
+    except (signing.BadSignature, ValueError, TypeError):
         raise QueryError("cursor : curseur invalide pour cette recherche") from None
+    valid_id = type(last_id) is int and 0 < last_id <= _MAX_ID
+    if mode == "near":
+        valid = type(first) in (int, float) and math.isfinite(first) and first >= 0
+    else:
+        valid = isinstance(first, str)
+    if got_mode != mode or not (valid and valid_id):
+        raise QueryError("cursor : curseur invalide pour cette recherche")
+    return first, last_id
 
 
 @dataclass
@@ -82,8 +114,7 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None):
     """One page of `qs`, by name or (with `near`) by distance, and the cursor of the next one."""
     if near is not None:
         after = _decode(cursor, "near") if cursor else None
-        hits = spatial.nearest(qs, near[0], near[1], k=limit + 1, radius_km=radius_km,
-                               after=tuple(after) if after else None)
+        hits = spatial.nearest(qs, near[0], near[1], k=limit + 1, radius_km=radius_km, after=after)
         more = len(hits) > limit
         hits = hits[:limit]
         by_id = with_details(Place.objects.filter(id__in=[h.id for h in hits])).in_bulk()

@@ -87,6 +87,11 @@ def nearest(queryset, lat, lon, k=10, radius_km=None, after=None):
     """
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("latitude must be in [-90, 90] and longitude in [-180, 180]")
+    # NaN compares false with everything: a NaN radius or rank would never end the search loops.
+    if radius_km is not None and not math.isfinite(radius_km):
+        raise ValueError("radius_km must be a finite number")
+    if after is not None and not math.isfinite(after[0]):
+        raise ValueError("after must hold a finite rank")
     if k <= 0 or (radius_km is not None and radius_km < 0):
         return []
     lat, lon = float(lat), float(lon)
@@ -132,6 +137,7 @@ _PROBE_START_KM = 0.25
 _PROBE_GROWTH = 4.0
 _PROBE_CAP = 16
 _BIG_BOX = 32768  # R*Tree candidates beyond which a filtered search may read its whole set instead
+_WORLD_KM = math.pi * EARTH_RADIUS_KM
 _SENTINELS = (-1234567.25, -2345678.25, -3456789.25, -4567890.25)  # placeholders for a compiled box
 
 
@@ -148,7 +154,8 @@ def _compiled_box_query(connection, queryset):
 
 
 def _nearest_rtree(connection, queryset, lat, lon, k, radius_km, after):
-    limit = radius_km if radius_km is not None else math.pi * EARTH_RADIUS_KM
+    # Beyond half the circumference every place is inside: a bigger radius only adds rounds.
+    limit = min(radius_km, _WORLD_KM) if radius_km is not None else _WORLD_KM
     connection.ensure_connection()
     # Raw DB-API cursor: the same connection and transaction as Django's, without its wrapper.
     cur = connection.connection.cursor()
@@ -212,9 +219,9 @@ def _nearest_rtree(connection, queryset, lat, lon, k, radius_km, after):
         wanted = inside - len(hits) + 1.5 * k
         r *= min(8.0, max(1.5, math.sqrt(wanted / max(inside, 0.5))))
         rounds += 1
-        if queryset is not None and radius_km is None and rounds >= 2:
-            # A selective filter and no radius to stop at: once the next box holds more places
-            # than the whole filtered set, reading that set beats growing (up to the whole world).
+        if queryset is not None and rounds >= 2:
+            # A selective filter and a wide or no radius: once the next box holds more places than
+            # the whole filtered set, reading that set beats growing (up to the whole world).
             box_count = cur.execute(_RTREE_COUNT, (*_bbox(lat, lon, min(r, limit)), _BIG_BOX)).fetchone()[0]
             if box_count >= _BIG_BOX // 8:
                 located = queryset.filter(latitude__isnull=False, longitude__isnull=False)

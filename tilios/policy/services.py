@@ -2,6 +2,7 @@
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -55,17 +56,26 @@ def propose_announcement(data, user, summary=""):
     return record, revision, recycled(record)
 
 
+YEARS = range(1900, 2201)  # the years an announcement can be filtered on (dates outside are typos)
+
+
 def filter_announcements(qs, actor=None, territory=None, programme=None, year=None, q=None):
     """The announcement filters of the list pages and the API: actor (id or part of the name),
     territory code, programme slug, year, words of the title or text."""
     if actor:
         actor = str(actor).strip()
-        qs = qs.filter(actors__pk=int(actor)) if actor.isdigit() else qs.filter(actors__name__icontains=actor)
+        if actor.isdigit():  # an id: one beyond the engines' integers names no actor
+            qs = qs.filter(actors__pk=int(actor)) if len(actor) <= 18 else qs.none()
+        else:
+            qs = qs.filter(actors__name__icontains=actor)
     if territory:
         qs = qs.filter(territory_code=str(territory).strip())
     if programme:
         qs = qs.filter(programme__slug=str(programme).strip())
     if year:
+        if int(year) not in YEARS:
+            raise ValidationError({"year": _("une année entre %(first)d et %(last)d")
+                                   % {"first": YEARS[0], "last": YEARS[-1]}})
         qs = qs.filter(made_on__year=int(year))
     if q:
         for word in str(q).split()[:10]:

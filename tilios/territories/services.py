@@ -12,7 +12,7 @@ from django.db import transaction
 from shapely import STRtree
 from shapely.geometry import Point, shape
 
-from tilios.text import search_text, search_tokens
+from tilios.text import query_tokens, search_text, search_tokens
 
 from .models import Commune, Departement, Epci, Region
 
@@ -296,10 +296,9 @@ def locate(latitude=None, longitude=None, postcode="", town="", declared=None):
 
 
 def find_communes(text, limit=10):
-    """Current communes whose name matches `text` (folded like place search), most populous first."""
-    from tilios.text import search_tokens
-
-    tokens = search_tokens(text)
+    """Current communes whose name matches `text` (folded like place search), most populous first.
+    A query too long to be a commune's name raises tilios.text.QueryTooLong."""
+    tokens = query_tokens(text)
     if not tokens:
         return []
     qs = Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)

@@ -109,7 +109,7 @@ def overview(request):
 
 def announcements(request):
     raw = {name: request.GET.get(name, "").strip()[:200] for name in ("actor", "territory", "programme", "year", "q")}
-    year = int(raw["year"]) if raw["year"].isdigit() and len(raw["year"]) == 4 else None
+    year = int(raw["year"]) if raw["year"].isdigit() and int(raw["year"]) in services.YEARS else None
     published = Announcement.objects.filter(is_published=True)
     qs = services.filter_announcements(published.select_related("programme").prefetch_related("actors"),
                                        raw["actor"], raw["territory"], raw["programme"], year, raw["q"])

@@ -13,6 +13,7 @@ from tilios.places.models import Kind, Place
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
 from tilios.territories.services import find_communes
+from tilios.text import QueryTooLong
 
 from .records import PLACE, visible
 
@@ -105,7 +106,10 @@ def home(request):
                 communes = list(Commune.objects.filter(code=commune_code, kind=Commune.Kind.CURRENT,
                                                        latitude__isnull=False).select_related("departement"))
             if not communes and town:
-                communes = find_communes(town)
+                try:
+                    communes = find_communes(town)
+                except QueryTooLong as exc:
+                    raise queries.QueryError(_("ville : %(why)s") % {"why": exc}) from None
             if communes:
                 commune = communes[0]
                 near = (commune.latitude, commune.longitude)

@@ -22,7 +22,7 @@ class Command(BaseCommand):
             raise CommandError("-k : au moins 1")
         try:
             places = queries.page(queries.search(kinds=kind), limit=k, near=queries.parse_point(f"{lat},{lon}"),
-                                  radius_km=radius).places
+                                  radius_km=None if radius is None else queries.parse_radius(radius)).places
         except (queries.QueryError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         if format == "json":
