@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from tilios import csvsafe
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
 from tilios.places.models import Place
@@ -1018,7 +1019,7 @@ def evaluation_csv(result):
                "regular_users", "max_regular_users", "occupancy_rate", "trend_regular_users_per_month",
                "reported_months", "months_without_activity", "months_without_report", "empty_most_of_the_time",
                "last_report_in_window"]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer = csvsafe.dict_writer(out, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in result["rows"]:
         writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})

@@ -4,7 +4,6 @@ API address that re-derive it (definition version and dates always explicit).
 
 Registered on the shared `api` object (imported at the bottom of tilios.api.api).
 """
-import csv
 import datetime
 import io
 from typing import Any
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Schema, Status
 from ninja.errors import HttpError
 
+from tilios import csvsafe
 from tilios.accounts import permissions
 from tilios.accounts.throttle import hit
 from tilios.census import reproduce as rp
@@ -43,7 +43,7 @@ def definition_out(d):
 
 def count_csv(result):
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(["definition", "valid_on", "known_on", result.by or "total", "label", "count"])
     for row in result.rows or [{"key": "", "label": "total", "count": result.total}]:
         writer.writerow([result.definition.ref, result.valid_on, result.known_on, row["key"], row["label"], row["count"]])
@@ -68,7 +68,7 @@ def series_rows(query, year_from, year_to):
 
 def series_csv(query, rows):
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(["definition", "year", "valid_on", "known_on", "known_today", "known_then"])
     for row in rows:
         writer.writerow([query.definition.ref, row["year"], row["valid_on"], query.known_on, row["known_today"],

@@ -4,7 +4,6 @@ repeat), programmes, promises and their statuses, recycled clusters, timelines, 
 Reads are open to all. Writing an announcement is an edit like a place's (201 live, 202 pending
 review); correcting figures is for trusted contributors. Thin: everything is in tilios.policy.services.
 """
-import csv
 import datetime
 import io
 
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Schema, Status
 from ninja.errors import HttpError
 
+from tilios import csvsafe
 from tilios.accounts import permissions
 from tilios.accounts.throttle import hit
 from tilios.policy import services
@@ -30,7 +30,6 @@ from .governance import ACTION_ERRORS
 
 TAGS = ["politiques"]
 MAX_LIMIT = 200
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- Presenters (shared with nothing else: the web pages render the same services themselves) ---------
@@ -108,16 +107,10 @@ def _announcement(announcement_id, user):
 
 
 def _csv(rows, fields, filename):
-    def cell(value):
-        if isinstance(value, str) and value.startswith(FORMULA_START):
-            return "'" + value  # a spreadsheet must not run a contributor's « =HYPERLINK(…) »
-        return "" if value is None else value
-
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
+    writer = csvsafe.dict_writer(buffer, fields, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
-    for row in rows:
-        writer.writerow({k: cell(v) for k, v in row.items()})
+    writer.writerows(rows)  # csvsafe: a contributor's « =HYPERLINK(…) » is written as text
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

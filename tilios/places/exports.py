@@ -1,10 +1,10 @@
 """Open-data exports of the registry. Every row carries the licence and attribution of its sources,
 and a GeoJSON export lists them all at its top, so a reuser cannot take the data without them."""
-import csv
 import json
 
 from django.db.models import Prefetch
 
+from tilios import csvsafe
 from tilios.sources.models import Source, SourceRecord
 
 from .models import Kind
@@ -61,7 +61,7 @@ def _row(place):
 
 
 def write_csv(queryset, out):
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csvsafe.dict_writer(out, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
     for place in _places(queryset).iterator(chunk_size=2000):

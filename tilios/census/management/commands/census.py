@@ -1,9 +1,9 @@
-import csv
 import datetime
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tilios import csvsafe
 from tilios.census import facts, services
 
 
@@ -72,7 +72,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=1, default=str))
             return
         if fmt == "csv":
-            writer = csv.writer(self.stdout, lineterminator="\n")
+            writer = csvsafe.writer(self.stdout, lineterminator="\n")
             writer.writerow(["definition", "valid_on", "known_on", result.by or "total", "label", "count"])
             for row in result.rows or [{"key": "", "label": "total", "count": result.total}]:
                 writer.writerow([result.definition.ref, result.valid_on, result.known_on, row["key"], row["label"],

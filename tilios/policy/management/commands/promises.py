@@ -1,8 +1,8 @@
-import csv
 import json
 
 from django.core.management.base import BaseCommand
 
+from tilios import csvsafe
 from tilios.policy import services
 
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1))
         elif format == "csv":
-            writer = csv.DictWriter(self.stdout, fieldnames=list(rows[0]) if rows else ["id"], lineterminator="\n")
+            writer = csvsafe.dict_writer(self.stdout, list(rows[0]) if rows else ["id"], lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         else:
