@@ -26,17 +26,23 @@ class RateLimited(Exception):
         self.scope = scope
 
 
+def _client_ip(group, request):
+    # A WSGI server on a Unix socket may give no REMOTE_ADDR: those requests share one counter.
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
 def hit(request, scope):
     """Count one `scope` action for the request's IP and account; raise RateLimited past the limit."""
     if not getattr(settings, "RATELIMIT_ENABLE", True):
         return
     ip_rate, user_rate, trusted_rate = RATES[scope]
-    checks = [("ip", ip_rate)]
+    checks = [(_client_ip, ip_rate)]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user_rate:
         checks.append(("user", trusted_rate if at_least(user, Role.TRUSTED) else user_rate))
     for key, rate in checks:
-        usage = get_usage(request, group=f"tilios.{scope}.{key}", key=key, rate=rate, increment=True)
+        name = key if isinstance(key, str) else "ip"
+        usage = get_usage(request, group=f"tilios.{scope}.{name}", key=key, rate=rate, increment=True)
         if usage and usage["should_limit"]:
             raise RateLimited(scope)
 

@@ -63,6 +63,10 @@ class ImportErrors(Schema):
     errors: list[LineError]
 
 
+# A request that is not a CSV upload at all is refused like any other: errors by field.
+ImportRefused = ImportErrors | FieldErrors
+
+
 def _place(public_id):
     return get_object_or_404(Place.objects.filter(is_published=True), public_id=public_id)
 
@@ -188,7 +192,7 @@ def create_band_scheme(request, payload: SchemeIn):
 
 
 @api.post("/activity/import", auth=WRITE, summary="Importer les rapports d’une enquête (CSV)",
-          response={200: ImportOut, 400: ImportErrors, 401: Error, 403: Error, 429: Error})
+          response={200: ImportOut, 400: ImportRefused, 401: Error, 403: Error, 429: Error})
 def import_activity(request, file: UploadedFile = File(...), source: str = Form(""),
                     kind: str = Form(ActivityReport.ReportedBy.SURVEY)):
     """Multipart upload of a CSV (columns: see `tilios activity import`). All lines or none: on any error the
