@@ -1,5 +1,5 @@
 """Account operations shared by the web pages and the API."""
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -8,17 +8,29 @@ from tilios.revisions.services import NotAllowed
 
 from . import permissions
 from .models import ApiToken, PlaceManager, Role
+from .names import free_pseudonym
 
 
 def delete_account(user):
-    """Close an account for good. Its revisions and messages stay, signed by a pseudonym."""
+    """Close an account for good. Its revisions and messages stay, signed by a pseudonym.
+
+    Sign-up refuses names that look like a pseudonym; one made otherwise (an operator, an older
+    version) gets the pseudonym a suffix rather than blocking the deletion.
+    """
     with transaction.atomic():
-        user.username = f"ancien-compte-{user.pk}"
         user.email = ""
         user.first_name = user.last_name = ""
         user.set_unusable_password()
         user.is_active = False
-        user.save()
+        for attempt in range(5):
+            user.username = free_pseudonym(user)
+            try:
+                with transaction.atomic():
+                    user.save()
+                break
+            except IntegrityError:  # taken between the look-up and the save
+                if attempt == 4:
+                    raise
         user.api_tokens.all().delete()
         user.managed_places.all().delete()
         profile = user.profile

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
 from .models import Role
+from .names import digest
 from .permissions import at_least
 
 # scope: (rate per IP, rate per account, rate per trusted account)
@@ -48,7 +49,8 @@ def hit(request, scope):
 
 
 def _lockout_key(username):
-    return f"tilios.lockout.{(username or '').strip().lower()[:150]}"
+    """One counter per account as Django's login finds it: « ｃ2 », « ⓒ2 », « c² », « C2 » count for « c2 »."""
+    return f"tilios.lockout.{digest((username or '')[:150])}"
 
 
 def is_locked_out(username):

@@ -273,19 +273,41 @@ def _outranks(actor, target):
     return ROLE_RANK[permissions.role_of(actor)] > ROLE_RANK[permissions.role_of(target)]
 
 
-def block(target, user, until, reason):
+def _block_rank(target):
+    """The rank of whoever placed `target`'s block in force (as it was then), or None if not blocked."""
+    if not target.profile.is_blocked:
+        return None
+    placed = (ModerationAction.objects.filter(target_user=target, action=ModerationAction.Action.BLOCK)
+              .select_related("actor", "actor__profile").order_by("-id").first())
+    if placed is None:  # set outside the moderation tools
+        return None
+    rank = placed.details.get("rank")
+    return ROLE_RANK[Role(rank) if rank in Role.values else permissions.role_of(placed.actor)]
+
+
+def _may_change_block(user, target):
+    """Outrank the account, and be at least of the rank that placed the block in force."""
     if not permissions.can_moderate(user) or not _outranks(user, target):
+        return False
+    placed = _block_rank(target)
+    return placed is None or ROLE_RANK[permissions.role_of(user)] >= placed
+
+
+def block(target, user, until, reason):
+    if not _may_change_block(user, target):
         raise NotAllowed(_("vous ne pouvez pas bloquer ce compte"))
     profile = target.profile
     profile.blocked_until, profile.blocked_reason = until, reason[:500]
     profile.save(update_fields=["blocked_until", "blocked_reason"])
     _log(user, ModerationAction.Action.BLOCK, target_user=target, reason=reason,
-         details={"until": until.isoformat() if until else None})
+         details={"until": until.isoformat() if until else None, "rank": permissions.role_of(user).value})
 
 
 def unblock(target, user, reason=""):
-    if not permissions.can_moderate(user):
-        raise NotAllowed(_("seuls les modérateurs débloquent un compte"))
+    """Moderators lift the blocks of accounts they outrank, unless a higher rank placed the block."""
+    if not _may_change_block(user, target):
+        raise NotAllowed(_("vous ne pouvez pas débloquer ce compte : il faut un rang supérieur au sien "
+                           "et au moins celui de qui l’a bloqué"))
     profile = target.profile
     profile.blocked_until, profile.blocked_reason = None, ""
     profile.save(update_fields=["blocked_until", "blocked_reason"])

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from tilios.accounts.models import Role
+from tilios.accounts.names import PSEUDONYM_PREFIX, is_reserved
 from tilios.places import editing as place_editing
 from tilios.places.models import Kind, Place
 from tilios.revisions.models import Thread
@@ -159,6 +160,14 @@ class SignupForm(HoneypotMixin, UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def clean_username(self):
+        username = super().clean_username()
+        if username and is_reserved(username):
+            raise forms.ValidationError(
+                _("les noms commençant par « %(prefix)s » sont réservés aux comptes supprimés : choisissez-en un "
+                  "autre"), params={"prefix": PSEUDONYM_PREFIX.rstrip("-")}, code="reserved")
+        return username
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
