@@ -9,3 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tilios.web.urls")),
 ]
+
+handler400 = "tilios.web.error_views.bad_request"
+handler500 = "tilios.web.error_views.server_error"

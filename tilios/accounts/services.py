@@ -1,5 +1,8 @@
 """Account operations shared by the web pages and the API."""
-from django.db import IntegrityError, transaction
+import contextlib
+import datetime
+
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,7 +84,40 @@ def user_for_token(token):
     found = ApiToken.objects.select_related("user", "user__profile").filter(digest=ApiToken.hash(token)).first()
     if found is None or not found.user.is_active:
         return None
-    ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+    _note_use(found)
     return found.user
+
+
+TOKEN_USE_RESOLUTION = datetime.timedelta(minutes=1)
+
+
+def _note_use(token):
+    """Record when a token was last used, at most once a minute and never at the request's expense:
+    a read with a token must not wait for (or fail on) the write lock an import holds. The date is
+    written in its own statement, outside any transaction, and skipped when the database is busy."""
+    now = timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_USE_RESOLUTION:
+        return
+    try:
+        with _no_wait(), transaction.atomic():  # a savepoint when a caller holds a transaction
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    except OperationalError:
+        pass  # busy (an import holds the lock): the next use will record it
+
+
+@contextlib.contextmanager
+def _no_wait():
+    """On SQLite, give up on a held write lock after 50 ms instead of the usual 20 s."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        usual = cursor.fetchone()[0]
+        cursor.execute("PRAGMA busy_timeout = 50")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {int(usual)}")
 
 
