@@ -154,6 +154,15 @@ def make_page(browser, server):
         context.close()
 
 
+def after(page, signal, action, timeout=120_000):
+    """Do `action`, then wait until the map's `signal` counter (data-searches, data-cluster-moves: see
+    tilios.js) has counted one more end: an event of the application, not a guess of time."""
+    before = int(page.get_attribute("#map", f"data-{signal}") or 0)
+    action()
+    page.wait_for_function("([name, n]) => +(document.querySelector('#map').getAttribute('data-' + name) || 0) > n",
+                           arg=[signal, before], timeout=timeout)
+
+
 def wait_for_places(page):
     page.wait_for_selector("#map[data-places-loaded]", timeout=30000)
     return page.get_attribute("#map", "data-places-loaded")
@@ -222,8 +231,7 @@ def test_clicking_clusters_then_a_marker_opens_its_page(make_page):
         assert clusters, "no cluster left to click"
         # The smallest cluster splits into single markers soonest.
         clusters.sort(key=lambda c: int(c.inner_text()))
-        clusters[0].click()
-        w.page.wait_for_timeout(700)  # zoom animation
+        after(w.page, "cluster-moves", clusters[0].click)
     else:
         pytest.fail("never reached a single marker")
     singles[0].click()
@@ -243,10 +251,9 @@ def test_search_then_marker_popup_link(make_page):
     w.goto("/")
     wait_for_places(w.page)
     w.page.fill("#q", "bricoleuse")
-    w.page.click("#search-form button[type=submit]")
-    w.page.wait_for_selector("#map[data-places-shown='1']")
+    after(w.page, "searches", lambda: w.page.click("#search-form button[type=submit]"))
+    assert w.page.get_attribute("#map", "data-places-shown") == "1"
     assert w.page.locator("#results-list .result-name").all_inner_texts() == ["La Bricoleuse"]
-    w.page.wait_for_timeout(400)
     w.page.locator(".leaflet-marker-pane .leaflet-marker-icon:not(.marker-cluster)").first.click()
     w.page.locator(".leaflet-popup-content a").click()
     w.page.wait_for_url(re.compile(r"/lieux/[0-9a-z]+/$"))
@@ -260,14 +267,11 @@ def test_search_folds_and_filters_by_kind(make_page):
     w.goto("/")
     wait_for_places(w.page)
     w.page.fill("#q", "st etienne")
-    w.page.press("#q", "Enter")
-    w.page.wait_for_selector("#results-list .result")
-    w.page.wait_for_function("() => document.querySelector('#map').dataset.placesShown !== '1512'")
+    after(w.page, "searches", lambda: w.page.press("#q", "Enter"))
+    assert w.page.get_attribute("#map", "data-places-shown") != "1512"
     metas = w.page.locator("#results-list .result-meta").all_inner_texts()
     assert sum("Saint-Étienne (42)" in m for m in metas) >= 4
-    w.page.select_option("#kind", "fablab")
-    w.page.wait_for_function("(before) => document.querySelector('#map').dataset.placesShown !== before",
-                             arg=w.page.get_attribute("#map", "data-places-shown"))
+    after(w.page, "searches", lambda: w.page.select_option("#kind", "fablab"))
     assert all("Fablab" in m for m in w.page.locator("#results-list .result-meta").all_inner_texts())
     w.assert_clean()
 

@@ -103,8 +103,20 @@
     var markers = {};   // public id → marker
     var loaded = false;
     var pendingIds = null;
+    var searchPending = false;  // a search rendered its list before the markers arrived
 
     function setStatus(text) { status.textContent = text || ""; }
+
+    /* Explicit signals of what finished, for assistive tools and tests (which must not guess by waiting):
+       data-searches counts the searches rendered (map and list), data-cluster-moves the cluster zooms
+       and spiderfies that ended. */
+    function bump(name) { mapNode.dataset[name] = String((+mapNode.dataset[name] || 0) + 1); }
+    function searched() {
+      list.removeAttribute("aria-busy");
+      bump("searches");
+      mapNode.dispatchEvent(new CustomEvent("tilios:searched", {bubbles: true}));
+    }
+    clusters.on("animationend spiderfied", function () { bump("clusterMoves"); });
 
     function popupContent(props) {
       var meta = [props.town].concat(props.kindLabels || []).filter(Boolean).join(" · ");
@@ -161,6 +173,7 @@
       var shown = showOnly(pendingIds);
       if (pendingIds) fitTo(shown);
       pendingIds = null;
+      if (searchPending) { searchPending = false; searched(); }
       if (list.dataset.near) highlightRendered(list.dataset.near.split(",").map(parseFloat));
     }).catch(function () { setStatus(t("loadError")); mapNode.dataset.placesLoaded = "error"; });
 
@@ -227,6 +240,7 @@
       var listParams = new URLSearchParams(params);
       listParams.set("limit", "20");
       setStatus("");
+      list.setAttribute("aria-busy", "true");
       var filtered = params.toString() !== "";
       Promise.all([
         getJSON(mapNode.dataset.searchUrl + "?" + listParams),
@@ -235,11 +249,12 @@
         var data = res[0], geo = res[1];
         renderResults(data, filtered ? t("results") + " : " + countText(data.count) : countText(data.count));
         var ids = geo ? geo.features.map(function (f) { return f.properties.id; }) : null;
-        if (!loaded) { pendingIds = ids; return; }
+        history.replaceState(null, "", "?" + params);
+        if (!loaded) { pendingIds = ids; searchPending = true; return; }  // signalled when the markers arrive
         var shown = showOnly(ids);
         if (ids) fitTo(shown); else map.fitBounds(FRANCE);
-        history.replaceState(null, "", "?" + params);
-      }).catch(function () { setStatus(t("loadError")); });
+        searched();
+      }).catch(function () { setStatus(t("loadError")); searched(); });
     }
 
     function drawNearest(lat, lon, results, heading, you) {
@@ -270,10 +285,12 @@
       params.set("near", lat.toFixed(5) + "," + lon.toFixed(5));
       params.set("limit", "10");
       setStatus("");
+      list.setAttribute("aria-busy", "true");
       getJSON(mapNode.dataset.searchUrl + "?" + params).then(function (data) {
         renderResults(data, heading);
         drawNearest(lat, lon, data.results, heading, you);
-      }).catch(function () { setStatus(t("loadError")); });
+        searched();
+      }).catch(function () { setStatus(t("loadError")); searched(); });
     }
 
     /* A server-rendered « near » listing (?near=… or ?ville=…, maybe a later page): mark its places. */
