@@ -3,16 +3,19 @@
 Set TILIOS_SKIP_BROWSER=1 to skip. Needs Chromium at /usr/bin/chromium (or TILIOS_CHROMIUM) and the
 `playwright` Python package; `playwright install` is not needed. Map tiles cannot load here: the map
 must still show the places over the bundled département outlines.
+
+No test waits on time or polls a value until it changes: each waits for an explicit signal — the server's
+« Tilios sert sur … » line, the home page's "tilios:rendered" event (a listing's list, markers and view all
+settled) and #map[data-view] (the map at rest), the town suggestions' data-query, navigations.
 """
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -34,11 +37,12 @@ document.addEventListener("securitypolicyviolation",
   (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));
 """
 
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# Every "tilios:rendered" event's detail ({seq, kind, query, count, shown}), from the page's first script on.
+RENDER_PROBE = """
+window.__renders = [];
+document.addEventListener("tilios:rendered", (e) => window.__renders.push(e.detail));
+"""
+LISTENING = re.compile(r"Tilios sert sur (http://[^/\s]+)/")
 
 
 SERVER = {}  # the running server's var dir, for tests that prepare accounts with the CLI
@@ -52,34 +56,39 @@ def server():
     var_dir = tempfile.mkdtemp(prefix="tilios-browser-")
     SERVER["var_dir"] = var_dir
     env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
-    env.update(TILIOS_VAR_DIR=var_dir, TILIOS_DEBUG="0", PYTHONUNBUFFERED="1")
-    port = _free_port()
-    log = open(Path(var_dir) / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "tilios", "serve", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    env.update(TILIOS_VAR_DIR=var_dir, TILIOS_DEBUG="0", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    log_path = Path(var_dir) / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-m", "tilios", "serve", "--port", "0"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8", errors="replace")
+    announced, said = [], threading.Event()
+
+    def relay():
+        """Copies the server's output to serve.log; `said` is set when it says it listens, or stops."""
+        with open(log_path, "w", encoding="utf-8") as log:
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                match = LISTENING.search(line)
+                if match and not said.is_set():
+                    announced.append(match.group(1))
+                    said.set()
+        said.set()
+
+    relay_thread = threading.Thread(target=relay, daemon=True)
+    relay_thread.start()
     try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail("tilios serve stopped: " + (Path(var_dir) / "serve.log").read_text()[-2000:])
-            try:
-                with urllib.request.urlopen(base + "/sources/", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("tilios serve did not answer within 120 s")
-            time.sleep(0.5)
-        yield base
+        if not said.wait(timeout=120):  # a bound for a failure, not a wait: the line normally comes first
+            pytest.fail("tilios serve did not say it listens within 120 s: " + log_path.read_text()[-2000:])
+        if not announced:
+            pytest.fail("tilios serve stopped: " + log_path.read_text()[-2000:])
+        yield announced[0]
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.close()
+        relay_thread.join(timeout=10)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
@@ -146,6 +155,7 @@ def make_page(browser, server):
     def make(**options):
         context = browser.new_context(viewport=PHONE, locale="fr-FR", device_scale_factor=1, **options)
         context.add_init_script(CSP_PROBE)
+        context.add_init_script(RENDER_PROBE)
         contexts.append(context)
         return Watched(context.new_page(), server)
 
@@ -154,18 +164,30 @@ def make_page(browser, server):
         context.close()
 
 
-def after(page, signal, action, timeout=120_000):
-    """Do `action`, then wait until the map's `signal` counter (data-searches, data-cluster-moves: see
-    tilios.js) has counted one more end: an event of the application, not a guess of time."""
-    before = int(page.get_attribute("#map", f"data-{signal}") or 0)
-    action()
-    page.wait_for_function("([name, n]) => +(document.querySelector('#map').getAttribute('data-' + name) || 0) > n",
-                           arg=[signal, before], timeout=timeout)
-
-
 def wait_for_places(page):
-    page.wait_for_selector("#map[data-places-loaded]", timeout=30000)
+    """The home page's first render (every place loaded, the page's listing shown, the view at rest)."""
+    page.wait_for_function("() => window.__renders.length > 0"
+                           " || document.querySelector('#map').dataset.placesLoaded === 'error'")
     return page.get_attribute("#map", "data-places-loaded")
+
+
+@contextmanager
+def next_render(page):
+    """Waits, after the block's action, for the next "tilios:rendered"; gives its detail."""
+    before = page.evaluate("window.__renders.length")
+    detail = {}
+    yield detail
+    page.wait_for_function("(before) => window.__renders.length > before", arg=before)
+    detail.update(page.evaluate("window.__renders[window.__renders.length - 1]"))
+
+
+@contextmanager
+def next_rest(page):
+    """Waits, after the block's action, for the map to come to rest (#map[data-view] goes up)."""
+    before = int(page.get_attribute("#map", "data-view") or 0)
+    yield
+    page.wait_for_function("(before) => Number(document.querySelector('#map').dataset.view || 0) > before",
+                           arg=before)
 
 
 def visible_marker_total(page):
@@ -193,6 +215,8 @@ def test_map_shows_every_place_clustered_over_outlines(make_page):
     w = make_page()
     w.goto("/")
     assert wait_for_places(w.page) == "1512"
+    assert w.page.evaluate("window.__renders") == [{"seq": 1, "kind": "load", "query": "", "count": 1512,
+                                                    "shown": 1512}]
     assert w.page.get_attribute("#map", "data-places-shown") == "1512"
     w.page.wait_for_selector("#map[data-outlines-loaded]")
     assert w.page.get_attribute("#map", "data-outlines-loaded") == "96"
@@ -201,7 +225,6 @@ def test_map_shows_every_place_clustered_over_outlines(make_page):
     assert paths > 90
     assert w.page.locator(".leaflet-tile-loaded").count() == 0
     # Clusters on screen hold (almost) every place: only overseas ones are out of the view of France.
-    w.page.wait_for_selector(".marker-cluster")
     total = visible_marker_total(w.page)
     assert 1400 <= total <= 1512
     assert w.page.locator(".marker-cluster").count() < 60  # clustered, not 1 512 pins
@@ -231,7 +254,8 @@ def test_clicking_clusters_then_a_marker_opens_its_page(make_page):
         assert clusters, "no cluster left to click"
         # The smallest cluster splits into single markers soonest.
         clusters.sort(key=lambda c: int(c.inner_text()))
-        after(w.page, "cluster-moves", clusters[0].click)
+        with next_rest(w.page):  # zoomed in and the clusters split (or spread out)
+            clusters[0].click()
     else:
         pytest.fail("never reached a single marker")
     singles[0].click()
@@ -251,8 +275,11 @@ def test_search_then_marker_popup_link(make_page):
     w.goto("/")
     wait_for_places(w.page)
     w.page.fill("#q", "bricoleuse")
-    after(w.page, "searches", lambda: w.page.click("#search-form button[type=submit]"))
+    with next_render(w.page) as render:
+        w.page.click("#search-form button[type=submit]")
+    assert (render["kind"], render["query"], render["count"], render["shown"]) == ("search", "q=bricoleuse", 1, 1)
     assert w.page.get_attribute("#map", "data-places-shown") == "1"
+    assert w.page.get_attribute("#results-list", "aria-busy") is None
     assert w.page.locator("#results-list .result-name").all_inner_texts() == ["La Bricoleuse"]
     w.page.locator(".leaflet-marker-pane .leaflet-marker-icon:not(.marker-cluster)").first.click()
     w.page.locator(".leaflet-popup-content a").click()
@@ -267,12 +294,18 @@ def test_search_folds_and_filters_by_kind(make_page):
     w.goto("/")
     wait_for_places(w.page)
     w.page.fill("#q", "st etienne")
-    after(w.page, "searches", lambda: w.page.press("#q", "Enter"))
-    assert w.page.get_attribute("#map", "data-places-shown") != "1512"
+    with next_render(w.page) as render:
+        w.page.press("#q", "Enter")
+    assert (render["kind"], render["query"]) == ("search", "q=st+etienne")
+    assert 4 <= render["shown"] < 1512
     metas = w.page.locator("#results-list .result-meta").all_inner_texts()
     assert sum("Saint-Étienne (42)" in m for m in metas) >= 4
-    after(w.page, "searches", lambda: w.page.select_option("#kind", "fablab"))
-    assert all("Fablab" in m for m in w.page.locator("#results-list .result-meta").all_inner_texts())
+    with next_render(w.page) as render:
+        w.page.select_option("#kind", "fablab")
+    assert (render["kind"], render["query"]) == ("search", "q=st+etienne&kind=fablab")
+    assert 1 <= render["shown"] <= render["count"]
+    metas = w.page.locator("#results-list .result-meta").all_inner_texts()
+    assert len(metas) == min(render["count"], 20) and all("Fablab" in m for m in metas)
     w.assert_clean()
 
 
@@ -280,8 +313,9 @@ def test_around_me_lists_nearest_with_distances(make_page):
     w = make_page(geolocation=SAINT_ETIENNE, permissions=["geolocation"])
     w.goto("/")
     wait_for_places(w.page)
-    w.page.click("#locate")
-    w.page.wait_for_selector("#results-list .result .distance")
+    with next_render(w.page) as render:
+        w.page.click("#locate")
+    assert render["kind"] == "near" and render["query"].startswith("near=45.44000%2C4.39000")
     values = distances(w.page)
     assert len(values) == 10
     assert values == sorted(values) and values[0] < 3
@@ -296,23 +330,27 @@ def test_town_gives_nearest_places(make_page):
     w.goto("/")
     wait_for_places(w.page)
     w.page.locator("#ville").press_sequentially("Saint-Étienne", delay=20)
+    # The suggestions say which text they answer: those for « Saint-Étienne », not for a prefix typed before.
+    w.page.wait_for_selector("#town-suggestions[data-query='Saint-Étienne']:not([hidden])")
     first = w.page.locator("#town-suggestions button").first
-    first.wait_for()
     assert first.inner_text() == "Saint-Étienne (42)"
-    first.click()
-    w.page.wait_for_function("() => document.querySelector('#results-title').textContent.includes('Saint-Étienne')")
-    w.page.wait_for_selector("#results-list .result .distance")
+    with next_render(w.page) as render:
+        first.click()
+    assert render["kind"] == "near"
+    assert "Saint-Étienne" in w.page.inner_text("#results-title")
     values = distances(w.page)
     assert len(values) == 10 and values == sorted(values) and values[0] < 3
     assert "Saint-Étienne (42)" in w.page.locator("#results-list .result-meta").first.inner_text()
     w.assert_clean()
     # The same listing rendered by the server (no JavaScript needed), then marked on the map.
     w.goto("/?ville=Saint-%C3%89tienne")
-    wait_for_places(w.page)
-    w.page.wait_for_selector("#map[data-highlighted='10']")
+    wait_for_places(w.page)  # the first render marks the listed places
+    assert w.page.get_attribute("#map", "data-highlighted") == "10"
     assert distances(w.page) == values
-    w.page.click("a[rel=next]")
-    w.page.wait_for_selector("#map[data-highlighted='10']")
+    with w.page.expect_navigation():
+        w.page.click("a[rel=next]")
+    wait_for_places(w.page)
+    assert w.page.get_attribute("#map", "data-highlighted") == "10"
     assert distances(w.page)[0] >= values[-1]
     w.assert_clean()
 
@@ -321,8 +359,7 @@ def test_pages_without_console_errors_and_weight(make_page):
     w = make_page()
     w.goto("/")
     wait_for_places(w.page)
-    w.page.wait_for_selector("#map[data-outlines-loaded]")
-    w.page.wait_for_load_state("networkidle")
+    w.page.wait_for_selector("#map[data-outlines-loaded]")  # the page's data (places, outlines) answered
     sizes = {"html": 0, "js": 0, "css": 0, "data": 0, "images": 0}
     for response in w.responses:
         url = response.url
@@ -346,9 +383,15 @@ def test_pages_without_console_errors_and_weight(make_page):
     assert total < 1500 * 1024
     w.assert_clean()
     place = w.page.locator("#results-list .result-name").first.get_attribute("href")
-    for path in ["/sources/", place, "/?q=fablab&kind=fablab"]:
-        w.goto(path)
-        w.page.wait_for_load_state("networkidle")
+    w.goto("/sources/")  # no script: loaded is done
+    w.goto(place)
+    w.page.wait_for_selector("#place-map[data-outlines-loaded] .leaflet-interactive")
+    w.goto("/?q=fablab&kind=fablab")
+    wait_for_places(w.page)
+    # The server's listing and the map's first render show the same subset.
+    [render] = w.page.evaluate("window.__renders")
+    assert (render["kind"], render["query"]) == ("load", "q=fablab&kind=fablab")
+    assert render["shown"] < 1512
     w.assert_clean()
 
 

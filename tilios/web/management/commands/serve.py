@@ -12,7 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="ne charge pas les données de démonstration")
 
     def handle(self, host, port, threads, no_demo, **options):
-        from waitress import serve
+        from waitress import create_server
 
         from tilios.sources.demo import ensure_demo_data
         from tilios.wsgi import application
@@ -20,5 +20,10 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
             ensure_demo_data(stdout=self.stdout, progress=True)
+        server = create_server(application, host=host, port=port, threads=threads, ident="tilios")
+        # Said once the socket listens (whoever starts the server may wait for this line), with the port really
+        # bound: --port 0 picks a free one (a host with several addresses keeps the port asked for).
+        port = getattr(server, "effective_port", port)
         self.stdout.write(f"Tilios sert sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
-        serve(application, host=host, port=port, threads=threads, ident="tilios")
+        self.stdout.flush()
+        server.run()

@@ -95,7 +95,11 @@
     var errorBox = document.querySelector("#results .error");
     var template = mapNode.dataset.placeUrl;
 
-    var clusters = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50});
+    var markersAdded = null;  // resolves the promise showOnly returns once its chunked addLayers is done
+    var clusters = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
+                                         chunkProgress: function (done, total) {
+                                           if (done === total && markersAdded) { markersAdded(); markersAdded = null; }
+                                         }});
     map.addLayer(clusters);
     map.createPane("highlight");
     map.getPane("highlight").classList.add("highlight-pane");
@@ -103,20 +107,42 @@
     var markers = {};   // public id → marker
     var loaded = false;
     var pendingIds = null;
-    var searchPending = false;  // a search rendered its list before the markers arrived
+    var searchSeq = 0;  // the latest search: an older one's answers arriving late are dropped
+
+    /* Explicit signals, for assistive technology and for the browser tests (which never wait on time):
+       - the map comes to rest (view still, clusters done splitting, merging or spreading out):
+         #map[data-view] goes up by one;
+       - a listing is rendered (its list, its markers and the view fitted to them): #map[data-render] goes up
+         by one and document receives a "tilios:rendered" event, detail {seq, kind, query, count, shown};
+         the list is aria-busy from the request until then. */
+    var moving = false, restWaiters = [];
+    function atRest() {
+      Promise.resolve().then(function () {  // after whatever else this event sets off
+        if (moving || clusters._inZoomAnimation) return;  // markercluster's own test (zoomToShowLayer)
+        mapNode.dataset.view = String((parseInt(mapNode.dataset.view, 10) || 0) + 1);
+        restWaiters.splice(0).forEach(function (resolve) { resolve(); });
+      });
+    }
+    map.on("movestart", function () { moving = true; });
+    map.on("moveend", function () { moving = false; atRest(); });
+    clusters.on("animationend spiderfied", atRest);
+    function moveView(move) {  // the next time the map is at rest after move()
+      var rest = new Promise(function (resolve) { restWaiters.push(resolve); });
+      move();
+      return rest;
+    }
+    function busy() { list.setAttribute("aria-busy", "true"); }
+    function rendered(kind, query, count, steps) {
+      return Promise.all(steps).then(function () {
+        var seq = (parseInt(mapNode.dataset.render, 10) || 0) + 1;
+        list.removeAttribute("aria-busy");
+        mapNode.dataset.render = String(seq);
+        document.dispatchEvent(new CustomEvent("tilios:rendered", {detail: {
+          seq: seq, kind: kind, query: query, count: count, shown: parseInt(mapNode.dataset.placesShown, 10)}}));
+      });
+    }
 
     function setStatus(text) { status.textContent = text || ""; }
-
-    /* Explicit signals of what finished, for assistive tools and tests (which must not guess by waiting):
-       data-searches counts the searches rendered (map and list), data-cluster-moves the cluster zooms
-       and spiderfies that ended. */
-    function bump(name) { mapNode.dataset[name] = String((+mapNode.dataset[name] || 0) + 1); }
-    function searched() {
-      list.removeAttribute("aria-busy");
-      bump("searches");
-      mapNode.dispatchEvent(new CustomEvent("tilios:searched", {bubbles: true}));
-    }
-    clusters.on("animationend spiderfied", function () { bump("clusterMoves"); });
 
     function popupContent(props) {
       var meta = [props.town].concat(props.kindLabels || []).filter(Boolean).join(" · ");
@@ -132,6 +158,7 @@
       return option ? option.textContent : code;
     }
 
+    /* Shows these places (all for null); resolves once they are all in the cluster layer. */
     function showOnly(ids) {
       clusters.clearLayers();
       var shown = [];
@@ -140,18 +167,34 @@
       } else {
         ids.forEach(function (id) { if (markers[id]) shown.push(markers[id]); });
       }
+      var added = new Promise(function (resolve) { markersAdded = resolve; });
       clusters.addLayers(shown);
       mapNode.dataset.placesShown = String(shown.length);
-      return shown;
+      return {layers: shown, added: added};
     }
 
+    /* Fits the view to these markers; resolves when the map is at rest. */
     function fitTo(layers) {
-      if (!layers.length) return;
-      if (layers.length === 1) { map.setView(layers[0].getLatLng(), 14); return; }
-      map.fitBounds(L.latLngBounds(layers.map(function (m) { return m.getLatLng(); })), {padding: [24, 24], maxZoom: 14});
+      if (!layers.length) return Promise.resolve();
+      return moveView(function () {
+        if (layers.length === 1) map.setView(layers[0].getLatLng(), 14);
+        else map.fitBounds(L.latLngBounds(layers.map(function (m) { return m.getLatLng(); })),
+                           {padding: [24, 24], maxZoom: 14});
+      });
     }
 
-    getJSON(mapNode.dataset.placesUrl).then(function (data) {
+    /* A server-rendered listing (?q=…) came with the page: the map first shows the same subset. */
+    var initial = filterParams();
+    var initialIds = Promise.resolve(null);
+    if (initial.toString() && !searchForm.querySelector('input[name="near"], input[name="commune"]')) {
+      initialIds = getJSON(mapNode.dataset.placesUrl + "?" + initial).then(function (geo) {
+        return geo.features.map(function (f) { return f.properties.id; });
+      }).catch(function () { return null; });
+    }
+
+    Promise.all([getJSON(mapNode.dataset.placesUrl), initialIds]).then(function (res) {
+      var data = res[0];
+      if (searchSeq === 0) pendingIds = res[1];  // unless a search started meanwhile
       data.features.forEach(function (f) {
         var c = f.geometry && f.geometry.coordinates;
         if (!c) return;
@@ -171,11 +214,15 @@
       loaded = true;
       mapNode.dataset.placesLoaded = String(data.features.length);
       var shown = showOnly(pendingIds);
-      if (pendingIds) fitTo(shown);
+      var steps = [shown.added, pendingIds ? fitTo(shown.layers) : null];
       pendingIds = null;
-      if (searchPending) { searchPending = false; searched(); }
-      if (list.dataset.near) highlightRendered(list.dataset.near.split(",").map(parseFloat));
-    }).catch(function () { setStatus(t("loadError")); mapNode.dataset.placesLoaded = "error"; });
+      if (list.dataset.near) steps.push(highlightRendered(list.dataset.near.split(",").map(parseFloat)));
+      return rendered("load", location.search.replace(/^\?/, ""), data.features.length, steps);
+    }).catch(function () {
+      setStatus(t("loadError"));
+      list.removeAttribute("aria-busy");
+      mapNode.dataset.placesLoaded = "error";
+    });
 
     function resultItem(p) {
       var meta = [p.town ? p.town + (p.departement_code ? " (" + p.departement_code + ")" : "") : ""]
@@ -235,26 +282,28 @@
     function countText(n) { return n === 1 ? t("placeCountOne") : t("placeCount", {count: countFormat.format(n)}); }
 
     function runSearch() {
+      var seq = ++searchSeq;
       var params = filterParams();
+      busy();
       highlight.clearLayers();
       var listParams = new URLSearchParams(params);
       listParams.set("limit", "20");
       setStatus("");
-      list.setAttribute("aria-busy", "true");
       var filtered = params.toString() !== "";
       Promise.all([
         getJSON(mapNode.dataset.searchUrl + "?" + listParams),
         filtered ? getJSON(mapNode.dataset.placesUrl + "?" + params) : Promise.resolve(null)
       ]).then(function (res) {
+        if (seq !== searchSeq) return;
         var data = res[0], geo = res[1];
         renderResults(data, filtered ? t("results") + " : " + countText(data.count) : countText(data.count));
         var ids = geo ? geo.features.map(function (f) { return f.properties.id; }) : null;
-        history.replaceState(null, "", "?" + params);
-        if (!loaded) { pendingIds = ids; searchPending = true; return; }  // signalled when the markers arrive
+        if (!loaded) { pendingIds = ids; return; }  // the places' arrival renders it
         var shown = showOnly(ids);
-        if (ids) fitTo(shown); else map.fitBounds(FRANCE);
-        searched();
-      }).catch(function () { setStatus(t("loadError")); searched(); });
+        var fitted = ids ? fitTo(shown.layers) : moveView(function () { map.fitBounds(FRANCE); });
+        history.replaceState(null, "", "?" + params);
+        return rendered("search", params.toString(), data.count, [shown.added, fitted]);
+      }).catch(function () { if (seq === searchSeq) { setStatus(t("loadError")); list.removeAttribute("aria-busy"); } });
     }
 
     function drawNearest(lat, lon, results, heading, you) {
@@ -277,20 +326,21 @@
         highlight.addLayer(dot);
       });
       mapNode.dataset.highlighted = String(results.length);
-      map.fitBounds(L.latLngBounds(points), {padding: [30, 30], maxZoom: 14});
+      return moveView(function () { map.fitBounds(L.latLngBounds(points), {padding: [30, 30], maxZoom: 14}); });
     }
 
     function showNearest(lat, lon, heading, you) {
       var params = filterParams();
       params.set("near", lat.toFixed(5) + "," + lon.toFixed(5));
       params.set("limit", "10");
+      var seq = ++searchSeq;
+      busy();
       setStatus("");
-      list.setAttribute("aria-busy", "true");
       getJSON(mapNode.dataset.searchUrl + "?" + params).then(function (data) {
+        if (seq !== searchSeq) return;
         renderResults(data, heading);
-        drawNearest(lat, lon, data.results, heading, you);
-        searched();
-      }).catch(function () { setStatus(t("loadError")); searched(); });
+        return rendered("near", params.toString(), data.count, [drawNearest(lat, lon, data.results, heading, you)]);
+      }).catch(function () { if (seq === searchSeq) { setStatus(t("loadError")); list.removeAttribute("aria-busy"); } });
     }
 
     /* A server-rendered « near » listing (?near=… or ?ville=…, maybe a later page): mark its places. */
@@ -305,7 +355,7 @@
         results.push({id: item.dataset.id, name: link ? link.textContent : "", latitude: latlng.lat,
                       longitude: latlng.lng, distanceText: distance ? distance.textContent : ""});
       });
-      drawNearest(origin[0], origin[1], results, title.textContent.trim(), false);
+      return drawNearest(origin[0], origin[1], results, title.textContent.trim(), false);
     }
 
     searchForm.addEventListener("submit", function (event) {
@@ -354,6 +404,7 @@
           suggestions.appendChild(el("li", {}, [button]));
         });
         suggestions.hidden = rows.length === 0;
+        suggestions.dataset.query = text;  // explicit: these suggestions answer this text
         return rows;
       });
     }
@@ -376,15 +427,6 @@
     townInput.addEventListener("keydown", function (event) {
       if (event.key === "Escape") suggestions.hidden = true;
     });
-
-    /* A server-rendered listing (?q=…) came with the page: show the same subset on the map. */
-    var initial = filterParams();
-    if (initial.toString() && !searchForm.querySelector('input[name="near"], input[name="commune"]')) {
-      getJSON(mapNode.dataset.placesUrl + "?" + initial).then(function (geo) {
-        var ids = geo.features.map(function (f) { return f.properties.id; });
-        if (loaded) fitTo(showOnly(ids)); else pendingIds = ids;
-      }).catch(function () {});
-    }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
