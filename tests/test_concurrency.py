@@ -185,7 +185,10 @@ def test_concurrent_edits_of_one_place_never_fork(server, tmp_path):
     assert len(results) == WORKERS * EDITS_PER_WORKER
 
     statuses = [r[3] for r in results]
-    unexpected = [r for r in results if r[3] not in (200, 409)]
+    # On a loaded machine a writer may wait longer than SQLite's busy timeout: it is then told to retry
+    # (503, the lock named), which writes nothing; anything else than 200, 409 or that is a defect.
+    busy = [r for r in results if r[3] == 503 and "occupée" in r[4].get("detail", "")]
+    unexpected = [r for r in results if r[3] not in (200, 409) and r not in busy]
     assert not unexpected, (unexpected[:3], server["log"].read_text(errors="replace")[-3000:])
     ok = [r for r in results if r[3] == 200]
     conflicts = [r for r in results if r[3] == 409]
