@@ -45,6 +45,10 @@ def pragma(sql):
 @sqlite_only
 def test_a_full_disk_is_a_503_that_says_so_and_writes_nothing(browser, token):
     before = Place.objects.count()
+    free, size = pragma("PRAGMA freelist_count")[0], pragma("PRAGMA page_size")[0]
+    with connection.cursor() as cursor:  # a full disk has no free pages left inside the file either
+        cursor.execute("CREATE TABLE test_filler (x BLOB)")
+        cursor.execute("INSERT INTO test_filler VALUES (zeroblob(%s))", [free * size])
     pages = pragma("PRAGMA page_count")[0]
     pragma(f"PRAGMA max_page_count = {pages}")  # the database may not grow by one page: SQLITE_FULL
     try:

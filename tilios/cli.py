@@ -1,7 +1,8 @@
 """The `tilios` console script: Django's management commands under one name.
 
 A database or disk that fails (locked, full, read-only, not migrated yet) ends a command with one
-line on stderr saying what to do, and exit status 1; `--traceback` still shows the whole trace."""
+line on stderr saying what to do, and exit status 1; `--traceback` still shows the whole trace. Before any
+command, what an import killed mid-way left behind is undone (`tilios.journal`)."""
 import os
 import sys
 
@@ -11,8 +12,13 @@ def main(argv=None):
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "tilios"
     try:
+        import django
         from django.core.management import execute_from_command_line
 
+        django.setup()
+        from tilios import journal
+
+        journal.recover()  # an import killed mid-way is undone before anything reads the database
         execute_from_command_line(argv)
     except Exception as exc:
         from tilios import failures

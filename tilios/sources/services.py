@@ -1,7 +1,8 @@
 """Import runs: read a source file, keep its raw records, match them to known places, update those.
 
-One run is one transaction: rows with errors are reported (line, field, reason) and skipped, but
-anything unexpected aborts the run and leaves the database as it was. Re-importing the same file
+A run is all or nothing: rows with errors are reported (line, field, reason) and skipped, but anything
+unexpected aborts the run and leaves the database as it was. On SQLite it commits in short steps, journaled
+so that a failure puts everything back (`tilios.journal`), and the site keeps serving writes meanwhile. Re-importing the same file
 changes nothing, since each raw record is compared with the one kept from the previous run.
 
 A record seen for the first time is matched (`matching`) against the registry and the rest of the file:
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from tqdm import tqdm
 
+from tilios import journal
 from tilios.places.models import Kind, Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
@@ -115,7 +117,7 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     kinds = {k.code: k for k in Kind.objects.all()}
     summary = ImportSummary(run=None)
     try:
-        with transaction.atomic():
+        with journal.stepwise(one_transaction=dry_run) as step:
             try:
                 src = catalogue.get_or_register(slug)
             except LookupError:
@@ -128,15 +130,16 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                 if known_on > timezone.localdate():
                     raise FileError("--known-on : une date passée est attendue")
                 known_at = timezone.make_aware(datetime.datetime.combine(known_on, datetime.time(12)))
-            # The raw rows of earlier runs are replaced, never read: leave them in the database.
-            records = {r.external_id: r for r in SourceRecord.objects.filter(source=src).defer("raw")}
-            present = {row.external_id for row in rows if row.external_id}
-            valid = _screen(rows, summary)
-            for row in valid:
-                row.fields = {**row.fields, **contacts(row.raw), "kinds": [c for c in row.kinds if c in kinds]}
-            new = [row for row in valid if records.get(row.external_id) is None
-                   or records[row.external_id].place_id is None]
-            plan = _match(new, progress, auto_merge)
+            with step.paused():  # matching only reads, for a while: other writers go first
+                # The raw rows of earlier runs are replaced, never read: leave them in the database.
+                records = {r.external_id: r for r in SourceRecord.objects.filter(source=src).defer("raw")}
+                present = {row.external_id for row in rows if row.external_id}
+                valid = _screen(rows, summary)
+                for row in valid:
+                    row.fields = {**row.fields, **contacts(row.raw), "kinds": [c for c in row.kinds if c in kinds]}
+                new = [row for row in valid if records.get(row.external_id) is None
+                       or records[row.external_id].place_id is None]
+                plan = _match(new, progress, auto_merge)
             places = {}  # row line -> place it now describes
             for row in tqdm(valid, desc="import", unit=" lignes", disable=not progress):
                 target = plan.targets.get(row.line)
@@ -146,12 +149,14 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                                     plan.reasons.get(row.line))
                 if applied_to is not None:
                     places[row.line] = applied_to
+                step()
             for x, y, pair in plan.reviews:
                 a = places.get(x[1]) if x[0] == "row" else x[1]
                 b = places.get(y[1]) if y[0] == "row" else y[1]
                 if a and b and a != b and resolution.propose(Place(pk=a), Place(pk=b), pair.score, pair.reasons,
                                                              pair.distance_m, run):
                     summary.review_items += 1
+                step()
             summary.missing = _mark_missing(src, run, records, present)
             for name in ("rows", "created", "updated", "unchanged", "rejected", "missing", "errors", "matched",
                          "review_items", "changed_fields"):
@@ -162,6 +167,8 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                 raise DryRunRollback
     except DryRunRollback:
         return summary
+    except journal.WriteInProgress as exc:
+        raise FileError(str(exc)) from None
     _refresh_statistics()
     return summary
 

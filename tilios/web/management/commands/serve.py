@@ -1,5 +1,14 @@
+import logging
+import threading
+import time
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connection
+
+from tilios import journal
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -20,6 +29,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
             ensure_demo_data(stdout=self.stdout, progress=True)
+        _watch_interrupted_imports()
         server = create_server(application, host=host, port=port, threads=threads, ident="tilios")
         # Said once the socket listens (whoever starts the server may wait for this line), with the port really
         # bound: --port 0 picks a free one (a host with several addresses keeps the port asked for).
@@ -27,3 +37,18 @@ class Command(BaseCommand):
         self.stdout.write(f"Tilios sert sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
         self.stdout.flush()
         server.run()
+
+
+def _watch_interrupted_imports(every=30):
+    """An import killed while the site runs is undone within `every` seconds, not at the next command."""
+    def watch():
+        while True:
+            try:
+                journal.recover()
+            except Exception:  # a busy or failing database: the next round tries again
+                log.exception("undoing an interrupted import failed")
+            finally:
+                connection.close()
+            time.sleep(every)
+
+    threading.Thread(target=watch, name="tilios-journal", daemon=True).start()

@@ -1,0 +1,192 @@
+"""A long import on SQLite commits in short steps, so the site keeps writing, and is still all or nothing.
+
+Each test runs real `tilios` processes on a database file of its own: an import that fails half-way,
+one killed with SIGKILL, one running while a client writes through the API of `tilios serve`, and two
+imports at once. The writes-during-import case runs on PostgreSQL too (there the import is one
+transaction, and writers never waited for it).
+"""
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+TILIOS = Path(sys.executable).with_name("tilios")
+CGET_CSV = Path(__file__).resolve().parents[1] / "tilios" / "data" / "cget-mission-coworking-2019" / \
+    "cget_tierslieux_2019.csv"
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def tilios_env(tmp_path, **extra):
+    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
+    env.update(TILIOS_VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="tilios.settings", TILIOS_DEBUG="0",
+               PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def tilios(env, *args, timeout=600):
+    return subprocess.run([str(TILIOS), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def counts(path):
+    """Rows per table (the journal aside), and the R*Tree beside the places it indexes."""
+    with sqlite3.connect(path) as db:
+        tables = [name for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE 'places_place_rtree%' AND name != 'tilios_undo'")]
+        found = {name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in tables}
+        found["rtree"] = db.execute("SELECT count(*) FROM places_place_rtree").fetchone()[0]
+        found["rtree mismatches"] = db.execute(
+            "SELECT count(*) FROM places_place p LEFT JOIN places_place_rtree r ON r.id = p.id "
+            "WHERE p.latitude IS NOT NULL AND (r.id IS NULL OR r.min_lat NOT BETWEEN p.latitude - 1e-4 "
+            "AND p.latitude + 1e-4)").fetchone()[0]
+    return found
+
+
+def journal_rows(path):
+    with sqlite3.connect(path) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'tilios_undo'").fetchone():
+            return 0
+        return db.execute("SELECT count(*) FROM tilios_undo").fetchone()[0]
+
+
+@pytest.fixture
+def small_base(tmp_path):
+    """A migrated database holding a first source (200 places), so an import has rows to update too."""
+    env = tilios_env(tmp_path)
+    assert tilios(env, "migrate", "-v0").returncode == 0
+    first = tmp_path / "first.csv"
+    lines = CGET_CSV.read_text(encoding="utf-8").splitlines()
+    first.write_text("\n".join(lines[:201]) + "\n", encoding="utf-8")
+    result = tilios(env, "import", "cget", str(first), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    return env, tmp_path / "var" / "tilios.sqlite3"
+
+
+def test_an_import_failing_half_way_puts_back_every_step_it_committed(small_base, tmp_path):
+    env, db = small_base
+    before = counts(db)
+    script = (
+        "import django, sys; django.setup()\n"
+        "from tilios import journal\n"
+        "from tilios.sources import services\n"
+        "journal.STEP_SECONDS = 0  # commit after every row\n"
+        "real, seen = services._apply, []\n"
+        "def crash(*a, **k):\n"
+        "    seen.append(1)\n"
+        "    if len(seen) == 700: raise RuntimeError('disque plein')\n"
+        "    return real(*a, **k)\n"
+        "services._apply = crash\n"
+        f"services.run_import('cget', {str(CGET_CSV)!r})\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0 and "disque plein" in result.stderr
+    assert counts(db) == before
+    assert journal_rows(db) == 0
+
+
+def test_an_import_killed_mid_way_is_undone_by_the_next_command(small_base):
+    env, db = small_base
+    before = counts(db)
+    process = subprocess.Popen([str(TILIOS), "import", "cget", str(CGET_CSV), "--no-progress"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while counts(db)["places_place"] < before["places_place"] + 300:  # committed steps, visible to others
+            assert process.poll() is None, "the import ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert journal_rows(db) > 0
+    result = tilios(env, "near", "45.76", "4.84", "-k", "1", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert counts(db) == before
+    assert journal_rows(db) == 0
+
+
+def test_a_second_import_at_the_same_time_is_refused_clearly(small_base):
+    env, db = small_base
+    process = subprocess.Popen([str(TILIOS), "import", "cget", str(CGET_CSV), "--no-progress"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        while journal_rows(db) == 0:
+            assert process.poll() is None, process.stderr.read()
+            time.sleep(0.1)
+        second = tilios(env, "import", "cget", str(CGET_CSV), "--no-progress")
+        assert second.returncode != 0
+        assert "un autre import est en cours" in second.stderr
+    finally:
+        assert process.wait(timeout=600) == 0, process.stderr.read()
+    assert journal_rows(db) == 0
+
+
+def _postgres_url():
+    try:
+        import psycopg
+
+        admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=5)
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL injoignable sur 127.0.0.1:5432 : {exc}")
+    name = f"tilios_journal_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    return admin, name
+
+
+def post(url, token, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
+        "Content-Type": "application/json", "Accept": "application/json", "Authorization": f"Bearer {token}"})
+    try:
+        with OPENER.open(request, timeout=120) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_site_keeps_writing_while_an_import_runs(tmp_path, engine):
+    admin = name = None
+    extra = {}
+    if engine == "postgresql":
+        admin, name = _postgres_url()
+        extra["TILIOS_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+    # As many writes as the import lets through; each waits for the write lock 5 s at most, then is a 503
+    # (one transaction of the whole import, as before, holds that lock for longer).
+    env = tilios_env(tmp_path, TILIOS_NO_RATELIMIT="1", TILIOS_SQLITE_TIMEOUT="5")
+    env.update(extra)
+    server = None
+    try:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = subprocess.Popen([str(TILIOS), "serve", "--no-demo", "--port", str(port)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert "Tilios sert sur" in server.stdout.readline()
+        token = tilios(env, "token", "writer", "--role", "trusted", "--create", "--name", "j").stdout.strip()
+        importer = subprocess.Popen([str(TILIOS), "import", "cget", str(CGET_CSV), "--no-progress"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        statuses = []
+        while importer.poll() is None:
+            statuses.append(post(f"http://127.0.0.1:{port}/api/places", token, {
+                "summary": "pendant l'import", "data": {"name": f"Atelier {len(statuses)}", "latitude": 45.1,
+                                                        "longitude": 5.7}}))
+        assert importer.returncode == 0, importer.stderr.read()
+        assert len(statuses) >= 5, "the import ended before the client could write"
+        assert set(statuses) == {201}, statuses
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if admin is not None:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.close()
+

@@ -1,0 +1,243 @@
+"""Long writes in short transactions on SQLite, undone as one if they fail.
+
+SQLite lets one connection write at a time: an import applied in one transaction would make every web
+and API write wait for minutes. So, on SQLite, a long write (`stepwise`) commits in short steps, and
+temporary triggers — seen only by the writing connection — log, for each row it inserts, updates or
+deletes, the statement that puts the row back (the technique of sqlite.org/undoredo.html). A write that
+fails replays its log backwards, one step per transaction; a process killed outright leaves its log
+behind, and the next command, the next import or the running server (`recover`) replays it. An update is
+put back only where the row still holds what the write left, so a person's edit made meanwhile is kept.
+
+PostgreSQL needs none of this: its writers do not wait for each other, so a long write stays one
+transaction there, as it does inside an enclosing transaction (tests, dry runs).
+"""
+import fcntl
+import logging
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
+
+TABLE = "tilios_undo"
+STEP_SECONDS = 0.25  # how long a step may hold the write lock before it commits
+# Then the lock stays free this long: a waiting writer's busy handler retries every 100 ms at most, so
+# without a gap the next step would take the lock again before any of them could (starving them).
+GAP_SECONDS = 0.05
+_CREATE = (f"CREATE TABLE IF NOT EXISTS {TABLE} (seq INTEGER PRIMARY KEY AUTOINCREMENT, step INTEGER NOT NULL, "
+           "statement TEXT NOT NULL)")
+
+
+class WriteInProgress(Exception):
+    """Another long write holds this database."""
+
+
+def _lock_path():
+    name = str(settings.DATABASES["default"]["NAME"])
+    if name.startswith("file:") or name == ":memory:":
+        return Path(settings.VAR_DIR) / "tilios-write.lock"
+    return Path(name + ".lock")
+
+
+@contextmanager
+def _exclusive(wait):
+    """The one long write allowed on this database at a time (an flock: released by the kernel on kill -9)."""
+    path = _lock_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise WriteInProgress(_("un autre import est en cours sur cette base ; réessayez quand il aura fini")) \
+                from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _journaled_tables(cursor):
+    """Every table of the database but the journal and SQLite's own; virtual tables (the R*Tree) and their
+    shadow tables are left out: triggers on the journaled tables keep them in step, replay included."""
+    rows = cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
+    virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
+    return [name for name, _sql in rows if name != TABLE and not name.startswith("sqlite_")
+            and not any(name == v or name.startswith(v + "_") for v in virtual)]
+
+
+def _columns(cursor, table):
+    return [row[1] for row in cursor.execute(f'PRAGMA main.table_info("{table}")').fetchall()]
+
+
+def _q(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _triggers(cursor, table):
+    """Temporary triggers logging the inverse of each change to `table` as one SQL statement."""
+    cols = _columns(cursor, table)
+    t, log_row = _q(table), f"INSERT INTO {TABLE}(step, statement) SELECT n, "
+    step = " FROM tilios_undo_step"
+    # Undo an update with only the columns it changed, and only if the row still holds what it wrote.
+    changed = " || ".join(f"CASE WHEN old.{_q(c)} IS NOT new.{_q(c)} THEN ', {_q(c)} = ' || quote(old.{_q(c)}) "
+                          "ELSE '' END" for c in cols)
+    guard = " || ".join(f"CASE WHEN old.{_q(c)} IS NOT new.{_q(c)} THEN ' AND {_q(c)} IS ' || quote(new.{_q(c)}) "
+                        "ELSE '' END" for c in cols)
+    any_change = " OR ".join(f"old.{_q(c)} IS NOT new.{_q(c)}" for c in cols)
+    values = " || ', ' || ".join(f"quote(old.{_q(c)})" for c in cols)
+    name = table.replace('"', "")
+    return [
+        f"""CREATE TEMP TRIGGER "undo_{name}_insert" AFTER INSERT ON main.{t} BEGIN
+            {log_row}'DELETE FROM {t.replace("'", "''")} WHERE rowid = ' || new.rowid{step}; END""",
+        f"""CREATE TEMP TRIGGER "undo_{name}_update" AFTER UPDATE ON main.{t} WHEN {any_change} BEGIN
+            {log_row}'UPDATE {t.replace("'", "''")} SET ' || substr({changed}, 3) || ' WHERE rowid = '
+            || old.rowid || {guard}{step}; END""",
+        f"""CREATE TEMP TRIGGER "undo_{name}_delete" AFTER DELETE ON main.{t} BEGIN
+            {log_row}'INSERT INTO {t.replace("'", "''")} ({", ".join(_q(c) for c in cols).replace("'", "''")})
+            VALUES (' || {values} || ')'{step}; END""",
+    ]
+
+
+def _install(cursor):
+    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS tilios_undo_step (n INTEGER NOT NULL)")
+    cursor.execute("DELETE FROM temp.tilios_undo_step")
+    cursor.execute("INSERT INTO temp.tilios_undo_step VALUES (0)")
+    for table in _journaled_tables(cursor):
+        for statement in _triggers(cursor, table):
+            cursor.execute(statement)
+
+
+def _uninstall(cursor):
+    names = cursor.execute("SELECT name FROM temp.sqlite_master WHERE type = 'trigger' AND name LIKE 'undo\\_%' "
+                           "ESCAPE '\\'").fetchall()
+    for (name,) in names:
+        cursor.execute(f"DROP TRIGGER temp.{_q(name)}")
+    cursor.execute("DROP TABLE IF EXISTS temp.tilios_undo_step")
+
+
+def _replay():
+    """Put back, newest step first, what the journal holds; each step in its own transaction."""
+    replayed = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            row = cursor.execute(f"SELECT max(step) FROM {TABLE}").fetchone()
+            if row[0] is None:
+                return replayed
+            step = row[0]
+            statements = cursor.execute(f"SELECT statement FROM {TABLE} WHERE step = %s ORDER BY seq DESC",
+                                        [step]).fetchall()
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                for (statement,) in statements:
+                    cursor.execute(statement)  # no parameters: not rewritten by Django
+                cursor.execute(f"DELETE FROM {TABLE} WHERE step = %s", [step])
+        except IntegrityError:
+            # Someone's later write depends on rows of this step (an edit of an imported place): keep them.
+            log.warning("undo step %s kept: later writes depend on it", step)
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {TABLE} WHERE step = %s", [step])
+        replayed += len(statements)
+
+
+def recover():
+    """Replay the journal of a long write that died (kill -9, power cut); a no-op while one is running.
+    Returns how many changes were put back."""
+    if connection.vendor != "sqlite":
+        return 0
+    with connection.cursor() as cursor:
+        if not cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [TABLE]).fetchone():
+            return 0
+        if not cursor.execute(f"SELECT 1 FROM {TABLE} LIMIT 1").fetchone():
+            return 0
+    try:
+        with _exclusive(wait=False):
+            count = _replay()
+    except WriteInProgress:
+        return 0
+    if count:
+        log.warning("an interrupted import was undone (%s changes put back)", count)
+    return count
+
+
+class _Steps:
+    """What a long write calls between units of work: commits when the current step has lasted long enough."""
+
+    def __init__(self):
+        self.number, self.started, self.atomic = 0, time.monotonic(), None
+
+    def begin(self):
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        self.started = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE temp.tilios_undo_step SET n = %s", [self.number])
+
+    def __call__(self):
+        if time.monotonic() - self.started >= STEP_SECONDS:
+            self.atomic.__exit__(None, None, None)
+            self.number += 1
+            time.sleep(GAP_SECONDS)
+            self.begin()
+
+    @contextmanager
+    def paused(self):
+        """Commit, and run the block outside any transaction: a long stretch of reading must not hold the
+        write lock (SQLite transactions here begin IMMEDIATE, taking it at once)."""
+        self.atomic.__exit__(None, None, None)
+        self.number += 1
+        try:
+            yield
+        finally:
+            self.begin()
+
+
+class _OneTransaction:
+    """The same calls, inside one transaction."""
+
+    def __call__(self):
+        pass
+
+    @contextmanager
+    def paused(self):
+        yield
+
+
+@contextmanager
+def stepwise(one_transaction=False):
+    """Run a long write. Yields a function to call between units of work (rows) — on SQLite, outside any
+    enclosing transaction, it commits every STEP_SECONDS — and whose `paused()` holds a stretch of reading
+    outside the transaction. Anywhere else (or asked for `one_transaction`, as a dry run that will roll back
+    is) these do nothing and the write is one transaction. Either way an exception leaves the database as
+    it was before the write."""
+    if one_transaction or connection.vendor != "sqlite" or connection.in_atomic_block:
+        with transaction.atomic():
+            yield _OneTransaction()
+        return
+    with _exclusive(wait=False):
+        with connection.cursor() as cursor:
+            cursor.execute(_CREATE)
+        _replay()  # a write that died before this one
+        steps = _Steps()
+        with connection.cursor() as cursor:
+            _install(cursor)
+        try:
+            steps.begin()
+            try:
+                yield steps
+                with connection.cursor() as cursor:  # forgetting the journal commits with the last step
+                    _uninstall(cursor)
+                    cursor.execute(f"DELETE FROM {TABLE}")
+            except BaseException:
+                steps.atomic.__exit__(*sys.exc_info())
+                raise
+            steps.atomic.__exit__(None, None, None)
+        except BaseException:
+            with connection.cursor() as cursor:
+                _uninstall(cursor)
+            _replay()
+            raise
