@@ -108,7 +108,7 @@ def write_result(record, revision):
     """The answer to an edit: 200 (or 201 for a creation) when live, 202 when it waits for review."""
     return {"record": ref_of(record), "revision": {"id": revision.pk, "number": revision.number,
                                                    "status": revision.status},
-            "live": revision.status == Revision.Status.ACCEPTED}
+            "live": revision.status == Revision.Status.ACCEPTED, "replaces": getattr(revision, "replaces", [])}
 
 
 def keyset(qs, cursor, limit, descending=True):

@@ -9,7 +9,7 @@ from tilios.accounts import permissions
 from tilios.pages.markdown import render as markdown
 from tilios.pages.models import LICENCE, LICENCE_URL, Category, Page, Redirect
 
-from .records import PAGE, visible
+from .records import PAGE, my_pending, visible
 from .talk_views import existing_slugs
 
 LICENCE_CONTEXT = {"licence": LICENCE, "licence_url": LICENCE_URL}
@@ -40,7 +40,7 @@ def page(request, slug):
     return render(request, "web/wiki/page.html", {
         "record": record, "page": record, "rtype": PAGE, "title": record.title, "tab": "read",
         "html": markdown(record.body, existing_slugs()), "categories": record.categories.order_by("name"),
-        **LICENCE_CONTEXT})
+        "my_pending": my_pending(record, request.user), **LICENCE_CONTEXT})
 
 
 def category(request, slug):
