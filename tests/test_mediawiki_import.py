@@ -54,6 +54,7 @@ def test_movilab_pages_come_with_their_full_history_and_imported_names():
     assert "à revoir : Formation Animateur de tiers-lieux — modèle conservé tel quel : Fiche formation" in out
     assert "fichier non importé" in out
     assert "non importé : Modèle:Fiche formation" in err
+    assert "non importé : Catégorie:Formation — texte de la catégorie non importé" in err
     assert "2 pages créées" in out and "5 révisions ajoutées" in out and "1 redirections" in out
 
 
@@ -145,3 +146,11 @@ def test_real_wikipedia_exports():
     assert notes["modèle conservé tel quel : cite web"] == 14
     assert notes["fichier non importé (nom gardé)"] == 8
     assert notes["tableau complexe mis à plat (cellules l'une après l'autre)"] == 3
+
+
+def test_scripts_in_wikitext_are_dropped_and_reported():
+    from tilios.pages.wikitext import convert
+
+    result = convert("Avant <script>alert('x')</script>après.")
+    assert "alert" not in result.markdown and "Avant" in result.markdown and "après." in result.markdown
+    assert result.notes == {"balise <script> retirée avec son contenu": 1}

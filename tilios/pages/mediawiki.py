@@ -96,9 +96,13 @@ class _Importer:
         summary.wiki = self.wiki
         self.page_type = ContentType.objects.get_for_model(Page)
         self.redirects, self.talks = [], []
+        self._last_text, self._last = None, None
 
     def convert(self, text):
-        return wikitext.convert(text, self.category_names, self.file_names)
+        if text != self._last_text:  # a revert or a no-change save repeats the previous text: parse once
+            self._last_text = text
+            self._last = wikitext.convert(text, self.category_names, self.file_names)
+        return self._last
 
     def run(self, dump):
         for page in dump:
@@ -114,7 +118,9 @@ class _Importer:
                     (r.id, _author(r), _when(r.timestamp), r.text or "") for r in page]))
             elif page.namespace == CATEGORY_NAMESPACE:
                 self.category(page.title.split(":", 1)[-1])
-                self.skip_revisions(page)
+                if any((r.text or "").strip() for r in page):
+                    self.summary.skipped.append((page.title, _("texte de la catégorie non importé (la catégorie "
+                                                               "existe, ses pages y sont classées)")))
             else:
                 label = self.namespaces.get(page.namespace) or str(page.namespace)
                 self.summary.skipped.append((page.title, _("espace de noms « %(ns)s » non importé") % {"ns": label}))

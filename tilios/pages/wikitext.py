@@ -195,6 +195,9 @@ class _Converter:
             self.notes["galerie d'images non importée (noms gardés)"] += 1
             files = [line.split("|")[0].strip() for line in str(contents).splitlines() if line.strip()]
             return "\n\n" + "\n".join(f"- *[Fichier : {f.split(':', 1)[-1]}]*" for f in files) + "\n\n"
+        if name in ("script", "style"):  # code, not text: shown as text it would only puzzle the reader
+            self.notes[f"balise <{name}> retirée avec son contenu"] += 1
+            return ""
         if name in ("li", "dt", "dd", "ul", "ol", "dl"):
             return self.nodes(contents.nodes) + ("\n" if name in ("ul", "ol", "dl") else "")
         self.notes[f"balise <{name}> retirée, texte gardé"] += 1
