@@ -63,9 +63,12 @@ def test_talk_page_becomes_threads_and_redirects_resolve(client):
     page = Page.objects.get(slug="formation-animateur-de-tiers-lieux")
     thread = Thread.objects.get(object_id=page.pk, title="Prix de la formation")
     assert thread.author is None and thread.imported_author == "Claire"
-    message = thread.messages.get()
-    assert "Le prix est-il le même pour les associations ?" in message.body
-    assert "> Oui, même tarif." in message.body
+    question, answer = thread.messages.all()  # one message per signed comment, each by its signer
+    assert question.imported_author == "Claire" and question.author is None and question.parent is None
+    assert question.body.startswith("Le prix est-il le même pour les associations ?")
+    assert answer.imported_author == "Laurent Marseault" and answer.parent == question
+    assert answer.body.startswith("Oui, même tarif.")
+    assert answer.created_at == datetime.datetime(2018, 3, 9, 9, 30, tzinfo=datetime.timezone.utc)
 
     response = client.get("/wiki/tiers-lieu/")
     assert response.status_code == 302 and response["Location"] == "/wiki/tiers-lieux/"
@@ -89,7 +92,8 @@ def test_reimporting_a_newer_dump_adds_only_the_new_revisions():
     assert "Session 2019 ouverte" in Page.objects.get(slug="formation-animateur-de-tiers-lieux").body
     page = Page.objects.get(slug="formation-animateur-de-tiers-lieux")
     prix = Thread.objects.get(object_id=page.pk, title="Prix de la formation")
-    assert [m.body.strip() for m in prix.messages.all()][1].startswith("> > Merci !")
+    thanks = prix.messages.all()[2]
+    assert thanks.body.startswith("Merci !") and thanks.imported_author == "Claire" and thanks.parent is not None
     assert Thread.objects.get(object_id=page.pk, title="Dates 2019").imported_author == "Claire"
     assert Page.objects.filter(slug=slugify("Movilab:À propos"), title="Movilab:À propos").exists()
 

@@ -34,6 +34,9 @@ CONTENT_NAMESPACES = {0, 4, 12}  # main, project (« Movilab: »), help
 CATEGORY_NAMESPACE = 14
 FILE_NAMESPACES = {-2, 6}
 REDIRECT = re.compile(r"^\s*#\s*(?:REDIRECT|REDIRECTION)\s*:?\s*\[\[([^\]|#]+)", re.I)
+SIGNATURE = re.compile(r"\[\[\s*(?:Utilisateur|Utilisatrice|User|Discussion utilisateur|User talk)\s*:\s*([^\]|/#]+)",
+                       re.I)
+INDENT = re.compile(r"^:+[ \t]*", re.M)
 TALK_HEADING = re.compile(r"^==(?!=)\s*(.+?)\s*==\s*$", re.M)
 
 
@@ -245,43 +248,68 @@ class _Importer:
         self.summary.revisions_known += len(revisions) - len(new)
         if not new:
             return
-        opened = {}  # heading -> (author, date) of the revision that opened the section
-        for _id, author, when, text in revisions:
-            for heading, _body in _sections(text):
-                opened.setdefault(heading, (author, when))
-        last_author, last_when = new[-1][1], new[-1][2]
+        states = [(author, when, dict(_sections(text))) for _id, author, when, text in revisions]
+
+        def first_seen(heading, chunk):
+            """Who saved `chunk` of a section first, and when: the best guess for an unsigned comment."""
+            for author, when, sections in states:
+                if chunk.strip() in sections.get(heading, ""):
+                    return author, when
+            return new[-1][1], new[-1][2]
+
         notes = Counter()
         for heading, body in _sections(new[-1][3]):
             if not body.strip():
                 continue
             link = ImportedThread.objects.filter(wiki=self.wiki, mw_page_id=mw_page_id, heading=heading[:200]).first()
             if link is None:
-                author, when = opened.get(heading, (last_author, last_when))
+                chunks = _comments(body)
+                author, when = first_seen(heading, chunks[0][0])
                 thread = Thread.objects.create(content_type=self.page_type, object_id=page.pk,
                                                title=(heading or _("Discussion"))[:200], tag=Thread.Tag.ANALYSIS,
-                                               imported_author=author)
+                                               imported_author=chunks[0][1] or author)
                 Thread.objects.filter(pk=thread.pk).update(created_at=when)
-                self.message(thread, body, author, when, notes)
-                ImportedThread.objects.create(wiki=self.wiki, mw_page_id=mw_page_id, heading=heading[:200],
-                                              thread=thread, text=body)
+                link = ImportedThread.objects.create(wiki=self.wiki, mw_page_id=mw_page_id, heading=heading[:200],
+                                                     thread=thread, text="")
                 self.summary.threads_created += 1
-            elif link.text != body:
-                added = body[len(link.text):] if body.startswith(link.text) else body
-                self.message(link.thread, added, last_author, last_when, notes)
-                link.text = body
-                link.save(update_fields=["text"])
+            if link.text == body:
+                continue
+            added = body[len(link.text):] if body.startswith(link.text) else body
+            first = link.thread.messages.filter(parent=None).first()
+            for chunk, signer in _comments(added):
+                author, when = first_seen(heading, chunk)
+                reply = INDENT.sub("", chunk)  # a reply is its own message now: no talk-page indentation
+                message = self.message(link.thread, reply, signer or author, when, notes, parent=first)
+                first = first or message
+            link.text = body
+            link.save(update_fields=["text"])
         ImportedRevision.objects.bulk_create([ImportedRevision(wiki=self.wiki, mw_revision_id=r[0],
                                                                mw_page_id=mw_page_id, page=page) for r in new])
         if notes:
             self.summary.conversions[title] = notes
 
-    def message(self, thread, wikitext_body, author, when, notes):
+    def message(self, thread, wikitext_body, author, when, notes, parent=None):
         conversion = self.convert(wikitext_body)
         notes.update(conversion.notes)
-        message = Message.objects.create(thread=thread, body=conversion.markdown or wikitext_body,
+        message = Message.objects.create(thread=thread, body=conversion.markdown or wikitext_body, parent=parent,
                                          imported_author=author)
         Message.objects.filter(pk=message.pk).update(created_at=when)
         self.summary.messages_added += 1
+        return message
+
+
+def _comments(body):
+    """A talk section cut into comments: [(wikitext, signer or None)]; a comment ends with a signed line."""
+    comments, lines = [], []
+    for line in body.strip("\n").split("\n"):
+        lines.append(line)
+        signers = SIGNATURE.findall(line)
+        if signers:
+            comments.append(("\n".join(lines).strip("\n"), signers[-1].strip()[:255]))
+            lines = []
+    if "\n".join(lines).strip():
+        comments.append(("\n".join(lines).strip("\n"), None))
+    return comments or [(body, None)]
 
 
 def _sections(text):
