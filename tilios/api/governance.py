@@ -49,6 +49,8 @@ class WriteOut(Schema):
     record: RecordRefOut
     revision: RevisionStatusOut
     live: bool
+    replaces: list[int] = Field([], description="vos propositions encore en attente sur ce contenu, remplacées "
+                                                "par celle-ci qui reprend leurs changements")
 
 
 class CreateIn(Schema):

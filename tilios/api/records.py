@@ -108,7 +108,7 @@ def write_result(record, revision):
     """The answer to an edit: 200 (or 201 for a creation) when live, 202 when it waits for review."""
     return {"record": ref_of(record), "revision": {"id": revision.pk, "number": revision.number,
                                                    "status": revision.status},
-            "live": revision.status == Revision.Status.ACCEPTED}
+            "live": revision.status == Revision.Status.ACCEPTED, "replaces": getattr(revision, "replaces", [])}
 
 
 def keyset(qs, cursor, limit, descending=True):
@@ -150,7 +150,7 @@ def message_out(message, moderator):
     if hidden and not moderator:
         out.update(author=None, body=None, html=None)
     else:
-        out.update(author=message.author.get_username(), body=message.body, html=message_html(message.body))
+        out.update(author=message.author_name, body=message.body, html=message_html(message.body))
         if hidden:
             out["hidden_by"] = message.hidden_by.get_username()
     return out
@@ -163,5 +163,5 @@ def thread_out(thread, moderator):
     for node in nodes.values():
         parent = nodes.get(node["parent"])
         (parent["replies"] if parent is not None else roots).append(node)
-    return {"id": thread.pk, "title": thread.title, "tag": thread.tag, "author": thread.author.get_username(),
+    return {"id": thread.pk, "title": thread.title, "tag": thread.tag, "author": thread.author_name,
             "created_at": thread.created_at, "messages": roots}

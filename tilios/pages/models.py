@@ -43,3 +43,41 @@ class Page(models.Model):
 
     def get_absolute_url(self):
         return reverse("web:page", args=[self.slug])
+
+
+class Redirect(models.Model):
+    """An old title that leads to a page (a wiki's redirect): its links keep working."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    title = models.CharField(_("titre"), max_length=200)
+    target = models.ForeignKey(Page, models.CASCADE, related_name="redirects")
+
+    class Meta:
+        verbose_name = _("redirection")
+
+
+class ImportedRevision(models.Model):
+    """A revision of a MediaWiki page already brought in: a re-import adds only what is new."""
+
+    wiki = models.CharField(max_length=100)  # the dump's database name, or its site name
+    mw_revision_id = models.PositiveBigIntegerField()
+    mw_page_id = models.PositiveBigIntegerField()
+    page = models.ForeignKey(Page, models.CASCADE, related_name="+")
+    revision = models.ForeignKey("revisions.Revision", models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wiki", "mw_revision_id"], name="one_import_per_wiki_revision")]
+        indexes = [models.Index(fields=["wiki", "mw_page_id"], name="imported_wiki_page")]
+
+
+class ImportedThread(models.Model):
+    """A section of a MediaWiki talk page that became a thread, with the text last brought in."""
+
+    wiki = models.CharField(max_length=100)
+    mw_page_id = models.PositiveBigIntegerField()
+    heading = models.CharField(max_length=200)
+    thread = models.ForeignKey("revisions.Thread", models.CASCADE, related_name="+")
+    text = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wiki", "mw_page_id", "heading"], name="one_thread_per_section")]

@@ -38,6 +38,8 @@ class Revision(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                related_name="revisions", verbose_name=_("auteur"))
     source = models.ForeignKey("sources.Source", models.PROTECT, null=True, blank=True, related_name="+")
+    # The name an imported wiki showed for the author: a name only, never an account here.
+    imported_author = models.CharField(_("auteur importé"), max_length=255, blank=True)
     summary = models.CharField(_("résumé"), max_length=500, blank=True)
     data = models.JSONField(_("état du contenu"))
     diff = models.JSONField(_("différences"), default=dict)  # {field: [before, after]}
@@ -68,7 +70,11 @@ class Revision(models.Model):
 
     @property
     def author_name(self):
-        return self.author.get_username() if self.author else (self.source.name if self.source else "Tilios")
+        if self.author:
+            return self.author.get_username()
+        if self.imported_author:
+            return self.imported_author
+        return self.source.name if self.source else "Tilios"
 
 
 class Thread(models.Model):
@@ -85,7 +91,9 @@ class Thread(models.Model):
     record = GenericForeignKey("content_type", "object_id")
     title = models.CharField(_("sujet"), max_length=200)
     tag = models.CharField(_("étiquette"), max_length=12, choices=Tag.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="threads")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="threads", null=True,
+                               blank=True)  # empty only for a thread imported from a wiki
+    imported_author = models.CharField(_("auteur importé"), max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,11 +101,17 @@ class Thread(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"], name="thread_record")]
         verbose_name = _("discussion")
 
+    @property
+    def author_name(self):
+        return self.author.get_username() if self.author else self.imported_author
+
 
 class Message(models.Model):
     thread = models.ForeignKey(Thread, models.CASCADE, related_name="messages")
     parent = models.ForeignKey("self", models.CASCADE, null=True, blank=True, related_name="replies")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="messages", null=True,
+                               blank=True)  # empty only for a message imported from a wiki
+    imported_author = models.CharField(_("auteur importé"), max_length=255, blank=True)
     body = models.TextField(_("message"))  # Markdown, rendered sanitised
     created_at = models.DateTimeField(auto_now_add=True)
     hidden_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
@@ -106,6 +120,10 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("message")
+
+    @property
+    def author_name(self):
+        return self.author.get_username() if self.author else self.imported_author
 
 
 class ModerationAction(models.Model):

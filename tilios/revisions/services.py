@@ -175,7 +175,12 @@ def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Ki
                                                                                       {**current.data, **changes})))
         if base_revision is None and not system:
             raise ValidationError({"base_revision": _("indiquez la révision sur laquelle porte la modification")})
-        data = spec.validate({**current.data, **changes})
+        live = system or permissions.can_publish(user, record)
+        earlier = [] if live else list(_own_pending(record, user))
+        carried = {}  # an author's new proposal stacks on their earlier pending ones: it keeps their changes
+        for old in earlier:
+            carried.update({name: old.data[name] for name in old.diff if name in old.data})
+        data = spec.validate({**current.data, **carried, **changes})
         changed = diff(current.data, data)
         if not changed:
             raise NoChange(_("aucune modification"))
@@ -185,11 +190,34 @@ def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Ki
         revision = Revision(content_type=current.content_type, object_id=record.pk, kind=kind, parent=current,
                             author=user if user and user.is_authenticated else None, source=source,
                             summary=summary[:500], data=data, diff=changed, status=Revision.Status.PENDING)
-        if system or permissions.can_publish(user, record):
+        if live:
             _publish(record, revision, spec, known_at=known_at if system else None)
         else:
             revision.save()
+            _replace(earlier, revision, user)
+        revision.replaces = [old.pk for old in earlier]
     return revision
+
+
+def _own_pending(record, user, lock=True):
+    if user is None or not user.is_authenticated:
+        return Revision.objects.none()
+    mine = history(record).filter(status=Revision.Status.PENDING, author=user).order_by("id")
+    return mine.select_for_update() if lock else mine
+
+
+def _replace(earlier, revision, user):
+    """The author's earlier pending proposals leave the queue: the new one carries their changes."""
+    for old in earlier:
+        old.status = Revision.Status.REJECTED
+        old.reviewed_by, old.reviewed_at = user, timezone.now()
+        old.review_note = _("remplacée par la proposition suivante de son auteur, qui reprend ses changements")
+        old.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+
+
+def pending_of(record, user):
+    """What `user` proposed on `record` and still waits for review (their own view of the page)."""
+    return list(_own_pending(record, user, lock=False).select_related("parent")) if record.pk else []
 
 
 def revert(record, to_revision, user, summary="", base_revision=None):

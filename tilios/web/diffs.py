@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from tilios.pages.models import Page
 from tilios.places.models import Kind, Place
+from tilios.revisions.models import Revision
 
 LONG_TEXT = {"description", "body"}
 CONTEXT_LINES = 2
@@ -68,8 +69,13 @@ def rows(model, before, after, only_changed=True):
     return result
 
 
-def revision_rows(revision):
+def revision_rows(revision, current=None):
+    """The rows of what `revision` changes. For a proposal, « Avant » is what is published now (`current`,
+    the record's current revision), not the state it was proposed on."""
     model = revision.content_type.model_class()
-    before = {k: v[0] for k, v in revision.diff.items()}
-    after = {k: v[1] for k, v in revision.diff.items()}
+    if revision.status == Revision.Status.PENDING and current is not None:
+        before = {k: current.data.get(k) for k in revision.diff}
+    else:
+        before = {k: v[0] for k, v in revision.diff.items()}
+    after = {k: revision.data.get(k, v[1]) for k, v in revision.diff.items()}
     return rows(model if model in (Place, Page) else Place, before, after)

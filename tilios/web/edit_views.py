@@ -21,6 +21,9 @@ from .records import PAGE, PLACE, TYPES, title_of
 
 
 def _published_message(request, revision):
+    if getattr(revision, "replaces", None):
+        messages.info(request, _("Votre proposition précédente, encore en attente, est remplacée par celle-ci, qui "
+                                 "reprend ses changements : une seule proposition reste à relire."))
     if revision.status == Revision.Status.ACCEPTED:
         messages.success(request, _("Modification publiée (révision %(n)d).") % {"n": revision.number})
     else:
@@ -93,7 +96,8 @@ def _edit(request, model, record, template, extra, default_title=""):
                         else {**current.data, **mine}
                     initial.update(base_revision=current.pk, summary=form.cleaned_data.get("summary"))
                     form = form_class(initial=initial, **kwargs)
-                    conflict = {"current": current, "rows": rows}
+                    conflict = {"current": current, "rows": rows,
+                                "yours": current.author_id is not None and current.author_id == request.user.pk}
                     status = 409
                     response = None
                 if response is not None:
@@ -102,7 +106,10 @@ def _edit(request, model, record, template, extra, default_title=""):
             status = 400
     else:
         if record is not None:
-            data = base.data
+            data = dict(base.data)
+            for mine in rev.pending_of(record, request.user):  # go on from one's own pending proposal
+                data.update({name: mine.data[name] for name in mine.diff if name in mine.data})
+                extra = {**extra, "editing_pending": True}
             initial = PlaceForm.initial_from(data) if model is Place else dict(data)
             initial["base_revision"] = base.pk
         else:
@@ -142,7 +149,7 @@ def page_edit(request, slug):
 def history(request, kind, key):
     rtype = TYPES[kind]
     record = rtype.get(key, request.user)
-    revisions = rev.history(record).select_related("author", "source").order_by("-id")
+    revisions = rev.history(record).select_related("author", "source", "parent").order_by("-id")
     page = paginate(request, revisions)
     return render(request, "web/history.html", {
         "record": record, "rtype": rtype, "title": title_of(record), "page_obj": page, "tab": "history",

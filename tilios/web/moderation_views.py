@@ -32,7 +32,8 @@ def queue(request):
     page = paginate(request, rev.pending_queue().select_related("source"))
     items = attach_records(list(page.object_list))
     for item in items:
-        item.rows = diffs.revision_rows(item)
+        current = item.record_obj.current_revision if item.record_obj is not None else None
+        item.rows = diffs.revision_rows(item, current)
     return render(request, "web/moderation/queue.html", {"page_obj": page, "items": items,
                                                           "form": ReviewForm()})
 
@@ -52,8 +53,12 @@ def review(request, revision_id, decision):
             rev.reject(revision, request.user, note)
             messages.success(request, _("Révision refusée."))
     except rev.EditConflict as exc:
-        messages.error(request, _("Conflit : ces champs ont changé depuis la proposition (%(fields)s). "
-                                  "Refusez-la ou reprenez-la à la main.") % {"fields": ", ".join(exc.conflicting)})
+        model = revision.content_type.model_class()
+        fields = "; ".join(_("%(field)s : « %(now)s » publié depuis, « %(proposed)s » proposé") % {
+            "field": diffs.field_label(model, name), "now": diffs.show(exc.current.data.get(name)),
+            "proposed": diffs.show(revision.data.get(name))} for name in exc.conflicting)
+        messages.error(request, _("Conflit avec la révision %(n)s publiée depuis la proposition — %(fields)s. "
+                                  "Refusez-la ou reprenez-la à la main.") % {"n": exc.current.number, "fields": fields})
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/moderation/")

@@ -77,3 +77,15 @@ def attach_records(items):
         item.record_url = type_of(record).url("read", record) if record else ""
         item.record_history_url = type_of(record).url("history", record) if record else ""
     return items
+
+
+def my_pending(record, user):
+    """The viewer's own proposals on `record` still waiting for review, each with its `.rows` to show."""
+    from tilios.revisions.services import pending_of
+
+    from .diffs import revision_rows
+
+    items = pending_of(record, user)
+    for item in items:
+        item.rows = revision_rows(item, record.current_revision)
+    return items

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
 from tilios.pages.markdown import render as markdown
-from tilios.pages.models import LICENCE, LICENCE_URL, Page
+from tilios.pages.models import LICENCE, LICENCE_URL, Page, Redirect
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, Thread
 
@@ -19,7 +19,9 @@ from .records import TYPES, title_of, type_of, visible
 
 
 def existing_slugs():
-    return set(Page.objects.filter(is_published=True).values_list("slug", flat=True))
+    """Slugs a wiki link may point at: published pages and the old titles that redirect to them."""
+    pages = set(Page.objects.filter(is_published=True).values_list("slug", flat=True))
+    return pages | set(Redirect.objects.filter(target__is_published=True).values_list("slug", flat=True))
 
 
 def _tree(thread, moderator, slugs):

@@ -15,7 +15,7 @@ from tilios.territories.models import Commune
 from tilios.territories.services import find_communes
 from tilios.text import QueryTooLong
 
-from .records import PLACE, visible
+from .records import PLACE, my_pending, visible
 
 PAGE_SIZE = 20
 NEAR_PAGE_SIZE = 10
@@ -171,7 +171,7 @@ def place(request, public_id):
         "sources": list(sources.values()),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
         "position_far": place.commune_check == Place.CommuneCheck.FAR,
-        "record": place, "rtype": PLACE, "tab": "read",
+        "record": place, "rtype": PLACE, "tab": "read", "my_pending": my_pending(place, request.user),
     }
     return render(request, "web/place.html", context)
 

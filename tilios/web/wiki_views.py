@@ -7,9 +7,9 @@ from django.utils.text import slugify
 
 from tilios.accounts import permissions
 from tilios.pages.markdown import render as markdown
-from tilios.pages.models import LICENCE, LICENCE_URL, Category, Page
+from tilios.pages.models import LICENCE, LICENCE_URL, Category, Page, Redirect
 
-from .records import PAGE, visible
+from .records import PAGE, my_pending, visible
 from .talk_views import existing_slugs
 
 LICENCE_CONTEXT = {"licence": LICENCE, "licence_url": LICENCE_URL}
@@ -29,6 +29,10 @@ def index(request):
 
 def page(request, slug):
     record = Page.objects.filter(slug=slug).first()
+    if record is None:
+        moved = Redirect.objects.filter(slug=slug).select_related("target").first()
+        if moved is not None and visible(moved.target, request.user):
+            return redirect("web:page", moved.target.slug)
     if record is None or not visible(record, request.user):
         return render(request, "web/wiki/missing.html", {
             "slug": slug, "title": slug.replace("-", " ").capitalize(),
@@ -36,7 +40,7 @@ def page(request, slug):
     return render(request, "web/wiki/page.html", {
         "record": record, "page": record, "rtype": PAGE, "title": record.title, "tab": "read",
         "html": markdown(record.body, existing_slugs()), "categories": record.categories.order_by("name"),
-        **LICENCE_CONTEXT})
+        "my_pending": my_pending(record, request.user), **LICENCE_CONTEXT})
 
 
 def category(request, slug):
