@@ -5,8 +5,8 @@ converts each revision's wikitext to Markdown (`wikitext.convert`). Every revisi
 accepted Tilios revision with its date and summary; its author is the name the wiki showed, kept as
 a name (`imported_author`), never turned into an account here. Each talk-page section becomes a
 thread. A re-import of a newer dump adds only the revisions it has not seen (`ImportedRevision`).
-All or nothing: the import runs in one transaction, so a file that breaks halfway leaves the
-database as it was. A page edited on Tilios since its last import is not overwritten: its newer wiki
+All or nothing: a file that breaks halfway leaves the database as it was (on SQLite the import commits
+page by page, journaled, so the site keeps writing meanwhile: `tilios.journal`). A page edited on Tilios since its last import is not overwritten: its newer wiki
 revisions are reported, not applied.
 """
 import bz2
@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from tilios import journal
 from tilios.revisions.models import Message, Revision, Thread
 from tilios.revisions.services import diff
 
@@ -89,8 +90,8 @@ def _author(revision):
 
 
 class _Importer:
-    def __init__(self, dump, summary):
-        self.summary = summary
+    def __init__(self, dump, summary, step):
+        self.summary, self.step = summary, step  # step(): between pages, on SQLite, other writers get in
         namespaces = {ns.id: ns.name or "" for ns in dump.site_info.namespaces or ()}
         self.namespaces = namespaces
         self.category_names = {namespaces.get(CATEGORY_NAMESPACE, "")}
@@ -116,6 +117,7 @@ class _Importer:
                     self.redirects.append((page.title, page.redirect or latest.group(1).strip()))
                 else:
                     self.page(page, revisions)
+                self.step()
             elif page.namespace - 1 in CONTENT_NAMESPACES:  # a talk page: its subject may come later
                 self.talks.append((page.id, page.title, page.namespace, [
                     (r.id, _author(r), _when(r.timestamp), r.text or "") for r in page]))
@@ -130,8 +132,10 @@ class _Importer:
                 self.skip_revisions(page)
         for title, target in self.redirects:
             self.redirect(title, target)
+            self.step()
         for talk in self.talks:
             self.talk(*talk)
+            self.step()
 
     def skip_revisions(self, page):
         for _revision in page:
@@ -327,10 +331,10 @@ def import_dump(path, dry_run=False):
     summary = Summary(dry_run=dry_run)
     handle = _open(path)
     try:
-        with transaction.atomic():
+        with journal.stepwise(one_transaction=dry_run) as step:
             try:
                 dump = mwxml.Dump.from_file(handle)
-                importer = _Importer(dump, summary)
+                importer = _Importer(dump, summary, step)
                 importer.run(dump)
             except (ParseError, mwxml.errors.MalformedXML, EOFError, OSError, ValueError, TypeError) as exc:
                 raise DumpError(_("%(path)s n'est pas un export MediaWiki lisible : %(reason)s") % {

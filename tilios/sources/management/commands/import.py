@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from tilios import journal
 from tilios.pages import mediawiki
 from tilios.sources.importers import FileError
 from tilios.sources.services import READERS, line_label, run_import
@@ -54,7 +55,7 @@ class Command(BaseCommand):
     def wiki(self, path, dry_run):
         try:
             summary = mediawiki.import_dump(path, dry_run=dry_run)
-        except mediawiki.DumpError as exc:
+        except (mediawiki.DumpError, journal.WriteInProgress) as exc:
             raise CommandError(f"import refusé, base inchangée : {exc}") from exc
         prefix = "[essai, rien n'est écrit] " if dry_run else ""
         for title, reason in summary.skipped:
