@@ -85,10 +85,13 @@ def open_among(rows, at):
     """The ids of the (id, opening_hours, departement code, postcode) rows open at `at`: an aware datetime
     is an instant, a naive one the same wall-clock time wherever each place is. Hours the parser refuses
     (kept from before they were checked) never count as open."""
-    found = set()
+    found, local = set(), {}
     for place_id, text, departement_code, postcode in rows:
+        tz_name = timezone_name(departement_code, postcode or "")
+        if tz_name not in local:  # the parser takes naive times, or aware ones in a ZoneInfo
+            local[tz_name] = at if at.tzinfo is None else at.astimezone(ZoneInfo(tz_name))
         try:
-            if _schedule(text, timezone_name(departement_code, postcode or "")).is_open(at):
+            if _schedule(text, tz_name).is_open(local[tz_name]):
                 found.add(place_id)
         except ParserError:
             continue
