@@ -305,9 +305,11 @@ def test_home_page_open_now_lists_only_open_places(client, saint_etienne):
 def test_mednum_files_keep_their_hours_and_refused_ones_go_to_review(shared_data, client):
     from tilios.sources import services
 
-    summary = services.run_import("mednum", shared_data / "mednum-hub-du-sud-paca-2023/hub_du_sud_lieux_2023-05-16.csv",
-                                  source="mednum-hub-du-sud", auto_merge=False)
-    assert summary.rejected == 0 and summary.created == 792
+    out = io.StringIO()
+    call_command("import", "mednum", str(shared_data / "mednum-hub-du-sud-paca-2023/hub_du_sud_lieux_2023-05-16.csv"),
+                 "--source", "mednum-hub-du-sud", "--review-all", "--no-progress", stdout=out)
+    assert "792 lignes : 792 créées" in out.getvalue() and "0 rejetées" in out.getvalue()
+    assert "14 lieux ont des horaires non reconnus, gardés tels quels" in out.getvalue()
     places = Place.objects.filter(records__source__slug="mednum-hub-du-sud")
     assert places.exclude(opening_hours="").count() == 497
     refused = places.exclude(opening_hours_unparsed="")

@@ -85,16 +85,19 @@ def open_among(rows, at):
     """The ids of the (id, opening_hours, departement code, postcode) rows open at `at`: an aware datetime
     is an instant, a naive one the same wall-clock time wherever each place is. Hours the parser refuses
     (kept from before they were checked) never count as open."""
-    found, local = set(), {}
+    found, local, answers = set(), {}, {}
     for place_id, text, departement_code, postcode in rows:
         tz_name = timezone_name(departement_code, postcode or "")
-        if tz_name not in local:  # the parser takes naive times, or aware ones in a ZoneInfo
-            local[tz_name] = at if at.tzinfo is None else at.astimezone(ZoneInfo(tz_name))
-        try:
-            if _schedule(text, tz_name).is_open(local[tz_name]):
-                found.add(place_id)
-        except ParserError:
-            continue
+        key = (text, tz_name)
+        if key not in answers:  # places share hours: each (hours, zone) is evaluated once
+            if tz_name not in local:  # the parser takes naive times, or aware ones in a ZoneInfo
+                local[tz_name] = at if at.tzinfo is None else at.astimezone(ZoneInfo(tz_name))
+            try:
+                answers[key] = _schedule(text, tz_name).is_open(local[tz_name])
+            except ParserError:
+                answers[key] = False
+        if answers[key]:
+            found.add(place_id)
     return found
 
 

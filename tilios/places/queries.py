@@ -131,15 +131,8 @@ def _with_hours(qs):
 
 def open_ids(qs, at):
     """Ids of the places of `qs` open at `at`, in id order."""
-    found = []
     rows = _with_hours(qs).order_by("id").values_list(*_HOURS_COLUMNS)
-    batch = []
-    for row in rows.iterator(chunk_size=2000):
-        batch.append(row)
-        if len(batch) == _OPEN_BATCH:
-            found += sorted(hours.open_among(batch, at))
-            batch = []
-    return found + sorted(hours.open_among(batch, at))
+    return sorted(hours.open_among(rows.iterator(chunk_size=2000), at))
 
 
 def _nearest_open(qs, near, k, radius_km, after, at):
