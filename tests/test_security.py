@@ -121,7 +121,7 @@ def test_stored_xss_is_escaped_or_stripped_everywhere(client, place):
     # …and every text field takes the payloads.
     data.update(name=f"Lieu {SCRIPT}", address=IMG, description=PAYLOAD, summary=f"résumé {SCRIPT}{IMG}",
                 alternate_names=f"{SCRIPT}\n{IMG}", links='https://example.org/"><script>alert(1)</script>',
-                town=IMG, opening_hours=SCRIPT)
+                town=IMG, opening_hours_unparsed=SCRIPT)  # opening_hours itself must parse
     response = client.post(edit_url, data)
     assert response.status_code == 302, response.content.decode()[:3000]
     place.refresh_from_db()
@@ -191,7 +191,8 @@ def test_oversized_input_is_a_form_error_not_a_500(client, place, page):
     edit_url = reverse("web:place_edit", args=[place.public_id])
     form = client.get(edit_url).context["form"]
     base = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
-    for field in ["name", "description", "address", "summary", "alternate_names", "links", "opening_hours"]:
+    for field in ["name", "description", "address", "summary", "alternate_names", "links", "opening_hours",
+                  "opening_hours_unparsed"]:
         response = client.post(edit_url, {**base, field: huge})
         assert response.status_code == 400, field
         assert response.context["form"].errors, field

@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.gzip import gzip_page
 from ninja import NinjaAPI, Query, Schema
 from ninja.decorators import decorate_view
@@ -42,6 +43,8 @@ class PlaceFilters(Schema):
     bbox: str | None = None
     limit: int = 50
     cursor: str | None = None
+    open_now: bool = False
+    open_at: str | None = None
 
 
 class PlacePage(Schema):
@@ -64,24 +67,36 @@ def _filtered(filters):
     return queries.search(filters.q, filters.kind, bbox)
 
 
+def _open_at(filters):
+    """When the places must be open (`open_now`, or `open_at` an ISO datetime), or None."""
+    if filters.open_at and filters.open_now:
+        raise queries.QueryError("open_now et open_at : l'un ou l'autre")
+    if filters.open_at:
+        return queries.parse_moment(filters.open_at)
+    return timezone.now() if filters.open_now else None
+
+
 @api.get("/places", response=PlacePage, summary="Lister et chercher des lieux")
 def list_places(request, filters: Query[PlaceFilters]):
     """Search places by text (`q`), kind, bounding box (`bbox=west,south,east,north`) or nearness
     (`near=lat,lon`, optional `radius` in km; results sorted by distance, with `distance_km`).
+    `open_now=true` or `open_at=2026-12-07T10:30` keep the places open then, by their `opening_hours`
+    in their own time zone (a time without offset is read as local time at each place).
     Pages are chained by `next_cursor`: no place is repeated or skipped between pages."""
     if not 1 <= filters.limit <= MAX_LIMIT:
         raise HttpError(400, f"limit : entre 1 et {MAX_LIMIT}")
     radius = queries.parse_radius(filters.radius) if filters.radius is not None else None
     near = queries.parse_point(filters.near) if filters.near else None
+    open_at = _open_at(filters)
     qs = _filtered(filters)
-    page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius)
+    page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius, open_at=open_at)
     next_url = None
     if page.next_cursor:
         params = request.GET.copy()
         params["cursor"] = page.next_cursor
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
     return {
-        "count": None if near else qs.count(),
+        "count": None if near else queries.count(qs, open_at),
         "next_cursor": page.next_cursor,
         "next": next_url,
         "results": [place_summary(p) for p in page.places],
@@ -92,8 +107,15 @@ def list_places(request, filters: Query[PlaceFilters]):
 @decorate_view(gzip_page)  # the map's largest download; public data, no secret to leak by compression
 def places_geojson(request, filters: Query[PlaceFilters]):
     """A GeoJSON FeatureCollection of the places matching the filters (usually a `bbox`)."""
-    qs = queries.with_details(_filtered(filters).filter(latitude__isnull=False))
-    places = list(qs.order_by("id")[: MAX_FEATURES + 1])
+    open_at = _open_at(filters)
+    qs = _filtered(filters).filter(latitude__isnull=False)
+    if open_at is not None:
+        ids = queries.open_ids(qs, open_at)[: MAX_FEATURES + 1]
+        places = []
+        for start in range(0, len(ids), 500):
+            places += queries.with_details(Place.objects.filter(id__in=ids[start:start + 500])).order_by("id")
+    else:
+        places = list(queries.with_details(qs).order_by("id")[: MAX_FEATURES + 1])
     return {
         "type": "FeatureCollection",
         "truncated": len(places) > MAX_FEATURES,

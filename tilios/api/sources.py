@@ -23,7 +23,7 @@ from pydantic import StrictInt
 from tilios.accounts.throttle import hit
 from tilios.places.models import Place
 from tilios.places import services as place_services
-from tilios.places.presenters import doubtful_location, source_summary
+from tilios.places.presenters import doubtful_location, source_summary, unparsed_hours_item
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 
@@ -304,6 +304,15 @@ def doubtful_locations(request, page: Query[Paging]):
     qs = place_services.doubtful_locations().order_by("id")
     items, next_cursor = keyset(qs, page.cursor, page.limit, descending=False)
     return {"count": qs.count(), "next_cursor": next_cursor, "results": [doubtful_location(p) for p in items]}
+
+
+@router.get("/review/hours", tags=REVIEW, summary="Horaires donnés par une source et non reconnus (à réécrire)")
+def unparsed_hours(request, page: Query[Paging]):
+    """Places whose source gave hours the OSM `opening_hours` parser refused: the text is kept as given
+    (`opening_hours_unparsed`) until someone writes the hours in the syntax, which clears it."""
+    qs = place_services.unparsed_hours().order_by("id").prefetch_related("records__source")
+    items, next_cursor = keyset(qs, page.cursor, page.limit, descending=False)
+    return {"count": qs.count(), "next_cursor": next_cursor, "results": [unparsed_hours_item(p) for p in items]}
 
 
 # --- Provenance, merges and splits of a place ------------------------------------------------------------------

@@ -6,19 +6,20 @@ from django.core.exceptions import ValidationError
 
 from tilios.revisions.registry import Editable, check_unknown_fields, register
 
+from . import hours
 from .models import MARKERS, Kind, Place
 from .services import assign_territory
 
 FIELDS = ("name", "alternate_names", "kinds", "presence", "mobility", "status", "opened_on", "closed_on",
           "temporary", "latitude", "longitude", "address", "postcode", "town", "declared_commune_code",
-          "markers", "links", "description", "capacity", "opening_hours", "merged_into")
+          "markers", "links", "description", "capacity", "opening_hours", "opening_hours_unparsed", "merged_into")
 DEFAULTS = {"alternate_names": [], "kinds": [], "presence": Place.Presence.PHYSICAL,
             "mobility": Place.Mobility.FIXED, "status": Place.Status.OPEN, "opened_on": None,
             "closed_on": None, "temporary": False, "latitude": None, "longitude": None, "address": "",
             "postcode": "", "town": "", "declared_commune_code": "", "markers": [], "links": [], "description": "",
-            "capacity": None, "opening_hours": "", "merged_into": None}
+            "capacity": None, "opening_hours": "", "opening_hours_unparsed": "", "merged_into": None}
 TEXT_LIMITS = {"name": 200, "address": 300, "postcode": 10, "town": 200, "declared_commune_code": 5,
-               "description": 20000, "opening_hours": 255}
+               "description": 20000, "opening_hours": hours.MAX_LENGTH, "opening_hours_unparsed": 1000}
 LINK_KINDS = {"web", "twitter", "facebook", "mastodon", "linkedin", "instagram", "email", "other"}
 
 
@@ -44,6 +45,7 @@ def snapshot(place):
         "description": place.description,
         "capacity": place.capacity,
         "opening_hours": place.opening_hours,
+        "opening_hours_unparsed": place.opening_hours_unparsed,
         "merged_into": place.merged_into.public_id if place.merged_into_id else None,
     }
 
@@ -113,8 +115,15 @@ def validate(data):
     check_unknown_fields(SPEC, data)
     errors = {}
     clean = {}
-    for name in ("name", "address", "postcode", "town", "declared_commune_code", "description", "opening_hours"):
+    for name in ("name", "address", "postcode", "town", "declared_commune_code", "description", "opening_hours",
+                 "opening_hours_unparsed"):
         clean[name] = _text(data.get(name), name, errors)
+    try:
+        clean["opening_hours"] = hours.check(clean["opening_hours"])
+    except hours.HoursError as exc:
+        errors.setdefault("opening_hours", str(exc))
+    if clean["opening_hours"]:  # hours in the syntax replace the text a source gave
+        clean["opening_hours_unparsed"] = ""
     if not clean["name"]:
         errors["name"] = "le nom est obligatoire"
     names = data.get("alternate_names") or []

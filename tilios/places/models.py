@@ -115,6 +115,9 @@ class Place(models.Model):
     description = models.TextField(_("description"), blank=True)
     capacity = models.PositiveIntegerField(_("capacité (postes)"), null=True, blank=True)
     opening_hours = models.CharField(_("horaires (syntaxe OSM)"), max_length=255, blank=True)
+    # Hours a source gave that the OSM syntax parser refused: kept as given and listed for review until a
+    # person writes them in the syntax (which clears this).
+    opening_hours_unparsed = models.CharField(_("horaires non reconnus"), max_length=1000, blank=True)
 
     # Governance: the accepted revision this state comes from; unpublished until one is accepted.
     current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,

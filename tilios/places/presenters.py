@@ -1,5 +1,8 @@
 """Plain-data views of a place, shared by the API, the exports and the CLI."""
 from django.urls import reverse
+from django.utils import timezone
+
+from . import hours
 
 
 def place_summary(place):
@@ -13,6 +16,7 @@ def place_summary(place):
         "town": place.commune.name if place.commune_id else place.town,
         "commune_code": place.commune.code if place.commune_id else None,
         "departement_code": place.departement_id,
+        "opening_hours": place.opening_hours,
         "url": reverse("web:place", args=[place.public_id]),
     }
     if hasattr(place, "distance_km"):
@@ -44,12 +48,30 @@ def place_detail(place):
         "population_class": place.population_class,
         "links": place.links,
         "capacity": place.capacity,
-        "opening_hours": place.opening_hours,
+        "opening_hours_unparsed": place.opening_hours_unparsed,
+        "hours": hours_now(place),
         "description": place.description,
         "sources": [source_summary(r.source) for r in place.records.all()],
         "updated_at": place.updated_at,
     })
     return data
+
+
+def hours_now(place, at=None):
+    """The place's state now in its own time zone, or None without (valid) hours."""
+    if not place.opening_hours or not hours.is_valid(place.opening_hours):
+        return None
+    tz_name = hours.place_timezone(place)
+    status = hours.status(place.opening_hours, tz_name, at or timezone.now())
+    return {"timezone": tz_name, "state": status.state, "next_change": status.next_change, "text": status.text}
+
+
+def unparsed_hours_item(place):
+    """A place whose source hours could not be read: the text to rewrite in the OSM syntax."""
+    return {"place": {"id": place.public_id, "name": place.name,
+                      "url": reverse("web:place", args=[place.public_id])},
+            "opening_hours_unparsed": place.opening_hours_unparsed, "opening_hours": place.opening_hours,
+            "sources": sorted({r.source.slug for r in place.records.all()})}
 
 
 def doubtful_location(place):

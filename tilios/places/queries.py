@@ -1,4 +1,5 @@
-"""Finding places: text, kind, bounding box and nearness, with stable keyset pagination."""
+"""Finding places: text, kind, bounding box, nearness and opening hours, with stable keyset pagination."""
+import datetime
 import math
 from dataclasses import dataclass
 
@@ -8,7 +9,7 @@ from django.db.models import Prefetch, Q
 from tilios.territories.services import EARTH_RADIUS_KM
 from tilios.text import QueryTooLong, query_tokens
 
-from . import spatial
+from . import hours, spatial
 from .models import Kind, Place
 
 
@@ -48,6 +49,19 @@ def parse_bbox(value):
     if not (-90 <= south <= north <= 90 and -180 <= west <= 180 and -180 <= east <= 180):
         raise QueryError("bbox : bornes invalides (ouest,sud,est,nord)")
     return west, south, east, north
+
+
+def parse_moment(value):
+    """`open_at`: an ISO date and time. With an offset it is an instant; without, the same wall-clock time
+    in each place's own zone (« ouvert à 10 h » at Saint-Denis de La Réunion means 10 h there)."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise QueryError("open_at : date et heure ISO attendues, par exemple 2026-12-07T10:30 "
+                         "ou 2026-12-07T10:30+01:00") from None
+    if not 1900 <= moment.year <= 9998:
+        raise QueryError("open_at : année entre 1900 et 9998")
+    return moment
 
 
 def search(q="", kinds=(), bbox=None):
@@ -104,17 +118,71 @@ def _decode(cursor, mode):
     return first, last_id
 
 
+# Places with hours are evaluated in batches, in the listing's own order, until a page is full: the k
+# nearest open places, not the k nearest ones filtered down to fewer.
+_OPEN_BATCH = 500
+_HOURS_COLUMNS = ("id", "opening_hours", "departement_id", "postcode")
+
+
+def _with_hours(qs):
+    """The cheap prefilter: only places that have hours can be open."""
+    return qs.exclude(opening_hours="")
+
+
+def open_ids(qs, at):
+    """Ids of the places of `qs` open at `at`, in id order."""
+    rows = _with_hours(qs).order_by("id").values_list(*_HOURS_COLUMNS)
+    return sorted(hours.open_among(rows.iterator(chunk_size=2000), at))
+
+
+def _nearest_open(qs, near, k, radius_km, after, at):
+    qs = _with_hours(qs)
+    found, batch = [], max(4 * k, 100)
+    while True:
+        hits = spatial.nearest(qs, near[0], near[1], k=batch, radius_km=radius_km, after=after)
+        rows = Place.objects.filter(id__in=[h.id for h in hits]).values_list(*_HOURS_COLUMNS)
+        opened = hours.open_among(rows, at)
+        found += [h for h in hits if h.id in opened]
+        if len(found) >= k or len(hits) < batch:
+            return found[:k]
+        after = (hits[-1].rank, hits[-1].id)
+        batch = min(2 * batch, 4000)
+
+
+def _first_open_by_name(qs, k, at):
+    ordered = _with_hours(qs).order_by("sort_name", "id")
+    found, key = [], None
+    while len(found) < k:
+        chunk = ordered if key is None else ordered.filter(Q(sort_name__gt=key[0]) | Q(sort_name=key[0], id__gt=key[1]))
+        rows = list(chunk.values_list("sort_name", *_HOURS_COLUMNS)[:_OPEN_BATCH])
+        opened = hours.open_among((row[1:] for row in rows), at)
+        found += [row[1] for row in rows if row[1] in opened]
+        if len(rows) < _OPEN_BATCH:
+            break
+        key = (rows[-1][0], rows[-1][1])
+    by_id = with_details(Place.objects.filter(id__in=found[:k])).in_bulk()
+    return [by_id[i] for i in found[:k]]
+
+
+def count(qs, open_at=None):
+    return qs.count() if open_at is None else len(open_ids(qs, open_at))
+
+
 @dataclass
 class Page:
     places: list  # Place objects, with `.distance_km` set for a « near » search
     next_cursor: str | None
 
 
-def page(qs, limit=50, cursor=None, near=None, radius_km=None):
-    """One page of `qs`, by name or (with `near`) by distance, and the cursor of the next one."""
+def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None):
+    """One page of `qs`, by name or (with `near`) by distance, and the cursor of the next one; with
+    `open_at` (a datetime), only the places open then."""
     if near is not None:
         after = _decode(cursor, "near") if cursor else None
-        hits = spatial.nearest(qs, near[0], near[1], k=limit + 1, radius_km=radius_km, after=after)
+        if open_at is not None:
+            hits = _nearest_open(qs, near, limit + 1, radius_km, after, open_at)
+        else:
+            hits = spatial.nearest(qs, near[0], near[1], k=limit + 1, radius_km=radius_km, after=after)
         more = len(hits) > limit
         hits = hits[:limit]
         by_id = with_details(Place.objects.filter(id__in=[h.id for h in hits])).in_bulk()
@@ -128,7 +196,10 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None):
     if cursor:
         sort_name, last_id = _decode(cursor, "name")
         qs = qs.filter(Q(sort_name__gt=sort_name) | Q(sort_name=sort_name, id__gt=last_id))
-    places = list(with_details(qs.order_by("sort_name", "id"))[: limit + 1])
+    if open_at is not None:
+        places = _first_open_by_name(qs, limit + 1, open_at)
+    else:
+        places = list(with_details(qs.order_by("sort_name", "id"))[: limit + 1])
     more = len(places) > limit
     places = places[:limit]
     next_cursor = _encode("name", [places[-1].sort_name, places[-1].id]) if more else None

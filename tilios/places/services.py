@@ -14,6 +14,12 @@ def doubtful_locations():
             .select_related("declared_commune", "departement").order_by("-declared_distance_km", "id"))
 
 
+def unparsed_hours():
+    """Published places holding hours a source gave that the OSM syntax parser refused, by name."""
+    return (Place.objects.filter(is_published=True, merged_into=None).exclude(opening_hours_unparsed="")
+            .order_by("sort_name", "id"))
+
+
 def assign_territory(place):
     """Derive commune, EPCI, département, région and métropole membership of a place.
 

@@ -33,6 +33,7 @@ COMPARED = {
     "closed_on": _("fermé le"),
     "capacity": _("capacité"),
     "opening_hours": _("horaires"),
+    "opening_hours_unparsed": _("horaires non reconnus"),
     "description": _("description"),
 }
 # Records also keep what helps matching but is not a field of a place.

@@ -63,7 +63,12 @@ class PlaceForm(HoneypotMixin):
                                   widget=forms.Textarea(attrs={"rows": 6}))
     capacity = forms.IntegerField(label=_("Capacité (postes)"), required=False, min_value=0, max_value=100000)
     opening_hours = forms.CharField(label=_("Horaires (syntaxe OpenStreetMap)"), max_length=255, required=False,
-                                    help_text=_("par exemple : Mo-Fr 09:00-18:00"))
+                                    help_text=_("par exemple : Mo-Fr 09:00-12:00,14:00-18:00; Sa 10:00-12:00; "
+                                                "PH off (PH : jours fériés)"))
+    opening_hours_unparsed = forms.CharField(
+        label=_("Horaires non reconnus (donnés par une source)"), max_length=1000, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("à réécrire dans le champ « Horaires » ci-dessus, ce qui vide celui-ci"))
     summary = forms.CharField(label=_("Résumé de la modification"), max_length=500, required=False)
     base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

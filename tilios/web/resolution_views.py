@@ -32,6 +32,7 @@ def _counts():
         "conflicts": resolution.conflict_queue().count(),
         "closed": resolution.possibly_closed().count(),
         "locations": place_services.doubtful_locations().count(),
+        "hours": place_services.unparsed_hours().count(),
     }
 
 
@@ -118,6 +119,12 @@ def doubtful_locations(request):
     page = paginate(request, place_services.doubtful_locations())
     return render(request, "web/review/locations.html",
                   {"page_obj": page, "counts": _counts(), "current": "locations"})
+
+
+@reviewers_only
+def unparsed_hours(request):
+    page = paginate(request, place_services.unparsed_hours())
+    return render(request, "web/review/hours.html", {"page_obj": page, "counts": _counts(), "current": "hours"})
 
 
 def place_provenance(request, public_id):

@@ -44,6 +44,7 @@ urlpatterns = [
     path("revue/conflits/<int:conflict_id>/", resolution.conflict_resolve, name="review_conflict_resolve"),
     path("revue/fermetures/", resolution.possibly_closed, name="review_closed"),
     path("revue/localisations/", resolution.doubtful_locations, name="review_locations"),
+    path("revue/horaires/", resolution.unparsed_hours, name="review_hours"),
     path("revue/fusions/<int:merge_id>/annuler/", resolution.merge_undo, name="merge_undo"),
     path("lieux/<str:public_id>/activite/", activity.place_activity, name="place_activity"),
     path("lieux/<str:public_id>/activite/declarer/", activity.place_activity_new, name="place_activity_new"),

@@ -5,10 +5,11 @@ from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from tilios.places import queries
+from tilios.places import hours, queries
 from tilios.places.models import Kind, Place
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
@@ -92,9 +93,12 @@ def home(request):
     commune_code = request.GET.get("commune", "").strip()[:5]
     town = request.GET.get("ville", "").strip()[:100]
     cursor = request.GET.get("cursor") or None
+    open_now = request.GET.get("open_now", "") in ("1", "true", "on")
     context = {"q": q, "kind": kind, "town": town, "kinds": _kinds(), "js_strings": _js_strings(),
-               "error": None, "results": [], "communes": [], "near_commune": None, "is_near": False}
-    params = {"q": q, "kind": kind}
+               "open_now": open_now, "error": None, "results": [], "communes": [], "near_commune": None,
+               "is_near": False}
+    params = {"q": q, "kind": kind, "open_now": "1" if open_now else ""}
+    open_at = timezone.now() if open_now else None
     near = None
     try:
         if near_text:
@@ -121,23 +125,23 @@ def home(request):
                 raise queries.QueryError(_("Aucune commune ne correspond à « %(town)s ».") % {"town": town})
         qs = queries.search(q, [kind] if kind else [])
         if near is not None:
-            result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=cursor, near=near)
+            result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=cursor, near=near, open_at=open_at)
             count = None
         else:
-            result = queries.page(qs, limit=PAGE_SIZE, cursor=cursor)
-            count = qs.count()
+            result = queries.page(qs, limit=PAGE_SIZE, cursor=cursor, open_at=open_at)
+            count = queries.count(qs, open_at)
     except queries.QueryError as exc:
         context["error"] = str(exc)
         return render(request, "web/home.html", context, status=400)
     context.update({
-        "searching": bool(q or kind or near),
+        "searching": bool(q or kind or near or open_now),
         "results": result.places,
         "count": count,
         "is_near": near is not None,
         "near_point": near,
         "next_url": "?" + _query_string(params, cursor=result.next_cursor) if result.next_cursor else None,
         "first_url": ("?" + _query_string(params)) if cursor else None,
-        "commune_params": _query_string({"q": q, "kind": kind}),
+        "commune_params": _query_string({"q": q, "kind": kind, "open_now": params["open_now"]}),
     })
     return render(request, "web/home.html", context)
 
@@ -169,11 +173,22 @@ def place(request, public_id):
         "kinds": [kind_label(k) for k in place.kinds.all()],
         "links": _safe_links(place.links),
         "sources": list(sources.values()),
+        "hours": _hours(place),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
         "position_far": place.commune_check == Place.CommuneCheck.FAR,
         "record": place, "rtype": PLACE, "tab": "read", "my_pending": my_pending(place, request.user),
     }
     return render(request, "web/place.html", context)
+
+
+def _hours(place):
+    """The status line and the week table of a place's hours, in its own time zone."""
+    if not place.opening_hours or not hours.is_valid(place.opening_hours):
+        return None
+    tz_name = hours.place_timezone(place)
+    now = timezone.now()
+    return {"status": hours.status(place.opening_hours, tz_name, now), "week": hours.week(place.opening_hours, tz_name, now),
+            "timezone": tz_name, "local_zone": tz_name == hours.DEFAULT_TIMEZONE}
 
 
 def sources(request):

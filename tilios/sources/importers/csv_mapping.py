@@ -34,6 +34,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tilios.places import hours
+
 from . import FileError, MappedRow, RowError, url_or_blank
 from .cget import in_france
 
@@ -205,6 +207,15 @@ def links_from(values):
     return links
 
 
+def opening_hours_fields(value):
+    """Hours the OSM syntax parser accepts go to `opening_hours`; others are kept whole, as the source
+    wrote them, in `opening_hours_unparsed`, which lists the place for review (`tilios review hours`)."""
+    given = text(value)
+    if hours.is_valid(given):
+        return {"opening_hours": hours.check(given), "opening_hours_unparsed": ""}
+    return {"opening_hours": "", "opening_hours_unparsed": given[:1000]}
+
+
 def build(line, external_id, raw, values, kinds=(), links=(), field_names=None):
     """A MappedRow from canonical `values` (field -> source value); errors name the source column."""
     field_names = field_names or {}
@@ -220,8 +231,10 @@ def build(line, external_id, raw, values, kinds=(), links=(), field_names=None):
                                field_names.get("latitude", "latitude"), field_names.get("longitude", "longitude"))
         fields = {}
         for key, size in TEXT_FIELDS.items():
-            if key in values:
+            if key in values and key != "opening_hours":
                 fields[PLACE_FIELD.get(key, key)] = text(values[key])[:size]
+        if "opening_hours" in values:
+            fields.update(opening_hours_fields(values["opening_hours"]))
         fields["name"] = name[:200]
         code = fields.get("declared_commune_code", "")
         if code and not (len(code) == 5 and code[:2].isalnum() and code[2:].isdigit()):

@@ -3,7 +3,8 @@ numérique », as published by Hinaura and Hub du Sud) and the MedNum BFC region
 
 Every place is an `epn`; typologies that say more add kinds: BFC `code_typo` TL (tiers-lieu) → `autre`,
 F (médiation et fabrication) → `fablab`, T (travail et collaboration) → `coworking`; in the national
-files, records coming from France Tiers-Lieux (`source`) or labelled so → `autre`.
+files, records coming from France Tiers-Lieux (`source`) or labelled so → `autre`. The standard's
+`horaires` (OSM syntax) become the place's opening hours.
 """
 import json
 
@@ -26,7 +27,8 @@ def _kinds_standard(row):
 
 def map_standard(line, row):
     values = {"name": row.get("nom"), "address": row.get("adresse"), "postcode": row.get("code_postal"),
-              "town": row.get("commune"), "latitude": row.get("latitude"), "longitude": row.get("longitude")}
+              "town": row.get("commune"), "latitude": row.get("latitude"), "longitude": row.get("longitude"),
+              "opening_hours": row.get("horaires")}
     if row.get("code_insee"):
         values["commune_code"] = row.get("code_insee")
     links = links_from([("web", row.get("site_web")), ("other", row.get("prise_rdv"))])

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tilios import journal
 from tilios.pages import mediawiki
+from tilios.places.models import Place
 from tilios.sources.importers import FileError
 from tilios.sources.services import READERS, line_label, run_import
 
@@ -51,6 +52,11 @@ class Command(BaseCommand):
         if summary.missing:
             self.stdout.write(f"{prefix}{summary.missing} enregistrements de la source absents de ce fichier : "
                               "lieux peut-être fermés, à revoir (rien n'est supprimé)")
+        unparsed = 0 if dry_run else (Place.objects.filter(records__last_run=summary.run)
+                                      .exclude(opening_hours_unparsed="").distinct().count())
+        if unparsed:
+            self.stdout.write(f"{unparsed} lieux ont des horaires non reconnus, gardés tels quels : à réécrire "
+                              "en syntaxe OSM (tilios review hours)")
 
     def wiki(self, path, dry_run):
         try:

@@ -14,7 +14,7 @@ from tilios.api.sources import (candidates_out, closed_out, conflict_out, confli
                                 queue_page)
 from tilios.places import services as place_services
 from tilios.places.models import Place
-from tilios.places.presenters import doubtful_location
+from tilios.places.presenters import doubtful_location, unparsed_hours_item
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge
 
@@ -78,6 +78,7 @@ class Command(BaseCommand):
         undo.add_argument("--user", required=True, help="compte qui signe l'annulation")
         listing("possibly-closed", "lieux ouverts qu'une source ne liste plus : peut-être fermés")
         listing("locations", "lieux placés à plus de 10 km de leur commune déclarée : position à vérifier")
+        listing("hours", "horaires donnés par une source et non reconnus : à réécrire en syntaxe OSM")
 
     def handle(self, action, **options):
         limit = options.get("limit")
@@ -254,3 +255,18 @@ class Command(BaseCommand):
             declared = item["declared_commune"]
             self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — à {_number(item['distance_km'], 1)} km "
                               f"de {declared['name']} ({declared['code']}), commune déclarée")
+
+    def do_hours(self, limit, format, **options):
+        qs = place_services.unparsed_hours().prefetch_related("records__source")
+        data = [unparsed_hours_item(p) for p in qs[:limit]]
+        if format == "json":
+            return self._json(data)
+        total = qs.count()
+        if not total:
+            self.stdout.write("Aucun horaire non reconnu.")
+            return
+        self.stdout.write(f"Horaires non reconnus, à réécrire en syntaxe OSM : {total}"
+                          + (f" ; les {len(data)} premiers :" if len(data) < total else " :"))
+        for item in data:
+            self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — « {item['opening_hours_unparsed']} » "
+                              f"({', '.join(item['sources']) or 'sans source'})")

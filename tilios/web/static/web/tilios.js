@@ -84,6 +84,7 @@
     var searchForm = document.getElementById("search-form");
     var qInput = document.getElementById("q");
     var kindSelect = document.getElementById("kind");
+    var openNow = document.getElementById("open_now");
     var townForm = document.getElementById("town-form");
     var townInput = document.getElementById("ville");
     var suggestions = document.getElementById("town-suggestions");
@@ -276,6 +277,7 @@
       var params = new URLSearchParams();
       if (qInput.value.trim()) params.set("q", qInput.value.trim());
       if (kindSelect.value) params.set("kind", kindSelect.value);
+      if (openNow && openNow.checked) params.set("open_now", "1");
       return params;
     }
 
@@ -363,8 +365,10 @@
       event.preventDefault();
       runSearch();
     });
-    kindSelect.addEventListener("change", function () {
-      if (!searchForm.querySelector('input[name="near"], input[name="commune"]')) runSearch();
+    [kindSelect, openNow].forEach(function (control) {
+      if (control) control.addEventListener("change", function () {
+        if (!searchForm.querySelector('input[name="near"], input[name="commune"]')) runSearch();
+      });
     });
 
     if (navigator.geolocation) {
