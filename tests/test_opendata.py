@@ -122,6 +122,8 @@ def test_open_data_page_lists_downloads_with_licences_and_serves_the_zip(client,
     report = validate(str(tmp_path / "datapackage.json"))
     assert report.valid
     assert client.get("/donnees/rien.zip").status_code == 404
+    english = client.get("/donnees/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Open data" in english and "a share-alike licence: the whole is distributed under" in english
 
 
 def test_api_lists_and_serves_the_same_downloads(client):
