@@ -14,7 +14,7 @@ from ninja import NinjaAPI, Query, Schema
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 
-from tilios.places import queries
+from tilios.places import crosswalk, queries
 from tilios.places.models import Kind, Place
 from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
 from tilios.sources.models import Source, SourceRecord
@@ -90,6 +90,7 @@ def list_places(request, filters: Query[PlaceFilters]):
     open_at = _open_at(filters)
     qs = _filtered(filters)
     page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius, open_at=open_at)
+    records = crosswalk.records_by_place(p.id for p in page.places)
     next_url = None
     if page.next_cursor:
         params = request.GET.copy()
@@ -99,7 +100,7 @@ def list_places(request, filters: Query[PlaceFilters]):
         "count": None if near else queries.count(qs, open_at),
         "next_cursor": page.next_cursor,
         "next": next_url,
-        "results": [place_summary(p) for p in page.places],
+        "results": [place_summary(p, records.get(p.id, ())) for p in page.places],
     }
 
 
@@ -116,10 +117,11 @@ def places_geojson(request, filters: Query[PlaceFilters]):
             places += queries.with_details(Place.objects.filter(id__in=ids[start:start + 500])).order_by("id")
     else:
         places = list(queries.with_details(qs).order_by("id")[: MAX_FEATURES + 1])
+    records = crosswalk.records_by_place(p.id for p in places[:MAX_FEATURES])
     return {
         "type": "FeatureCollection",
         "truncated": len(places) > MAX_FEATURES,
-        "features": [geojson_feature(p) for p in places[:MAX_FEATURES]],
+        "features": [geojson_feature(p, records.get(p.id, ())) for p in places[:MAX_FEATURES]],
         "licences": [source_summary(s) for s in Source.objects.filter(records__place__in=qs).distinct()],
     }
 
@@ -132,7 +134,7 @@ def get_place(request, public_id: str):
                               public_id=public_id)
     if place.merged_into_id:  # a merged record answers with the place it now belongs to
         return HttpResponsePermanentRedirect(reverse("api:get_place", args=[place.merged_into.public_id]))
-    data = place_detail(place)
+    data = place_detail(place, crosswalk.records_by_place([place.id]).get(place.id, ()))
     current = place.current_revision
     # The revision to send back as `base_revision` when editing (PATCH /api/places/{id}).
     data["current_revision"] = {"id": current.pk, "number": current.number} if current else None
@@ -170,3 +172,6 @@ from . import activity  # noqa: E402,F401  (activity and evaluation endpoints)
 from .sources import router as sources_router  # noqa: E402  (entity resolution: review, provenance, merges)
 
 api.add_router("", sources_router)
+from .exports import router as exports_router  # noqa: E402  (open-data downloads)
+
+api.add_router("", exports_router)

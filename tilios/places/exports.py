@@ -5,8 +5,10 @@ import json
 from django.db.models import Prefetch
 
 from tilios import csvsafe
+from tilios.sources import licences as licence_rules
 from tilios.sources.models import Source, SourceRecord
 
+from . import crosswalk
 from .models import Kind
 from .presenters import source_summary
 
@@ -15,7 +17,7 @@ CSV_COLUMNS = [
     "temporary", "latitude", "longitude", "address", "postcode", "declared_town", "declared_commune_code",
     "commune_code", "commune", "commune_check", "epci_code", "epci", "in_metropole", "departement_code",
     "departement", "region_code", "region", "links", "capacity", "opening_hours", "sources", "licences",
-    "attributions",
+    "attributions", "source_records",
 ]
 
 
@@ -57,7 +59,13 @@ def _row(place):
         "sources": " | ".join(s.name for s in sources),
         "licences": " | ".join(s.licence for s in sources),
         "attributions": " | ".join(s.attribution for s in sources),
+        "source_records": " | ".join(source_records(place)),
     }
+
+
+def source_records(place):
+    """The raw rows this place was built from, `source:record id` (prefetched: one query per chunk)."""
+    return sorted(crosswalk.record_id(r.source.slug, r.external_id) for r in place.records.all())
 
 
 def write_csv(queryset, out):
@@ -70,6 +78,18 @@ def write_csv(queryset, out):
     return count
 
 
+class ShareAlikeConflict(ValueError):
+    """Two different share-alike licences in one export: no licence of the whole can honour both."""
+
+
+def whole_licence(sources):
+    """The licence the whole export must carry (a share-alike source's), or None: each part keeps its own."""
+    try:
+        return licence_rules.of_whole([licence_rules.describe(s) for s in sources])
+    except ValueError as exc:
+        raise ShareAlikeConflict(f"licences à partage à l'identique incompatibles : {exc}") from None
+
+
 def write_geojson(queryset, out):
     """A FeatureCollection written feature by feature, so memory stays flat on large registries."""
     sources = Source.objects.filter(records__place__in=queryset).distinct()
@@ -78,6 +98,8 @@ def write_geojson(queryset, out):
         "name": "tilios-lieux",
         "licences": [source_summary(s) for s in sources],
         "attribution": " ; ".join(s.attribution for s in sources),
+        # with a share-alike source (ODbL) in it, the whole collection is under that licence
+        "licence_of_whole": whole_licence(sources),
     }
     head = json.dumps(header, ensure_ascii=False, default=str)
     out.write(head[:-1] + ', "features": [\n')
@@ -86,7 +108,8 @@ def write_geojson(queryset, out):
         properties = _row(place)
         feature = {"type": "Feature", "id": place.public_id,
                    "geometry": {"type": "Point", "coordinates": [place.longitude, place.latitude]},
-                   "properties": {k: v for k, v in properties.items() if k not in ("latitude", "longitude")}}
+                   "properties": {**{k: v for k, v in properties.items() if k not in ("latitude", "longitude")},
+                                  "source_records": source_records(place)}}
         out.write((",\n" if count else "") + json.dumps(feature, ensure_ascii=False, default=str))
         count += 1
     out.write("\n]}\n")

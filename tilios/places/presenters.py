@@ -5,7 +5,8 @@ from django.utils import timezone
 from . import hours
 
 
-def place_summary(place):
+def place_summary(place, source_records=()):
+    """`source_records`: the `source:record id` the place was built from (see places.crosswalk)."""
     data = {
         "id": place.public_id,
         "name": place.name,
@@ -18,14 +19,15 @@ def place_summary(place):
         "departement_code": place.departement_id,
         "opening_hours": place.opening_hours,
         "url": reverse("web:place", args=[place.public_id]),
+        "source_records": list(source_records),
     }
     if hasattr(place, "distance_km"):
         data["distance_km"] = round(place.distance_km, 3)
     return data
 
 
-def place_detail(place):
-    data = place_summary(place)
+def place_detail(place, source_records=()):
+    data = place_summary(place, source_records)
     data.update({
         "alternate_names": place.alternate_names,
         "presence": place.presence,
@@ -91,12 +93,13 @@ def source_summary(source):
             "url": source.url, "data_date": source.data_date, "priority": source.priority}
 
 
-def geojson_feature(place):
+def geojson_feature(place, source_records=()):
     return {
         "type": "Feature",
         "id": place.public_id,
         "geometry": {"type": "Point", "coordinates": [place.longitude, place.latitude]},
         "properties": {"id": place.public_id, "name": place.name,
                        "kinds": [k.code for k in place.kinds.all()],
-                       "town": place.commune.name if place.commune_id else place.town},
+                       "town": place.commune.name if place.commune_id else place.town,
+                       "source_records": list(source_records)},
     }

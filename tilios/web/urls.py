@@ -4,6 +4,7 @@ from . import account_views as accounts
 from . import activity_views as activity
 from . import edit_views as edit
 from . import moderation_views as moderation
+from . import opendata_views as opendata
 from . import policy_views as policy
 from . import resolution_views as resolution
 from . import talk_views as talk
@@ -38,6 +39,8 @@ urlpatterns = [
     path("lieux/<str:public_id>/separer/", resolution.place_split, name="place_split"),
     path("sources/", views.sources, name="sources"),
     path("sources/imports/", resolution.import_runs, name="import_runs"),
+    path("donnees/", opendata.index, name="opendata"),
+    path("donnees/<str:name>", opendata.download, name="opendata_download"),
     path("revue/doublons/", resolution.duplicates, name="review_duplicates"),
     path("revue/doublons/<int:candidate_id>/", resolution.duplicate_decide, name="review_decide"),
     path("revue/conflits/", resolution.conflicts, name="review_conflicts"),

@@ -2,16 +2,17 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tilios.places import queries
-from tilios.places.exports import WRITERS
+from tilios.places import datapackage, queries
+from tilios.places.exports import WRITERS, ShareAlikeConflict
 
 
 class Command(BaseCommand):
-    help = "Exporte les lieux en CSV ou GeoJSON, avec la licence et l'attribution de chaque source"
+    help = ("Exporte les lieux en CSV, GeoJSON ou paquet de données Frictionless (datapackage : un dossier), "
+            "avec la licence, l'attribution et les enregistrements sources de chaque lieu")
 
     def add_arguments(self, parser):
-        parser.add_argument("out", help="fichier de sortie (- pour la sortie standard)")
-        parser.add_argument("--format", choices=sorted(WRITERS), default="csv")
+        parser.add_argument("out", help="fichier de sortie (- pour la sortie standard) ; dossier pour datapackage")
+        parser.add_argument("--format", choices=sorted([*WRITERS, "datapackage"]), default="csv")
         parser.add_argument("--kind", action="append", default=[], help="type de lieu (répétable)")
         parser.add_argument("-q", "--query", default="", help="recherche par nom ou ville")
 
@@ -20,9 +21,25 @@ class Command(BaseCommand):
             places = queries.search(query, kind)
         except queries.QueryError as exc:
             raise CommandError(str(exc)) from exc
+        try:
+            if format == "datapackage":
+                self._datapackage(places, out)
+            elif out == "-":
+                WRITERS[format](places, sys.stdout)
+            else:
+                with open(out, "w", encoding="utf-8", newline="") as f:
+                    count = WRITERS[format](places, f)
+                self.stderr.write(f"{count} lieux exportés dans {out}")
+        except ShareAlikeConflict as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _datapackage(self, places, out):
         if out == "-":
-            count = WRITERS[format](places, sys.stdout)
-        else:
-            with open(out, "w", encoding="utf-8", newline="") as f:
-                count = WRITERS[format](places, f)
-            self.stderr.write(f"{count} lieux exportés dans {out}")
+            raise CommandError("datapackage : un dossier de sortie est attendu, pas la sortie standard")
+        try:
+            descriptor = datapackage.write(places, out)
+        except (FileExistsError, NotADirectoryError) as exc:
+            raise CommandError(f"{out} : ce n'est pas un dossier ({exc.strerror})") from exc
+        licences = ", ".join(lic["name"] for lic in descriptor["licenses"])
+        whole = " (partage à l'identique : l'ensemble est sous cette licence)" if descriptor["share_alike"] else ""
+        self.stderr.write(f"paquet de données écrit dans {out}/datapackage.json — licence {licences}{whole}")

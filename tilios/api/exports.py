@@ -1,0 +1,37 @@
+"""Open-data downloads in the API: the same files, with the same licences, as the « Données ouvertes » page."""
+from django.http import FileResponse
+from django.urls import reverse
+from ninja import Router
+from ninja.errors import HttpError
+
+from tilios.places import downloads
+from tilios.places.exports import ShareAlikeConflict
+
+router = Router(tags=["données ouvertes"])
+
+
+@router.get("/exports", summary="Téléchargements des données ouvertes et leurs licences")
+def list_exports(request):
+    """Each download, and what a reuser must honour: the licence of each source and, when a share-alike
+    source (ODbL) is included, the licence of the whole."""
+    try:
+        licensing = downloads.licensing()
+    except ShareAlikeConflict as exc:
+        raise HttpError(409, str(exc)) from None
+    files = [{"name": name, "label": str(spec["label"]), "description": str(spec["description"]),
+              "content_type": spec["content_type"],
+              "url": request.build_absolute_uri(reverse("api:get_export", args=[name]))}
+             for name, spec in downloads.DOWNLOADS.items()]
+    return {"downloads": files, **licensing}
+
+
+@router.get("/exports/{name}", summary="Un téléchargement (CSV, GeoJSON ou paquet de données zip)",
+            url_name="get_export")
+def get_export(request, name: str):
+    if name not in downloads.DOWNLOADS:
+        raise HttpError(404, f"name : téléchargement inconnu « {name} » (voir /api/exports)")
+    try:
+        out, content_type = downloads.build(name)
+    except ShareAlikeConflict as exc:
+        raise HttpError(409, str(exc)) from None
+    return FileResponse(out, as_attachment=True, filename=name, content_type=content_type)

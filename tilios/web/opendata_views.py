@@ -1,0 +1,27 @@
+"""« Données ouvertes »: the downloads of the registry and the licences a reuser must honour."""
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from tilios.places import downloads
+from tilios.places.exports import ShareAlikeConflict
+
+
+def index(request):
+    try:
+        licensing = downloads.licensing()
+    except ShareAlikeConflict as exc:
+        licensing = {"sources": [], "licence_of_whole": None, "attribution": "", "conflict": str(exc)}
+    files = [{"name": name, **spec} for name, spec in downloads.DOWNLOADS.items()]
+    return render(request, "web/opendata.html", {"files": files, "licensing": licensing})
+
+
+def download(request, name):
+    if name not in downloads.DOWNLOADS:
+        raise Http404
+    try:
+        out, content_type = downloads.build(name)
+    except ShareAlikeConflict as exc:
+        return HttpResponse(_("Export impossible : %(reason)s") % {"reason": exc}, status=409,
+                            content_type="text/plain; charset=utf-8")
+    return FileResponse(out, as_attachment=True, filename=name, content_type=content_type)
