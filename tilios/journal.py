@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,9 @@ STEP_SECONDS = 0.25  # how long a step may hold the write lock before it commits
 # Then the lock stays free this long: a waiting writer's busy handler retries every 100 ms at most, so
 # without a gap the next step would take the lock again before any of them could (starving them).
 GAP_SECONDS = 0.05
+# A long write runs in the background and may wait its turn for the lock much longer than a request's
+# busy timeout (after which a request is a 503): on a loaded machine, writers may hold it back for a while.
+PATIENCE_SECONDS = 600
 _CREATE = (f"CREATE TABLE IF NOT EXISTS {TABLE} (seq INTEGER PRIMARY KEY AUTOINCREMENT, step INTEGER NOT NULL, "
            "statement TEXT NOT NULL)")
 
@@ -120,11 +123,32 @@ def _uninstall(cursor):
     cursor.execute("DROP TABLE IF EXISTS temp.tilios_undo_step")
 
 
+@contextmanager
+def _patient_transaction():
+    """A transaction of the long write itself: waits for the write lock up to PATIENCE_SECONDS."""
+    atomic, deadline = transaction.atomic(), time.monotonic() + PATIENCE_SECONDS
+    while True:
+        try:
+            atomic.__enter__()
+            break
+        except OperationalError as exc:  # BEGIN IMMEDIATE gave up after the busy timeout: try again
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(GAP_SECONDS)
+    try:
+        yield
+    except BaseException:
+        if not atomic.__exit__(*sys.exc_info()):
+            raise
+    else:
+        atomic.__exit__(None, None, None)
+
+
 def _replay():
     """Put back, newest step first, what the journal holds; each step in its own transaction."""
     replayed = 0
     while True:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:  # reading needs no lock
             row = cursor.execute(f"SELECT max(step) FROM {TABLE}").fetchone()
             if row[0] is None:
                 return replayed
@@ -132,14 +156,14 @@ def _replay():
             statements = cursor.execute(f"SELECT statement FROM {TABLE} WHERE step = %s ORDER BY seq DESC",
                                         [step]).fetchall()
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
+            with _patient_transaction(), connection.cursor() as cursor:
                 for (statement,) in statements:
                     cursor.execute(statement)  # no parameters: not rewritten by Django
                 cursor.execute(f"DELETE FROM {TABLE} WHERE step = %s", [step])
         except IntegrityError:
             # Someone's later write depends on rows of this step (an edit of an imported place): keep them.
             log.warning("undo step %s kept: later writes depend on it", step)
-            with transaction.atomic(), connection.cursor() as cursor:
+            with _patient_transaction(), connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {TABLE} WHERE step = %s", [step])
         replayed += len(statements)
 
@@ -171,7 +195,7 @@ class _Steps:
         self.number, self.started, self.atomic = 0, time.monotonic(), None
 
     def begin(self):
-        self.atomic = transaction.atomic()
+        self.atomic = _patient_transaction()
         self.atomic.__enter__()
         self.started = time.monotonic()
         with connection.cursor() as cursor:
