@@ -32,7 +32,7 @@ from tilios.territories.services import locator
 
 from . import catalogue, matching, provenance, resolution
 from .importers import FileError, RowError
-from .models import FieldConflict, ImportRun, SourceRecord
+from .models import FieldConflict, ImportRun, Source, SourceRecord
 
 READERS = {
     "cget": "tilios.sources.importers.cget",
@@ -118,10 +118,10 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     summary = ImportSummary(run=None)
     try:
         with journal.stepwise(one_transaction=dry_run) as step:
-            try:
-                src = catalogue.get_or_register(slug)
-            except LookupError:
-                raise FileError(f"source inconnue : {slug}") from None
+            src = Source.objects.filter(slug=slug).first()
+            if src is None:
+                raise FileError(f"source inconnue : {slug} (un administrateur l'enregistre d'abord : "
+                                f"tilios sources add {slug} --name … --licence …)")
             run = ImportRun.objects.create(source=src, kind=kind, filename=str(path),
                                            file_sha256=_file_sha256(path), mapping=applied)
             summary.run = run

@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from tilios.accounts import permissions
+from tilios.accounts.models import Role
 from tilios.places import queries
 from tilios.places.models import Kind, Place
 from tilios.sources.models import Source, SourceRecord
@@ -178,5 +180,6 @@ def place(request, public_id):
 
 def sources(request):
     rows = Source.objects.annotate(place_count=Count("records__place", distinct=True)).order_by("name")
-    return render(request, "web/sources.html", {"sources": rows, "reference_data": REFERENCE_DATA})
+    return render(request, "web/sources.html", {"sources": rows, "reference_data": REFERENCE_DATA,
+                                                "can_register_sources": permissions.at_least(request.user, Role.ADMIN)})
 
