@@ -49,7 +49,7 @@ MAPLAB_MAPPING = ROOT / "tests" / "data" / "importers" / "maplabbzh.json"
 MAPLAB_DIR = "tierslieux-bretagne-maplabbzh"
 MAPLAB_FILES = [("2016", "maplabbzh_2016-08-26.csv"), ("2020", "maplabbzh_2020-05-26.csv")]
 
-# (source slug as in tilios/sources/catalogue.py, reader module, path under the data folder)
+# (source slug as in tilios/data/sources.json, reader module, path under the data folder)
 SOURCES = [
     ("cget-mission-coworking-2019", "cget", "cget-mission-coworking-2019/cget_tierslieux_2019.csv"),
     ("fablabs-io", "fablabs_io", "fablabs-io-france-2017/fablabs_io_france_2017-04.csv"),

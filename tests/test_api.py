@@ -146,8 +146,9 @@ def test_kinds_and_sources(client):
     assert "amenity=coworking_space" in kinds["coworking"]["osm_tags"]
     assert kinds["fablab"]["cget_typology"] == "Tiers lieux à dominante fablab"
     assert len(kinds) == 12
-    sources = client.get("/api/sources").json()
-    assert sources[0]["licence"] == "Licence Ouverte 2.0"
+    sources = {s["slug"]: s for s in client.get("/api/sources").json()}  # the shipped catalogue, all 7
+    assert sources["cget-mission-coworking-2019"]["licence"] == "Licence Ouverte 2.0"
+    assert sources["openstreetmap"]["share_alike"] is True
 
 
 def test_api_responses_carry_security_headers(client):

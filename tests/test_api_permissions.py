@@ -172,6 +172,10 @@ ENDPOINTS = {
                                {"code": "tous", "label": "tous", "gte": 0}]}, "bearer"),
     "source-priority": ("PATCH", lambda w: "/api/sources/cget-mission-coworking-2019", lambda w: {"priority": 70},
                         "bearer"),
+    "source-register": ("POST", lambda w: "/api/sources", lambda w: {"slug": "hub-lo", "name": "Hub LO",
+                                                                      "licence": "cc-by-sa-4.0"}, "bearer"),
+    "source-edit": ("PATCH", lambda w: "/api/sources/cget-mission-coworking-2019",
+                    lambda w: {"attribution": "CGET, base 2019", "licence": "etalab-2.0"}, "bearer"),
 }
 
 # Expected status per role. 200 live / 201 created live / 202 waits for review / 204 done, no body;
@@ -207,6 +211,8 @@ merge-undo           401       403         200     200       200   403     403
 place-merge          401       403         201     201       201   403     403
 place-split          401       403         201     201       201   403     403
 source-priority      401       403         403     403       200   403     403
+source-register      401       403         403     403       201   403     403
+source-edit          401       403         403     403       200   403     403
 band-scheme-create   401       403         403     403       201   403     403
 activity-report      401       403         403     201       201   201     403
 activity-correct     401       403         403     200       200   200     403
@@ -248,7 +254,7 @@ def test_permission_matrix(client, world, endpoint, role, expected):
 
 
 def test_matrix_size():
-    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) == 231
+    assert len(CELLS) == len(ENDPOINTS) * len(ROLES) == 245
 
 
 def test_closed_account_token_is_refused(client, world):

@@ -158,7 +158,11 @@ def test_a_second_directory_joins_the_known_place_and_keeps_both_records(tmp_pat
     assert place.links == [{"kind": "web", "url": "https://kerzebulon.example.org"}]
     assert place.name == "FabLab Lannion - KerZébulon"  # same priority: the latest import is shown
     latest = revisions.history(place).order_by("-number").first()
-    assert latest.kind == Revision.Kind.IMPORT and "rapproché" in latest.summary and "même nom propre" in latest.summary
+    # The join is a merge (#16 item 6), signed by the source; the replaced name stays an alternate name.
+    assert latest.kind == Revision.Kind.MERGE and "rapproché" in latest.summary and "même nom propre" in latest.summary
+    assert latest.source.slug == "annuaire-b" and place.alternate_names == ["Fablab Kerzébulon Lannion"]
+    join = Merge.objects.get(kept=place)
+    assert join.by is None and join.run == summary.run and join.records == [place.records.get(external_id="b7").pk]
     rows = {row.name: row for row in provenance.place_provenance(place)}
     assert {claim["source"].slug for claim in rows["name"].claims} == {"annuaire-a", "annuaire-b"}
     assert not rows["location"].disagreement  # 22 m apart is one spot

@@ -53,6 +53,8 @@ MATRIX = {
     "role_trusted":     ("login", "403",     "403",     "ok",      "ok",      "403",     "403"),
     "role_moderator":   ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
     "link_manager":     ("login", "403",     "403",     "ok",      "ok",      "403",     "403"),
+    "source_create":    ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
+    "source_edit":      ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
     "account":          ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
     "token_create":     ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "403"),
     "token_revoke":     ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
@@ -164,6 +166,10 @@ def request_for(endpoint, w, user):
         "role_trusted": ("post", reverse("web:user_role", args=[u["contributor"].pk]), {"role": "trusted"}),
         "role_moderator": ("post", reverse("web:user_role", args=[u["contributor"].pk]), {"role": "moderator"}),
         "link_manager": ("post", reverse("web:user_manager", args=[u["contributor"].pk]), {"place": pid}),
+        "source_create": ("post", reverse("web:source_create"), {"slug": "hub-lo", "name": "Hub LO",
+                                                                  "licence": "odbl-1.0", "priority": "50"}),
+        "source_edit": ("post", reverse("web:source_edit", args=["openstreetmap"]), {
+            "name": "OpenStreetMap", "licence": "odbl-1.0", "attribution": "© OSM", "priority": "40"}),
         "account": ("get", reverse("web:account"), None),
         "token_create": ("post", reverse("web:token_create"), {"name": "script"}),
         "token_revoke": ("post", reverse("web:token_revoke", args=[_token_id(user)]), {}),
@@ -225,7 +231,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
     covered = {"place_edit", "place_create", "page_edit", "place_revert", "page_revert", "place_protect",
                "page_protect", "place_new_thread", "page_new_thread", "talk_reply", "talk_hide", "moderation",
                "accept", "reject", "users", "user_tools", "user_rollback", "user_block", "user_unblock",
-               "user_role", "user_manager", "account", "token_create", "token_revoke", "delete_account", "logout"}
+               "user_role", "user_manager", "source_create", "source_edit", "account", "token_create", "token_revoke",
+               "delete_account", "logout"}
     assert names - read_only - covered - set(covered_elsewhere) == set()
     assert len(CASES) == len(MATRIX) * len(ROLES)
 

@@ -149,11 +149,6 @@ def list_kinds(request):
              "osm_tags": k.osm_tags, "taxonomy_version": k.introduced_in} for k in Kind.objects.all()]
 
 
-@api.get("/sources", summary="Sources et licences")
-def list_sources(request):
-    return [source_summary(s) for s in Source.objects.all()]
-
-
 @api.get("/communes", summary="Chercher une commune (centre et codes)")
 def find_communes(request, q: str, limit: int = 10):
     try:
@@ -169,7 +164,7 @@ from . import governance, pages  # noqa: E402,F401
 from . import census  # noqa: E402,F401  (census endpoints)
 from . import policy  # noqa: E402,F401  (policy archive endpoints)
 from . import activity  # noqa: E402,F401  (activity and evaluation endpoints)
-from .sources import router as sources_router  # noqa: E402  (entity resolution: review, provenance, merges)
+from .sources import router as sources_router  # noqa: E402  (sources, entity resolution: review, merges)
 
 api.add_router("", sources_router)
 from .exports import router as exports_router  # noqa: E402  (open-data downloads)

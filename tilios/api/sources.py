@@ -24,7 +24,8 @@ from tilios.accounts.throttle import hit
 from tilios.places.models import Place
 from tilios.places import services as place_services
 from tilios.places.presenters import doubtful_location, source_summary, unparsed_hours_item
-from tilios.sources import provenance, resolution
+from tilios.sources import provenance, registry, resolution
+from tilios.sources.licences import LICENCES
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 
 from .auth import WRITE, actor, viewer
@@ -75,9 +76,22 @@ class SummaryIn(Schema):
     summary: str = ""
 
 
-class PriorityIn(Schema):
-    priority: int = Field(..., strict=True, description="0 à 1000 ; la plus grande l'emporte quand les sources "
-                                                          "divergent")
+class SourceChanges(Schema):
+    name: str | None = Field(None, max_length=200)
+    publisher: str | None = Field(None, max_length=200)
+    url: str | None = Field(None, max_length=500, description="adresse http(s) de la source")
+    licence: str | None = Field(None, max_length=30, description="code d'une licence connue (GET /api/licences)")
+    attribution: str | None = Field(None, max_length=500, description="mention à citer en réutilisant les données")
+    data_date: str | None = Field(None, max_length=10, description="date de publication des données, AAAA-MM-JJ")
+    priority: int | None = Field(None, strict=True, description="0 à 1000 ; la plus grande l'emporte quand les "
+                                                                "sources divergent")
+    description: str | None = Field(None, max_length=5000)
+
+
+class SourceIn(SourceChanges):
+    slug: str = Field(..., max_length=60, description="identifiant : minuscules, chiffres, tirets")
+    name: str = Field(..., max_length=200)
+    licence: str = Field(..., max_length=30, description="code d'une licence connue (GET /api/licences)")
 
 
 # --- Plain-data views (also used by `tilios review`) --------------------------------------------------
@@ -388,15 +402,34 @@ def split_place(request, public_id: str, payload: SplitIn):
 # --- Sources ---------------------------------------------------------------------------------------------------
 
 
+@router.get("/sources", tags=["sources"], summary="Sources et licences")
+def list_sources(request):
+    return [source_summary(s) for s in Source.objects.all()]
+
+
+@router.get("/licences", tags=["sources"], summary="Licences qu'une source peut déclarer")
+def list_licences(request):
+    return [{"code": licence.code, "name": licence.name, "url": licence.url, "share_alike": licence.share_alike,
+             "open": licence.open} for licence in LICENCES.values()]
+
+
+@router.post("/sources", response={201: dict, **ERRORS}, auth=WRITE, tags=["sources"],
+             summary="Enregistrer une source (administrateurs)")
+def register_source(request, payload: SourceIn):
+    """Imports then accept it (`--source SLUG`); its licence and attribution go into every export."""
+    hit(request, "review")
+    source = registry.register(payload.model_dump(exclude_none=True), actor(request))
+    return Status(201, {**source_summary(source), "records": 0})
+
+
 @router.patch("/sources/{slug}", response={200: dict, **ERRORS}, auth=WRITE, tags=["sources"],
-              summary="Changer la priorité d'une source (administrateurs)")
-def set_source_priority(request, slug: str, payload: PriorityIn):
-    """When sources disagree on a field, the highest priority wins (a person's edit wins over all). Applies
-    from the next import of each record."""
+              summary="Modifier une source, dont sa priorité (administrateurs)")
+def update_source(request, slug: str, payload: SourceChanges):
+    """Only the fields sent change; the slug stays. When sources disagree on a field, the highest priority
+    wins (a person's edit wins over all): a new priority applies from the next import of each record."""
     source = get_object_or_404(Source, slug=slug)
     hit(request, "review")
-    provenance.set_priority(source, payload.priority, actor(request))
+    registry.update(source, payload.model_dump(exclude_unset=True), actor(request))
     summary = source_summary(source)
     summary["records"] = source.records.count()
     return summary
-

@@ -89,7 +89,8 @@ def doubtful_location(place):
 
 def source_summary(source):
     return {"slug": source.slug, "name": source.name, "publisher": source.publisher,
-            "licence": source.licence, "licence_url": source.licence_url, "attribution": source.attribution,
+            "licence": source.licence, "licence_code": source.licence_code, "licence_url": source.licence_url,
+            "share_alike": source.share_alike, "attribution": source.attribution,
             "url": source.url, "data_date": source.data_date, "priority": source.priority}
 
 

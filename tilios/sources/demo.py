@@ -4,7 +4,7 @@ from django.conf import settings
 from tilios.places.models import Place
 from tilios.territories.services import is_loaded, load_reference
 
-from .catalogue import KNOWN_SOURCES
+from .models import Source
 from .services import run_import
 
 DEMO_CSV = settings.DATA_DIR / "cget-mission-coworking-2019" / "cget_tierslieux_2019.csv"
@@ -20,7 +20,7 @@ def ensure_demo_data(stdout=None, progress=False):
         # The base is recorded as known from the day CGET published it (13 June 2019), and loaded as
         # published: its own likely duplicates wait in the review queue instead of being merged.
         summary = run_import("cget", DEMO_CSV, progress=progress, auto_merge=False,
-                             known_on=KNOWN_SOURCES["cget-mission-coworking-2019"]["data_date"])
+                             known_on=Source.objects.get(slug="cget-mission-coworking-2019").data_date)
         if stdout:
             stdout.write(f"Base nationale CGET importée : {summary.created} lieux, "
                          f"{summary.review_items} doublons possibles à examiner")

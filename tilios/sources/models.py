@@ -9,7 +9,11 @@ class Source(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     publisher = models.CharField(_("éditeur"), max_length=200, blank=True)
     url = models.URLField(_("adresse"), max_length=500, blank=True)
+    # The licence's code in `licences.LICENCES`; its name and address are copied beside it for exports.
+    licence_code = models.CharField(_("code de la licence"), max_length=30, blank=True)
     licence = models.CharField(_("licence"), max_length=100)
+    share_alike = models.BooleanField(_("partage à l'identique"), default=False,
+                                      help_text=_("une base dérivée doit être publiée sous la même licence"))
     licence_url = models.URLField(_("texte de la licence"), max_length=500, blank=True)
     attribution = models.CharField(_("mention d'attribution"), max_length=500)
     data_date = models.DateField(_("date des données"), null=True, blank=True)
@@ -17,6 +21,10 @@ class Source(models.Model):
     # When sources disagree on a field, the value of the highest priority wins (a human edit wins over all).
     priority = models.PositiveSmallIntegerField(_("priorité"), default=50,
                                                 help_text=_("la plus grande l'emporte quand les sources divergent"))
+    # Who registered it (None: the catalogue shipped with Tilios, or the operator's command line).
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                      related_name="+", verbose_name=_("enregistrée par"))
+    registered_at = models.DateTimeField(_("enregistrée le"), null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

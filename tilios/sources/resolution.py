@@ -70,8 +70,30 @@ def _absorb(kept_data, merged_data):
     return changes
 
 
-def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reasons=(), summary=""):
-    """Fold `merged` into `kept`. `user` None means the importer's automatic merge."""
+def _take(kept_data, changes, taken):
+    """Add to a merge's changes what the merged place's source wins by priority (an import's join): a name
+    it replaces becomes an alternate name, and the shown name is not kept as one."""
+    names = list(changes.get("alternate_names", kept_data.get("alternate_names") or []))
+    names += taken.pop("alternate_names", [])
+    changes.update(taken)
+    if "name" in taken:
+        names.append(kept_data.get("name"))
+    shown, kept_names = changes.get("name", kept_data.get("name")), []
+    for name in names:
+        if name and not provenance.same_value("name", name, shown) and not any(
+                provenance.same_value("name", name, n) for n in kept_names):
+            kept_names.append(name)
+    if kept_names[:20] != list(kept_data.get("alternate_names") or []):
+        changes["alternate_names"] = kept_names[:20]
+    else:
+        changes.pop("alternate_names", None)
+    return changes
+
+
+def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reasons=(), summary="", taken=None,
+          source=None, known_at=None):
+    """Fold `merged` into `kept`. `user` None means the importer's automatic merge, which also passes the
+    fields the merged place's `source` wins by priority (`taken`) and the import's knowledge time."""
     _require_reviewer(user)
     with transaction.atomic():
         kept = Place.objects.select_for_update().get(pk=kept.pk)
@@ -84,13 +106,19 @@ def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reas
             raise ValidationError({"place": _("ce lieu attend encore sa relecture")})
         summary = summary or _("Fusion de « %(merged)s » (%(id)s)") % {"merged": merged.name, "id": merged.public_id}
         changes = _absorb(kept.current_revision.data, merged.current_revision.data)
+        if taken:
+            changes = _take(kept.current_revision.data, changes, dict(taken))
         kept_revision = None
         if changes:
-            kept_revision = revisions.edit(kept, changes, user, summary, kind=Revision.Kind.MERGE, system=True)
+            try:
+                kept_revision = revisions.edit(kept, changes, user, summary, kind=Revision.Kind.MERGE, system=True,
+                                               source=source, known_at=known_at)
+            except revisions.NoChange:
+                pass
         merged_revision = revisions.edit(
             merged, {"merged_into": kept.public_id}, user,
             _("Fusionné dans « %(kept)s » (%(id)s)") % {"kept": kept.name, "id": kept.public_id},
-            kind=Revision.Kind.MERGE, system=True)
+            kind=Revision.Kind.MERGE, system=True, source=source, known_at=known_at)
         moved = list(merged.records.values_list("pk", flat=True))
         SourceRecord.objects.filter(pk__in=moved).update(place=kept)
         FieldConflict.objects.filter(place=merged, status=FieldConflict.Status.PENDING).update(place=kept)

@@ -32,7 +32,7 @@ from tilios.territories.services import locator
 
 from . import catalogue, matching, provenance, resolution
 from .importers import FileError, RowError
-from .models import FieldConflict, ImportRun, SourceRecord
+from .models import FieldConflict, ImportRun, Source, SourceRecord
 
 READERS = {
     "cget": "tilios.sources.importers.cget",
@@ -118,10 +118,10 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     summary = ImportSummary(run=None)
     try:
         with journal.stepwise(one_transaction=dry_run) as step:
-            try:
-                src = catalogue.get_or_register(slug)
-            except LookupError:
-                raise FileError(f"source inconnue : {slug}") from None
+            src = Source.objects.filter(slug=slug).first()
+            if src is None:
+                raise FileError(f"source inconnue : {slug} (un administrateur l'enregistre d'abord : "
+                                f"tilios sources add {slug} --name … --licence …)")
             run = ImportRun.objects.create(source=src, kind=kind, filename=str(path),
                                            file_sha256=_file_sha256(path), mapping=applied)
             summary.run = run
@@ -344,13 +344,11 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair):
     record.fields = row.fields
     record.source = source
     try:
-        if record.place_id or place_id:
-            place = record.place if record.place_id else Place.objects.get(pk=place_id)
+        if record.place_id:
+            place = record.place
             changed, conflicts = _update(place, record, old_fields, run, source, _note(source, row, pair), known_at)
             summary.changed_fields += changed
-            if not record.place_id:
-                summary.matched += 1
-            elif changed:
+            if changed:
                 summary.updated += 1
             else:
                 summary.unchanged += 1
@@ -359,7 +357,11 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair):
             place_fields = {k: v for k, v in row.fields.items() if k not in provenance.CONTACT_FIELDS}
             place, _ = revisions.create(Place, place_fields, None, _note(source, row, None), source=source,
                                         kind=Revision.Kind.IMPORT, system=True, known_at=known_at)
-            summary.created += 1
+            if place_id:
+                place = _join(place, Place.objects.get(pk=place_id), record, run, source, row, pair, known_at,
+                              summary)
+            else:
+                summary.created += 1
     except ValidationError as exc:
         field_name, messages = next(iter(exc.message_dict.items()))
         summary.rejected += 1
@@ -371,10 +373,41 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair):
     return place.pk
 
 
+def _join(own, known, record, run, source, row, pair, known_at, summary):
+    """A new record matched to a known place: it gets its own place, merged at once into the known one, so
+    that `tilios review merges` lists the join and undoing it gives the record its own place back. The
+    known place takes what the record wins by priority (`_wanted`), besides what a merge fills in."""
+    record.place = own
+    record.save()
+    taken, conflicts = _wanted(known, record, {}, run)
+    resolution.merge(known, own, None, run=run, score=pair.score if pair else None,
+                     reasons=pair.reasons if pair else (), summary=_note(source, row, pair), taken=taken,
+                     source=source, known_at=known_at)
+    summary.matched += 1
+    summary.review_items += conflicts
+    known.refresh_from_db()
+    return known
+
+
 def _update(place, record, old_fields, run, source, note, known_at):
-    """Bring `place` in line with what `record` now says, field by field: the record changes a field only
-    where it has the highest priority among the place's sources, and never a field a person edited since
-    (a conflict is queued instead). Returns (how many fields changed, how many conflicts were queued)."""
+    """Bring `place` in line with what `record` now says (see `_wanted`). Returns (how many fields changed,
+    how many conflicts were queued)."""
+    changes, conflicts = _wanted(place, record, old_fields, run)
+    if not changes:
+        return 0, conflicts
+    try:
+        revision = revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source,
+                                  system=True, known_at=known_at)
+    except revisions.NoChange:
+        return 0, conflicts
+    return len(revision.diff), conflicts
+
+
+def _wanted(place, record, old_fields, run):
+    """The changes `record` brings to `place`, field by field: the record changes a field only where it has
+    the highest priority among the place's other sources, and never a field a person edited since (a
+    conflict is queued instead). A name it replaces, or one it gives that is not shown, stays an alternate
+    name. Returns (changes, how many conflicts were queued)."""
     current = place.current_revision.data
     others = [r for r in place.records.select_related("source") if r.pk != record.pk]
     human = provenance.human_fields(place)
@@ -405,14 +438,10 @@ def _update(place, record, old_fields, run, source, note, known_at):
             changes["latitude"], changes["longitude"] = wanted if wanted else (None, None)
         else:
             changes[name] = wanted
-    if not changes:
-        return 0, conflicts
-    try:
-        revision = revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source,
-                                  system=True, known_at=known_at)
-    except revisions.NoChange:
-        return 0, conflicts
-    return len(revision.diff), conflicts
+    shown_name = current.get("name")
+    if changes.get("name") and shown_name and not provenance.same_value("name", changes["name"], shown_name):
+        _add_alternate(changes, current, shown_name)  # « BerryLab 36 » stays findable once « BERRY LAB 36 » shows
+    return changes, conflicts
 
 
 def _joined(name, shown, said, said_before):
@@ -429,6 +458,9 @@ def _add_alternate(changes, current, name):
     names = changes.get("alternate_names", list(current.get("alternate_names") or []))
     if len(names) < 20 and not any(provenance.same_value("name", name, n) for n in names):
         changes["alternate_names"] = names + [name]
+    shown = changes.get("name")
+    if shown and "alternate_names" in changes:  # the shown name is not also an alternate
+        changes["alternate_names"] = [n for n in changes["alternate_names"] if n != shown]
 
 
 def _conflict(place, record, name, said, shown, revision, run):

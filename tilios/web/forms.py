@@ -221,3 +221,30 @@ class ManagerForm(forms.Form):
         if place is None:
             raise forms.ValidationError(_("aucun lieu n’a cet identifiant"))
         return place
+
+
+class SourceForm(forms.Form):
+    """A source as an administrator describes it; the checks are `tilios.sources.registry`'s."""
+    slug = forms.CharField(label=_("Identifiant"), max_length=60,
+                           help_text=_("minuscules, chiffres et tirets ; c'est le --source des imports"))
+    name = forms.CharField(label=_("Nom"), max_length=200)
+    publisher = forms.CharField(label=_("Éditeur"), max_length=200, required=False)
+    url = forms.CharField(label=_("Adresse de la source"), max_length=500, required=False)
+    licence = forms.ChoiceField(label=_("Licence"))
+    attribution = forms.CharField(label=_("Mention d'attribution"), max_length=500, required=False,
+                                  help_text=_("à citer en réutilisant les données ; par défaut « éditeur — nom »"))
+    data_date = forms.CharField(label=_("Date de publication des données (AAAA-MM-JJ)"), max_length=10,
+                                required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    priority = forms.IntegerField(label=_("Priorité"), min_value=0, max_value=1000, initial=50,
+                                  help_text=_("la plus grande l'emporte quand les sources divergent"))
+    description = forms.CharField(label=_("Description"), max_length=5000, required=False, widget=forms.Textarea)
+
+    def __init__(self, *args, editing=False, **kwargs):
+        from tilios.sources.licences import LICENCES
+
+        super().__init__(*args, **kwargs)
+        self.fields["licence"].choices = [
+            (code, f"{licence.name}" + (_(" — partage à l'identique") if licence.share_alike else ""))
+            for code, licence in LICENCES.items()]
+        if editing:
+            del self.fields["slug"]

@@ -7,6 +7,7 @@ from . import moderation_views as moderation
 from . import opendata_views as opendata
 from . import policy_views as policy
 from . import resolution_views as resolution
+from . import source_views
 from . import talk_views as talk
 from . import census_views as census
 from . import views
@@ -38,6 +39,8 @@ urlpatterns = [
     path("lieux/<str:public_id>/fusionner/", resolution.place_merge, name="place_merge"),
     path("lieux/<str:public_id>/separer/", resolution.place_split, name="place_split"),
     path("sources/", views.sources, name="sources"),
+    path("sources/nouvelle/", source_views.source_create, name="source_create"),
+    path("sources/<slug:slug>/modifier/", source_views.source_edit, name="source_edit"),
     path("sources/imports/", resolution.import_runs, name="import_runs"),
     path("donnees/", opendata.index, name="opendata"),
     path("donnees/<str:name>", opendata.download, name="opendata_download"),

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from tilios.accounts import permissions
+from tilios.accounts.models import Role
 from tilios.places import hours, queries
 from tilios.places.models import Kind, Place
 from tilios.sources.models import Source, SourceRecord
@@ -193,5 +195,6 @@ def _hours(place):
 
 def sources(request):
     rows = Source.objects.annotate(place_count=Count("records__place", distinct=True)).order_by("name")
-    return render(request, "web/sources.html", {"sources": rows, "reference_data": REFERENCE_DATA})
+    return render(request, "web/sources.html", {"sources": rows, "reference_data": REFERENCE_DATA,
+                                                "can_register_sources": permissions.at_least(request.user, Role.ADMIN)})
 

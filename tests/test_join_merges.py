@@ -1,0 +1,125 @@
+"""Joins made by an import are merges (#16 item 6): listed by `tilios review merges` and the API, undone by
+reviewers only (the record gets its own place back), and a name a source replaces stays an alternate name
+that search finds."""
+import io
+import json
+
+import pytest
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+
+from tilios.accounts.models import ApiToken, Role
+from tilios.places import queries
+from tilios.places.models import Place
+from tilios.sources.models import MatchCandidate, Merge, Source, SourceRecord
+from tilios.sources.services import run_import
+
+from accounts import make_user
+from directories import directory
+
+pytestmark = pytest.mark.django_db
+
+CHATEAUROUX = dict(cp="36000", town="Châteauroux", insee="36044", address="12 rue Grande",
+                   web="berrylab36.example.org")
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def source(slug):
+    return Source.objects.create(slug=slug, name=f"Annuaire {slug}", licence="CC BY 4.0", attribution=slug)
+
+
+def place_of(slug, external_id):
+    return SourceRecord.objects.get(source__slug=slug, external_id=external_id).place
+
+
+def found(text):
+    return set(queries.search(text, [], None).values_list("pk", flat=True))
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+@pytest.fixture
+def joined(tmp_path):
+    """« BerryLab 36 » known from one directory, then « BERRY LAB 36 » of another, equal priority, joins it."""
+    source("annuaire-a")
+    source("annuaire-b")
+    run_import("cget", directory(tmp_path, "a", dict(id="a1", name="BerryLab 36", lat=46.8101, lon=1.6910,
+                                                      **CHATEAUROUX)), source="annuaire-a")
+    known = place_of("annuaire-a", "a1")
+    summary = run_import("cget", directory(tmp_path, "b", dict(id="b1", name="BERRY LAB 36", lat=46.8102, lon=1.6911,
+                                                                **CHATEAUROUX)), source="annuaire-b")
+    assert (summary.created, summary.matched) == (0, 1)
+    return known, Merge.objects.get(kept=known), summary.run
+
+
+def test_a_join_is_a_merge_that_keeps_the_replaced_name_searchable(joined):
+    known, join, import_run = joined
+    known.refresh_from_db()
+    assert place_of("annuaire-b", "b1") == known
+    assert (known.name, known.alternate_names) == ("BERRY LAB 36", ["BerryLab 36"])
+    assert known.pk in found("BerryLab 36") and known.pk in found("berry lab 36")
+    assert join.by is None and join.run == import_run and join.merged.merged_into == known and join.score > 0.9
+    assert join.records == [SourceRecord.objects.get(external_id="b1").pk]
+    out = run("review", "merges", known.public_id)
+    assert f"#{join.pk} " in out and "par import automatique ; en vigueur" in out, out
+    listed = json.loads(run("review", "merges", "--format", "json"))
+    assert next(m for m in listed if m["id"] == join.pk)["automatic"] is True
+
+
+def test_undo_merge_by_cli_gives_the_record_its_own_place_back(joined):
+    known, join, _run = joined
+    make_user("cli-contrib")
+    with pytest.raises(CommandError, match="refusé"):
+        run("review", "undo-merge", str(join.pk), "--user", "cli-contrib")
+    assert Merge.objects.get(pk=join.pk).undone_at is None
+    make_user("cli-moderatrice", Role.MODERATOR)
+    assert f"Fusion {join.pk} annulée" in run("review", "undo-merge", str(join.pk), "--user", "cli-moderatrice")
+    known.refresh_from_db()
+    own = place_of("annuaire-b", "b1")
+    assert own != known and own.merged_into is None and own.name == "BERRY LAB 36"
+    assert (known.name, known.alternate_names) == ("BerryLab 36", [])  # what the join brought is given back
+    assert place_of("annuaire-a", "a1") == known
+    pair = MatchCandidate.objects.get(place_a_id=min(own.pk, known.pk), place_b_id=max(own.pk, known.pk))
+    assert pair.status == MatchCandidate.Status.DISTINCT
+    assert "annulée le" in run("review", "merges", known.public_id)
+
+
+def test_undo_merge_by_api_is_for_reviewers_only(client, joined):
+    known, join, _run = joined
+    url = f"/api/merges/{join.pk}/undo"
+
+    def post(role=None):
+        headers = {"Authorization": f"Bearer {ApiToken.issue(make_user(f'api-{role}', role))}"} if role else {}
+        return client.post(url, "{}", content_type="application/json", headers=headers)
+
+    listed = client.get(f"/api/places/{known.public_id}/merges").json()["results"]
+    assert [(m["id"], m["automatic"], m["run"]) for m in listed] == [(join.pk, True, join.run_id)]
+    assert post().status_code == 401
+    assert post(Role.CONTRIBUTOR).status_code == 403
+    assert Merge.objects.get(pk=join.pk).undone_at is None and place_of("annuaire-b", "b1") == known
+    response = post(Role.TRUSTED)
+    assert response.status_code == 200, response.content
+    restored = response.json()["restored"]
+    assert restored["name"] == "BERRY LAB 36" and place_of("annuaire-b", "b1").public_id == restored["id"]
+    assert post(Role.MODERATOR).status_code == 409  # already undone
+
+
+def test_an_equal_priority_reimport_keeps_the_old_name(tmp_path):
+    source("annuaire-a")
+    run_import("cget", directory(tmp_path, "v1", dict(id="a1", name="BerryLab 36", lat=46.8101, lon=1.6910,
+                                                       **CHATEAUROUX)), source="annuaire-a")
+    run_import("cget", directory(tmp_path, "v2", dict(id="a1", name="BERRY LAB 36", lat=46.8101, lon=1.6910,
+                                                       **CHATEAUROUX)), source="annuaire-a")
+    place = Place.objects.get(pk=place_of("annuaire-a", "a1").pk)
+    assert (place.name, place.alternate_names) == ("BERRY LAB 36", ["BerryLab 36"])
+    assert place.pk in found("BerryLab")
