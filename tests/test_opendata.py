@@ -10,8 +10,7 @@ from django.core.management import CommandError, call_command
 from frictionless import validate
 
 from tilios.places.models import Place
-from tilios.sources.catalogue import get_or_register
-from tilios.sources.models import SourceRecord
+from tilios.sources.models import Source, SourceRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +21,7 @@ def export(*args):
 
 def _osm_record_on(place):
     """An ODbL (share-alike) record attached to `place`, as an OSM import that matched it would leave."""
-    osm = get_or_register("openstreetmap")
+    osm = Source.objects.get(slug="openstreetmap")  # shipped with Tilios, as data
     SourceRecord.objects.create(source=osm, external_id="node/123", place=place, raw={"id": 123},
                                 checksum="x")
     return osm
@@ -92,8 +91,8 @@ def test_a_share_alike_source_makes_the_whole_package_share_alike(tmp_path):
 def test_two_different_share_alike_licences_are_refused_before_writing(tmp_path):
     place = Place.objects.filter(is_published=True).first()
     _osm_record_on(place)
-    wiki = get_or_register("maplabbzh")
-    wiki.licence = "CC BY-SA 4.0"
+    wiki = Source.objects.get(slug="maplabbzh")
+    wiki.licence, wiki.licence_code, wiki.share_alike = "CC BY-SA 4.0", "cc-by-sa-4.0", True
     wiki.save()
     SourceRecord.objects.create(source=wiki, external_id="7", place=place, raw={}, checksum="y")
     with pytest.raises(CommandError, match="ODbL-1.0 et CC-BY-SA-4.0|CC-BY-SA-4.0 et ODbL-1.0"):

@@ -35,7 +35,7 @@ MADE_BY_MIGRATE = {"contenttypes.contenttype", "auth.permission"}  # neither dum
 SECRET_COLUMNS = {"auth.user": {"password"}}
 UNUSABLE_PASSWORD = "!"  # a restored account sets its password again (« mot de passe oublié »)
 # Rows a fresh `migrate` (or the territory reference) puts in an otherwise empty database.
-REFERENCE = {"places.kind", "census.censusdefinition", "activity.bandscheme", "territories.region",
+REFERENCE = {"places.kind", "census.censusdefinition", "activity.bandscheme", "sources.source", "territories.region",
              "territories.departement", "territories.epci", "territories.commune"}
 BATCH = 2000
 
