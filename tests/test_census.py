@@ -152,7 +152,7 @@ def test_cli_census_and_estimate(cget):
     out = io.StringIO()
     call_command("census", "--by", "region", "--format", "csv", stdout=out)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
-    assert rows[0] == ["definition", "valid_on", "known_on", "region", "label", "count"]
+    assert rows[0] == ["definition", "valid_on", "known_on", "region", "label", "count", "possible"]
     assert sum(int(r[5]) for r in rows[1:]) == 1512
     out = io.StringIO()
     call_command("census", "--definition", "coworking", "--format", "json", "--valid-on", "2020-01-01", stdout=out)

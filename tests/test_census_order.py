@@ -1,0 +1,116 @@
+"""Knowledge time is the earliest attestation of a place, so a census does not depend on the order in which
+sources were imported (issue #15 item 1); undated places are counted as certainly or possibly valid (item 2).
+
+The property: real directories of ../shared/data, each imported with its publication date as --known-on, in
+random orders on top of the CGET base, give the same counts at every (D, K) of a grid."""
+import datetime
+import itertools
+import os
+import random
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from tilios.census import services
+from tilios.census.models import CensusDefinition, PlaceFact
+from tilios.sources.services import run_import
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+MAPLAB_MAPPING = Path(__file__).parent / "data" / "importers" / "maplabbzh.json"
+# (format, file under ../shared/data, source, publication date)
+IMPORTS = {
+    "maplab2016": ("csv", "tierslieux-bretagne-maplabbzh/maplabbzh_2016-08-26.csv", "maplabbzh", D(2016, 8, 26)),
+    "fablabs2017": ("fablabs-io", "fablabs-io-france-2017/fablabs_io_france_2017-04.csv", "fablabs-io",
+                    D(2017, 4, 26)),
+    "maplab2020": ("csv", "tierslieux-bretagne-maplabbzh/maplabbzh_2020-05-26.csv", "maplabbzh", D(2020, 5, 26)),
+}
+GRID = [(D(2016, 9, 1), D(2016, 9, 1)), (D(2016, 9, 1), D(2024, 1, 1)), (D(2017, 12, 31), D(2017, 12, 31)),
+        (D(2018, 12, 31), D(2019, 12, 31)), (D(2021, 1, 1), D(2021, 1, 1)), (D(2024, 1, 1), D(2024, 1, 1))]
+
+
+def import_all(shared_data, names):
+    for name in names:
+        kind, path, source, known_on = IMPORTS[name]
+        summary = run_import(kind, shared_data / path, source=source, known_on=known_on,
+                             mapping=MAPLAB_MAPPING if kind == "csv" else None)
+        assert summary.rows and not summary.errors, (name, summary.errors[:3])
+
+
+def census_grid():
+    """(certain, possible) per latest definition and grid cell, and the certain count per département."""
+    grid = {}
+    for slug in CensusDefinition.objects.values_list("slug", flat=True).distinct():
+        definition = services.get_definition(slug)
+        for d, k in GRID:
+            result = services.count(definition, d, k)
+            grid[slug, d, k] = (result.total, result.possible)
+    tiers_lieux = services.get_definition("tiers-lieux")
+    for d, k in GRID[:3]:
+        grid["by-departement", d, k] = sorted((r["key"], r["count"], r["possible"])
+                                              for r in services.count(tiers_lieux, d, k, by="departement").rows)
+    return grid
+
+
+def test_census_is_the_same_whatever_order_the_sources_were_imported_in(shared_data):
+    seed = int(os.environ.get("TILIOS_TEST_SEED", "15"))
+    orders = random.Random(seed).sample(list(itertools.permutations(IMPORTS)), 3)
+    grids = []
+    for order in orders:
+        with transaction.atomic():
+            savepoint = transaction.savepoint()
+            import_all(shared_data, order)
+            grids.append((order, census_grid()))
+            transaction.savepoint_rollback(savepoint)
+    (first_order, first), *others = grids
+    for order, grid in others:
+        differing = {key: (first[key], grid[key]) for key in first if first[key] != grid[key]}
+        assert not differing, f"seed {seed}: {first_order} vs {order}: {differing}"
+    # The sources did move the past: the 2016 directory makes Breton places known in 2016.
+    assert first["tiers-lieux", D(2016, 9, 1), D(2016, 9, 1)][1] > 0
+    assert first["tiers-lieux", D(2021, 1, 1), D(2021, 1, 1)][0] > first["tiers-lieux", D(2016, 9, 1),
+                                                                          D(2016, 9, 1)][0]
+
+
+def test_an_older_source_joining_a_known_place_moves_its_knowledge_back(shared_data, tmp_path):
+    from directories import directory
+
+    from tilios.places.models import Place
+    from tilios.sources.models import Source
+
+    Source.objects.create(slug="annuaire-test", name="Annuaire test", licence="CC0", attribution="test")
+    place = Place.objects.filter(is_published=True, merged_into=None, opened_on=None).exclude(
+        latitude=None).order_by("pk").first()
+    first_known = PlaceFact.objects.filter(place=place).order_by("known_from").first().known_from
+    assert first_known.date() == D(2019, 6, 13)  # the CGET base's publication day
+    older = directory(tmp_path, "annuaire-2015", {"id": "A1", "name": place.name, "lat": place.latitude,
+                                                 "lon": place.longitude, "cp": place.postcode or "",
+                                                 "town": place.town or ""})
+    summary = run_import("cget", older, source="annuaire-test", known_on=D(2015, 3, 1))
+    assert summary.matched == 1, summary.errors
+    facts = list(PlaceFact.objects.filter(place=place).order_by("known_from"))
+    assert facts[0].known_from.date() == D(2015, 3, 1) and facts[0].known_to == facts[1].known_from
+    assert facts[0].n_sources == 1 and facts[-1].n_sources == 2
+    assert facts[-1].valid_from == D(2015, 3, 1) and facts[-1].valid_from_estimated
+    definition = services.get_definition("tiers-lieux")
+    ids = services.included_ids(definition, D(2016, 1, 1), D(2016, 1, 1))
+    assert place.public_id in ids
+    # Before its first attestation it is only possibly valid, and explain says so.
+    explained = services.explain(definition, D(2014, 1, 1), D(2016, 1, 1))
+    reasons = next(e["reasons"] for e in explained["excluded"] if e["id"] == place.public_id)
+    assert any("peut-être ouvert" in r and "2015-03-01" in r for r in reasons), reasons
+
+
+def test_undated_places_are_certainly_or_possibly_valid():
+    """The CGET base has no opening dates: before its publication its places are possible, not certain."""
+    cget = services.get_definition("cget-2018")
+    before = services.count(cget, D(2018, 12, 31), D(2024, 1, 1), by="region")
+    after = services.count(cget, D(2019, 6, 13), D(2024, 1, 1))
+    assert before.possible > 0 and before.total + before.possible == after.total == 1512
+    assert sum(r["count"] for r in before.rows) == before.total
+    assert sum(r["possible"] for r in before.rows) == before.possible
+    # Known only since 2019: as known in 2018 nothing is certain nor possible.
+    then = services.count(cget, D(2018, 12, 31), D(2018, 12, 31))
+    assert (then.total, then.possible) == (0, 0)
