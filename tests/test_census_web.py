@@ -89,7 +89,7 @@ def test_table_bars_and_links_reproduce_the_page_figures(client):
     row = client.get(row_api).json()
     assert row["total"] == int(re.search(r'>84</td>\s*<td class="num" data-count="(\d+)"', text).group(1))
     csv_link = html.unescape(re.search(r'href="(/api/census\.csv\?[^"]+)" download', text).group(1))
-    assert sum(int(line.rsplit(",", 1)[1]) for line in client.get(csv_link).content.decode().splitlines()[1:]) == 1512
+    assert sum(int(line.rsplit(",", 2)[1]) for line in client.get(csv_link).content.decode().splitlines()[1:]) == 1512
     series_csv = html.unescape(re.search(r'href="(/api/census/series\.csv\?[^"]+)" download', text).group(1))
     assert client.get(series_csv).status_code == 200
 
