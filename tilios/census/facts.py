@@ -35,7 +35,7 @@ def _state(place_id, data):
 
     state = Place(pk=place_id)
     for name in FIELDS:
-        if name == "kinds" or name not in data:
+        if name in ("kinds", "merged_into") or name not in data:  # a merged place has no facts at all
             continue
         value = data[name]
         if name in ("opened_on", "closed_on") and value:
