@@ -47,17 +47,19 @@ def run_cli(line):
 def test_definitions_list_and_one(client):
     rows = get(client, "/api/census/definitions")
     cget = next(d for d in rows if d["slug"] == "cget-2018")
-    assert cget["version"] == 1 and cget["ref"] == "cget-2018@1" and cget["text"] and cget["changelog"]
+    assert cget["version"] == 2 and cget["ref"] == "cget-2018@2" and cget["text"] and cget["changelog"]
+    assert "peut-être valide" in cget["text"] and cget["changelog"].startswith("v2")
     assert cget["criteria"]["kinds_none"] == ["telecentre"]
-    assert get(client, "/api/census/definitions/cget-2018")["version"] == 1
-    assert get(client, "/api/census/definitions/cget-2018@1")["name"] == cget["name"]
+    assert get(client, "/api/census/definitions/cget-2018")["version"] == 2
+    v1 = get(client, "/api/census/definitions/cget-2018@1")
+    assert v1["name"] == cget["name"] and v1["criteria"] == cget["criteria"] and "peut-être" not in v1["text"]
     assert "inconnue" in get(client, "/api/census/definitions/nope", 400)["detail"]
 
 
 def test_count_totals_and_breakdowns_add_up(client):
     today = timezone.localdate().isoformat()
     data = get(client, "/api/census")
-    assert data["total"] == 1512 and data["definition"] == "cget-2018@1"
+    assert data["total"] == 1512 and data["definition"] == "cget-2018@2"
     assert data["valid_on"] == data["known_on"] == today
     for level in ("region", "departement", "metropole", "presence"):
         data = get(client, f"/api/census?by={level}")
@@ -72,8 +74,8 @@ def test_reproduce_links_rederive_the_same_figure(client, trusted):
     data = get(client, "/api/census?definition=cget-2018&by=region&within=region:84")
     reproduce = data["reproduce"]
     # Always the resolved version and explicit dates, whatever was asked.
-    assert "cget-2018@1" in reproduce["cli"] and "--valid-on" in reproduce["cli"] and "--known-on" in reproduce["cli"]
-    assert "definition=cget-2018@1" in reproduce["api"] and "known_on=" in reproduce["api"]
+    assert "cget-2018@2" in reproduce["cli"] and "--valid-on" in reproduce["cli"] and "--known-on" in reproduce["cli"]
+    assert "definition=cget-2018@2" in reproduce["api"] and "known_on=" in reproduce["api"]
     again = get(client, reproduce["api"])
     assert again["total"] == data["total"] and again["rows"] == data["rows"]
     cli = run_cli(reproduce["cli"])
@@ -91,13 +93,13 @@ def test_reproduce_links_rederive_the_same_figure(client, trusted):
 def test_csv_download_parses(client):
     response = get(client, "/api/census.csv?by=region&valid_on=2020-01-01&known_on=2020-01-01")
     assert response["Content-Type"].startswith("text/csv")
-    assert "attachment" in response["Content-Disposition"] and "cget-2018_v1" in response["Content-Disposition"]
+    assert "attachment" in response["Content-Disposition"] and "cget-2018_v2" in response["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert list(rows[0]) == ["definition", "valid_on", "known_on", "region", "label", "count"]
+    assert list(rows[0]) == ["definition", "valid_on", "known_on", "region", "label", "count", "possible"]
     assert sum(int(r["count"]) for r in rows) == 1512
-    assert {r["definition"] for r in rows} == {"cget-2018@1"} and {r["known_on"] for r in rows} == {"2020-01-01"}
+    assert {r["definition"] for r in rows} == {"cget-2018@2"} and {r["known_on"] for r in rows} == {"2020-01-01"}
     total = list(csv.reader(io.StringIO(get(client, "/api/census.csv").content.decode())))
-    assert total[1][-2:] == ["total", "1512"]
+    assert total[1][-3:] == ["total", "1512", "0"]
 
 
 def test_explain_lists_included_and_excluded_with_reasons(client):
@@ -156,7 +158,7 @@ def test_snapshots_need_a_contributor_and_verify(client, trusted):
     response = client.post("/api/census/snapshots", body, content_type="application/json")
     assert response.status_code == 201, response.content
     created = response.json()
-    assert created["total"] == 1512 and created["definition"] == "cget-2018@1" and created["created_by"] == "contributrice"
+    assert created["total"] == 1512 and created["definition"] == "cget-2018@2" and created["created_by"] == "contributrice"
     assert sum(r["count"] for r in created["rows"]) == 1512 and len(created["content_hash"]) == 64
     assert created["reproduce"]["cli"] == f"tilios census --verify {created['id']}"
     listed = get(client, "/api/census/snapshots")
@@ -219,7 +221,7 @@ def test_estimate_with_method_interval_assumptions_and_reproduce(client):
     assert json.loads(out.getvalue())["estimates"] == data["estimates"]
     # Restricted to a definition: version and dates explicit in the reproduce line.
     cw = get(client, f"/api/census/estimate?sources={CGET_SOURCE},annuaire-test&definition=coworking")
-    assert cw["definition"] == "coworking@1" and "--known-on" in cw["reproduce"]["cli"]
+    assert cw["definition"] == "coworking@2" and "--known-on" in cw["reproduce"]["cli"]
     assert cw["observed"] == 1118
     assert "deux sources" in get(client, f"/api/census/estimate?sources={CGET_SOURCE}", 400)["detail"]
     assert "inconnue" in get(client, f"/api/census/estimate?sources={CGET_SOURCE},nope", 400)["detail"]

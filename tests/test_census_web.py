@@ -45,7 +45,7 @@ def test_landing_shows_cget_today_by_region_with_the_definition_and_the_two_cloc
     text = page(client, "/recensement/")
     today = timezone.localdate().isoformat()
     assert data_total(text) == 1512
-    assert "Mission Coworking 2018 (CGET)" in text and "cget-2018@1" in text
+    assert "Mission Coworking 2018 (CGET)" in text and "cget-2018@2" in text
     assert "à dominante coworking ou fablab" in text  # the definition's text, rendered from Markdown
     assert "v1 (2026-11)" in text  # its changelog
     assert "Île-de-France" in text and 'class="bars"' in text  # by région: table and bar chart
@@ -81,7 +81,7 @@ def test_table_bars_and_links_reproduce_the_page_figures(client):
     assert len(bars) == 17 and float(bars[0]) == max(float(b) for b in bars)
     assert ">344<" in text  # Île-de-France's bar is labelled with its count
     clis, apis = reproduce_lines(text)
-    assert clis[-1] == ("tilios census --definition cget-2018@1 --valid-on 2020-01-01 --known-on 2020-01-01 "
+    assert clis[-1] == ("tilios census --definition cget-2018@2 --valid-on 2020-01-01 --known-on 2020-01-01 "
                         "--by region")
     assert client.get(apis[-1]).json()["total"] == 1512
     # Each row's API link gives that row's figure.
@@ -89,7 +89,7 @@ def test_table_bars_and_links_reproduce_the_page_figures(client):
     row = client.get(row_api).json()
     assert row["total"] == int(re.search(r'>84</td>\s*<td class="num" data-count="(\d+)"', text).group(1))
     csv_link = html.unescape(re.search(r'href="(/api/census\.csv\?[^"]+)" download', text).group(1))
-    assert sum(int(line.rsplit(",", 1)[1]) for line in client.get(csv_link).content.decode().splitlines()[1:]) == 1512
+    assert sum(int(line.rsplit(",", 2)[1]) for line in client.get(csv_link).content.decode().splitlines()[1:]) == 1512
     series_csv = html.unescape(re.search(r'href="(/api/census/series\.csv\?[^"]+)" download', text).group(1))
     assert client.get(series_csv).status_code == 200
 

@@ -44,9 +44,10 @@ def definition_out(d):
 def count_csv(result):
     out = io.StringIO()
     writer = csvsafe.writer(out, lineterminator="\n")
-    writer.writerow(["definition", "valid_on", "known_on", result.by or "total", "label", "count"])
-    for row in result.rows or [{"key": "", "label": "total", "count": result.total}]:
-        writer.writerow([result.definition.ref, result.valid_on, result.known_on, row["key"], row["label"], row["count"]])
+    writer.writerow(["definition", "valid_on", "known_on", result.by or "total", "label", "count", "possible"])
+    for row in result.rows or [{"key": "", "label": "total", "count": result.total, "possible": result.possible}]:
+        writer.writerow([result.definition.ref, result.valid_on, result.known_on, row["key"], row["label"], row["count"],
+                         row["possible"]])
     return out.getvalue()
 
 
@@ -126,6 +127,8 @@ def census(request, definition: str = "", valid_on: str = "", known_on: str = ""
     (`slug` or `slug@version`; default `cget-2018`), optionally broken down `by` a level (region,
     departement, epci, commune, metropole, population, presence, kind) and restricted `within`
     territories (`departement:42`, several separated by commas). Dates default to today.
+    `total` counts the places certainly valid on D; `possible` those only possibly valid: with no known
+    opening date and first attested after D (each row has both).
     `reproduce` gives the CLI line and the API address that re-derive the same figure later."""
     query = rp.resolve(definition, valid_on, known_on, by, within)
     return {**query.run().as_dict(), "reproduce": query.reproduce()}

@@ -52,7 +52,10 @@ def reasons(fact, criteria, valid_on):
     why = []
     if fact.status == Place.Status.PROJECT:
         why.append(_("encore en projet"))
-    if fact.valid_from and fact.valid_from > valid_on:
+    if fact.valid_from and fact.valid_from > valid_on and fact.valid_from_estimated:
+        why.append(_("peut-être ouvert : date d'ouverture inconnue, attesté pour la première fois le %(d)s")
+                   % {"d": fact.valid_from.isoformat()})
+    elif fact.valid_from and fact.valid_from > valid_on:
         why.append(_("pas encore ouvert (depuis le %(d)s)") % {"d": fact.valid_from.isoformat()})
     if fact.valid_to and fact.valid_to < valid_on:
         why.append(_("fermé le %(d)s") % {"d": fact.valid_to.isoformat()})

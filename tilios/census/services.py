@@ -42,12 +42,13 @@ class CountResult:
     by: str | None
     within: dict
     total: int
-    rows: list = field(default_factory=list)  # [{"key", "label", "count"}]
+    rows: list = field(default_factory=list)  # [{"key", "label", "count", "possible"}]
+    possible: int = 0  # places only possibly valid on D (see count)
 
     def as_dict(self):
         return {"definition": self.definition.ref, "definition_name": self.definition.name,
                 "valid_on": self.valid_on.isoformat(), "known_on": self.known_on.isoformat(), "by": self.by,
-                "within": self.within, "total": self.total, "rows": self.rows}
+                "within": self.within, "total": self.total, "possible": self.possible, "rows": self.rows}
 
 
 def get_definition(ref=None):
@@ -66,16 +67,25 @@ def get_definition(ref=None):
 
 
 def facts(valid_on, known_on, within=None):
-    """Facts the registry held at the end of day K about places existing on day D."""
+    """Facts the registry held at the end of day K about places certainly existing on day D."""
+    return _known(known_on, within).filter(Q(valid_from__isnull=True) | Q(valid_from__lte=valid_on),
+                                           Q(valid_to__isnull=True) | Q(valid_to__gte=valid_on))
+
+
+def _known(known_on, within=None):
     k = end_of_day(known_on)
     qs = PlaceFact.objects.filter(Q(known_to__isnull=True) | Q(known_to__gt=k), known_from__lte=k)
-    qs = qs.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=valid_on),
-                   Q(valid_to__isnull=True) | Q(valid_to__gte=valid_on)).exclude(status=Place.Status.PROJECT)
     for level, value in (within or {}).items():
         if level not in WITHIN:
             raise CensusError(_("niveau de territoire inconnu : %(l)s") % {"l": level})
         qs = qs.filter(**{WITHIN[level]: value})
-    return qs
+    return qs.exclude(status=Place.Status.PROJECT)
+
+
+def possible_facts(valid_on, known_on, within=None):
+    """Facts of places with no opening date, first attested after D and not closed before D."""
+    return _known(known_on, within).filter(valid_from_estimated=True, valid_from__gt=valid_on).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=valid_on))
 
 
 def _dates(valid_on, known_on):
@@ -103,50 +113,58 @@ def _labels(level, keys):
     return {}
 
 
-def count(definition, valid_on=None, known_on=None, by=None, within=None):
-    valid_on, known_on = _dates(valid_on, known_on)
-    if by and by not in LEVELS:
-        raise CensusError(_("ventilation inconnue : %(by)s (possibles : %(all)s)") % {"by": by, "all": ", ".join(LEVELS)})
-    qs = crit.apply(facts(valid_on, known_on, within), definition.criteria)
-    total = None
-    rows = []
+def _tally(qs, by):
+    """(total, {key: n}) of a filtered fact query, broken down by a level."""
+    if by is None:
+        return qs.count(), {}
     if by == "kind":
-        labels = dict(Kind.objects.values_list("code", "label"))
         bits = sorted(kind_bits().items(), key=lambda kv: kv[1])
         per_kind = qs.annotate(**{f"_k{i}": F("kinds_mask").bitand(bit) for i, (_c, bit) in enumerate(bits)})
         counts = per_kind.aggregate(  # one scan for every kind at once
             _total=Count("*"), _untyped=Count("pk", filter=Q(kinds_mask=0)),
             **{f"n{i}": Count("pk", filter=Q(**{f"_k{i}__gt": 0})) for i in range(len(bits))})
-        for i, (code, _bit) in enumerate(bits):
-            if counts[f"n{i}"]:
-                rows.append({"key": code, "label": labels.get(code, code), "count": counts[f"n{i}"]})
+        grouped = {code: counts[f"n{i}"] for i, (code, _bit) in enumerate(bits) if counts[f"n{i}"]}
         if counts["_untyped"]:
-            rows.append({"key": "", "label": _("sans type"), "count": counts["_untyped"]})
-        total = counts["_total"]
+            grouped[""] = counts["_untyped"]
+        return counts["_total"], grouped
+    if by == "region":  # rolled up from départements, which the count index covers
+        region_of = dict(Departement.objects.values_list("code", "region_id"))
+        grouped = {}
+        for dep, n in qs.order_by().values_list("departement_code").annotate(n=Count("*")):
+            region = region_of.get(dep, "")
+            grouped[region] = grouped.get(region, 0) + n
+    else:
+        grouped = dict(qs.order_by().values_list(LEVELS[by]).annotate(n=Count("*")))
+    return sum(grouped.values()), grouped  # every fact has one key: no second scan for the total
+
+
+def count(definition, valid_on=None, known_on=None, by=None, within=None):
+    """Places certainly valid on D as known on K (`total`), and those only possibly valid (`possible`):
+    without an opening date, first attested after D — they may have existed on D, nothing says so."""
+    valid_on, known_on = _dates(valid_on, known_on)
+    if by and by not in LEVELS:
+        raise CensusError(_("ventilation inconnue : %(by)s (possibles : %(all)s)") % {"by": by, "all": ", ".join(LEVELS)})
+    total, grouped = _tally(crit.apply(facts(valid_on, known_on, within), definition.criteria), by)
+    possible, possibly = _tally(crit.apply(possible_facts(valid_on, known_on, within), definition.criteria), by)
+    rows = []
+    if by == "kind":
+        labels = {**dict(Kind.objects.values_list("code", "label")), "": _("sans type")}
+        order = {code: bit for code, bit in kind_bits().items()}
+        keys = sorted(set(grouped) | set(possibly), key=lambda k: order.get(k, 1 << 62))
     elif by:
-        column = LEVELS[by]
-        if by == "region":  # rolled up from départements, which the count index covers
-            region_of = dict(Departement.objects.values_list("code", "region_id"))
-            by_region = {}
-            for dep, n in qs.order_by().values_list("departement_code").annotate(n=Count("*")):
-                region = region_of.get(dep, "")
-                by_region[region] = by_region.get(region, 0) + n
-            grouped = list(by_region.items())
-        else:
-            grouped = list(qs.order_by().values_list(column).annotate(n=Count("*")))
-        labels = _labels(by, [key for key, _n in grouped])
-        order = [name for _low, name in POPULATION_CLASSES] if by == "population" else None
-        for key, n in grouped:
-            rows.append({"key": key, "label": labels.get(key, key if key not in (None, "") else _("inconnu")),
-                         "count": n})
-        if order:
-            rows.sort(key=lambda r: order.index(r["key"]) if r["key"] in order else len(order))
-        else:
-            rows.sort(key=lambda r: (-r["count"], str(r["key"])))
-        total = sum(n for _key, n in grouped)  # every fact has one key: no second scan for the total
-    if total is None:
-        total = qs.count()
-    return CountResult(definition, valid_on, known_on, by, dict(within or {}), total, rows)
+        keys = list(set(grouped) | set(possibly))
+        labels = _labels(by, keys)
+    else:
+        keys, labels = [], {}
+    for key in keys:
+        rows.append({"key": key, "label": labels.get(key, key if key not in (None, "") else _("inconnu")),
+                     "count": grouped.get(key, 0), "possible": possibly.get(key, 0)})
+    if by == "population":
+        order = [name for _low, name in POPULATION_CLASSES]
+        rows.sort(key=lambda r: order.index(r["key"]) if r["key"] in order else len(order))
+    elif by and by != "kind":
+        rows.sort(key=lambda r: (-r["count"], -r["possible"], str(r["key"])))
+    return CountResult(definition, valid_on, known_on, by, dict(within or {}), total, rows, possible)
 
 
 def included_ids(definition, valid_on, known_on, within=None):
@@ -197,6 +215,8 @@ def series(definition, years, known_on=None, within=None):
 
 
 def _hash(definition, valid_on, known_on, by, within, rows, ids):
+    # The hash covers the certain count, as it did before `possible` existed: older snapshots still verify.
+    rows = [{name: value for name, value in row.items() if name != "possible"} for row in rows]
     payload = json.dumps({"definition": definition.ref, "criteria": definition.criteria,
                           "valid_on": valid_on.isoformat(), "known_on": known_on.isoformat(), "by": by or "",
                           "within": within or {}, "rows": rows, "places": ids},

@@ -45,6 +45,8 @@ class ImportRun(models.Model):
     filename = models.CharField(_("fichier"), max_length=500)
     file_sha256 = models.CharField(max_length=64)
     started_at = models.DateTimeField(_("début"), auto_now_add=True)
+    # The day the source published the file (`--known-on`): when its records attest their places.
+    known_on = models.DateField(_("connu depuis"), null=True, blank=True)
     finished_at = models.DateTimeField(_("fin"), null=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     rows = models.PositiveIntegerField(default=0)

@@ -20,6 +20,7 @@ from tilios.revisions.models import Revision
 
 from . import provenance
 from .models import FieldConflict, MatchCandidate, Merge, SourceRecord
+from .signals import places_attested
 
 
 def _require_reviewer(user):
@@ -121,6 +122,7 @@ def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reas
             kind=Revision.Kind.MERGE, system=True, source=source, known_at=known_at)
         moved = list(merged.records.values_list("pk", flat=True))
         SourceRecord.objects.filter(pk__in=moved).update(place=kept)
+        places_attested.send(sender=Merge, place_ids={kept.pk, merged.pk})
         FieldConflict.objects.filter(place=merged, status=FieldConflict.Status.PENDING).update(place=kept)
         reports = activity.move_reports(merged, kept)
         if candidate is None:
@@ -162,6 +164,7 @@ def undo_merge(merge_record, user, summary=""):
         summary = summary or _("Annulation de la fusion de « %(merged)s »") % {"merged": merged.name}
         revisions.edit(merged, {"merged_into": None}, user, summary, kind=Revision.Kind.SPLIT, system=True)
         SourceRecord.objects.filter(pk__in=merge_record.records, place=kept).update(place=merged)
+        places_attested.send(sender=Merge, place_ids={kept.pk, merged.pk})
         activity.move_reports(kept, merged, merge_record.activity_reports)
         if merge_record.kept_revision is not None:
             # Give back what the merge added, unless someone changed it since.
@@ -205,6 +208,7 @@ def split(place, record_ids, user, summary=""):
         summary = summary or _("Séparé de « %(name)s » (%(id)s)") % {"name": place.name, "id": place.public_id}
         new_place, _revision = revisions.create(Place, data, user, summary, kind=Revision.Kind.SPLIT, system=True)
         SourceRecord.objects.filter(pk__in=[r.pk for r in records]).update(place=new_place)
+        places_attested.send(sender=Merge, place_ids={place.pk, new_place.pk})
         a_id, b_id = ordered(place.pk, new_place.pk)
         candidate = MatchCandidate.objects.create(place_a_id=a_id, place_b_id=b_id, score=0.0,
                                                   reasons=[str(summary)])

@@ -33,6 +33,7 @@ from tilios.territories.services import locator
 from . import catalogue, matching, provenance, resolution
 from .importers import FileError, RowError
 from .models import FieldConflict, ImportRun, Source, SourceRecord
+from .signals import places_attested
 
 READERS = {
     "cget": "tilios.sources.importers.cget",
@@ -122,7 +123,7 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
             if src is None:
                 raise FileError(f"source inconnue : {slug} (un administrateur l'enregistre d'abord : "
                                 f"tilios sources add {slug} --name … --licence …)")
-            run = ImportRun.objects.create(source=src, kind=kind, filename=str(path),
+            run = ImportRun.objects.create(source=src, kind=kind, filename=str(path), known_on=known_on,
                                            file_sha256=_file_sha256(path), mapping=applied)
             summary.run = run
             known_at = None
@@ -158,6 +159,7 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                     summary.review_items += 1
                 step()
             summary.missing = _mark_missing(src, run, records, present)
+            places_attested.send(sender=ImportRun, place_ids=set(places.values()), step=step)
             for name in ("rows", "created", "updated", "unchanged", "rejected", "missing", "errors", "matched",
                          "review_items", "changed_fields"):
                 setattr(run, name, getattr(summary, name))

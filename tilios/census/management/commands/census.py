@@ -2,6 +2,7 @@ import datetime
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from tilios import csvsafe
 from tilios.census import facts, services
@@ -73,12 +74,17 @@ class Command(BaseCommand):
             return
         if fmt == "csv":
             writer = csvsafe.writer(self.stdout, lineterminator="\n")
-            writer.writerow(["definition", "valid_on", "known_on", result.by or "total", "label", "count"])
-            for row in result.rows or [{"key": "", "label": "total", "count": result.total}]:
+            writer.writerow(["definition", "valid_on", "known_on", result.by or "total", "label", "count", "possible"])
+            for row in result.rows or [{"key": "", "label": "total", "count": result.total,
+                                        "possible": result.possible}]:
                 writer.writerow([result.definition.ref, result.valid_on, result.known_on, row["key"], row["label"],
-                                 row["count"]])
+                                 row["count"], row["possible"]])
             return
-        self.stdout.write(f"{result.definition.name} ({result.definition.ref}) — lieux valides le "
-                          f"{result.valid_on}, connus le {result.known_on} : {result.total}")
+        self.stdout.write(_("%(name)s (%(ref)s) — lieux valides le %(d)s, connus le %(k)s : %(n)d certainement, "
+                            "%(p)d de plus peut-être (date d'ouverture inconnue, attestés après le %(d)s)") % {
+            "name": result.definition.name, "ref": result.definition.ref, "d": result.valid_on, "k": result.known_on,
+            "n": result.total, "p": result.possible})
+        if result.rows:
+            self.stdout.write(f"  {'':>10}  {'':40}  {_('certains'):>9}  {_('possibles'):>9}")
         for row in result.rows:
-            self.stdout.write(f"  {str(row['key']):>10}  {row['label'][:40]:40}  {row['count']:>7}")
+            self.stdout.write(f"  {str(row['key']):>10}  {row['label'][:40]:40}  {row['count']:>9}  {row['possible']:>9}")
