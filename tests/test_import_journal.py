@@ -159,9 +159,9 @@ def test_the_site_keeps_writing_while_an_import_runs(tmp_path, engine):
     if engine == "postgresql":
         admin, name = _postgres_url()
         extra["TILIOS_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-    # As many writes as the import lets through; each waits for the write lock 5 s at most, then is a 503
+    # As many writes as the import lets through; each waits for the write lock 10 s at most, then is a 503
     # (one transaction of the whole import, as before, holds that lock for longer).
-    env = tilios_env(tmp_path, TILIOS_NO_RATELIMIT="1", TILIOS_SQLITE_TIMEOUT="5")
+    env = tilios_env(tmp_path, TILIOS_NO_RATELIMIT="1", TILIOS_SQLITE_TIMEOUT="10")
     env.update(extra)
     server = None
     try:
