@@ -206,7 +206,8 @@ def estimate(request):
 
     chosen = rp.parse_sources(",".join(request.GET.getlist("sources")))[:10]
     raw = _raw(request, "definition", "valid_on", "known_on")
-    context = {"sources": Source.objects.order_by("name"), "chosen": chosen, "raw": raw, "error": None,
+    with_records = Source.objects.filter(records__isnull=False).distinct().order_by("name")  # registered ≠ imported
+    context = {"sources": with_records, "chosen": chosen, "raw": raw, "error": None,
                "definitions": _definitions(), "result": None}
     if not chosen:
         return render(request, "web/census_estimate.html", context)
