@@ -8,63 +8,18 @@ import datetime
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
-import urllib.request
-import uuid
-from pathlib import Path
 
 import pytest
+
+from servers import TILIOS, call, free_port, postgres_database
 
 WORKERS = 8
 EDITS_PER_WORKER = 10
 START_TIMEOUT = 420  # first start migrates and imports the 1 512 demo places
-TILIOS = Path(sys.executable).with_name("tilios")
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def call(method, url, token=None, body=None, timeout=60):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Accept", "application/json")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with OPENER.open(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        payload = error.read()
-        try:
-            return error.code, json.loads(payload)
-        except ValueError:
-            return error.code, payload.decode(errors="replace")[:2000]
-
-
-def _postgres_database():
-    try:
-        import psycopg
-
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except Exception as exc:  # no server here: the PostgreSQL case cannot run
-        pytest.skip(f"PostgreSQL injoignable sur 127.0.0.1:5432 : {exc}")
-    name = f"tilios_conc_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    return admin, name
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request, tmp_path):
     """A `tilios serve` subprocess on a free port, with its own database; yields (base url, env)."""
@@ -74,7 +29,7 @@ def server(request, tmp_path):
     env.pop("TILIOS_NO_RATELIMIT", None)
     admin = database = None
     if request.param == "postgresql":
-        admin, database = _postgres_database()
+        admin, database = postgres_database()
         env["TILIOS_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
     port = free_port()
     log_path = tmp_path / "serve.log"

@@ -5,24 +5,20 @@ one killed with SIGKILL, one running while a client writes through the API of `t
 imports at once. The writes-during-import case runs on PostgreSQL too (there the import is one
 transaction, and writers never waited for it).
 """
-import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-TILIOS = Path(sys.executable).with_name("tilios")
+from servers import TILIOS, call, free_port, postgres_database
+
 CGET_CSV = Path(__file__).resolve().parents[1] / "tilios" / "data" / "cget-mission-coworking-2019" / \
     "cget_tierslieux_2019.csv"
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def tilios_env(tmp_path, **extra):
@@ -130,34 +126,12 @@ def test_a_second_import_at_the_same_time_is_refused_clearly(small_base):
     assert journal_rows(db) == 0
 
 
-def _postgres_url():
-    try:
-        import psycopg
-
-        admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True, connect_timeout=5)
-    except Exception as exc:
-        pytest.skip(f"PostgreSQL injoignable sur 127.0.0.1:5432 : {exc}")
-    name = f"tilios_journal_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    return admin, name
-
-
-def post(url, token, body):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
-        "Content-Type": "application/json", "Accept": "application/json", "Authorization": f"Bearer {token}"})
-    try:
-        with OPENER.open(request, timeout=120) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_the_site_keeps_writing_while_an_import_runs(tmp_path, engine):
     admin = name = None
     extra = {}
     if engine == "postgresql":
-        admin, name = _postgres_url()
+        admin, name = postgres_database()
         extra["TILIOS_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
     # As many writes as the import lets through; each waits for the write lock 10 s at most, then is a 503
     # (one transaction of the whole import, as before, holds that lock for longer).
@@ -165,9 +139,7 @@ def test_the_site_keeps_writing_while_an_import_runs(tmp_path, engine):
     env.update(extra)
     server = None
     try:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         server = subprocess.Popen([str(TILIOS), "serve", "--no-demo", "--port", str(port)], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert "Tilios sert sur" in server.stdout.readline()
@@ -176,9 +148,10 @@ def test_the_site_keeps_writing_while_an_import_runs(tmp_path, engine):
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         statuses = []
         while importer.poll() is None:
-            statuses.append(post(f"http://127.0.0.1:{port}/api/places", token, {
+            status, _ = call("POST", f"http://127.0.0.1:{port}/api/places", token, {
                 "summary": "pendant l'import", "data": {"name": f"Atelier {len(statuses)}", "latitude": 45.1,
-                                                        "longitude": 5.7}}))
+                                                        "longitude": 5.7}}, timeout=120)
+            statuses.append(status)
         assert importer.returncode == 0, importer.stderr.read()
         assert len(statuses) >= 5, "the import ended before the client could write"
         assert set(statuses) == {201}, statuses

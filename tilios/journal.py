@@ -74,7 +74,7 @@ def _journaled_tables(cursor):
 
 
 def _columns(cursor, table):
-    return [row[1] for row in cursor.execute(f'PRAGMA main.table_info("{table}")').fetchall()]
+    return [row[1] for row in cursor.execute(f"PRAGMA main.table_info({_q(table)})").fetchall()]
 
 
 def _q(name):
@@ -201,10 +201,13 @@ class _Steps:
         with connection.cursor() as cursor:
             cursor.execute("UPDATE temp.tilios_undo_step SET n = %s", [self.number])
 
+    def _end(self):
+        self.atomic.__exit__(None, None, None)
+        self.number += 1
+
     def __call__(self):
         if time.monotonic() - self.started >= STEP_SECONDS:
-            self.atomic.__exit__(None, None, None)
-            self.number += 1
+            self._end()
             time.sleep(GAP_SECONDS)
             self.begin()
 
@@ -212,8 +215,7 @@ class _Steps:
     def paused(self):
         """Commit, and run the block outside any transaction: a long stretch of reading must not hold the
         write lock (SQLite transactions here begin IMMEDIATE, taking it at once)."""
-        self.atomic.__exit__(None, None, None)
-        self.number += 1
+        self._end()
         try:
             yield
         finally:
