@@ -15,7 +15,7 @@ from tilios.activity import services
 from tilios.activity.models import ActivityReport
 from tilios.places.models import Place
 
-from accounts import make_user
+from people import make_user
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 1, 15)

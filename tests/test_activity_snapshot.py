@@ -13,7 +13,7 @@ from tilios.activity.models import ActivityReport, BandScheme, WindowSnapshot, W
 from tilios.places.models import Place
 from tilios.policy.models import Programme
 
-from accounts import make_user
+from people import make_user
 
 
 pytestmark = pytest.mark.django_db

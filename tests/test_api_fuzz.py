@@ -4,7 +4,7 @@ response schema they document. Bounded and derandomised so the suite runs the sa
 (about a minute); `bench/api_fuzz.py` runs the long, random version against a served Tilios."""
 import pytest
 import schemathesis
-from accounts import make_user
+from people import make_user
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections

@@ -12,7 +12,7 @@ from tilios.pages.models import Page
 from tilios.places.models import Place
 from tilios.revisions.models import ModerationAction, Revision
 
-from accounts import make_user
+from people import make_user
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

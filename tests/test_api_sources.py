@@ -20,7 +20,7 @@ from tilios.sources import resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
 
-from accounts import make_user
+from people import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from accounts import make_user
+from people import make_user
 from tilios.accounts.models import Role
 from tilios.places.models import Place
 from tilios.places.services import assign_territory

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from accounts import PASSWORD, make_user
+from people import PASSWORD, make_user
 from tilios.accounts.models import ApiToken, Role
 from tilios.activity.models import ActivityReport
 from tilios.pages.models import Page

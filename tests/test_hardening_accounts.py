@@ -17,7 +17,7 @@ from tilios.accounts.services import user_for_token
 from tilios.revisions import services as rev
 from tilios.web.forms import SignupForm
 
-from accounts import PASSWORD, make_user
+from people import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

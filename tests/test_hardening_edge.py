@@ -5,7 +5,7 @@ import json
 import math
 
 import pytest
-from accounts import make_user
+from people import make_user
 
 from tilios.accounts.models import ApiToken, Role
 from tilios.places import spatial

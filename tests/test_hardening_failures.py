@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from accounts import make_user
+from people import make_user
 from django.db import connection
 from django.test import Client
 
@@ -91,7 +91,7 @@ def test_the_web_page_of_an_outage_reads_nothing_from_the_database(browser):
 
 
 def test_a_bug_is_still_a_500_with_a_sentence(browser, monkeypatch):
-    from tilios.api import api as api_module
+    from tilios.api import places as api_module
 
     monkeypatch.setattr(api_module.queries, "search", lambda *a, **k: 1 / 0)
     response = browser.get("/api/places")

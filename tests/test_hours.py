@@ -18,7 +18,7 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 
-from accounts import make_user
+from people import make_user
 
 PARIS = ZoneInfo("Europe/Paris")
 REUNION = ZoneInfo("Indian/Reunion")

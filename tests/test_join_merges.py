@@ -14,7 +14,7 @@ from tilios.places.models import Place
 from tilios.sources.models import MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
 
-from accounts import make_user
+from people import make_user
 from directories import directory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from accounts import make_user
+from people import make_user
 from tilios.accounts.models import ApiToken, Role
 from tilios.pages.markdown import render
 from tilios.places.models import Place

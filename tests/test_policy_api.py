@@ -11,7 +11,7 @@ from tilios.accounts.models import ApiToken, Role
 from tilios.policy.models import Announcement, Figure, Programme
 from tilios.revisions.models import Revision
 
-from accounts import make_user
+from people import make_user
 
 pytestmark = pytest.mark.django_db
 REPEAT = {

@@ -14,7 +14,7 @@ from tilios.policy.models import Announcement, Figure, Programme, Promise
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 
-from accounts import make_user
+from people import make_user
 
 pytestmark = pytest.mark.django_db
 REPEAT_TEXT = ("D'ici 2022, l'État veut repérer 300 Fabriques de territoire, dont 150 fabriques dans les quartiers "

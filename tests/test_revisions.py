@@ -9,7 +9,7 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import ModerationAction, Revision
 
-from accounts import make_user
+from people import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from tilios.places.models import Place
 from tilios.sources.catalogue import entries
 from tilios.sources.models import Source
 
-from accounts import PASSWORD, make_user
+from people import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, ModerationAction, Revision
 
-from accounts import PASSWORD, make_user
+from people import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -18,7 +18,7 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 
-from accounts import PASSWORD, make_user
+from people import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import datetime
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import File, Form, Schema, Status
+from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -14,9 +14,10 @@ from tilios.activity.models import ActivityReport, BandScheme
 from tilios.places.models import Place
 from tilios.policy.models import Programme
 
-from .api import api
 from .auth import WRITE
 from .errors import Error, FieldErrors
+
+router = Router()
 
 
 class ReportIn(Schema):
@@ -71,7 +72,7 @@ def _place(public_id):
     return get_object_or_404(Place.objects.filter(is_published=True), public_id=public_id)
 
 
-@api.get("/places/{public_id}/activity", summary="Rapports d’activité d’un lieu")
+@router.get("/places/{public_id}/activity", summary="Rapports d’activité d’un lieu")
 def list_activity(request, public_id: str):
     """Aggregate figures only (regular users, visits, desk-days, events) per period, newest first."""
     place = _place(public_id)
@@ -79,7 +80,7 @@ def list_activity(request, public_id: str):
     return services.jsonable({"place": place.public_id, "reports": [services.report_out(r) for r in reports]})
 
 
-@api.post("/places/{public_id}/activity", auth=WRITE, summary="Déclarer l’activité d’un lieu",
+@router.post("/places/{public_id}/activity", auth=WRITE, summary="Déclarer l’activité d’un lieu",
           response={201: dict, 400: FieldErrors, 401: Error, 403: Error, 429: Error})
 def post_activity(request, public_id: str, payload: ReportIn):
     """For the place's managers and moderators. `period_end` defaults to the end of `period_start`'s month.
@@ -96,7 +97,7 @@ def _report(public_id, report_id):
                              place=_place(public_id))
 
 
-@api.patch("/places/{public_id}/activity/{report_id}", auth=WRITE, summary="Corriger un rapport d’activité",
+@router.patch("/places/{public_id}/activity/{report_id}", auth=WRITE, summary="Corriger un rapport d’activité",
            response={200: dict, 400: FieldErrors, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error})
 def patch_activity(request, public_id: str, report_id: int, payload: ReportPatch):
     """For the place's managers and moderators. Send the `version` you read: if the report changed since,
@@ -113,7 +114,7 @@ def patch_activity(request, public_id: str, report_id: int, payload: ReportPatch
     return services.jsonable(services.report_out(changed))
 
 
-@api.delete("/places/{public_id}/activity/{report_id}", auth=WRITE, summary="Supprimer un rapport d’activité",
+@router.delete("/places/{public_id}/activity/{report_id}", auth=WRITE, summary="Supprimer un rapport d’activité",
             response={204: None, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error})
 def delete_activity(request, public_id: str, report_id: int, version: int):
     """For the place's managers and moderators; `version` is the one you read (409 if it changed). The
@@ -127,7 +128,7 @@ def delete_activity(request, public_id: str, report_id: int, version: int):
     return Status(204, None)
 
 
-@api.get("/places/{public_id}/indicators", summary="Indicateurs d’activité d’un lieu")
+@router.get("/places/{public_id}/indicators", summary="Indicateurs d’activité d’un lieu")
 def place_indicators(request, public_id: str, on: datetime.date | None = None):
     """Occupancy, regular users (the band scheme's statistic over the window), trend over 6 months,
     months without activity, last report, and the evaluation band — « unknown » when nothing was
@@ -135,13 +136,13 @@ def place_indicators(request, public_id: str, on: datetime.date | None = None):
     return services.jsonable(services.place_indicators(_place(public_id), on))
 
 
-@api.get("/programmes/{slug}/evaluation", summary="Évaluation d’un programme")
+@router.get("/programmes/{slug}/evaluation", summary="Évaluation d’un programme")
 def programme_evaluation(request, slug: str, on: datetime.date | None = None, scheme: str | None = None):
     programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
     return services.jsonable(services.evaluate_programme(programme, on, services.current_scheme(scheme)))
 
 
-@api.get("/evaluation", summary="Évaluation de tous les lieux publiés",
+@router.get("/evaluation", summary="Évaluation de tous les lieux publiés",
          response={200: dict, 400: FieldErrors})
 def places_evaluation(request, on: datetime.date | None = None, scheme: str | None = None,
                       region: str | None = None, departement: str | None = None):
@@ -173,13 +174,13 @@ class SchemeIn(Schema):
     bands: list[BandIn]
 
 
-@api.get("/band-schemes", summary="Barèmes d’évaluation")
+@router.get("/band-schemes", summary="Barèmes d’évaluation")
 def band_schemes(request):
     """Every version of every scheme, newest first: an evaluation names the code and version it used."""
     return [services.scheme_out(s) for s in BandScheme.objects.order_by("code", "-version")]
 
 
-@api.post("/band-schemes", auth=WRITE, summary="Ajouter une version d’un barème",
+@router.post("/band-schemes", auth=WRITE, summary="Ajouter une version d’un barème",
           response={201: dict, 400: FieldErrors, 401: Error, 403: Error, 429: Error})
 def create_band_scheme(request, payload: SchemeIn):
     """Administrators. Bands are tried in order; each has either `no_activity: true` (a window without any
@@ -191,7 +192,7 @@ def create_band_scheme(request, payload: SchemeIn):
     return Status(201, services.scheme_out(services.create_scheme(data, request.auth)))
 
 
-@api.post("/activity/import", auth=WRITE, summary="Importer les rapports d’une enquête (CSV)",
+@router.post("/activity/import", auth=WRITE, summary="Importer les rapports d’une enquête (CSV)",
           response={200: ImportOut, 400: ImportRefused, 401: Error, 403: Error, 429: Error})
 def import_activity(request, file: UploadedFile = File(...), source: str = Form(""),
                     kind: str = Form(ActivityReport.ReportedBy.SURVEY)):

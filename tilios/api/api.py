@@ -1,28 +1,11 @@
 """The JSON API: thin, each endpoint calls the apps' queries, presenters and services.
 
-Reads are open to all. Writes (tilios.api.governance, tilios.api.pages) take a bearer token
-(`Authorization: Bearer tl_…`) or the Django session (with its CSRF token)."""
-from typing import Any
+Reads are open to all. Writes (tilios.api.governance, tilios.api.pages, …) take a bearer token
+(`Authorization: Bearer tl_…`) or the Django session (with its CSRF token). Each module is a
+router mounted here; none imports this one, so there is no import circle."""
+from ninja import NinjaAPI
 
-from django.db.models import Prefetch
-from django.http import HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.gzip import gzip_page
-from ninja import NinjaAPI, Query, Schema
-from ninja.decorators import decorate_view
-from ninja.errors import HttpError
-
-from tilios.places import crosswalk, queries
-from tilios.places.models import Kind, Place
-from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
-from tilios.sources.models import Source, SourceRecord
-from tilios.territories import services as territories
-from tilios.text import QueryTooLong
-
-from . import errors
-from .records import html_of
+from . import activity, census, errors, exports, governance, pages, places, policy, sources
 
 api = NinjaAPI(
     title="Tilios API",
@@ -30,143 +13,7 @@ api = NinjaAPI(
     description="Registre ouvert des tiers-lieux. Données sous la licence de chaque source (voir /api/sources).",
     urls_namespace="api",
 )
-
-MAX_LIMIT = 200
-MAX_FEATURES = 20000
-
-
-class PlaceFilters(Schema):
-    q: str = ""
-    kind: list[str] = []
-    near: str | None = None
-    radius: float | None = None
-    bbox: str | None = None
-    limit: int = 50
-    cursor: str | None = None
-    open_now: bool = False
-    open_at: str | None = None
-
-
-class PlacePage(Schema):
-    count: int | None
-    next_cursor: str | None
-    next: str | None
-    results: list[dict[str, Any]]
-
-
 errors.register(api)
 
-
-@api.exception_handler(queries.QueryError)
-def query_error(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=400)
-
-
-def _filtered(filters):
-    bbox = queries.parse_bbox(filters.bbox) if filters.bbox else None
-    return queries.search(filters.q, filters.kind, bbox)
-
-
-def _open_at(filters):
-    """When the places must be open (`open_now`, or `open_at` an ISO datetime), or None."""
-    if filters.open_at and filters.open_now:
-        raise queries.QueryError("open_now et open_at : l'un ou l'autre")
-    if filters.open_at:
-        return queries.parse_moment(filters.open_at)
-    return timezone.now() if filters.open_now else None
-
-
-@api.get("/places", response=PlacePage, summary="Lister et chercher des lieux")
-def list_places(request, filters: Query[PlaceFilters]):
-    """Search places by text (`q`), kind, bounding box (`bbox=west,south,east,north`) or nearness
-    (`near=lat,lon`, optional `radius` in km; results sorted by distance, with `distance_km`).
-    `open_now=true` or `open_at=2026-12-07T10:30` keep the places open then, by their `opening_hours`
-    in their own time zone (a time without offset is read as local time at each place).
-    Pages are chained by `next_cursor`: no place is repeated or skipped between pages."""
-    if not 1 <= filters.limit <= MAX_LIMIT:
-        raise HttpError(400, f"limit : entre 1 et {MAX_LIMIT}")
-    radius = queries.parse_radius(filters.radius) if filters.radius is not None else None
-    near = queries.parse_point(filters.near) if filters.near else None
-    open_at = _open_at(filters)
-    qs = _filtered(filters)
-    page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius, open_at=open_at)
-    records = crosswalk.records_by_place(p.id for p in page.places)
-    next_url = None
-    if page.next_cursor:
-        params = request.GET.copy()
-        params["cursor"] = page.next_cursor
-        next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-    return {
-        "count": None if near else queries.count(qs, open_at),
-        "next_cursor": page.next_cursor,
-        "next": next_url,
-        "results": [place_summary(p, records.get(p.id, ())) for p in page.places],
-    }
-
-
-@api.get("/places.geojson", summary="Lieux en GeoJSON")
-@decorate_view(gzip_page)  # the map's largest download; public data, no secret to leak by compression
-def places_geojson(request, filters: Query[PlaceFilters]):
-    """A GeoJSON FeatureCollection of the places matching the filters (usually a `bbox`)."""
-    open_at = _open_at(filters)
-    qs = _filtered(filters).filter(latitude__isnull=False)
-    if open_at is not None:
-        ids = queries.open_ids(qs, open_at)[: MAX_FEATURES + 1]
-        places = []
-        for start in range(0, len(ids), 500):
-            places += queries.with_details(Place.objects.filter(id__in=ids[start:start + 500])).order_by("id")
-    else:
-        places = list(queries.with_details(qs).order_by("id")[: MAX_FEATURES + 1])
-    records = crosswalk.records_by_place(p.id for p in places[:MAX_FEATURES])
-    return {
-        "type": "FeatureCollection",
-        "truncated": len(places) > MAX_FEATURES,
-        "features": [geojson_feature(p, records.get(p.id, ())) for p in places[:MAX_FEATURES]],
-        "licences": [source_summary(s) for s in Source.objects.filter(records__place__in=qs).distinct()],
-    }
-
-
-@api.get("/places/{public_id}", summary="Un lieu")
-def get_place(request, public_id: str):
-    qs = queries.with_details(Place.objects.filter(is_published=True)).prefetch_related(
-        Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
-    place = get_object_or_404(qs.select_related("declared_commune", "current_revision", "merged_into"),
-                              public_id=public_id)
-    if place.merged_into_id:  # a merged record answers with the place it now belongs to
-        return HttpResponsePermanentRedirect(reverse("api:get_place", args=[place.merged_into.public_id]))
-    data = place_detail(place, crosswalk.records_by_place([place.id]).get(place.id, ()))
-    current = place.current_revision
-    # The revision to send back as `base_revision` when editing (PATCH /api/places/{id}).
-    data["current_revision"] = {"id": current.pk, "number": current.number} if current else None
-    data["protected"] = place.protected
-    data["description_html"] = html_of(place.description)
-    return data
-
-
-@api.get("/kinds", summary="Types de lieux (taxonomie)")
-def list_kinds(request):
-    return [{"code": k.code, "label": k.label, "label_en": k.label_en, "cget_typology": k.cget_typology,
-             "osm_tags": k.osm_tags, "taxonomy_version": k.introduced_in} for k in Kind.objects.all()]
-
-
-@api.get("/communes", summary="Chercher une commune (centre et codes)")
-def find_communes(request, q: str, limit: int = 10):
-    try:
-        communes = territories.find_communes(q, limit)
-    except QueryTooLong as exc:
-        raise HttpError(400, f"q : {exc}") from None
-    return [{"code": c.code, "name": c.name, "departement": c.departement_id, "latitude": c.latitude,
-             "longitude": c.longitude, "population": c.population} for c in communes]
-
-
-# The governance endpoints register themselves on `api` (imported last: they import `api`).
-from . import governance, pages  # noqa: E402,F401
-from . import census  # noqa: E402,F401  (census endpoints)
-from . import policy  # noqa: E402,F401  (policy archive endpoints)
-from . import activity  # noqa: E402,F401  (activity and evaluation endpoints)
-from .sources import router as sources_router  # noqa: E402  (sources, entity resolution: review, merges)
-
-api.add_router("", sources_router)
-from .exports import router as exports_router  # noqa: E402  (open-data downloads)
-
-api.add_router("", exports_router)
+for module in (places, governance, pages, census, policy, activity, sources, exports):
+    api.add_router("", module.router)

@@ -2,7 +2,7 @@
 estimates. Thin over tilios.census.services; every figure comes with the `reproduce` CLI line and
 API address that re-derive it (definition version and dates always explicit).
 
-Registered on the shared `api` object (imported at the bottom of tilios.api.api).
+A router mounted by tilios.api.api.
 """
 import datetime
 import io
@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from tilios import csvsafe
@@ -22,18 +22,14 @@ from tilios.census import reproduce as rp
 from tilios.census import services
 from tilios.census.models import CensusDefinition, Snapshot
 
-from .api import api
 from .auth import WRITE
 from .errors import Error
+
+router = Router()
 
 TAGS = ["recensement"]
 MAX_EXPLAIN = 2000
 MAX_SERIES_YEARS = 100
-
-
-@api.exception_handler(services.CensusError)
-def census_error(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=400)
 
 
 def definition_out(d):
@@ -107,12 +103,12 @@ def snapshot_out(s, verify=False):
 
 # --- Definitions ---------------------------------------------------------------------------------
 
-@api.get("/census/definitions", tags=TAGS, summary="Définitions de recensement (toutes les versions)")
+@router.get("/census/definitions", tags=TAGS, summary="Définitions de recensement (toutes les versions)")
 def list_definitions(request):
     return [definition_out(d) for d in CensusDefinition.objects.all()]
 
 
-@api.get("/census/definitions/{ref}", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census/definitions/{ref}", tags=TAGS, response={200: dict[str, Any], 400: Error},
          summary="Une définition (`slug` : dernière version, ou `slug@version`)")
 def get_definition(request, ref: str):
     return definition_out(services.get_definition(ref))
@@ -120,7 +116,7 @@ def get_definition(request, ref: str):
 
 # --- Counts --------------------------------------------------------------------------------------
 
-@api.get("/census", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census", tags=TAGS, response={200: dict[str, Any], 400: Error},
          summary="Compter les lieux valides le jour D tels que connus le jour K")
 def census(request, definition: str = "", valid_on: str = "", known_on: str = "", by: str = "", within: str = ""):
     """Places valid on `valid_on` (D) as known on `known_on` (K), by a versioned definition
@@ -134,14 +130,14 @@ def census(request, definition: str = "", valid_on: str = "", known_on: str = ""
     return {**query.run().as_dict(), "reproduce": query.reproduce()}
 
 
-@api.get("/census.csv", tags=TAGS, summary="Le même compte en CSV")
+@router.get("/census.csv", tags=TAGS, summary="Le même compte en CSV")
 def census_csv(request, definition: str = "", valid_on: str = "", known_on: str = "", by: str = "",
                within: str = ""):
     query = rp.resolve(definition, valid_on, known_on, by, within)
     return csv_response(count_csv(query.run()), csv_name(query, "recensement"))
 
 
-@api.get("/census/explain", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census/explain", tags=TAGS, response={200: dict[str, Any], 400: Error},
          summary="Les lieux comptés, et ceux qui ne le sont pas avec la raison")
 def census_explain(request, definition: str = "", valid_on: str = "", known_on: str = "", within: str = "",
                    limit: int = 200):
@@ -163,7 +159,7 @@ def _series(definition, year_from, year_to, known_on, within):
     return query, year_from, year_to, series_rows(query, year_from, year_to)
 
 
-@api.get("/census/series", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census/series", tags=TAGS, response={200: dict[str, Any], 400: Error},
          summary="Lieux valides à la fin de chaque année, connus aujourd'hui et connus à l'époque")
 def census_series(request, definition: str = "", known_on: str = "", within: str = "",
                   year_from: int | None = Query(None, alias="from"),
@@ -178,7 +174,7 @@ def census_series(request, definition: str = "", known_on: str = "", within: str
                                         "csv": query.api_url("/api/census/series.csv", valid_on="", **params)}}
 
 
-@api.get("/census/series.csv", tags=TAGS, summary="La même série en CSV")
+@router.get("/census/series.csv", tags=TAGS, summary="La même série en CSV")
 def census_series_csv(request, definition: str = "", known_on: str = "", within: str = "",
                       year_from: int | None = Query(None, alias="from"),
                   year_to: int | None = Query(None, alias="to")):
@@ -198,7 +194,7 @@ class SnapshotIn(Schema):
     title: str = ""
 
 
-@api.post("/census/snapshots", tags=TAGS, auth=WRITE, response={201: dict[str, Any], 400: Error, 401: Error,
+@router.post("/census/snapshots", tags=TAGS, auth=WRITE, response={201: dict[str, Any], 400: Error, 401: Error,
                                                                  403: Error, 429: dict[str, Any]},
           summary="Figer un compte (contributeur connecté)")
 def create_snapshot(request, payload: SnapshotIn):
@@ -214,14 +210,14 @@ def create_snapshot(request, payload: SnapshotIn):
     return Status(201, snapshot_out(snapshot))
 
 
-@api.get("/census/snapshots", tags=TAGS, summary="Les comptes figés")
+@router.get("/census/snapshots", tags=TAGS, summary="Les comptes figés")
 def list_snapshots(request, limit: int = 50):
     limit = max(1, min(limit, 200))
     qs = Snapshot.objects.select_related("definition", "created_by")[:limit]
     return [snapshot_out(s) for s in qs]
 
 
-@api.get("/census/snapshots/{snapshot_id}", tags=TAGS, response={200: dict[str, Any], 404: Error},
+@router.get("/census/snapshots/{snapshot_id}", tags=TAGS, response={200: dict[str, Any], 404: Error},
          summary="Un compte figé, et son recalcul aujourd'hui (même nombre, même empreinte ?)")
 def get_snapshot(request, snapshot_id: int):
     snapshot = get_object_or_404(Snapshot.objects.select_related("definition", "created_by"), pk=snapshot_id)
@@ -230,7 +226,7 @@ def get_snapshot(request, snapshot_id: int):
 
 # --- Estimates -----------------------------------------------------------------------------------
 
-@api.get("/census/estimate", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census/estimate", tags=TAGS, response={200: dict[str, Any], 400: Error},
          summary="Estimer le nombre total de lieux à partir de sources qui se recoupent")
 def census_estimate(request, sources: str, definition: str = "", valid_on: str = "", known_on: str = ""):
     """Capture–recapture from two sources (Chapman, Chao) or more (log-linear models, Chao), each

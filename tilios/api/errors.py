@@ -9,6 +9,8 @@ from ninja import Schema
 from ninja.errors import ValidationError as NinjaValidationError
 
 from tilios.accounts.throttle import RateLimited
+from tilios.census.services import CensusError
+from tilios.places.queries import QueryError
 from tilios.revisions.services import EditConflict, NoChange
 
 
@@ -71,6 +73,12 @@ def register(api):
     def out_of_range(request, exc):
         return api.create_response(request, {"detail": _("valeur hors des limites de la base de données")},
                                    status=400)
+
+    # A query the services cannot answer as asked (a bad bbox, a census over an unknown territory…).
+    @api.exception_handler(CensusError)
+    @api.exception_handler(QueryError)
+    def bad_query(request, exc):
+        return api.create_response(request, {"detail": str(exc)}, status=400)
 
     @api.exception_handler(NoChange)
     def no_change(request, exc):

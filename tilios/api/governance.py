@@ -14,7 +14,7 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from tilios.accounts import permissions, services as accounts
@@ -23,11 +23,12 @@ from tilios.accounts.throttle import hit
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, ModerationAction, Revision, Thread
 
-from .api import api
 from .auth import WRITE, WRITE_EVEN_BLOCKED, actor, viewer
 from .errors import Conflict, Error, FieldErrors
 from .records import (PLACE, find_record, keyset, message_out, ref_of, refs, revision_out, revisions_out, revisions_qs,
                       thread_out, write_result)
+
+router = Router()
 
 User = get_user_model()
 
@@ -207,52 +208,36 @@ def _current(record):
 # --- Places ----------------------------------------------------------------------------------------
 
 
-@api.post("/places", response={201: WriteOut, 202: WriteOut, **ACTION_ERRORS}, auth=WRITE, tags=["lieux"],
-          summary="Créer un lieu")
-def create_place(request, payload: CreateIn):
-    """201 when the place is live at once (trusted contributors), 202 when it waits for review."""
-    return create_record(request, PLACE, payload.data, payload.summary)
-
-
-@api.patch("/places/{public_id}", response={200: WriteOut, 202: WriteOut, **WRITE_ERRORS}, auth=WRITE,
-           tags=["lieux"], summary="Modifier un lieu")
-def edit_place(request, public_id: str, payload: EditIn):
-    """Change some fields against `base_revision`, the revision you read (`current_revision.id`).
-    200 live, 202 pending review, 409 when the place changed since your base revision (the
-    answer says which fields changed and the current revision to re-read)."""
-    return edit_record(request, PLACE, public_id, payload)
-
-
-@api.get("/places/{public_id}/history", tags=["lieux"], summary="Historique d'un lieu")
+@router.get("/places/{public_id}/history", tags=["lieux"], summary="Historique d'un lieu")
 def place_history(request, public_id: str, page: Query[Paging]):
     """Revisions, newest first (pending and rejected ones included), `next_cursor` for the next page."""
     return record_history(request, PLACE, public_id, page)
 
 
-@api.post("/places/{public_id}/revert", response={200: WriteOut, 202: WriteOut, **WRITE_ERRORS}, auth=WRITE,
+@router.post("/places/{public_id}/revert", response={200: WriteOut, 202: WriteOut, **WRITE_ERRORS}, auth=WRITE,
           tags=["lieux"], summary="Restaurer une révision d'un lieu")
 def revert_place(request, public_id: str, payload: RevertIn):
     return revert_record(request, PLACE, public_id, payload)
 
 
-@api.post("/places/{public_id}/protect", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["lieux"],
+@router.post("/places/{public_id}/protect", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["lieux"],
           summary="Protéger un lieu (modérateurs)")
 def protect_place(request, public_id: str, payload: ProtectIn):
     return protect_record(request, PLACE, public_id, payload)
 
 
-@api.get("/places/{public_id}/talk", tags=["discussion"], summary="Page de discussion d'un lieu")
+@router.get("/places/{public_id}/talk", tags=["discussion"], summary="Page de discussion d'un lieu")
 def place_talk(request, public_id: str):
     return record_talk(request, PLACE, public_id)
 
 
-@api.post("/places/{public_id}/talk", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["discussion"],
+@router.post("/places/{public_id}/talk", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["discussion"],
           summary="Ouvrir une discussion sur un lieu")
 def start_place_thread(request, public_id: str, payload: ThreadIn):
     return start_thread(request, PLACE, public_id, payload)
 
 
-@api.post("/places/{public_id}/managers", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/places/{public_id}/managers", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
           tags=["modération"], summary="Désigner un gestionnaire du lieu (modérateurs)")
 def link_place_manager(request, public_id: str, payload: ManagerIn):
     place = find_record(PLACE, public_id, for_write=True)
@@ -268,7 +253,7 @@ def link_place_manager(request, public_id: str, payload: ManagerIn):
 # --- Revisions and review ------------------------------------------------------------------------------
 
 
-@api.get("/revisions/pending", tags=["relecture"], summary="Modifications en attente de relecture")
+@router.get("/revisions/pending", tags=["relecture"], summary="Modifications en attente de relecture")
 def pending_revisions(request, page: Query[Paging]):
     """Oldest first, with their diff against the revision they were based on."""
     items, next_cursor = keyset(rev.pending_queue().select_related("source"), page.cursor, page.limit,
@@ -276,7 +261,7 @@ def pending_revisions(request, page: Query[Paging]):
     return {"next_cursor": next_cursor, "results": revisions_out(items)}
 
 
-@api.get("/revisions/compare", tags=["relecture"], summary="Comparer deux révisions d'un même contenu")
+@router.get("/revisions/compare", tags=["relecture"], summary="Comparer deux révisions d'un même contenu")
 def compare_revisions(request, from_revision: int = Query(..., alias="from"), to_revision: int = Query(..., alias="to")):
     old = get_object_or_404(revisions_qs(), pk=from_revision)
     new = get_object_or_404(revisions_qs(), pk=to_revision)
@@ -287,7 +272,7 @@ def compare_revisions(request, from_revision: int = Query(..., alias="from"), to
             "diff": {f: {"before": p[0], "after": p[1]} for f, p in rev.diff(old.data, new.data).items()}}
 
 
-@api.get("/revisions/{int:revision_id}", tags=["relecture"], summary="Une révision, avec l'état complet")
+@router.get("/revisions/{int:revision_id}", tags=["relecture"], summary="Une révision, avec l'état complet")
 def get_revision(request, revision_id: int):
     return revisions_out([get_object_or_404(revisions_qs(), pk=revision_id)], with_data=True)[0]
 
@@ -299,20 +284,20 @@ def _review(request, revision_id, operation, *args):
     return revisions_out([get_object_or_404(revisions_qs(), pk=done.pk)])[0]
 
 
-@api.post("/revisions/{int:revision_id}/accept", response={200: dict, **WRITE_ERRORS}, auth=WRITE,
+@router.post("/revisions/{int:revision_id}/accept", response={200: dict, **WRITE_ERRORS}, auth=WRITE,
           tags=["relecture"], summary="Accepter une modification en attente")
 def accept_revision(request, revision_id: int, payload: NoteIn):
     """409 when the record changed meanwhile on the same fields (otherwise the change is rebased)."""
     return _review(request, revision_id, rev.accept, payload.note)
 
 
-@api.post("/revisions/{int:revision_id}/reject", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/revisions/{int:revision_id}/reject", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
           tags=["relecture"], summary="Refuser une modification en attente")
 def reject_revision(request, revision_id: int, payload: NoteIn):
     return _review(request, revision_id, rev.reject, payload.note)
 
 
-@api.post("/revisions/{int:revision_id}/patrol", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/revisions/{int:revision_id}/patrol", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
           tags=["relecture"], summary="Marquer une modification publiée comme relue")
 def patrol_revision(request, revision_id: int):
     return _review(request, revision_id, rev.patrol)
@@ -321,7 +306,7 @@ def patrol_revision(request, revision_id: int):
 # --- Talk --------------------------------------------------------------------------------------------
 
 
-@api.post("/talk/{int:thread_id}/messages", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/talk/{int:thread_id}/messages", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
           tags=["discussion"], summary="Répondre dans une discussion")
 def reply(request, thread_id: int, payload: MessageIn):
     thread = get_object_or_404(Thread, pk=thread_id)
@@ -337,7 +322,7 @@ def reply(request, thread_id: int, payload: MessageIn):
     return Status(201, message_out(message, permissions.can_moderate(user)))
 
 
-@api.post("/messages/{int:message_id}/hide", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/messages/{int:message_id}/hide", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
           tags=["discussion"], summary="Masquer un message (modérateurs)")
 def hide_message(request, message_id: int, payload: ReasonIn):
     message = get_object_or_404(Message.objects.select_related("thread"), pk=message_id)
@@ -353,7 +338,7 @@ def _target(username):
     return get_object_or_404(User.objects.select_related("profile"), username=username)
 
 
-@api.post("/users/{username}/rollback", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/users/{username}/rollback", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
           tags=["modération"], summary="Annuler toutes les modifications d'un compte depuis une date")
 def rollback_user(request, username: str, payload: RollbackIn):
     target = _target(username)
@@ -367,7 +352,7 @@ def rollback_user(request, username: str, payload: RollbackIn):
             "blocked_until": until}
 
 
-@api.post("/users/{username}/block", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["modération"],
+@router.post("/users/{username}/block", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["modération"],
           summary="Bloquer un compte (modérateurs)")
 def block_user(request, username: str, payload: BlockIn):
     target = _target(username)
@@ -377,7 +362,7 @@ def block_user(request, username: str, payload: BlockIn):
     return {"username": target.get_username(), "blocked_until": until}
 
 
-@api.post("/users/{username}/unblock", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["modération"],
+@router.post("/users/{username}/unblock", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["modération"],
           summary="Débloquer un compte (modérateurs)")
 def unblock_user(request, username: str, payload: ReasonIn):
     target = _target(username)
@@ -386,7 +371,7 @@ def unblock_user(request, username: str, payload: ReasonIn):
     return {"username": target.get_username(), "blocked_until": None}
 
 
-@api.post("/users/{username}/role", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["modération"],
+@router.post("/users/{username}/role", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["modération"],
           summary="Changer le rôle d'un compte")
 def set_role(request, username: str, payload: RoleIn):
     """Moderators make trusted contributors; only administrators make moderators and administrators."""
@@ -403,7 +388,7 @@ class LogFilters(Paging):
     user: str | None = Field(None, description="actions faites par ce compte ou le visant")
 
 
-@api.get("/moderation/log", tags=["modération"], summary="Journal de modération (public)")
+@router.get("/moderation/log", tags=["modération"], summary="Journal de modération (public)")
 def moderation_log(request, filters: Query[LogFilters]):
     """Who accepted, rejected, reverted, blocked, protected — when and why; newest first. Public,
     as in a wiki: moderation is accountable to everyone."""
@@ -424,7 +409,7 @@ def moderation_log(request, filters: Query[LogFilters]):
 # --- Tokens ----------------------------------------------------------------------------------------------
 
 
-@api.post("/tokens", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["comptes"],
+@router.post("/tokens", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["comptes"],
           summary="Créer un jeton d'API (session connectée ; le jeton n'est montré qu'une fois)")
 def create_token(request, payload: TokenIn):
     if getattr(request, "via_token", False):
@@ -434,13 +419,13 @@ def create_token(request, payload: TokenIn):
     return Status(201, {"token": token, "prefix": token[:8], "name": payload.name.strip()[:100] or "API"})
 
 
-@api.get("/tokens", auth=WRITE_EVEN_BLOCKED, tags=["comptes"], summary="Mes jetons d'API")
+@router.get("/tokens", auth=WRITE_EVEN_BLOCKED, tags=["comptes"], summary="Mes jetons d'API")
 def list_tokens(request):
     return [{"prefix": t.prefix, "name": t.name, "created_at": t.created_at, "last_used_at": t.last_used_at}
             for t in actor(request).api_tokens.order_by("-created_at")]
 
 
-@api.delete("/tokens/{prefix}", response={204: None, 401: Error, 403: Error, 404: Error},
+@router.delete("/tokens/{prefix}", response={204: None, 401: Error, 403: Error, 404: Error},
             auth=WRITE_EVEN_BLOCKED, tags=["comptes"], summary="Révoquer un de mes jetons")
 def delete_token(request, prefix: str):
     deleted, _details = actor(request).api_tokens.filter(prefix=prefix[:8]).delete()

@@ -3,17 +3,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from ninja import Query, Schema
+from ninja import Query, Router, Schema
 
 from tilios.pages.markdown import WIKI_LINK
 from tilios.pages.models import LICENCE, LICENCE_URL, Page
 
-from .api import api
 from .auth import WRITE, viewer
 from .governance import (ACTION_ERRORS, WRITE_ERRORS, EditIn, Paging, ProtectIn, RevertIn, ThreadIn, WriteOut,
                          _current, create_record, edit_record, protect_record, record_history, record_talk,
                          revert_record, start_thread)
 from .records import MAX_LIMIT, PAGE, find_record, html_of
+
+router = Router()
 
 
 class PageIn(Schema):
@@ -40,7 +41,7 @@ def _page_out(page, full=False):
     return out
 
 
-@api.get("/pages", tags=["pages"], summary="Pages de connaissances")
+@router.get("/pages", tags=["pages"], summary="Pages de connaissances")
 def list_pages(request, filters: Query[PageFilters]):
     """Published pages by slug; `category` (slug) filters; `next_cursor` for the next page."""
     if not 1 <= filters.limit <= MAX_LIMIT:
@@ -56,13 +57,13 @@ def list_pages(request, filters: Query[PageFilters]):
     return {"next_cursor": items[-1].slug if more and items else None, "results": [_page_out(p) for p in items]}
 
 
-@api.get("/pages/{slug}", tags=["pages"], summary="Une page de connaissances")
+@router.get("/pages/{slug}", tags=["pages"], summary="Une page de connaissances")
 def get_page(request, slug: str):
     """Its Markdown `body`, the sanitised `html`, its categories, licence and `current_revision`."""
     return _page_out(find_record(PAGE, slug, viewer(request)), full=True)
 
 
-@api.post("/pages", response={201: WriteOut, 202: WriteOut, **ACTION_ERRORS}, auth=WRITE, tags=["pages"],
+@router.post("/pages", response={201: WriteOut, 202: WriteOut, **ACTION_ERRORS}, auth=WRITE, tags=["pages"],
           summary="Créer une page")
 def create_page(request, payload: PageIn):
     """201 when live, 202 when it waits for review; 400 when a page already has this title's slug."""
@@ -76,7 +77,7 @@ def create_page(request, payload: PageIn):
         raise taken from None
 
 
-@api.patch("/pages/{slug}", response={200: WriteOut, 202: WriteOut, **WRITE_ERRORS}, auth=WRITE, tags=["pages"],
+@router.patch("/pages/{slug}", response={200: WriteOut, 202: WriteOut, **WRITE_ERRORS}, auth=WRITE, tags=["pages"],
            summary="Modifier une page")
 def edit_page(request, slug: str, payload: EditIn):
     """Same rules as places: `base_revision` is the revision you read; 409 on a conflict. The
@@ -84,29 +85,29 @@ def edit_page(request, slug: str, payload: EditIn):
     return edit_record(request, PAGE, slug, payload)
 
 
-@api.get("/pages/{slug}/history", tags=["pages"], summary="Historique d'une page")
+@router.get("/pages/{slug}/history", tags=["pages"], summary="Historique d'une page")
 def page_history(request, slug: str, page: Query[Paging]):
     return record_history(request, PAGE, slug, page)
 
 
-@api.post("/pages/{slug}/revert", response={200: WriteOut, 202: WriteOut, **WRITE_ERRORS}, auth=WRITE,
+@router.post("/pages/{slug}/revert", response={200: WriteOut, 202: WriteOut, **WRITE_ERRORS}, auth=WRITE,
           tags=["pages"], summary="Restaurer une révision d'une page")
 def revert_page(request, slug: str, payload: RevertIn):
     return revert_record(request, PAGE, slug, payload)
 
 
-@api.post("/pages/{slug}/protect", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["pages"],
+@router.post("/pages/{slug}/protect", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["pages"],
           summary="Protéger une page (modérateurs)")
 def protect_page(request, slug: str, payload: ProtectIn):
     return protect_record(request, PAGE, slug, payload)
 
 
-@api.get("/pages/{slug}/talk", tags=["discussion"], summary="Page de discussion d'une page")
+@router.get("/pages/{slug}/talk", tags=["discussion"], summary="Page de discussion d'une page")
 def page_talk(request, slug: str):
     return record_talk(request, PAGE, slug)
 
 
-@api.post("/pages/{slug}/talk", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["discussion"],
+@router.post("/pages/{slug}/talk", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["discussion"],
           summary="Ouvrir une discussion sur une page")
 def start_page_thread(request, slug: str, payload: ThreadIn):
     return start_thread(request, PAGE, slug, payload)

@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from tilios import csvsafe
@@ -24,9 +24,10 @@ from tilios.policy import services
 from tilios.policy.models import Actor, Announcement, Figure, Programme
 from tilios.revisions.models import Revision
 
-from .api import api
 from .auth import WRITE, actor, viewer
 from .governance import ACTION_ERRORS
+
+router = Router()
 
 TAGS = ["politiques"]
 MAX_LIMIT = 200
@@ -134,7 +135,7 @@ def _announcements(filters):
                                          filters.q)
 
 
-@api.get("/policy/announcements", tags=TAGS, summary="Annonces publiques (filtres : acteur, territoire, "
+@router.get("/policy/announcements", tags=TAGS, summary="Annonces publiques (filtres : acteur, territoire, "
                                                        "programme, année)")
 def list_announcements(request, filters: Query[AnnouncementFilters]):
     """Newest first. `next_offset` gives the next page."""
@@ -151,7 +152,7 @@ ANNOUNCEMENT_CSV = ["id", "made_on", "title", "actors", "territory_code", "progr
                     "source_page", "figures", "url"]
 
 
-@api.get("/policy/announcements.csv", tags=TAGS, summary="Annonces en CSV (mêmes filtres)")
+@router.get("/policy/announcements.csv", tags=TAGS, summary="Annonces en CSV (mêmes filtres)")
 def announcements_csv(request, filters: Query[AnnouncementFilters]):
     rows = []
     for a in _announcements(filters).prefetch_related("figures").order_by("made_on", "id"):
@@ -164,7 +165,7 @@ def announcements_csv(request, filters: Query[AnnouncementFilters]):
     return _csv(rows, ANNOUNCEMENT_CSV, "tilios-annonces.csv")
 
 
-@api.get("/policy/announcements/{int:announcement_id}", tags=TAGS, summary="Une annonce, ses chiffres et les "
+@router.get("/policy/announcements/{int:announcement_id}", tags=TAGS, summary="Une annonce, ses chiffres et les "
                                                                              "annonces antérieures qu'elle répète")
 def get_announcement(request, announcement_id: int):
     """`figures` carry their character span (`start`, `end`) in `text`; each of `recycled` gives the
@@ -229,7 +230,7 @@ def announcement_data(made_on, title, text, source_url, source_title="", source_
             "programme": programme_id, "actors": sorted(set(ids))}
 
 
-@api.post("/policy/announcements", response={201: WrittenAnnouncement, 202: WrittenAnnouncement, **ACTION_ERRORS},
+@router.post("/policy/announcements", response={201: WrittenAnnouncement, 202: WrittenAnnouncement, **ACTION_ERRORS},
           auth=WRITE, tags=TAGS, summary="Ajouter une annonce")
 def create_announcement(request, payload: AnnouncementIn):
     """201 when live at once (trusted contributors), 202 when it waits for review. The answer lists
@@ -257,7 +258,7 @@ def _check_corrector(request):
         raise PermissionDenied(_("seuls les contributeurs de confiance corrigent les chiffres"))
 
 
-@api.post("/policy/announcements/{int:announcement_id}/figures", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/policy/announcements/{int:announcement_id}/figures", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
           tags=TAGS, summary="Ajouter un chiffre à la main (contributeurs de confiance)")
 def add_figure(request, announcement_id: int, payload: FigureIn):
     _check_corrector(request)
@@ -270,7 +271,7 @@ def add_figure(request, announcement_id: int, payload: FigureIn):
     return Status(201, figure_out(figure))
 
 
-@api.delete("/policy/announcements/{int:announcement_id}/figures/{int:figure_id}",
+@router.delete("/policy/announcements/{int:announcement_id}/figures/{int:figure_id}",
             response={204: None, **ACTION_ERRORS}, auth=WRITE, tags=TAGS,
             summary="Retirer un chiffre d'une annonce (contributeurs de confiance)")
 def remove_figure(request, announcement_id: int, figure_id: int):
@@ -290,7 +291,7 @@ def programme_summary(p):
             "actors": [x.name for x in p.actors.all()], "url": p.get_absolute_url()}
 
 
-@api.get("/policy/programmes", tags=TAGS, summary="Programmes, plans et appels à projets")
+@router.get("/policy/programmes", tags=TAGS, summary="Programmes, plans et appels à projets")
 def list_programmes(request):
     qs = (Programme.objects.filter(is_published=True).prefetch_related("actors")
           .annotate(n_announcements=Count("announcements", filter=Q(announcements__is_published=True), distinct=True),
@@ -300,7 +301,7 @@ def list_programmes(request):
              "places": p.n_places} for p in qs]
 
 
-@api.get("/policy/programmes/{slug}", tags=TAGS, summary="Un programme : annonces, promesses, résultats, lieux")
+@router.get("/policy/programmes/{slug}", tags=TAGS, summary="Un programme : annonces, promesses, résultats, lieux")
 def get_programme(request, slug: str):
     programme = get_object_or_404(Programme.objects.filter(is_published=True).prefetch_related("actors"), slug=slug)
     announcements = programme.announcements.filter(is_published=True).select_related("programme") \
@@ -326,7 +327,7 @@ def _promise_rows(filters):
     return services.promises(filters.actor, filters.status)
 
 
-@api.get("/policy/promises", tags=TAGS, summary="Promesses et leur statut")
+@router.get("/policy/promises", tags=TAGS, summary="Promesses et leur statut")
 def list_promises(request, filters: Query[PromiseFilters]):
     """Each promise with its status (by the written `status_rule`), label and latest outcome."""
     return {"status_rule": str(services.STATUS_RULE), "statuses": _statuses(),
@@ -337,7 +338,7 @@ PROMISE_CSV = ["id", "announced_on", "metric", "target", "unit", "deadline", "te
                "status_label", "latest_value", "latest_on", "latest_source", "announcement_source", "url"]
 
 
-@api.get("/policy/promises.csv", tags=TAGS, summary="Promesses et leur statut en CSV")
+@router.get("/policy/promises.csv", tags=TAGS, summary="Promesses et leur statut en CSV")
 def promises_csv(request, filters: Query[PromiseFilters]):
     rows = []
     for p, v in _promise_rows(filters):
@@ -354,13 +355,13 @@ def promises_csv(request, filters: Query[PromiseFilters]):
     return _csv(rows, PROMISE_CSV, "tilios-promesses.csv")
 
 
-@api.get("/policy/failures", tags=TAGS, summary="Échecs passés : promesses non tenues et leurs preuves")
+@router.get("/policy/failures", tags=TAGS, summary="Échecs passés : promesses non tenues et leurs preuves")
 def list_failures(request):
     return [{**promise_out(p, v), "outcomes": [outcome_out(o) for o in services.outcomes(p)]}
             for p, v in services.past_failures()]
 
 
-@api.get("/policy/clusters", tags=TAGS, summary="Groupes d'annonces recyclées")
+@router.get("/policy/clusters", tags=TAGS, summary="Groupes d'annonces recyclées")
 def list_clusters(request):
     """Announcements linked by recycling, oldest first in each group, newest group first."""
     return [{"size": len(group), "announcements": [announcement_ref(a) for a in group]}
@@ -380,7 +381,7 @@ def event_out(day, kind, obj):
     return out
 
 
-@api.get("/policy/timeline", tags=TAGS, summary="Chronologie d'un programme ou d'un territoire")
+@router.get("/policy/timeline", tags=TAGS, summary="Chronologie d'un programme ou d'un territoire")
 def timeline(request, programme: str | None = None, territory: str | None = None):
     """Announcements, promise deadlines and outcomes in date order."""
     found = None
