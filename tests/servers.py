@@ -21,7 +21,9 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def call(method, url, token=None, body=None, timeout=60):
+def call(method, url, token=None, body=None, timeout=600):
+    """One JSON request. The default timeout only catches a hung server: these tests check what is
+    answered, never how fast (a loaded CI machine has queued a request past a minute)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Accept", "application/json")
