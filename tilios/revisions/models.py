@@ -52,6 +52,8 @@ class Revision(models.Model):
     patrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                      related_name="+")
     patrolled_at = models.DateTimeField(null=True, blank=True)
+    # Its place in the change feed, given when the feed is read (tilios.revisions.changes says why).
+    sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["content_type", "object_id", "number"]
