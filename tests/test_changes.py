@@ -133,3 +133,64 @@ def test_a_transaction_that_commits_late_is_not_skipped(sictiam):
         quick.execute("DELETE FROM revisions_revision WHERE id = ANY(%s)", [written])
         late.close()
         quick.close()
+
+
+def test_recent_changes_page_filters_patrols_and_follows_in_atom(client, sictiam, trusted):
+    newcomer = make_user("nouvelle", Role.CONTRIBUTOR)
+    pending = rev.edit(sictiam, {"capacity": 30}, newcomer, "capacité 30", sictiam.current_revision_id)
+    rev.accept(pending, trusted)
+
+    page = client.get("/modifications/", {"auteur": "nouvelle"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "SICTIAM" in html and "capacité 30" in html and "Marquer comme relue" not in html  # anonymous
+    assert client.get("/modifications/", {"departement": "999"}).status_code == 400
+
+    client.force_login(trusted)
+    html = client.get("/modifications/", {"auteur": "nouvelle", "relue": "non"}).content.decode()
+    assert "Marquer comme relue" in html
+    answer = client.post(f"/modifications/{pending.pk}/relue/", {"next": "/modifications/?relue=non"})
+    assert answer.status_code == 302
+    pending.refresh_from_db()
+    assert pending.patrolled_by == trusted
+    assert "capacité 30" not in client.get("/modifications/", {"auteur": "nouvelle", "relue": "non"}).content.decode()
+    client.force_login(newcomer)
+    assert client.post(f"/modifications/{pending.pk}/relue/").status_code == 403
+
+    atom = client.get("/modifications.atom", {"type": "place", "departement": "06"})
+    assert atom.status_code == 200 and atom["Content-Type"].startswith("application/atom+xml")
+    assert b"capacit\xc3\xa9 30" in atom.content and b"<author><name>nouvelle</name>" in atom.content
+    sictiam.refresh_from_db()
+    one = client.get(f"/lieux/{sictiam.public_id}/modifications.atom")
+    assert one.status_code == 200 and one.content.count(b"<entry>") == sictiam.current_revision.number
+    assert client.get("/modifications.atom", {"kind": "bowling"}).status_code == 400
+
+
+def test_patrol_needs_the_csrf_token(sictiam, trusted):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(trusted)
+    revision = sictiam.current_revision
+    assert client.post(f"/modifications/{revision.pk}/relue/").status_code == 403
+    revision.refresh_from_db()
+    assert revision.patrolled_at is None
+
+
+def test_the_command_line_follows_the_same_feed(sictiam, trusted):
+    import io
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    def run(*args):
+        out = io.StringIO()
+        call_command("changes", *args, stdout=out)
+        return out.getvalue()
+
+    tail = json.loads(run("--since", str(10 ** 9), "--format", "json"))
+    assert tail["changes"] == []
+    rev.edit(sictiam, {"status": "closed"}, trusted, "fermé", sictiam.current_revision_id)
+    text = run("--since", str(tail["cursor"]), "--departement", "06")
+    assert f"place:{sictiam.public_id}  SICTIAM  [edit, fermeture] fidele  fermé  (status)" in text
+    assert f"--since {tail['cursor'] + 1}" in text
+    with pytest.raises(CommandError, match="999"):
+        run("--departement", "999")

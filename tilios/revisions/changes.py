@@ -37,6 +37,12 @@ class Change:
     summary: str
     fields: list = field(default_factory=list)
     closed: bool = False  # this revision closed the place
+    revision_id: int = 0
+    patrolled: bool = False
+
+    @property
+    def kind_label(self):
+        return Revision.Kind(self.kind).label
 
     def as_dict(self):
         return {"sequence": self.sequence, "at": self.at.isoformat(), "type": self.type, "id": self.key,
@@ -87,20 +93,21 @@ def since(cursor=0, limit=100, scope=None):
     rows = rows[:limit]
     # A short page has read everything numbered: the next read starts after the last number given out
     # (also what brings back a cursor from beyond this feed's end, e.g. one kept across a restore).
-    return Page(_present(rows), rows[-1].sequence if more else last)
+    return Page(present(rows), rows[-1].sequence if more else last)
 
 
-def recent(limit=50, scope=None):
-    """The latest published revisions, newest first (the « recent changes » page and the Atom feeds)."""
+def recent(scope=None):
+    """The published revisions, newest first, as a queryset (the « recent changes » page and the Atom feeds
+    take a page of it, then `present` it)."""
     number_new()
     revisions = Revision.objects.filter(sequence__isnull=False)
     if scope is not None:
         revisions = revisions.filter(scope)
-    rows = revisions.select_related("content_type", "author", "source").order_by("-sequence")[:limit]
-    return _present(list(rows))
+    return revisions.select_related("content_type", "author", "source").order_by("-sequence")
 
 
-def _present(rows):
+def present(rows):
+    """Revisions as changes, with their records' titles and URLs (one query per type of record)."""
     records = {}
     for ct in {row.content_type for row in rows}:
         ids = [row.object_id for row in rows if row.content_type_id == ct.pk]
@@ -113,7 +120,8 @@ def _present(rows):
             key=str(getattr(record, "public_id", None) or getattr(record, "slug", None) or row.object_id),
             title=str(record) if record is not None else "", url=_url(record), revision=row.number,
             kind=row.kind, author=row.author_name, summary=row.summary, fields=sorted(row.diff),
-            closed=row.diff.get("status", [None, None])[1] == "closed"))
+            closed=row.diff.get("status", [None, None])[1] == "closed", revision_id=row.pk,
+            patrolled=row.patrolled_at is not None))
     return changes
 
 

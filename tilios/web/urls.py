@@ -10,6 +10,7 @@ from . import resolution_views as resolution
 from . import source_views
 from . import talk_views as talk
 from . import census_views as census
+from . import changes_views
 from . import views
 from . import wiki_views as wiki
 
@@ -107,6 +108,13 @@ urlpatterns = [
     path("moderation/comptes/<int:user_id>/role/", moderation.user_role, name="user_role"),
     path("moderation/comptes/<int:user_id>/gestionnaire/", moderation.user_manager, name="user_manager"),
     path("journal/", moderation.audit_log, name="audit_log"),
+    path("modifications/", changes_views.recent_changes, name="changes"),
+    path("modifications.atom", changes_views.ChangesFeed(), name="changes_atom"),
+    path("modifications/<int:revision_id>/relue/", changes_views.patrol, name="patrol"),
+    path("lieux/<str:key>/modifications.atom", changes_views.RecordChangesFeed(), {"kind": "place"},
+         name="place_changes_atom"),
+    path("wiki/<slug:key>/modifications.atom", changes_views.RecordChangesFeed(), {"kind": "page"},
+         name="page_changes_atom"),
 
     path("compte/", accounts.account, name="account"),
     path("compte/inscription/", accounts.signup, name="signup"),
