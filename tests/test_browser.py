@@ -448,3 +448,56 @@ def test_open_now_filters_the_list_the_map_and_the_nearest(make_page, places_wit
         w.page.uncheck("#open_now")
     assert render["kind"] == "search" and render["count"] == 1514  # every place again
     w.assert_clean()
+
+
+FRAMING_SITE = """<!doctype html><html lang="fr"><head><title>Réseau</title></head><body>
+<iframe id="ok" src="{base}/embed/?departement=42&kind=coworking" title="Tiers-lieux" width="390" height="520"></iframe>
+<iframe id="refused" src="{base}/donnees/" title="Données" width="390" height="300"></iframe>
+</body></html>"""
+
+
+@contextmanager
+def another_site(page_html):
+    """A second web server on this machine: another origin (another port) that frames Tilios's pages."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = page_html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{site.server_address[1]}/"
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def test_another_site_frames_the_embed_and_nothing_else(make_page, server):
+    w = make_page()
+    with another_site(FRAMING_SITE.format(base=server)) as site:
+        w.page.goto(site)
+        embed = w.page.frame_locator("#ok")
+        embed.locator("#embed-map[data-markers]").wait_for(state="attached")
+        names = embed.locator("#embed-list li a").all_inner_texts()
+        assert len(names) > 0 and int(embed.locator("#embed-map").get_attribute("data-markers")) == len(names)
+        assert "Mission Coworking" in embed.locator("footer.attribution").inner_text()
+        # Keyboard users skip the map: the skip link leads to the list.
+        embed.locator(".skip").focus()
+        embed.locator(".skip").press("Enter")
+        assert embed.locator("#embed-list").evaluate("(node) => document.activeElement === node")
+        # Every other page refuses to be framed (CSP frame-ancestors 'none'): Chromium shows its error instead.
+        refused = w.page.frame_locator("#refused")
+        refused.locator("body").wait_for(state="attached")
+        assert refused.locator(".site-header").count() == 0
+        assert embed.locator("header h1").inner_text() == "Tiers-lieux — Loire"

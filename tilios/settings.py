@@ -146,6 +146,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Who may frame the embeddable map (/embed/), as CSP frame-ancestors sources; every other page: nobody.
+EMBED_FRAME_ANCESTORS = os.environ.get("TILIOS_EMBED_FRAME_ANCESTORS", "*")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _flag("TILIOS_HTTPS")

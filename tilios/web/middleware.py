@@ -1,4 +1,4 @@
-"""Content-Security-Policy for every response: no inline script, no third-party script or frame."""
+"""Content-Security-Policy for every response: no inline script, no third-party script, no framing (but /embed/)."""
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,21 +12,26 @@ def _tile_origin():
     return f"{parts.scheme}://{host}"
 
 
+def content_security_policy(frame_ancestors="'none'"):
+    """The policy of every page; only the embeddable map (/embed/) lets other sites frame it."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' data: {_tile_origin()}".strip(),
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        f"frame-ancestors {frame_ancestors}",
+    ])
+
+
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.policy = "; ".join([
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            f"img-src 'self' data: {_tile_origin()}".strip(),
-            "connect-src 'self'",
-            "font-src 'self'",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ])
+        self.policy = content_security_policy()
 
     def __call__(self, request):
         response = self.get_response(request)

@@ -5,6 +5,9 @@ from django.utils.translation import gettext as _
 
 from tilios.places import downloads
 from tilios.places.exports import ShareAlikeConflict
+from tilios.places.models import Kind
+
+from . import embed_views
 
 
 def index(request):
@@ -13,7 +16,11 @@ def index(request):
     except ShareAlikeConflict as exc:
         licensing = {"sources": [], "licence_of_whole": None, "attribution": "", "conflict": str(exc)}
     files = [{"name": name, **spec} for name, spec in downloads.DOWNLOADS.items()]
-    return render(request, "web/opendata.html", {"files": files, "licensing": licensing})
+    embed = [(key, request.GET.get(f"embed_{key}", "").strip()) for key in ("departement", "region", "kind")]
+    embed_url, embed_code = embed_views.snippet(request, embed)
+    return render(request, "web/opendata.html", {"files": files, "licensing": licensing, "kinds": Kind.objects.all(),
+                                                 "embed": dict(embed), "embed_url": embed_url,
+                                                 "embed_code": embed_code})
 
 
 def download(request, name):

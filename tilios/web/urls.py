@@ -11,6 +11,7 @@ from . import source_views
 from . import talk_views as talk
 from . import census_views as census
 from . import changes_views
+from . import embed_views
 from . import views
 from . import wiki_views as wiki
 
@@ -44,6 +45,7 @@ urlpatterns = [
     path("sources/<slug:slug>/modifier/", source_views.source_edit, name="source_edit"),
     path("sources/imports/", resolution.import_runs, name="import_runs"),
     path("donnees/", opendata.index, name="opendata"),
+    path("embed/", embed_views.embed, name="embed"),
     path("donnees/<str:name>", opendata.download, name="opendata_download"),
     path("revue/doublons/", resolution.duplicates, name="review_duplicates"),
     path("revue/doublons/<int:candidate_id>/", resolution.duplicate_decide, name="review_decide"),
