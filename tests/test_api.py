@@ -165,3 +165,36 @@ def test_map_data_is_compressed_for_phones(client):
     response = client.get("/api/places.geojson", HTTP_ACCEPT_ENCODING="gzip")
     assert response["Content-Encoding"] == "gzip"
     assert len(json.loads(gzip.decompress(response.content))["features"]) == 1512
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/api/places", {"near": "45.4397,4.3872", "limit": 10}),
+    ("/api/places", {"q": "coworking", "limit": 50}),
+    ("/api/places", {"kind": "fablab", "limit": 50, "open_now": "true"}),
+    ("/api/places.geojson", {}),
+])
+def test_listings_query_a_fixed_number_of_times_and_never_read_outlines(client, path, params):
+    """A listing costs the same few queries whatever the page size; no territory outline travels with it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if "open_now" in params:  # the demo base has no hours: open a few fablabs day and night
+        ids = list(Place.objects.filter(kinds__code="fablab").values_list("id", flat=True)[:5])
+        Place.objects.filter(id__in=ids).update(opening_hours="24/7")
+    with CaptureQueriesContext(connection) as captured:
+        answer = client.get(path, params)
+    assert answer.status_code == 200
+    assert len(answer.json().get("results", answer.json().get("features"))) > 1
+    assert len(captured.captured_queries) <= 8
+    assert not [q["sql"] for q in captured.captured_queries if "contour" in q["sql"]]
+
+
+def test_a_place_page_never_reads_outlines(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    place = Place.objects.filter(is_published=True, declared_commune__isnull=False).first()
+    for path in (f"/api/places/{place.public_id}", f"/lieux/{place.public_id}/"):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        assert not [q["sql"] for q in captured.captured_queries if "contour" in q["sql"]], path

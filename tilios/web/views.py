@@ -159,7 +159,8 @@ def _safe_links(links):
 
 
 def place(request, public_id):
-    qs = queries.with_details(Place.objects.all()).select_related("declared_commune", "declared_commune__departement")
+    qs = (queries.with_details(Place.objects.all()).select_related("declared_commune", "declared_commune__departement")
+          .defer("declared_commune__departement__contour"))
     qs = qs.prefetch_related(Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
     place = get_object_or_404(qs, public_id=public_id)
     if not visible(place, request.user):
