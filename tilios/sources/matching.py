@@ -49,14 +49,14 @@ GENERIC = {
     "maison", "atelier", "centre", "social", "socioculturel", "pole", "hub", "point", "relai", "relais",
     "info", "information", "france", "service", "mediatheque", "bibliotheque", "municipal", "municipale",
     "intercommunal", "intercommunale", "communautaire", "mairie", "ville", "commune", "communaute",
-    "agglomeration", "pays", "tele", "telecentre", "centre", "bureau", "partage", "partagee", "pepiniere",
+    "agglomeration", "pays", "tele", "telecentre", "bureau", "partage", "partagee", "pepiniere",
     "entreprise", "entreprises", "incubateur", "mjc", "ccas", "cias", "emploi", "mission", "locale",
     "numeriques", "digital", "innovation", "solidaire", "maker", "club", "salle", "accueil", "inclusion",
     "mediation", "conseiller", "permanence", "ludotheque", "jeunesse", "culture", "culturel", "rural",
     "multimedia", "quartier", "agence", "cpam", "caf", "msa", "msap", "mfs", "ehpad", "college", "lycee",
-    "ecole", "universite", "campus", "antenne", "siege", "annexe", "site", "coop", "cooperative",
+    "ecole", "universite", "campus", "antenne", "siege", "annexe", "site", "coop",
     "departement", "departemental", "departementale", "regional", "regionale", "region", "fabrique",
-    "territoire", "bibliotheque", "mediatheque",
+    "territoire",
 }
 GENERIC = {singular(word) for word in GENERIC}  # compared with tokens, which are singular
 _GENERIC_LONG = sorted(word for word in GENERIC if len(word) >= 4)
@@ -419,7 +419,7 @@ def _decision(probability, levels, d, a, b, rare=True, rare_proper=True):
         or (level == "generic" and ((d is not None and d <= 250) or (same_commune and (d is None or d <= 1000))))
         or (not kinds_clash and (
             (level == "subset" and address == "same" and shared)
-            or (level in ("subset", "weak", "generic_close", "one_generic") and close and shared >= 2)
+            or (level in ("subset", "weak", "generic_close") and close and shared >= 2)
             or (level in ("subset", "weak", "generic_close") and address == "same" and d is not None and d <= 250
                 and shared >= 1)
             or (level == "generic_close" and address == "same" and d is not None and d <= 250))))
