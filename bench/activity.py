@@ -1,5 +1,5 @@
 """Benchmark: activity indicators and evaluation bands for 10⁵ places × 60 monthly reports, on the embedded
-SQLite and on PostgreSQL, through the real `tilios.activity.services` (one SQL statement, GROUP BY place).
+SQLite and on PostgreSQL, through the real `tilios.activity.snapshots` (one SQL statement, GROUP BY place).
 
     .venv/bin/python bench/activity.py [--places 100000] [--months 60] [--repeat 5]
 
@@ -35,7 +35,7 @@ def log(*args):
 def synthetic_reports(place_ids, months, last_month_start):
     import numpy as np
 
-    from tilios.activity.services import add_months, month_end
+    from tilios.activity.periods import add_months, month_end
 
     rng = np.random.default_rng(2011)
     starts = [add_months(last_month_start, i - months + 1) for i in range(months)]
@@ -68,7 +68,7 @@ def worker(engine, n_places, months, repeat):
     from django.core.management import call_command
     from django.db import connection
 
-    from tilios.activity import services
+    from tilios.activity import evaluation, per_place, periods, reporting, schemes, snapshots
     from tilios.activity.models import BandScheme
     from tilios.places.models import Place
     from tilios.policy.models import Programme
@@ -80,7 +80,7 @@ def worker(engine, n_places, months, repeat):
                               batch_size=5000)
     ids = list(Place.objects.order_by("id").values_list("id", flat=True))
     today = dt.date.today()
-    last_month_start = services.add_months(today.replace(day=1), -1)
+    last_month_start = periods.add_months(today.replace(day=1), -1)
     log(engine, "reports", n_places * months)
     rows = 0
     if engine == "sqlite":
@@ -111,7 +111,7 @@ def worker(engine, n_places, months, repeat):
     build_s = time.perf_counter() - t0
     log(engine, f"built {rows} reports in {build_s:.0f} s")
 
-    median_scheme = services.current_scheme()
+    median_scheme = schemes.current_scheme()
     max_scheme = BandScheme.objects.create(code="bench-max", version=1, label="max", statistic="max",
                                            bands=median_scheme.bands)
     on = today
@@ -131,7 +131,7 @@ def worker(engine, n_places, months, repeat):
 
     def live_distribution(scheme):
         """The distribution read from the reports (no snapshot): the path before snapshots, the reference."""
-        sql, params = services.evaluation_sql(scheme, on)
+        sql, params = snapshots.evaluation_sql(scheme, on)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT band, COUNT(*) FROM ({sql}) q GROUP BY band", params)
             return dict(cursor.fetchall())
@@ -146,7 +146,7 @@ def worker(engine, n_places, months, repeat):
             if report is not None:
                 report.events += 1
                 t = time.perf_counter()
-                services.save(report, on)
+                reporting.save(report, on)
                 runs.append(time.perf_counter() - t)
         return round(statistics.median(runs) * 1000, 2)
 
@@ -156,25 +156,25 @@ def worker(engine, n_places, months, repeat):
     ms, _ = timed(lambda: live_distribution(max_scheme), max(3, repeat // 2))
     results["live_max_ms"] = round(ms, 1)
     t = time.perf_counter()
-    services.build_snapshot(median_scheme.window_months, services.snapshot_date(on))
+    snapshots.build_snapshot(median_scheme.window_months, snapshots.snapshot_date(on))
     results["snapshot_build_ms"] = round((time.perf_counter() - t) * 1000, 1)
-    ms, dist = timed(lambda: services.band_distribution(median_scheme, on))
+    ms, dist = timed(lambda: snapshots.band_distribution(median_scheme, on))
     results["distribution_median_ms"], results["distribution"] = round(ms, 1), dist
     results["same_as_live"] = dist == live
-    ms, _ = timed(lambda: services.band_distribution(max_scheme, on))
+    ms, _ = timed(lambda: snapshots.band_distribution(max_scheme, on))
     results["distribution_max_ms"] = round(ms, 1)
-    ms, _ = timed(lambda: services.evaluate_places(on, median_scheme))
+    ms, _ = timed(lambda: evaluation.evaluate_places(on, median_scheme))
     results["evaluate_places_ms"] = round(ms, 1)
-    ms, rows_out = timed(lambda: services.evaluation_rows(median_scheme, on), max(3, repeat // 2))
+    ms, rows_out = timed(lambda: snapshots.evaluation_rows(median_scheme, on), max(3, repeat // 2))
     results["all_rows_ms"], results["all_rows"] = round(ms, 1), len(rows_out)
     results["edit_ms"] = edit_reports()
-    results["still_same_as_live"] = services.band_distribution(median_scheme, on) == live_distribution(median_scheme)
-    ms, _ = timed(lambda: services.evaluate_programme(programme, on, median_scheme))
+    results["still_same_as_live"] = snapshots.band_distribution(median_scheme, on) == live_distribution(median_scheme)
+    ms, _ = timed(lambda: evaluation.evaluate_programme(programme, on, median_scheme))
     results["programme_1000_ms"] = round(ms, 1)
     one = []
     for place in places:
         t = time.perf_counter()
-        services.place_indicators(place, on, median_scheme)
+        per_place.place_indicators(place, on, median_scheme)
         one.append(time.perf_counter() - t)
     results["one_place_ms"] = round(statistics.median(one[1:]) * 1000, 2)
     print(json.dumps(results))

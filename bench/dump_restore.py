@@ -27,7 +27,7 @@ django.setup()
 from django.contrib.contenttypes.models import ContentType
 from tilios.places.models import Place, new_public_id
 from tilios.revisions.models import Revision
-from tilios.sources.demo import ensure_demo_data
+from tilios.instance.demo import ensure_demo_data
 from tilios.sources.models import Source, SourceRecord
 ensure_demo_data()
 target = int({n})

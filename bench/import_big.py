@@ -63,7 +63,7 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
-    from tilios.sources.demo import ensure_demo_data
+    from tilios.instance.demo import ensure_demo_data
     from tilios.sources.models import Source
     from tilios.sources.services import run_import
 

@@ -14,7 +14,6 @@ bench/out/import_load-<engine>.md.
 import argparse
 import collections
 import json
-import os
 import statistics
 import subprocess
 import sys

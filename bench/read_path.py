@@ -90,7 +90,7 @@ def main():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tilios.sources.demo import ensure_demo_data
+    from tilios.instance.demo import ensure_demo_data
     from tilios.wsgi import application
 
     call_command("migrate", verbosity=0)

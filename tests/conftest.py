@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+import servers
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    from tilios.sources.demo import ensure_demo_data
+    from tilios.instance.demo import ensure_demo_data
     from tilios.territories.services import reset_locator
 
     with django_db_blocker.unblock():
@@ -31,3 +33,9 @@ def shared_data():
 def fast_password_hashing(settings):
     """Tests create many accounts; the production hasher is deliberately slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The real app (`tilios serve`, SQLite, demo data) that the browser tests drive."""
+    yield from servers.browser_server()

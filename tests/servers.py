@@ -1,8 +1,14 @@
 """Helpers for tests that drive real `tilios` processes over HTTP: a free port, a JSON call that never
 goes through a proxy, and a scratch PostgreSQL database (the test is skipped when no server answers)."""
 import json
+import os
+import re
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
+import threading
 import urllib.error
 import urllib.request
 import uuid
@@ -11,6 +17,12 @@ from pathlib import Path
 import pytest
 
 TILIOS = Path(sys.executable).with_name("tilios")
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("TILIOS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+LISTENING = re.compile(r"Tilios sert sur (http://[^/\s]+)/")
+SERVER = {}  # the browser tests' server: its var dir, for tests that prepare accounts with the CLI
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
 
@@ -52,3 +64,48 @@ def postgres_database():
     name = f"tilios_scratch_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     return admin, name
+
+
+def browser_server():
+    """`tilios serve` on a fresh SQLite base with the demo data, for the browser tests (a session fixture in
+    tests/conftest.py): yields its address, stops it and removes its files at the end."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    pytest.importorskip("playwright.sync_api")
+    var_dir = tempfile.mkdtemp(prefix="tilios-browser-")
+    SERVER["var_dir"] = var_dir
+    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
+    env.update(TILIOS_VAR_DIR=var_dir, TILIOS_DEBUG="0", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    log_path = Path(var_dir) / "serve.log"
+    proc = subprocess.Popen([sys.executable, "-m", "tilios", "serve", "--port", "0"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8", errors="replace")
+    announced, said = [], threading.Event()
+
+    def relay():
+        """Copies the server's output to serve.log; `said` is set when it says it listens, or stops."""
+        with open(log_path, "w", encoding="utf-8") as log:
+            for line in proc.stdout:
+                log.write(line)
+                log.flush()
+                match = LISTENING.search(line)
+                if match and not said.is_set():
+                    announced.append(match.group(1))
+                    said.set()
+        said.set()
+
+    relay_thread = threading.Thread(target=relay, daemon=True)
+    relay_thread.start()
+    try:
+        if not said.wait(timeout=120):  # a bound for a failure, not a wait: the line normally comes first
+            pytest.fail("tilios serve did not say it listens within 120 s: " + log_path.read_text()[-2000:])
+        if not announced:
+            pytest.fail("tilios serve stopped: " + log_path.read_text()[-2000:])
+        yield announced[0]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        relay_thread.join(timeout=10)
+        shutil.rmtree(var_dir, ignore_errors=True)

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from tilios.accounts.models import ApiToken, PlaceManager, Role
-from tilios.activity import services
+from tilios.activity import importing, per_place, periods, reporting, schemes
 from tilios.activity.models import ActivityReport
 from tilios.places.models import Place
 
@@ -50,8 +50,8 @@ def data(**changes):
 
 
 def report(place, **changes):
-    r = services.build_report(place, data(**changes), None, ActivityReport.ReportedBy.SURVEY)
-    return services.save(r, TODAY)
+    r = reporting.build_report(place, data(**changes), None, ActivityReport.ReportedBy.SURVEY)
+    return importing.save(r, TODAY)
 
 
 # --- validation ------------------------------------------------------------------------------------
@@ -103,19 +103,19 @@ def test_database_constraints_back_the_rules(place):
 # --- indicators ------------------------------------------------------------------------------------
 
 def test_indicators_and_unknown_activity(place):
-    assert services.place_indicators(place, TODAY)["status"] == "unknown"  # no report: unknown, not zero
+    assert per_place.place_indicators(place, TODAY)["status"] == "unknown"  # no report: unknown, not zero
     for i, regular in enumerate([1, 2, 3, 4, 5, 6]):
-        start = services.add_months(datetime.date(2025, 7, 1), i)
+        start = periods.add_months(datetime.date(2025, 7, 1), i)
         report(place, period_start=start.isoformat(), regular_users=regular, desk_days_used=regular * 10,
                occasional_visits=0, events=0)
-    ind = services.place_indicators(place, TODAY)
+    ind = per_place.place_indicators(place, TODAY)
     assert ind["status"] == "known" and ind["band"] == "regular_1_5"
     assert ind["regular_users"] == 3.5 and ind["max_regular_users"] == 6
     assert ind["occupancy_rate"] == round(210 / (6 * 84), 4)
     assert ind["trend_regular_users_per_month"] == 1.0
     assert ind["months_without_activity"] == 0 and ind["months_without_report"] == 6
     assert ind["last_report"] == datetime.date(2025, 12, 31)
-    later = services.place_indicators(place, datetime.date(2027, 6, 1))
+    later = per_place.place_indicators(place, datetime.date(2027, 6, 1))
     assert later["status"] == "unknown" and later["band"] == "unknown" and later["regular_users"] is None
     assert later["last_report"] == datetime.date(2025, 12, 31)
 
@@ -264,7 +264,7 @@ def test_import_reports_line_and_field_errors_and_writes_nothing(tmp_path, place
 
 def test_import_rolls_back_on_crash(monkeypatch, place):
     calls = {"n": 0}
-    real_save = services.save
+    real_save = importing.save
 
     def crashing(report, on=None, **options):
         calls["n"] += 1
@@ -272,9 +272,9 @@ def test_import_rolls_back_on_crash(monkeypatch, place):
             raise RuntimeError("disque plein")
         return real_save(report, on, **options)
 
-    monkeypatch.setattr(services, "save", crashing)
+    monkeypatch.setattr(importing, "save", crashing)
     with pytest.raises(RuntimeError):
-        services.import_csv(csv_text(place, "{p};2025-09-01;;2;4;20;84;0", "{p};2025-10-01;;3;1;25;84;1"))
+        importing.import_csv(csv_text(place, "{p};2025-09-01;;2;4;20;84;0", "{p};2025-10-01;;3;1;25;84;1"))
     assert not ActivityReport.objects.filter(place=place).exists()
 
 
@@ -284,30 +284,30 @@ def test_edit_keeps_the_old_figures_in_the_log_and_refuses_a_stale_version(place
     from tilios.revisions.models import ModerationAction
 
     r = report(place)
-    changed = services.edit(r, {"regular_users": 6, "desk_days_used": 40}, users["manager"], version=1, on=TODAY)
+    changed = reporting.edit(r, {"regular_users": 6, "desk_days_used": 40}, users["manager"], version=1, on=TODAY)
     assert (changed.pk, changed.version, changed.regular_users, changed.desk_days_used) == (r.pk, 2, 6, 40)
     assert changed.reported_by == users["manager"] and changed.reported_by_kind == "manager"
     assert changed.occasional_visits == 5  # fields not sent stay
     log = ModerationAction.objects.get(action="activity")
     assert log.actor == users["manager"] and log.object_id == place.pk
     assert log.details["before"]["regular_users"] == 3 and log.details["operation"] == "edit"
-    with pytest.raises(services.ReportConflict, match="modifié entre-temps"):
-        services.edit(r, {"regular_users": 1}, users["moderator"], version=1, on=TODAY)
+    with pytest.raises(reporting.ReportConflict, match="modifié entre-temps"):
+        reporting.edit(r, {"regular_users": 1}, users["moderator"], version=1, on=TODAY)
     assert ActivityReport.objects.get(pk=r.pk).regular_users == 6
     with pytest.raises(ValidationError) as exc:
-        services.edit(changed, {"desk_days_used": 90}, users["manager"], version=2, on=TODAY)
+        reporting.edit(changed, {"desk_days_used": 90}, users["manager"], version=2, on=TODAY)
     assert "capacité" in str(exc.value) and ActivityReport.objects.get(pk=r.pk).version == 2
     with pytest.raises(PermissionDenied):
-        services.edit(changed, {"regular_users": 0}, users["other_manager"], version=2, on=TODAY)
+        reporting.edit(changed, {"regular_users": 0}, users["other_manager"], version=2, on=TODAY)
 
 
 def test_an_edit_may_not_overlap_another_report(place, users):
     report(place)
     december = report(place, period_start="2025-12-01")
     with pytest.raises(ValidationError, match="chevauche"):
-        services.edit(december, {"period_start": "2025-11-15", "period_end": "2025-12-31"}, users["manager"],
+        reporting.edit(december, {"period_start": "2025-11-15", "period_end": "2025-12-31"}, users["manager"],
                       version=1, on=TODAY)
-    moved = services.edit(december, {"period_start": "2025-10-01"}, users["manager"], version=1, on=TODAY)
+    moved = reporting.edit(december, {"period_start": "2025-10-01"}, users["manager"], version=1, on=TODAY)
     assert (moved.period_start, moved.period_end) == (datetime.date(2025, 10, 1), datetime.date(2025, 10, 31))
 
 
@@ -417,21 +417,21 @@ THRESHOLD_3 = {"code": "seuil-3", "label": "Seuil à trois usagers", "statistic"
 ])
 def test_band_schemes_are_checked(change, field, words):
     with pytest.raises(ValidationError) as exc:
-        services.create_scheme({**THRESHOLD_3, **change})
+        schemes.create_scheme({**THRESHOLD_3, **change})
     assert words in " ".join(exc.value.message_dict[field])
 
 
 def test_band_schemes_are_versioned_and_change_the_evaluation(client, place, users):
     report(place, regular_users=4)
     on = datetime.date(2025, 12, 31)
-    assert services.place_indicators(place, on)["band"] == "regular_1_5"
+    assert per_place.place_indicators(place, on)["band"] == "regular_1_5"
     with pytest.raises(PermissionDenied):
-        services.create_scheme(THRESHOLD_3, users["moderator"])
-    first = services.create_scheme(THRESHOLD_3, make_user("admin", Role.ADMIN))
-    second = services.create_scheme({**THRESHOLD_3, "statistic": "median"})
+        schemes.create_scheme(THRESHOLD_3, users["moderator"])
+    first = schemes.create_scheme(THRESHOLD_3, make_user("admin", Role.ADMIN))
+    second = schemes.create_scheme({**THRESHOLD_3, "statistic": "median"})
     assert (first.version, second.version) == (1, 2)
-    assert services.place_indicators(place, on, services.current_scheme("seuil-3"))["band"] == "big"
-    assert services.place_indicators(place, on, services.current_scheme("seuil-3", 1))["band"] == "big"
+    assert per_place.place_indicators(place, on, schemes.current_scheme("seuil-3"))["band"] == "big"
+    assert per_place.place_indicators(place, on, schemes.current_scheme("seuil-3", 1))["band"] == "big"
     listed = client.get("/api/band-schemes").json()
     assert [(s["code"], s["version"]) for s in listed] == [("moriset-2011", 1), ("seuil-3", 2), ("seuil-3", 1)]
     page = client.get("/politiques/evaluation/tous-les-lieux/", {"on": "2025-12-31", "scheme": "seuil-3"})

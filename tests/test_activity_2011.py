@@ -17,7 +17,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from tilios.activity import services
+from tilios.activity import evaluation, periods, schemes, snapshots
 from tilios.activity.models import ActivityReport
 from tilios.places.models import Place
 from tilios.policy.models import Programme
@@ -32,7 +32,7 @@ DESK_DAYS = 4 * 21  # four desks (the DATAR call funded 20 000 € for four work
 
 
 def months(first=datetime.date(2009, 12, 1), count=15):
-    return [services.add_months(first, i) for i in range(count)]
+    return [periods.add_months(first, i) for i in range(count)]
 
 
 def figures(shape, k, i, start):
@@ -71,7 +71,7 @@ def build_2011():
         programme.places.add(place)
         for i, start in enumerate(months()):
             regular, visits, used, events = figures(shape, k, i, start)
-            report = ActivityReport(place=place, period_start=start, period_end=services.month_end(start),
+            report = ActivityReport(place=place, period_start=start, period_end=periods.month_end(start),
                                     regular_users=regular, occasional_visits=visits, desk_days_used=used,
                                     desk_days_available=DESK_DAYS, events=events,
                                     reported_by_kind=ActivityReport.ReportedBy.SURVEY,
@@ -105,7 +105,7 @@ def test_cli_prints_the_published_figures(programme_2011):
 
 
 def test_service_and_sql_distribution_agree(programme_2011):
-    result = services.evaluate_programme(programme_2011, ON)
+    result = evaluation.evaluate_programme(programme_2011, ON)
     assert {b["code"]: b["count"] for b in result["bands"]} == PUBLISHED
     assert result["unknown"]["count"] == 0
     assert result["groups"]["rural"]["places"] == 28 and result["groups"]["urbain"]["places"] == 0
@@ -113,7 +113,7 @@ def test_service_and_sql_distribution_agree(programme_2011):
     # 10 never used + 6 sporadic are empty most months; the regular places are not.
     assert result["empty_most_of_the_time"]["count"] == 16
     assert result["cost"]["per_regular_user"] == round(560000 / result["regular_users"])
-    distribution = services.band_distribution(services.current_scheme(), ON, ("programme", programme_2011.pk))
+    distribution = snapshots.band_distribution(schemes.current_scheme(), ON, ("programme", programme_2011.pk))
     assert {k: v for k, v in distribution.items() if k != "unknown"} == PUBLISHED
 
 
@@ -151,8 +151,8 @@ def test_web_page_gives_the_same_figures(client, programme_2011):
 
 def test_window_moves_with_the_date(programme_2011):
     # A year later nothing was reported any more: every place is « activité inconnue », never « jamais utilisé ».
-    result = services.evaluate_programme(programme_2011, datetime.date(2012, 6, 30))
+    result = evaluation.evaluate_programme(programme_2011, datetime.date(2012, 6, 30))
     assert result["unknown"]["count"] == 28 and all(b["count"] == 0 for b in result["bands"])
     # Before the window of the study, the places busy in the winter 2009-2010 were not « never used ».
-    early = services.evaluate_programme(programme_2011, datetime.date(2010, 3, 1))
+    early = evaluation.evaluate_programme(programme_2011, datetime.date(2010, 3, 1))
     assert {b["code"]: b["count"] for b in early["bands"]}["never"] < 10

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from test_browser import REPO, SERVER, server  # noqa: F401  (fixture)
+from servers import REPO, SERVER
 from test_census_browser import in_browser
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from tilios.accounts.models import Role
-from tilios.activity import services
-from tilios.activity.models import ActivityReport, BandScheme, WindowSnapshot, WindowSummary
+from tilios.activity import evaluation, importing, periods, reporting, schemes, snapshots
+from tilios.activity.models import ActivityReport, BandScheme, WindowSnapshot, WindowSummary, default_bands
 from tilios.places.models import Place
 from tilios.policy.models import Programme
 
@@ -25,8 +25,8 @@ def monthly(place, first, count, regular, step=1, **figures):
     """Reports of `step` months each from `first`; `regular(i)` gives the i-th one's regular users."""
     out = []
     for i in range(count):
-        start = services.add_months(first, i * step)
-        end = services.add_months(start, step) - datetime.timedelta(days=1)
+        start = periods.add_months(first, i * step)
+        end = periods.add_months(start, step) - datetime.timedelta(days=1)
         out.append(ActivityReport(place=place, period_start=start, period_end=end, regular_users=regular(i),
                                   occasional_visits=figures.get("visits", i % 3), events=figures.get("events", 0),
                                   desk_days_used=figures.get("used"), desk_days_available=figures.get("available")))
@@ -68,16 +68,16 @@ SCHEMES = {"median": None, "max": dict(code="essai-max", label="max", statistic=
 
 def scheme(name):
     if SCHEMES[name] is None:
-        return services.current_scheme()
-    return BandScheme.objects.get_or_create(**SCHEMES[name], defaults={"bands": services.default_bands()})[0]
+        return schemes.current_scheme()
+    return BandScheme.objects.get_or_create(**SCHEMES[name], defaults={"bands": default_bands()})[0]
 
 
 def from_reports(scheme_, on):
     """The reference: every place aggregated from its reports (no snapshot)."""
-    sql, params = services.evaluation_sql(scheme_, on)
+    sql, params = snapshots.evaluation_sql(scheme_, on)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return _comparable(dict(zip(services.ROW_COLUMNS, row)) for row in cursor.fetchall())
+        return _comparable(dict(zip(snapshots.ROW_COLUMNS, row)) for row in cursor.fetchall())
 
 
 def _comparable(rows):
@@ -85,8 +85,8 @@ def _comparable(rows):
     out = {}
     for row in rows:
         row = dict(row)
-        row["slope"] = services._slope(row)
-        row["last_end"] = services._as_date(row["last_end"])
+        row["slope"] = snapshots._slope(row)
+        row["last_end"] = snapshots._as_date(row["last_end"])
         row["stat"] = None if row["stat"] is None else round(float(row["stat"]), 6)
         for key in ("reports", "reported_months", "empty_months", "total", "max_regular", "used", "available"):
             row[key] = None if row[key] is None else int(row[key])
@@ -109,15 +109,15 @@ def test_snapshots_give_what_the_reports_give_on_any_day(places, statistic):
     for on in DAYS:
         expected = from_reports(s, on)
         assert len(expected) == Place.objects.filter(is_published=True).count()
-        got = _comparable(services.evaluation_rows(s, on))  # all places: builds the month end's snapshot
+        got = _comparable(snapshots.evaluation_rows(s, on))  # all places: builds the month end's snapshot
         assert got == expected, on
-        programme = _comparable(services.evaluation_rows(s, on, ("programme", half.pk)))  # reads the snapshot
+        programme = _comparable(snapshots.evaluation_rows(s, on, ("programme", half.pk)))  # reads the snapshot
         assert programme == {pk: row for pk, row in expected.items() if pk in programme}
         assert len(programme) == half.places.count()
-        snapshot, changed = services.snapshot_for(s, on)
-        assert snapshot is not None and snapshot.as_of == services.snapshot_date(on)
+        snapshot, changed = snapshots.snapshot_for(s, on)
+        assert snapshot is not None and snapshot.as_of == snapshots.snapshot_date(on)
         patched += bool(changed)
-        assert services.band_distribution(s, on) == _count(expected)
+        assert snapshots.band_distribution(s, on) == _count(expected)
     assert patched >= 2  # some days did recompute places whose window moved since the month end
     bands = {row["band"] for row in expected.values()}
     assert {"unknown", "never", "regular_1_5"} <= bands
@@ -131,69 +131,69 @@ def _count(rows):
 
 
 def test_snapshots_are_built_once_and_stay_exact_through_every_write(places):
-    s = services.current_scheme()
+    s = schemes.current_scheme()
     on = D(2025, 12, 20)
-    services.evaluate_places(on)
+    evaluation.evaluate_places(on)
     snapshot = WindowSnapshot.objects.get()
     assert snapshot.as_of == D(2025, 11, 30) and snapshot.places == WindowSummary.objects.count() > 0
-    services.evaluate_places(on)
+    evaluation.evaluate_places(on)
     assert WindowSnapshot.objects.get().built_at == snapshot.built_at  # read, not rebuilt
 
     moderator = make_user("moderatrice", Role.MODERATOR)
     silent = places[0]  # no report until now: « activité inconnue »
     assert from_reports(s, on)[silent.pk]["band"] == "unknown"
-    new = services.submit(silent, {"period_start": "2025-10-01", "regular_users": 3}, moderator, on=NOW)
-    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+    new = reporting.submit(silent, {"period_start": "2025-10-01", "regular_users": 3}, moderator, on=NOW)
+    assert _comparable(snapshots.evaluation_rows(s, on)) == from_reports(s, on)
     assert from_reports(s, on)[silent.pk]["band"] == "regular_1_5"
 
     busy = places[5]
     last = ActivityReport.objects.filter(place=busy, period_end__lte=D(2025, 11, 30)).order_by("-period_end").first()
-    services.edit(last, {"regular_users": 0, "occasional_visits": 0, "events": 0, "desk_days_used": 0},
+    reporting.edit(last, {"regular_users": 0, "occasional_visits": 0, "events": 0, "desk_days_used": 0},
                   moderator, last.version, on=NOW)
-    services.edit(new, {"period_start": "2024-10-01"}, moderator, new.version, on=NOW)  # leaves the window
-    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+    reporting.edit(new, {"period_start": "2024-10-01"}, moderator, new.version, on=NOW)  # leaves the window
+    assert _comparable(snapshots.evaluation_rows(s, on)) == from_reports(s, on)
     assert from_reports(s, on)[silent.pk]["band"] == "unknown"
 
     stopped = places[2]
     for r in ActivityReport.objects.filter(place=stopped).order_by("period_start")[:3]:
-        services.delete(r, moderator, r.version)
-    services.delete(ActivityReport.objects.filter(place=busy).order_by("-period_end").first(), moderator)
-    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+        reporting.delete(r, moderator, r.version)
+    reporting.delete(ActivityReport.objects.filter(place=busy).order_by("-period_end").first(), moderator)
+    assert _comparable(snapshots.evaluation_rows(s, on)) == from_reports(s, on)
 
     # Two places without reports get one, an empty month of another gets figures (an update).
     lines = ["place;month;regular_users", f"{places[7].public_id};2025-11;12", f"{places[14].public_id};2025-09;4",
              f"{places[8].public_id};2025-11;2"]
-    result = services.import_csv(io.StringIO("\n".join(lines)), on=NOW)
+    result = importing.import_csv(io.StringIO("\n".join(lines)), on=NOW)
     assert result.ok and (result.created, result.updated) == (2, 1), result.errors
-    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+    assert _comparable(snapshots.evaluation_rows(s, on)) == from_reports(s, on)
     assert WindowSnapshot.objects.count() == 1
     # A failed import leaves the snapshot as it was, like the reports.
     before = list(WindowSummary.objects.order_by("place_id").values())
-    failed = services.import_csv(io.StringIO("place;month;regular_users\n"
+    failed = importing.import_csv(io.StringIO("place;month;regular_users\n"
                                              f"{places[6].public_id};2025-10;5\n{places[6].public_id};2025-11;-1"),
                                  on=NOW)
     assert not failed.ok and list(WindowSummary.objects.order_by("place_id").values()) == before
 
 
 def test_too_many_changes_fall_back_to_the_reports(places, monkeypatch):
-    s = services.current_scheme()
+    s = schemes.current_scheme()
     on = D(2025, 7, 20)  # the places with periods from the 15th have a report ending on 14 July
-    services.evaluation_rows(s, on)
-    snapshot, changed = services.snapshot_for(s, on)
+    snapshots.evaluation_rows(s, on)
+    snapshot, changed = snapshots.snapshot_for(s, on)
     assert snapshot is not None and changed
-    monkeypatch.setattr(services, "DIRTY_LIMIT", len(changed) - 1)
-    assert services.snapshot_for(s, on) == (None, ())
-    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+    monkeypatch.setattr(snapshots, "DIRTY_LIMIT", len(changed) - 1)
+    assert snapshots.snapshot_for(s, on) == (None, ())
+    assert _comparable(snapshots.evaluation_rows(s, on)) == from_reports(s, on)
 
 
 def test_no_snapshot_for_a_month_not_over_and_old_ones_are_dropped(places, monkeypatch):
-    s = services.current_scheme()
-    future = services.add_months(services.today(), 2)
-    assert services.snapshot_for(s, future, build=True) == (None, ())
-    monkeypatch.setattr(services, "MAX_SNAPSHOTS", 3)
+    s = schemes.current_scheme()
+    future = periods.add_months(periods.today(), 2)
+    assert snapshots.snapshot_for(s, future, build=True) == (None, ())
+    monkeypatch.setattr(snapshots, "MAX_SNAPSHOTS", 3)
     month_ends = [D(2023, 8, 31), D(2024, 2, 29), D(2025, 6, 30), D(2025, 12, 31), D(2024, 5, 31)]
     for on in month_ends:
-        services.evaluate_places(on)
+        evaluation.evaluate_places(on)
     assert set(WindowSnapshot.objects.values_list("as_of", flat=True)) == set(month_ends[-3:])
 
 
@@ -201,9 +201,9 @@ def test_national_evaluation_agrees_with_a_programme_of_every_place(places, clie
     on = D(2025, 12, 31)
     everything = Programme.objects.create(slug="tous", name="Tous les lieux")
     everything.places.set(Place.objects.filter(is_published=True))
-    programme = services.evaluate_programme(everything, on)  # from the reports: no snapshot yet
-    national = services.evaluate_places(on)
-    assert services.evaluate_programme(everything, on) == programme  # now through the snapshot
+    programme = evaluation.evaluate_programme(everything, on)  # from the reports: no snapshot yet
+    national = evaluation.evaluate_places(on)
+    assert evaluation.evaluate_programme(everything, on) == programme  # now through the snapshot
     for key in ("places", "known", "bands", "unknown", "empty_most_of_the_time", "groups"):
         assert national[key] == programme[key], key
     assert national["regular_users"] == pytest.approx(programme["regular_users"], abs=0.5)
@@ -211,7 +211,7 @@ def test_national_evaluation_agrees_with_a_programme_of_every_place(places, clie
     assert national["bands"][0]["count"] > 0 and national["unknown"]["count"] > 1000
 
     api = client.get("/api/evaluation", {"on": "2025-12-31"}).json()
-    assert api["places"] == national["places"] and api["bands"] == services.jsonable(national["bands"])
+    assert api["places"] == national["places"] and api["bands"] == evaluation.jsonable(national["bands"])
     page = client.get("/politiques/evaluation/tous-les-lieux/", {"on": "2025-12-31"})
     html = page.content.decode()
     assert page.status_code == 200 and "tous les lieux publiés" in html and "<svg" in html
@@ -239,32 +239,32 @@ def test_national_evaluation_agrees_with_a_programme_of_every_place(places, clie
 def test_a_merge_moves_the_reports_and_its_undo_moves_them_back(places):
     from tilios.sources import resolution
 
-    s = services.current_scheme()
+    s = schemes.current_scheme()
     on = D(2025, 12, 31)
     kept, merged = places[2], places[8]  # reports 2023-01 → 2024-06 / 2023-01 → 2025-12, all monthly
     programme = Programme.objects.create(slug="avec-doublon", name="Avec un doublon")
     programme.places.set([merged])
-    services.evaluate_places(on)  # a snapshot to keep in step
+    evaluation.evaluate_places(on)  # a snapshot to keep in step
     moderator = make_user("moderatrice", Role.MODERATOR)
 
     merge = resolution.merge(kept, merged, moderator)
     assert len(merge.activity_reports) == 18  # the 18 months the kept place had stay its own
     assert (kept.activity_reports.count(), merged.activity_reports.count()) == (36, 18)
-    rows = _comparable(services.evaluation_rows(s, on))
+    rows = _comparable(snapshots.evaluation_rows(s, on))
     assert merged.pk not in rows and rows == from_reports(s, on)
     assert rows[kept.pk]["band"] == "never"  # the merged place's empty months now count for the kept one
-    assert [r["place"] for r in services.evaluate_programme(programme, on)["rows"]] == [kept.public_id]
+    assert [r["place"] for r in evaluation.evaluate_programme(programme, on)["rows"]] == [kept.public_id]
 
     further = places[9]  # the kept place is merged in turn: the programme's place is now that one
     second = resolution.merge(further, kept, moderator)
-    assert [r["place"] for r in services.evaluate_programme(programme, on)["rows"]] == [further.public_id]
+    assert [r["place"] for r in evaluation.evaluate_programme(programme, on)["rows"]] == [further.public_id]
     resolution.undo_merge(second, moderator)
 
     resolution.undo_merge(merge, moderator)
     assert (kept.activity_reports.count(), merged.activity_reports.count()) == (18, 36)
-    rows = _comparable(services.evaluation_rows(s, on))
+    rows = _comparable(snapshots.evaluation_rows(s, on))
     assert rows == from_reports(s, on) and rows[kept.pk]["band"] == "unknown"
-    assert [r["place"] for r in services.evaluate_programme(programme, on)["rows"]] == [merged.public_id]
+    assert [r["place"] for r in evaluation.evaluate_programme(programme, on)["rows"]] == [merged.public_id]
 
 
 def test_building_a_snapshot_never_waits_for_a_locked_place(places):
@@ -289,7 +289,7 @@ def test_building_a_snapshot_never_waits_for_a_locked_place(places):
             for name, constraint in connection.introspection.get_constraints(cursor, "activity_windowsummary").items():
                 if constraint["foreign_key"] and constraint["foreign_key"][0] == "places_place":
                     cursor.execute(f'SET CONSTRAINTS "{name}" IMMEDIATE')
-        snapshot = services.build_snapshot(12, D(2025, 12, 31))
+        snapshot = snapshots.build_snapshot(12, D(2025, 12, 31))
         assert WindowSummary.objects.filter(snapshot=snapshot, place=busy).exists()
     finally:
         writer.rollback()
@@ -297,21 +297,21 @@ def test_building_a_snapshot_never_waits_for_a_locked_place(places):
 
 
 def test_a_territory_and_the_departements(places, client):
-    s = services.current_scheme()
+    s = schemes.current_scheme()
     on = D(2025, 12, 20)
-    national = services.evaluate_places(on)
+    national = evaluation.evaluate_places(on)
     assert sum(d["places"] for d in national["by_departement"]) == national["places"]
     for band in national["bands"]:
         assert sum(d["bands"][band["code"]] for d in national["by_departement"]) == band["count"]
     busiest = max((d for d in national["by_departement"] if d["code"]), key=lambda d: d["known"])
     assert busiest["known"] > 0
-    local = services.evaluate_places(on, s, services.territory_of(departement=busiest["code"]))
+    local = evaluation.evaluate_places(on, s, evaluation.territory_of(departement=busiest["code"]))
     assert local["territory"]["name"] == busiest["name"] and local["places"] == busiest["places"]
     assert {b["code"]: b["count"] for b in local["bands"]} == {k: v for k, v in busiest["bands"].items()
                                                               if k != "unknown"}
     assert WindowSnapshot.objects.count() == 1  # the same snapshot serves every territory
     in_departement = set(Place.objects.filter(departement_id=busiest["code"]).values_list("pk", flat=True))
-    rows = _comparable(services.evaluation_rows(s, on, ("territory", ("departement", busiest["code"]))))
+    rows = _comparable(snapshots.evaluation_rows(s, on, ("territory", ("departement", busiest["code"]))))
     assert rows == {pk: row for pk, row in from_reports(s, on).items() if pk in in_departement}
 
     region = Place.objects.filter(departement_id=busiest["code"]).values_list("region_id", flat=True).first()
@@ -335,15 +335,15 @@ def test_a_territory_and_the_departements(places, client):
 def test_deleting_a_stale_copy_deletes_and_unsnapshots_what_is_stored(places):
     from tilios.revisions.models import ModerationAction
 
-    s = services.current_scheme()
+    s = schemes.current_scheme()
     on = D(2025, 12, 31)
-    services.evaluate_places(on)
+    evaluation.evaluate_places(on)
     moderator = make_user("moderatrice", Role.MODERATOR)
-    stale = ActivityReport.objects.filter(place=places[0]).first() or services.submit(
+    stale = ActivityReport.objects.filter(place=places[0]).first() or reporting.submit(
         places[0], {"period_start": "2025-03-01", "regular_users": 3}, moderator, on=NOW)
-    services.edit(ActivityReport.objects.get(pk=stale.pk), {"period_start": "2025-11-01", "regular_users": 8},
+    reporting.edit(ActivityReport.objects.get(pk=stale.pk), {"period_start": "2025-11-01", "regular_users": 8},
                   moderator, stale.version, on=NOW)  # moved into the last months after `stale` was read
-    services.delete(stale, moderator)
-    assert _comparable(services.evaluation_rows(s, on)) == from_reports(s, on)
+    reporting.delete(stale, moderator)
+    assert _comparable(snapshots.evaluation_rows(s, on)) == from_reports(s, on)
     logged = ModerationAction.objects.filter(details__operation="delete").get()
     assert logged.details["before"]["regular_users"] == 8 and logged.details["before"]["period_start"] == "2025-11-01"

@@ -105,13 +105,13 @@ def ER(w, key):
 
 def AR(w):
     """A report of the managed place, as of last month (created on demand, version 1)."""
-    from tilios.activity import services
+    from tilios.activity import periods
     from tilios.activity.models import ActivityReport
 
     if not hasattr(w, "report"):
-        start = services.add_months(services.today().replace(day=1), -1)
+        start = periods.add_months(periods.today().replace(day=1), -1)
         w.report = ActivityReport.objects.create(place=w.place, period_start=start,
-                                                 period_end=services.month_end(start), regular_users=2).pk
+                                                 period_end=periods.month_end(start), regular_users=2).pk
     return f"{P(w)}/activity/{w.report}"
 
 

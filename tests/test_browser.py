@@ -10,23 +10,18 @@ settled) and #map[data-view] (the map at rest), the town suggestions' data-query
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from servers import CHROMIUM, CHROMIUM_ARGS, REPO, SERVER
+
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
 
-CHROMIUM = os.environ.get("TILIOS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
-REPO = Path(__file__).resolve().parents[1]
 PHONE = {"width": 390, "height": 844}
 SAINT_ETIENNE = {"latitude": 45.44, "longitude": 4.39}
 DISTANCE = re.compile(r"^(\d+(?:\u202f\d{3})*,\d) km$")
@@ -42,54 +37,8 @@ RENDER_PROBE = """
 window.__renders = [];
 document.addEventListener("tilios:rendered", (e) => window.__renders.push(e.detail));
 """
-LISTENING = re.compile(r"Tilios sert sur (http://[^/\s]+)/")
 
 
-SERVER = {}  # the running server's var dir, for tests that prepare accounts with the CLI
-
-
-@pytest.fixture(scope="session")
-def server():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    pytest.importorskip("playwright.sync_api")
-    var_dir = tempfile.mkdtemp(prefix="tilios-browser-")
-    SERVER["var_dir"] = var_dir
-    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
-    env.update(TILIOS_VAR_DIR=var_dir, TILIOS_DEBUG="0", PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
-    log_path = Path(var_dir) / "serve.log"
-    proc = subprocess.Popen([sys.executable, "-m", "tilios", "serve", "--port", "0"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, encoding="utf-8", errors="replace")
-    announced, said = [], threading.Event()
-
-    def relay():
-        """Copies the server's output to serve.log; `said` is set when it says it listens, or stops."""
-        with open(log_path, "w", encoding="utf-8") as log:
-            for line in proc.stdout:
-                log.write(line)
-                log.flush()
-                match = LISTENING.search(line)
-                if match and not said.is_set():
-                    announced.append(match.group(1))
-                    said.set()
-        said.set()
-
-    relay_thread = threading.Thread(target=relay, daemon=True)
-    relay_thread.start()
-    try:
-        if not said.wait(timeout=120):  # a bound for a failure, not a wait: the line normally comes first
-            pytest.fail("tilios serve did not say it listens within 120 s: " + log_path.read_text()[-2000:])
-        if not announced:
-            pytest.fail("tilios serve stopped: " + log_path.read_text()[-2000:])
-        yield announced[0]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        relay_thread.join(timeout=10)
-        shutil.rmtree(var_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tilios.accounts.models import Role
-from tilios.census import services
 from tilios.census.models import Snapshot
 from tilios.places.models import Place
 from tilios.revisions import services as rev

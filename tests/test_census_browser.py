@@ -1,5 +1,5 @@
 """The census page in a real headless Chromium at phone width, against `tilios serve` (the server
-fixture and the watched page are those of tests/test_browser.py). TILIOS_SKIP_BROWSER=1 skips.
+fixture is in tests/conftest.py, the watched page in tests/test_browser.py). TILIOS_SKIP_BROWSER=1 skips.
 
 Playwright's sync API allows one instance per thread, and tests/test_browser.py keeps its own open
 for the whole session: each test here drives its own Chromium from a worker thread."""
@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, CSP_PROBE, PHONE, Watched, server  # noqa: F401  (fixture)
+from servers import CHROMIUM, CHROMIUM_ARGS
+from test_browser import CSP_PROBE, PHONE, Watched
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
 

@@ -103,8 +103,9 @@ def _bearer(role, name=None):
 
 
 def test_api_registers_for_admins_only_and_names_bad_fields(client):
-    post = lambda body, headers: client.post("/api/sources", json.dumps(body), content_type="application/json",
-                                             headers=headers)
+    def post(body, headers):
+        return client.post("/api/sources", json.dumps(body), content_type="application/json", headers=headers)
+
     assert post(HUB_LO, {}).status_code == 401
     for role in (Role.CONTRIBUTOR, Role.TRUSTED, Role.MODERATOR):
         assert post(HUB_LO, _bearer(role)).status_code == 403, role

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tilios.census",
     "tilios.policy",
     "tilios.activity",
+    "tilios.opendata",
     "tilios.instance",
     "tilios.api",
     "tilios.web",

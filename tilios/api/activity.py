@@ -1,4 +1,4 @@
-"""Activity of places and programme evaluations through the API (thin: tilios.activity.services)."""
+"""Activity of places and programme evaluations through the API (thin: the topic modules of tilios.activity)."""
 import datetime
 
 from django.core.exceptions import PermissionDenied
@@ -9,7 +9,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from tilios.accounts.throttle import hit
-from tilios.activity import services
+from tilios.activity import evaluation, importing, per_place, reporting, schemes, snapshots
 from tilios.activity.models import ActivityReport, BandScheme
 from tilios.places.models import Place
 from tilios.policy.models import Programme
@@ -77,7 +77,7 @@ def list_activity(request, public_id: str):
     """Aggregate figures only (regular users, visits, desk-days, events) per period, newest first."""
     place = _place(public_id)
     reports = place.activity_reports.select_related("reported_by").order_by("-period_start")[:240]
-    return services.jsonable({"place": place.public_id, "reports": [services.report_out(r) for r in reports]})
+    return evaluation.jsonable({"place": place.public_id, "reports": [per_place.report_out(r) for r in reports]})
 
 
 @router.post("/places/{public_id}/activity", auth=WRITE, summary="Déclarer l’activité d’un lieu",
@@ -88,8 +88,8 @@ def post_activity(request, public_id: str, payload: ReportIn):
     and periods overlapping another report of the place are refused (400, `errors` by field)."""
     place = _place(public_id)
     hit(request, "edit")
-    report = services.submit(place, payload.dict(), request.auth)
-    return Status(201, services.jsonable(services.report_out(report)))
+    report = reporting.submit(place, payload.dict(), request.auth)
+    return Status(201, evaluation.jsonable(per_place.report_out(report)))
 
 
 def _report(public_id, report_id):
@@ -108,10 +108,10 @@ def patch_activity(request, public_id: str, report_id: int, payload: ReportPatch
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
     try:
-        changed = services.edit(report, data, request.auth, version)
-    except services.ReportConflict as exc:
+        changed = reporting.edit(report, data, request.auth, version)
+    except reporting.ReportConflict as exc:
         raise HttpError(409, str(exc))
-    return services.jsonable(services.report_out(changed))
+    return evaluation.jsonable(per_place.report_out(changed))
 
 
 @router.delete("/places/{public_id}/activity/{report_id}", auth=WRITE, summary="Supprimer un rapport d’activité",
@@ -122,8 +122,8 @@ def delete_activity(request, public_id: str, report_id: int, version: int):
     report = _report(public_id, report_id)
     hit(request, "edit")
     try:
-        services.delete(report, request.auth, version)
-    except services.ReportConflict as exc:
+        reporting.delete(report, request.auth, version)
+    except reporting.ReportConflict as exc:
         raise HttpError(409, str(exc))
     return Status(204, None)
 
@@ -133,13 +133,13 @@ def place_indicators(request, public_id: str, on: datetime.date | None = None):
     """Occupancy, regular users (the band scheme's statistic over the window), trend over 6 months,
     months without activity, last report, and the evaluation band — « unknown » when nothing was
     reported for too long (never counted as zero)."""
-    return services.jsonable(services.place_indicators(_place(public_id), on))
+    return evaluation.jsonable(per_place.place_indicators(_place(public_id), on))
 
 
 @router.get("/programmes/{slug}/evaluation", summary="Évaluation d’un programme")
 def programme_evaluation(request, slug: str, on: datetime.date | None = None, scheme: str | None = None):
     programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
-    return services.jsonable(services.evaluate_programme(programme, on, services.current_scheme(scheme)))
+    return evaluation.jsonable(evaluation.evaluate_programme(programme, on, schemes.current_scheme(scheme)))
 
 
 @router.get("/evaluation", summary="Évaluation de tous les lieux publiés",
@@ -150,8 +150,8 @@ def places_evaluation(request, on: datetime.date | None = None, scheme: str | No
     time, rural / urban and métropole splits) and the bands by département, for every published place (or
     those of a `region` or a `departement`, INSEE codes) as of `on`. `snapshot` says from which month end
     the window aggregates were read and how many places were recomputed from their reports."""
-    territory = services.territory_of(region, departement)
-    return services.jsonable(services.evaluate_places(on, services.current_scheme(scheme), territory))
+    territory = evaluation.territory_of(region, departement)
+    return evaluation.jsonable(evaluation.evaluate_places(on, schemes.current_scheme(scheme), territory))
 
 
 class BandIn(Schema):
@@ -177,7 +177,7 @@ class SchemeIn(Schema):
 @router.get("/band-schemes", summary="Barèmes d’évaluation")
 def band_schemes(request):
     """Every version of every scheme, newest first: an evaluation names the code and version it used."""
-    return [services.scheme_out(s) for s in BandScheme.objects.order_by("code", "-version")]
+    return [snapshots.scheme_out(s) for s in BandScheme.objects.order_by("code", "-version")]
 
 
 @router.post("/band-schemes", auth=WRITE, summary="Ajouter une version d’un barème",
@@ -189,7 +189,7 @@ def create_band_scheme(request, payload: SchemeIn):
     hit(request, "edit")
     data = payload.dict()
     data["bands"] = [{k: v for k, v in band.items() if v is not None} for band in data["bands"]]
-    return Status(201, services.scheme_out(services.create_scheme(data, request.auth)))
+    return Status(201, snapshots.scheme_out(schemes.create_scheme(data, request.auth)))
 
 
 @router.post("/activity/import", auth=WRITE, summary="Importer les rapports d’une enquête (CSV)",
@@ -199,14 +199,14 @@ def import_activity(request, file: UploadedFile = File(...), source: str = Form(
     """Multipart upload of a CSV (columns: see `tilios activity import`). All lines or none: on any error the
     answer is 400 with every error by line and field, and nothing is written. Managers import the places
     they manage, moderators any place."""
-    if not services.can_import(request.auth):
+    if not reporting.can_import(request.auth):
         raise PermissionDenied(_("seuls les gestionnaires de lieux et les modérateurs importent des rapports"))
     hit(request, "edit")
     if kind not in (ActivityReport.ReportedBy.SURVEY, ActivityReport.ReportedBy.IMPORT):
         return Status(400, {"detail": _("kind : survey ou import"), "errors": []})
-    if file.size > services.IMPORT_MAX_BYTES:
+    if file.size > importing.IMPORT_MAX_BYTES:
         return Status(400, {"detail": _("fichier trop gros (5 Mo au plus)"), "errors": []})
-    result = services.import_csv(file.read(), kind=kind, source=source or (file.name or "")[:300], user=request.auth)
+    result = importing.import_csv(file.read(), kind=kind, source=source or (file.name or "")[:300], user=request.auth)
     if not result.ok:
         return Status(400, {"detail": _("%(n)s erreur(s) : rien n’a été importé") % {"n": len(result.errors)},
                             "errors": [{"line": line, "field": field, "message": message}

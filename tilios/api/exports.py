@@ -4,8 +4,8 @@ from django.urls import reverse
 from ninja import Router
 from ninja.errors import HttpError
 
-from tilios.places import downloads
-from tilios.places.exports import ShareAlikeConflict
+from tilios.opendata import downloads
+from tilios.opendata.exports import ShareAlikeConflict
 
 router = Router(tags=["données ouvertes"])
 

@@ -11,7 +11,8 @@ from ninja import Query, Router, Schema
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 
-from tilios.places import crosswalk, queries
+from tilios.places import queries
+from tilios.sources import crosswalk
 from tilios.places.models import Kind, Place
 from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
 from tilios.sources.models import Source, SourceRecord

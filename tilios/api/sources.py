@@ -26,7 +26,10 @@ from tilios.places import services as place_services
 from tilios.places.presenters import doubtful_location, source_summary, unparsed_hours_item
 from tilios.sources import provenance, registry, resolution
 from tilios.sources.licences import LICENCES
-from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
+from tilios.sources.models import FieldConflict, MatchCandidate, Source
+from tilios.sources.presenters import (candidates_out, candidates_qs, closed_out, conflict_out,
+                                       conflicts_qs, merge_out, merges_qs, place_out, provenance_out, queue_page,
+                                       records_of, ref)
 
 from .auth import WRITE, actor, viewer
 from .errors import Error, FieldErrors
@@ -94,147 +97,6 @@ class SourceIn(SourceChanges):
     licence: str = Field(..., max_length=30, description="code d'une licence connue (GET /api/licences)")
 
 
-# --- Plain-data views (also used by `tilios review`) --------------------------------------------------
-
-
-def _records(places):
-    """{place id: [records with their source]} for many places at once."""
-    found = {}
-    for record in (SourceRecord.objects.filter(place__in=[p.pk for p in places]).select_related("source")
-                   .order_by("-source__priority", "source__slug", "id")):
-        found.setdefault(record.place_id, []).append(record)
-    return found
-
-
-def record_out(record):
-    return {"id": record.pk, "source": record.source.slug, "source_name": record.source.name,
-            "licence": record.source.licence, "priority": record.source.priority, "external_id": record.external_id,
-            "missing": record.missing_since_run_id is not None}
-
-
-def place_out(place, records=()):
-    """A place as the review tools show it: where it is, what it is called, which sources list it."""
-    return {
-        "id": place.public_id, "name": place.name, "address": place.address, "postcode": place.postcode,
-        "town": place.commune.name if place.commune_id else place.town,
-        "commune_code": place.commune.code if place.commune_id else None,
-        "latitude": place.latitude, "longitude": place.longitude, "status": place.status,
-        "merged_into": place.merged_into.public_id if place.merged_into_id else None,
-        "url": reverse("web:place", args=[place.public_id]),
-        "sources": [record_out(r) for r in records],
-    }
-
-
-def candidate_out(candidate, records):
-    return {
-        "id": candidate.pk, "status": candidate.status, "score": candidate.score, "reasons": candidate.reasons,
-        "distance_m": round(candidate.distance_m, 1) if candidate.distance_m is not None else None,
-        "created_at": candidate.created_at, "run": candidate.run_id,
-        "decided_by": candidate.decided_by.get_username() if candidate.decided_by_id else None,
-        "decided_at": candidate.decided_at,
-        "places": [place_out(p, records.get(p.pk, ())) for p in (candidate.place_a, candidate.place_b)],
-    }
-
-
-def candidates_out(candidates):
-    candidates = list(candidates)
-    records = _records([p for c in candidates for p in (c.place_a, c.place_b)])
-    return [candidate_out(c, records) for c in candidates]
-
-
-def _ref(place):
-    return {"id": place.public_id, "name": place.name}
-
-
-def conflict_out(conflict):
-    human = conflict.human_revision
-    return {
-        "id": conflict.pk, "status": conflict.status, "field": conflict.field,
-        "label": str(provenance.COMPARED.get(conflict.field, conflict.field)),
-        "place": _ref(conflict.place), "source": {"slug": conflict.record.source.slug,
-                                                  "name": conflict.record.source.name},
-        "record": {"id": conflict.record_id, "external_id": conflict.record.external_id},
-        "source_value": conflict.source_value, "current_value": conflict.current_value,
-        "human_revision": {"id": human.pk, "number": human.number, "author": human.author_name,
-                           "summary": human.summary, "accepted_at": human.accepted_at} if human else None,
-        "run": conflict.run_id, "created_at": conflict.created_at,
-        "decided_by": conflict.decided_by.get_username() if conflict.decided_by_id else None,
-        "decided_at": conflict.decided_at,
-    }
-
-
-def merge_out(merge):
-    return {
-        "id": merge.pk, "kept": _ref(merge.kept), "merged": _ref(merge.merged), "records": merge.records,
-        "at": merge.at, "by": merge.by.get_username() if merge.by_id else None, "automatic": merge.by_id is None,
-        "score": merge.score, "reasons": merge.reasons, "candidate": merge.candidate_id, "run": merge.run_id,
-        "undone_at": merge.undone_at,
-        "undone_by": merge.undone_by.get_username() if merge.undone_by_id else None,
-    }
-
-
-def provenance_out(row):
-    return {
-        "field": row.name, "label": row.label, "value": row.value, "given_by": row.given_by,
-        "given_at": row.given_at, "by_person": row.by_person, "disagreement": row.disagreement,
-        "claims": [{
-            "source": {"slug": c["source"].slug, "name": c["source"].name, "licence": c["source"].licence,
-                       "priority": c["source"].priority},
-            "record": {"id": c["record"].pk, "external_id": c["record"].external_id},
-            "value": c["value"], "same": c["same"],
-            "distance_m": round(c["distance_m"], 1) if c["distance_m"] is not None else None,
-            "at": c["at"],
-        } for c in row.claims],
-    }
-
-
-def closed_out(record):
-    run = record.missing_since_run
-    return {"record": record_out(record), "place": _ref(record.place),
-            "missing_since_run": {"id": run.pk, "started_at": run.started_at, "finished_at": run.finished_at}}
-
-
-def merges_qs():
-    return Merge.objects.select_related("kept", "merged", "by", "undone_by")
-
-
-def candidates_qs():
-    return MatchCandidate.objects.select_related("place_a__commune", "place_b__commune", "place_a__merged_into",
-                                                 "place_b__merged_into", "decided_by")
-
-
-def conflicts_qs():
-    return FieldConflict.objects.select_related("place", "record__source", "human_revision__author", "decided_by")
-
-
-# --- Keyset page of the duplicates queue (ordered pending first, then by score) -------------------------
-
-
-def _queue_cursor(candidate):
-    return f"{candidate.status}~{candidate.score!r}~{candidate.pk}"
-
-
-def queue_page(qs, cursor, limit):
-    """One page of `resolution.review_queue()` in its own order, and the cursor of the next: a pair decided
-    between two pages neither shifts nor repeats the others."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise HttpError(400, _("limit : entre 1 et %(max)d") % {"max": MAX_LIMIT})
-    if cursor:
-        try:
-            status, score, pk = cursor.split("~")
-            score, pk = float(score), int(pk)
-        except ValueError:
-            raise HttpError(400, _("cursor : curseur invalide")) from None
-        if status not in (MatchCandidate.Status.PENDING, MatchCandidate.Status.LATER) or score != score:
-            raise HttpError(400, _("cursor : curseur invalide"))
-        qs = qs.filter(Q(status__lt=status) | Q(status=status, score__lt=score) | Q(status=status, score=score,
-                                                                                     id__gt=pk))
-    items = list(qs[: limit + 1])
-    more = len(items) > limit
-    items = items[:limit]
-    return items, (_queue_cursor(items[-1]) if more and items else None)
-
-
 # --- Duplicates ------------------------------------------------------------------------------------------
 
 
@@ -245,6 +107,8 @@ def duplicates_queue(request, filters: Query[DuplicateFilters]):
     qs = resolution.review_queue().select_related("place_a__merged_into", "place_b__merged_into", "decided_by")
     if filters.status:
         qs = qs.filter(status=filters.status)
+    if not 1 <= filters.limit <= MAX_LIMIT:
+        raise HttpError(400, _("limit : entre 1 et %(max)d") % {"max": MAX_LIMIT})
     items, next_cursor = queue_page(qs, filters.cursor, filters.limit)
     return {"count": qs.count(), "next_cursor": next_cursor, "results": candidates_out(items)}
 
@@ -343,7 +207,7 @@ def place_provenance(request, public_id: str):
         target = Place.objects.get(pk=place.merged_into_id)
         return HttpResponsePermanentRedirect(reverse("api:place_provenance", args=[target.public_id]))
     place = Place.objects.select_related("commune").get(pk=place.pk)
-    records = _records([place]).get(place.pk, [])
+    records = records_of([place]).get(place.pk, [])
     return {"place": place_out(place, records), "fields": [provenance_out(r) for r in
                                                           provenance.place_provenance(place)]}
 
@@ -353,7 +217,7 @@ def place_merges(request, public_id: str):
     """Newest first, undone ones included. Answers for a merged place too: that is how its merge is found."""
     place = find_record(PLACE, public_id, viewer(request))
     merges = merges_qs().filter(Q(kept=place) | Q(merged=place))
-    return {"place": _ref(place), "merged_into": place.merged_into.public_id if place.merged_into_id else None,
+    return {"place": ref(place), "merged_into": place.merged_into.public_id if place.merged_into_id else None,
             "results": [merge_out(m) for m in merges]}
 
 
@@ -381,7 +245,7 @@ def undo_merge(request, merge_id: int, payload: SummaryIn | None = None):
     restored = resolution.undo_merge(merge, actor(request), (payload.summary.strip() if payload else ""))
     restored = Place.objects.select_related("commune").get(pk=restored.pk)
     return {"merge": merge_out(merges_qs().get(pk=merge.pk)),
-            "restored": place_out(restored, _records([restored]).get(restored.pk, []))}
+            "restored": place_out(restored, records_of([restored]).get(restored.pk, []))}
 
 
 @router.post("/places/{public_id}/split", response={201: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
@@ -395,8 +259,8 @@ def split_place(request, public_id: str, payload: SplitIn):
     hit(request, "review")
     new_place = resolution.split(place, payload.records, actor(request), payload.summary.strip())
     new_place = Place.objects.select_related("commune").get(pk=new_place.pk)
-    return Status(201, {"from": _ref(place),
-                        "place": place_out(new_place, _records([new_place]).get(new_place.pk, []))})
+    return Status(201, {"from": ref(place),
+                        "place": place_out(new_place, records_of([new_place]).get(new_place.pk, []))})
 
 
 # --- Sources ---------------------------------------------------------------------------------------------------

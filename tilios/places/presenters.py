@@ -6,7 +6,7 @@ from . import hours
 
 
 def place_summary(place, source_records=()):
-    """`source_records`: the `source:record id` the place was built from (see places.crosswalk)."""
+    """`source_records`: the `source:record id` the place was built from (see sources.crosswalk)."""
     data = {
         "id": place.public_id,
         "name": place.name,

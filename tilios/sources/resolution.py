@@ -13,14 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tilios.accounts import permissions
-from tilios.activity import services as activity
 from tilios.places.models import Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
 
 from . import provenance
 from .models import FieldConflict, MatchCandidate, Merge, SourceRecord
-from .signals import places_attested
+from .signals import merge_undone, place_merged, places_attested
 
 
 def _require_reviewer(user):
@@ -124,18 +123,18 @@ def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reas
         SourceRecord.objects.filter(pk__in=moved).update(place=kept)
         places_attested.send(sender=Merge, place_ids={kept.pk, merged.pk})
         FieldConflict.objects.filter(place=merged, status=FieldConflict.Status.PENDING).update(place=kept)
-        reports = activity.move_reports(merged, kept)
         if candidate is None:
             candidate = MatchCandidate.objects.filter(
                 place_a_id=min(kept.pk, merged.pk), place_b_id=max(kept.pk, merged.pk)).first()
         if candidate is not None:
             _decide(candidate, MatchCandidate.Status.SAME, user)
         _carry_candidates(merged, kept)
-        return Merge.objects.create(kept=kept, merged=merged, records=moved, activity_reports=reports,
-                                    kept_revision=kept_revision,
-                                    merged_revision=merged_revision, candidate=candidate, run=run, by=user,
-                                    score=score if score is not None else candidate.score if candidate else None,
-                                    reasons=list(reasons) or (candidate.reasons if candidate else []))
+        merge = Merge.objects.create(kept=kept, merged=merged, records=moved, kept_revision=kept_revision,
+                                     merged_revision=merged_revision, candidate=candidate, run=run, by=user,
+                                     score=score if score is not None else candidate.score if candidate else None,
+                                     reasons=list(reasons) or (candidate.reasons if candidate else []))
+        place_merged.send(sender=Merge, merge=merge)
+        return merge
 
 
 def _carry_candidates(merged, kept):
@@ -165,7 +164,7 @@ def undo_merge(merge_record, user, summary=""):
         revisions.edit(merged, {"merged_into": None}, user, summary, kind=Revision.Kind.SPLIT, system=True)
         SourceRecord.objects.filter(pk__in=merge_record.records, place=kept).update(place=merged)
         places_attested.send(sender=Merge, place_ids={kept.pk, merged.pk})
-        activity.move_reports(kept, merged, merge_record.activity_reports)
+        merge_undone.send(sender=Merge, merge=merge_record)
         if merge_record.kept_revision is not None:
             # Give back what the merge added, unless someone changed it since.
             current = Place.objects.get(pk=kept.pk).current_revision.data

@@ -1,6 +1,17 @@
-"""Signals of the sources app."""
+"""Signals of the sources app: how its events reach the apps above it, which it never imports.
+
+Each signal lists its receivers, so that what a merge sets off can be read here."""
 from django.dispatch import Signal
 
 # Sent when the records attesting some places changed (an import's rows are in, a merge, its undoing, a
 # split), with their ids and, during an import, the journal's step function: the census rebuilds their facts.
+# Receivers: census (facts.on_attested).
 places_attested = Signal()
+
+# Sent inside a merge's transaction with `merge` (a sources.Merge, saved): what other apps hold of the merged
+# place goes to the kept one, and they write down on the merge what they moved so that undoing it gives it
+# back. Receivers: activity (its reports, Merge.activity_reports).
+place_merged = Signal()
+
+# Sent inside the transaction that undoes `merge`. Receivers: activity (gives the reports back).
+merge_undone = Signal()

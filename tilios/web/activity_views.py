@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from tilios.activity import services
+from tilios.activity import evaluation, importing, per_place, periods, reporting, schemes
 from tilios.activity.models import ActivityReport, BandScheme
 from tilios.places.models import Place
 from tilios.policy.models import Programme
@@ -59,14 +59,14 @@ def _visible_place(public_id):
 def place_activity(request, public_id):
     place = _visible_place(public_id)
     try:
-        on = services.parse_date(request.GET.get("on")) or services.today()
+        on = periods.parse_date(request.GET.get("on")) or periods.today()
     except ValidationError:
-        on = services.today()
-    indicators = services.place_indicators(place, on)
+        on = periods.today()
+    indicators = per_place.place_indicators(place, on)
     reports = place.activity_reports.select_related("reported_by").order_by("-period_start")[:60]
     return render(request, "web/activity/place.html", {
-        "place": place, "indicators": indicators, "reports": reports, "chart": services.chart(place, on, 36, 720, 200),
-        "can_report": services.can_report(request.user, place), "on": on, "record": place, "tab": "activity",
+        "place": place, "indicators": indicators, "reports": reports, "chart": per_place.chart(place, on, 36, 720, 200),
+        "can_report": reporting.can_report(request.user, place), "on": on, "record": place, "tab": "activity",
     })
 
 
@@ -75,15 +75,15 @@ def place_activity_new(request, public_id):
     place = _visible_place(public_id)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not services.can_report(request.user, place):
+    if not reporting.can_report(request.user, place):
         raise NotAllowed(_("Seuls les gestionnaires de ce lieu et les modérateurs déclarent son activité."))
-    previous = services.add_months(services.today(), -1).replace(day=1)
+    previous = periods.add_months(periods.today(), -1).replace(day=1)
     form = ReportForm(request.POST or None, initial={
         "period_start": previous, "reliability": ActivityReport.Reliability.DECLARED,
         "desk_days_available": (place.capacity * 21) if place.capacity else None})
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit(place, form.cleaned_data, request.user)
+            reporting.submit(place, form.cleaned_data, request.user)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
@@ -99,13 +99,13 @@ def _editable_report(request, public_id, report_id):
     report = get_object_or_404(ActivityReport.objects.select_related("reported_by"), pk=report_id, place=place)
     if not request.user.is_authenticated:
         return place, report, redirect_to_login(request.get_full_path())
-    if not services.can_report(request.user, place):
+    if not reporting.can_report(request.user, place):
         raise NotAllowed(_("Seuls les gestionnaires de ce lieu et les modérateurs modifient son activité."))
     return place, report, None
 
 
 def _report_initial(report):
-    return {**{name: getattr(report, name) for name in services.EDITABLE}, "version": report.version}
+    return {**{name: getattr(report, name) for name in reporting.EDITABLE}, "version": report.version}
 
 
 @rate_limited("edit")
@@ -118,10 +118,10 @@ def place_activity_edit(request, public_id, report_id):
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
-            services.edit(report, data, request.user, form.cleaned_data["version"])
+            reporting.edit(report, data, request.user, form.cleaned_data["version"])
         except ValidationError as exc:
             add_errors(form, exc)
-        except services.ReportConflict as exc:
+        except reporting.ReportConflict as exc:
             # Show what is stored now, keep what the person typed: they decide, nothing is overwritten.
             report.refresh_from_db()
             form, conflict, status = ReportEditForm(initial=_report_initial(report)), str(exc), 409
@@ -143,8 +143,8 @@ def place_activity_delete(request, public_id, report_id):
         status = 400
         if form.is_valid():
             try:
-                services.delete(report, request.user, form.cleaned_data["version"])
-            except services.ReportConflict as exc:
+                reporting.delete(report, request.user, form.cleaned_data["version"])
+            except reporting.ReportConflict as exc:
                 form.add_error(None, str(exc))
                 status = 409
             else:
@@ -159,7 +159,7 @@ def activity_import(request):
     """A survey's figures for many places at once: all lines or none, each error named by line and field."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not services.can_import(request.user):
+    if not reporting.can_import(request.user):
         raise NotAllowed(_("Seuls les gestionnaires de lieux et les modérateurs importent des rapports d’activité."))
     form = ImportForm(request.POST or None, request.FILES or None)
     result, status = None, 200
@@ -167,10 +167,10 @@ def activity_import(request):
         status = 400
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            if upload.size > services.IMPORT_MAX_BYTES:
+            if upload.size > importing.IMPORT_MAX_BYTES:
                 form.add_error("file", _("fichier trop gros (5 Mo au plus)"))
             else:
-                result = services.import_csv(upload.read(), kind=form.cleaned_data["kind"],
+                result = importing.import_csv(upload.read(), kind=form.cleaned_data["kind"],
                                              source=form.cleaned_data["source"] or upload.name[:300],
                                              user=request.user)
                 if result.ok:
@@ -178,7 +178,7 @@ def activity_import(request):
                                                 "jour, %(unchanged)s inchangé(s).") % vars(result))
                     return redirect("web:activity_import")
     return render(request, "web/activity/import.html", {
-        "form": form, "result": result, "columns": services.IMPORT_COLUMNS}, status=status)
+        "form": form, "result": result, "columns": importing.IMPORT_COLUMNS}, status=status)
 
 
 def evaluation_index(request):
@@ -191,14 +191,14 @@ def _evaluation_choices(request):
     """(date, band scheme, error) from ?on= and ?scheme=; a bad value falls back to the default, said."""
     errors = []
     try:
-        on = services.parse_date(request.GET.get("on")) or services.today()
+        on = periods.parse_date(request.GET.get("on")) or periods.today()
     except ValidationError as exc:
-        on = services.today()
+        on = periods.today()
         errors += exc.messages
     try:
-        scheme = services.current_scheme(request.GET.get("scheme") or None)
+        scheme = schemes.current_scheme(request.GET.get("scheme") or None)
     except ValidationError as exc:
-        scheme = services.current_scheme()
+        scheme = schemes.current_scheme()
         errors += exc.messages
     return on, scheme, " ".join(errors) or None
 
@@ -207,11 +207,11 @@ def _evaluation_response(request, programme, result, on, error):
     """The page, or with ?format= the same figures as JSON (and, for a programme, its places as CSV)."""
     fmt = request.GET.get("format")
     if fmt == "csv" and programme is not None:
-        response = HttpResponse(services.evaluation_csv(result), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(evaluation.evaluation_csv(result), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="evaluation-{programme.slug}-{on.isoformat()}.csv"'
         return response
     if fmt == "json":
-        return HttpResponse(json.dumps(services.jsonable(result), ensure_ascii=False, indent=1),
+        return HttpResponse(json.dumps(evaluation.jsonable(result), ensure_ascii=False, indent=1),
                             content_type="application/json; charset=utf-8")
     if fmt:
         raise Http404
@@ -233,16 +233,16 @@ def places_evaluation(request):
     if level in chosen and code:
         chosen[level] = code
     try:
-        territory = services.territory_of(chosen["region"], chosen["departement"])
+        territory = evaluation.territory_of(chosen["region"], chosen["departement"])
     except ValidationError as exc:
         territory, error = None, " ".join(filter(None, [error, *exc.messages]))
-    return _evaluation_response(request, None, services.evaluate_places(on, scheme, territory), on, error)
+    return _evaluation_response(request, None, evaluation.evaluate_places(on, scheme, territory), on, error)
 
 
 def programme_evaluation(request, slug):
     programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
     on, scheme, error = _evaluation_choices(request)
-    return _evaluation_response(request, programme, services.evaluate_programme(programme, on, scheme), on, error)
+    return _evaluation_response(request, programme, evaluation.evaluate_programme(programme, on, scheme), on, error)
 
 
 COLOURS = {"never": "#b2182b", "sporadic": "#ef8a62", "regular_1_5": "#67a9cf", "regular_6_plus": "#2166ac",

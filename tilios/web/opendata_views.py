@@ -3,8 +3,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from tilios.places import downloads
-from tilios.places.exports import ShareAlikeConflict
+from tilios.opendata import downloads
+from tilios.opendata.exports import ShareAlikeConflict
 from tilios.places.models import Kind
 
 from . import embed_views

@@ -3,7 +3,7 @@
 from django import template
 from django.utils.translation import gettext
 
-from tilios.activity import services
+from tilios.activity import per_place, reporting
 
 register = template.Library()
 
@@ -12,8 +12,8 @@ register = template.Library()
 def place_activity(context, place):
     request = context.get("request")
     user = getattr(request, "user", None)
-    return {"place": place, "indicators": services.place_indicators(place), "chart": services.chart(place),
-            "can_report": services.can_report(user, place)}
+    return {"place": place, "indicators": per_place.place_indicators(place), "chart": per_place.chart(place),
+            "can_report": reporting.can_report(user, place)}
 
 
 @register.filter

@@ -3,7 +3,7 @@ import sys
 
 from django.core.management.base import CommandError
 
-from tilios.activity import services
+from tilios.activity import importing
 from tilios.activity.models import ActivityReport
 
 
@@ -25,7 +25,7 @@ def run_import(command, path, kind, source, **options):
             raise CommandError(f"lecture impossible : {exc}")
         except UnicodeDecodeError:
             raise CommandError("le fichier n’est pas en UTF-8")
-    result = services.import_csv(text, kind=kind, source=source or path)
+    result = importing.import_csv(text, kind=kind, source=source or path)
     if not result.ok:
         for line, field, message in result.errors[:200]:
             command.stderr.write(f"ligne {line}, {field} : {message}")

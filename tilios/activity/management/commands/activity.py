@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tilios.activity import services
+from tilios.activity import evaluation, per_place, periods
 from tilios.places.models import Place
 
 from ._importing import add_import_arguments, run_import
@@ -26,8 +26,8 @@ class Command(BaseCommand):
         if place is None:
             raise CommandError(f"lieu inconnu : {options['place']}")
         try:
-            on = services.parse_date(options.get("on"))
+            on = periods.parse_date(options.get("on"))
         except Exception as exc:
             raise CommandError(str(exc))
-        self.stdout.write(json.dumps(services.jsonable(services.place_indicators(place, on)), ensure_ascii=False,
+        self.stdout.write(json.dumps(evaluation.jsonable(per_place.place_indicators(place, on)), ensure_ascii=False,
                                      indent=1))

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from tilios.activity import services
+from tilios.activity import schemes, snapshots
 from tilios.activity.models import BandScheme
 
 
@@ -29,16 +29,16 @@ class Command(BaseCommand):
             if not isinstance(data, dict):
                 raise CommandError(f"{file} : un objet JSON est attendu")
             try:
-                scheme = services.create_scheme(data)
+                scheme = schemes.create_scheme(data)
             except ValidationError as exc:
                 raise CommandError("\n".join(f"{field} : {' '.join(m)}" for field, m in exc.message_dict.items()))
             self.stdout.write(f"barème {scheme.code} v{scheme.version} enregistré")
             return
-        schemes = [services.scheme_out(s) for s in BandScheme.objects.order_by("code", "-version")]
+        listed = [snapshots.scheme_out(s) for s in BandScheme.objects.order_by("code", "-version")]
         if format == "json":
-            self.stdout.write(json.dumps(schemes, ensure_ascii=False, indent=1))
+            self.stdout.write(json.dumps(listed, ensure_ascii=False, indent=1))
             return
-        for s in schemes:
+        for s in listed:
             bands = " / ".join(b["label"] for b in s["bands"])
             self.stdout.write(f"{s['code']} v{s['version']}  {s['statistic']}, {s['window_months']} mois — "
                               f"{s['label']} : {bands}")

@@ -3,7 +3,7 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from tilios.activity import services
+from tilios.activity import evaluation, periods, schemes
 from tilios.activity.models import WindowSnapshot
 from tilios.policy.models import Programme
 
@@ -40,14 +40,14 @@ class Command(BaseCommand):
             WindowSnapshot.objects.all().delete()
             self.stderr.write(f"{deleted} instantané(s) oublié(s)")
         try:
-            on, scheme = services.parse_date(on), services.current_scheme(scheme, scheme_version)
-            result = (services.evaluate_programme(found, on, scheme) if found
-                      else services.evaluate_places(on, scheme, services.territory_of(region, departement)))
+            on, scheme = periods.parse_date(on), schemes.current_scheme(scheme, scheme_version)
+            result = (evaluation.evaluate_programme(found, on, scheme) if found
+                      else evaluation.evaluate_places(on, scheme, evaluation.territory_of(region, departement)))
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages))
         if format == "json":
-            self.stdout.write(json.dumps(services.jsonable(result), ensure_ascii=False, indent=1))
+            self.stdout.write(json.dumps(evaluation.jsonable(result), ensure_ascii=False, indent=1))
         elif format == "csv":
-            self.stdout.write(services.evaluation_csv(result), ending="")
+            self.stdout.write(evaluation.evaluation_csv(result), ending="")
         else:
-            self.stdout.write(services.evaluation_text(result))
+            self.stdout.write(evaluation.evaluation_text(result))

@@ -10,13 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from tilios.api.sources import (candidates_out, closed_out, conflict_out, conflicts_qs, merge_out, merges_qs,
-                                queue_page)
 from tilios.places import services as place_services
 from tilios.places.models import Place
 from tilios.places.presenters import doubtful_location, unparsed_hours_item
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge
+from tilios.sources.presenters import (candidates_out, closed_out, conflict_out, conflicts_qs, merge_out, merges_qs,
+                                       queue_page)
 
 STATUS = {"pending": "à examiner", "later": "plus tard", "same": "même lieu", "distinct": "lieux distincts"}
 

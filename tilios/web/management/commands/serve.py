@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, host, port, threads, no_demo, **options):
         from waitress import create_server
 
-        from tilios.sources.demo import ensure_demo_data
+        from tilios.instance.demo import ensure_demo_data
         from tilios.wsgi import application
 
         call_command("migrate", interactive=False, verbosity=0)

@@ -5,12 +5,11 @@ import json
 from django.db.models import Prefetch
 
 from tilios import csvsafe
+from tilios.places.models import Kind
+from tilios.places.presenters import source_summary
+from tilios.sources import crosswalk
 from tilios.sources import licences as licence_rules
 from tilios.sources.models import Source, SourceRecord
-
-from . import crosswalk
-from .models import Kind
-from .presenters import source_summary
 
 CSV_COLUMNS = [
     "id", "name", "alternate_names", "kinds", "presence", "mobility", "status", "opened_on", "closed_on",

@@ -10,9 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from tilios.sources import licences as licence_rules
 from tilios.sources.models import Source
 
-from . import datapackage, queries
+from tilios.places import queries
+from tilios.places.presenters import source_summary
+
+from . import datapackage
 from .exports import whole_licence, write_csv, write_geojson
-from .presenters import source_summary
 
 
 def _text(writer):

@@ -1,11 +1,12 @@
-"""First start: the territory reference and the national base of the 2018 Mission Coworking."""
+"""First start: the territory reference, the national base of the 2018 Mission Coworking and the policy
+archive's first entries. It orchestrates several apps, so it lives with the instance, above them all."""
 from django.conf import settings
 
 from tilios.places.models import Place
+from tilios.policy.seed import seed
+from tilios.sources.models import Source
+from tilios.sources.services import run_import
 from tilios.territories.services import is_loaded, load_reference
-
-from .models import Source
-from .services import run_import
 
 DEMO_CSV = settings.DATA_DIR / "cget-mission-coworking-2019" / "cget_tierslieux_2019.csv"
 
@@ -24,6 +25,4 @@ def ensure_demo_data(stdout=None, progress=False):
         if stdout:
             stdout.write(f"Base nationale CGET importée : {summary.created} lieux, "
                          f"{summary.review_items} doublons possibles à examiner")
-    from tilios.policy.seed import seed
-
     seed()

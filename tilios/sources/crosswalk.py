@@ -2,7 +2,7 @@
 
 A reuser holding a source's own file can then join it to the registry without guessing. One query
 for any number of places: the API pages and the exports never ask place by place."""
-from tilios.sources.models import SourceRecord
+from .models import SourceRecord
 
 
 def record_id(slug, external_id):

@@ -12,12 +12,12 @@ from pathlib import Path
 from django.utils import timezone
 
 from tilios import csvsafe
+from tilios.places.models import Kind, Place
+from tilios.sources import crosswalk
 from tilios.sources import licences as licence_rules
 from tilios.sources.models import Source
 
-from . import crosswalk
 from .exports import CSV_COLUMNS, _places, _row, whole_licence
-from .models import Kind, Place
 
 
 def _enum(choices):

@@ -2,8 +2,9 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tilios.places import datapackage, queries
-from tilios.places.exports import WRITERS, ShareAlikeConflict
+from tilios.opendata import datapackage
+from tilios.places import queries
+from tilios.opendata.exports import WRITERS, ShareAlikeConflict
 
 
 class Command(BaseCommand):
