@@ -9,6 +9,7 @@ import io
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -20,12 +21,12 @@ from ninja.errors import HttpError
 from tilios import csvsafe
 from tilios.accounts import permissions
 from tilios.accounts.throttle import hit
-from tilios.policy import services
-from tilios.policy.models import Actor, Announcement, Figure, Programme
+from tilios.policy import services, writing
+from tilios.policy.models import Announcement, Figure, Programme
 from tilios.revisions.models import Revision
 
 from .auth import WRITE, actor, viewer
-from .governance import ACTION_ERRORS
+from .governance import ACTION_ERRORS, WRITE_ERRORS, CreateIn, EditIn
 
 router = Router()
 
@@ -83,7 +84,13 @@ def promise_out(p, verdict):
         "status": verdict.status, "status_label": verdict.label,
         "latest_outcome": outcome_out(verdict.latest) if verdict.latest is not None else None,
         "reached_on": _date(verdict.reached_on), "url": p.get_absolute_url(),
+        "replies": [reply_out(r) for r in services.replies(p)],
     }
+
+
+def reply_out(r):
+    return {"id": r.pk, "actor": r.actor.name, "made_on": _date(r.made_on), "text": r.text,
+            "source_url": r.source_url, "about": "outcome" if r.outcome_id else "promise", "outcome": r.outcome_id}
 
 
 def _statuses():
@@ -190,7 +197,8 @@ class AnnouncementIn(Schema):
     source_url: str
     source_title: str = ""
     source_page: str = ""
-    actors: list[int | str] = Field([], description="acteurs : identifiants ou noms exacts")
+    actors: list[int | str | dict[str, str]] = Field(
+        [], description="acteurs : identifiants, noms exacts, ou {\"name\", \"kind\"} pour en créer un")
     territory_code: str = ""
     programme: str | None = Field(None, description="programme (slug)")
     summary: str = ""
@@ -204,30 +212,14 @@ class WrittenAnnouncement(Schema):
     recycled: list[dict]
 
 
-def announcement_data(made_on, title, text, source_url, source_title="", source_page="", actors=(),
-                      territory_code="", programme=None):
-    """Form or JSON input as the announcement's revision data (actors by id or name, programme by slug)."""
-    errors, ids = {}, []
-    for ref in actors or []:
-        found = Actor.objects.filter(pk=ref).first() if isinstance(ref, int) else \
-            Actor.objects.filter(name__iexact=str(ref).strip()).first()
-        if found is None:
-            errors.setdefault("actors", []).append(_("acteur inconnu : %(ref)s") % {"ref": ref})
-        else:
-            ids.append(found.pk)
-    programme_id = None
-    if programme:
-        found = Programme.objects.filter(slug=str(programme).strip()).first()
-        if found is None:
-            errors["programme"] = [_("programme inconnu : %(slug)s") % {"slug": programme}]
-        else:
-            programme_id = found.pk
-    if errors:
-        raise ValidationError(errors)
-    return {"made_on": made_on.isoformat() if hasattr(made_on, "isoformat") else made_on, "title": title.strip(),
-            "text": text.strip(), "source_url": source_url.strip(), "source_title": source_title.strip(),
-            "source_page": source_page.strip(), "territory_code": territory_code.strip(),
-            "programme": programme_id, "actors": sorted(set(ids))}
+def announcement_data(payload, user):
+    """JSON input as the announcement's revision data (actors by id, name or {name, kind}; programme by slug)."""
+    refs = writing.resolve(Announcement, {"actors": list(payload.actors), "programme": payload.programme}, user,
+                           payload.summary)
+    return {"made_on": payload.made_on.isoformat(), "title": payload.title.strip(), "text": payload.text.strip(),
+            "source_url": payload.source_url.strip(), "source_title": payload.source_title.strip(),
+            "source_page": payload.source_page.strip(), "territory_code": payload.territory_code.strip(),
+            "programme": refs["programme"], "actors": refs["actors"]}
 
 
 @router.post("/policy/announcements", response={201: WrittenAnnouncement, 202: WrittenAnnouncement, **ACTION_ERRORS},
@@ -235,10 +227,10 @@ def announcement_data(made_on, title, text, source_url, source_title="", source_
 def create_announcement(request, payload: AnnouncementIn):
     """201 when live at once (trusted contributors), 202 when it waits for review. The answer lists
     the earlier announcements that say the same thing (`recycled`), found at once."""
-    data = announcement_data(payload.made_on, payload.title, payload.text, payload.source_url, payload.source_title,
-                             payload.source_page, payload.actors, payload.territory_code, payload.programme)
     hit(request, "edit")
-    record, revision, matches = services.propose_announcement(data, actor(request), payload.summary)
+    with transaction.atomic():  # an actor created on the fly goes if the announcement is refused
+        data = announcement_data(payload, actor(request))
+        record, revision, matches = services.propose_announcement(data, actor(request), payload.summary)
     live = revision.status == Revision.Status.ACCEPTED
     return Status(201 if live else 202, {
         "id": record.pk, "url": record.get_absolute_url(), "live": live,
@@ -391,3 +383,66 @@ def timeline(request, programme: str | None = None, territory: str | None = None
             raise ValidationError({"programme": _("programme inconnu : %(slug)s") % {"slug": programme}})
     events = services.timeline(programme=found, territory_code=(territory or "").strip() or None)
     return {"programme": programme, "territory": territory, "events": [event_out(*e) for e in events]}
+
+
+# --- Writing the rest of the archive ------------------------------------------------------------------
+
+class ArchiveWriteOut(Schema):
+    type: str
+    id: int
+    url: str
+    live: bool
+    revision: dict
+
+
+def _written(type_name, record, revision):
+    return {"type": type_name, "id": record.pk, "url": record.get_absolute_url() if hasattr(
+        record, "get_absolute_url") else "", "live": revision.status == Revision.Status.ACCEPTED,
+        "revision": {"id": revision.pk, "number": revision.number, "status": revision.status}}
+
+
+def _create(type_name):
+    def create(request, payload: CreateIn):
+        hit(request, "edit")
+        record, revision = writing.create(type_name, payload.data, actor(request), payload.summary)
+        return Status(201 if revision.status == Revision.Status.ACCEPTED else 202,
+                      _written(type_name, record, revision))
+
+    return create
+
+
+def _edit(type_name):
+    def edit(request, key: str, payload: EditIn):
+        try:
+            writing.find(type_name, key)
+        except ValidationError as exc:
+            raise HttpError(404, " ".join(exc.messages)) from None
+        hit(request, "edit")
+        record, revision = writing.edit(type_name, key, payload.changes, actor(request), payload.summary,
+                                        payload.base_revision)
+        return Status(200 if revision.status == Revision.Status.ACCEPTED else 202,
+                      _written(type_name, record, revision))
+
+    if type_name == "programmes":  # the same path as the programme's page, where it is named {slug}
+        def edit_programme(request, slug: str, payload: EditIn):
+            return edit(request, slug, payload)
+
+        return edit_programme
+    return edit
+
+
+CREATE_DOC = """References are written as people know them: a programme by its slug, an announcement, a promise or an
+outcome by its id, actors by id, exact name, or `{"name": …, "kind": …}` to create one (kinds: state, region,
+departement, epci, commune, operator, network, company, other). A reply (right of reply) names its `actor` and
+one `promise` or one `outcome`. 201 when live at once, 202 when it waits for review."""
+EDIT_DOC = """Send `base_revision` (the `current_revision` you read): a change made meanwhile by someone else is a 409
+that names the fields in conflict, never a silent overwrite. Programmes are named by their slug, the rest by id."""
+
+for _type, _label in (("actors", "un acteur"), ("programmes", "un programme"), ("promises", "une promesse"),
+                      ("outcomes", "un résultat"), ("replies", "un droit de réponse")):
+    router.post(f"/policy/{_type}", response={201: ArchiveWriteOut, 202: ArchiveWriteOut, **ACTION_ERRORS},
+                auth=WRITE, tags=TAGS, summary=f"Ajouter {_label}", description=CREATE_DOC,
+                operation_id=f"create_policy_{_type}", url_name=f"create_policy_{_type}")(_create(_type))
+    router.patch(f"/policy/{_type}/{{slug}}" if _type == "programmes" else f"/policy/{_type}/{{key}}", response={200: ArchiveWriteOut, 202: ArchiveWriteOut, **WRITE_ERRORS},
+                 auth=WRITE, tags=TAGS, summary=f"Modifier {_label}", description=EDIT_DOC,
+                 operation_id=f"edit_policy_{_type}", url_name=f"edit_policy_{_type}")(_edit(_type))

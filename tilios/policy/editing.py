@@ -1,7 +1,7 @@
 """The archive's records are revisable like places and pages (attributed, reviewable, revertible)."""
 from tilios.revisions.registry import model_editable
 
-from .models import Actor, Announcement, Outcome, Programme, Promise
+from .models import Actor, Announcement, Outcome, Programme, Promise, Reply
 
 ACTOR = model_editable(Actor, ["name", "kind", "territory_code"])
 PROGRAMME = model_editable(Programme, ["slug", "name", "kind", "started_on", "ended_on", "budget_eur", "description"],
@@ -11,4 +11,6 @@ ANNOUNCEMENT = model_editable(Announcement, ["made_on", "title", "text", "territ
                               m2m=["actors"], text_fields=["text"])
 PROMISE = model_editable(Promise, ["announcement", "programme", "metric", "target_value", "unit", "deadline",
                                    "territory_code", "quote", "count_from_registry"])
-OUTCOME = model_editable(Outcome, ["promise", "value", "measured_on", "source_url", "note"])
+OUTCOME = model_editable(Outcome, ["promise", "value", "measured_on", "source_url", "method", "note"],
+                         text_fields=["note"])
+REPLY = model_editable(Reply, ["actor", "promise", "outcome", "made_on", "text", "source_url"], text_fields=["text"])

@@ -23,6 +23,7 @@ class Actor(Revisable):
         DEPARTEMENT = "departement", _("département")
         EPCI = "epci", _("EPCI")
         COMMUNE = "commune", _("commune")
+        OPERATOR = "operator", _("opérateur")
         NETWORK = "network", _("réseau")
         COMPANY = "company", _("entreprise")
         OTHER = "other", _("autre")
@@ -158,8 +159,36 @@ class Outcome(Revisable):
     value = models.FloatField(_("valeur mesurée"))
     measured_on = models.DateField(_("mesurée le"))
     source_url = models.URLField(_("source"), max_length=500)
+    method = models.CharField(_("méthode"), max_length=300, blank=True,
+                              help_text=_("comment la valeur a été mesurée : comptage, enquête, rapport officiel…"))
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
         ordering = ["measured_on", "id"]
         verbose_name = _("résultat")
+
+
+class Reply(Revisable):
+    """Right of reply: an actor's answer about one of its promises or outcomes, shown beside the status
+    Tilios gives it. Revisable like everything in the archive (pending for new contributors, history)."""
+
+    actor = models.ForeignKey(Actor, models.PROTECT, related_name="replies", verbose_name=_("acteur"))
+    promise = models.ForeignKey(Promise, models.PROTECT, null=True, blank=True, related_name="replies")
+    outcome = models.ForeignKey(Outcome, models.PROTECT, null=True, blank=True, related_name="replies")
+    made_on = models.DateField(_("date"))
+    text = models.TextField(_("réponse"))
+    source_url = models.URLField(_("source"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["made_on", "id"]
+        verbose_name = _("droit de réponse")
+        constraints = [models.CheckConstraint(
+            condition=models.Q(promise__isnull=False, outcome__isnull=True)
+            | models.Q(promise__isnull=True, outcome__isnull=False), name="reply_to_one_thing")]
+
+    def __str__(self):
+        return f"{self.actor} — {self.made_on:%d/%m/%Y}"
+
+    def get_absolute_url(self):
+        promise_id = self.promise_id or self.outcome.promise_id
+        return reverse("web:promise", args=[promise_id]) + f"#reponse-{self.pk}"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import figures as figures_mod
 from . import recycling
-from .models import Announcement, Figure, Promise, TextSignature
+from .models import Announcement, Figure, Promise, Reply, TextSignature
 
 
 def refresh_index(announcement):
@@ -255,3 +255,8 @@ def past_failures(today=None):
     """Broken promises, with their evidence (the outcomes) — the « échecs passés » page."""
     return [(p, v) for p, v in promises(today=today) if v.status == Status.BROKEN]
 
+
+def replies(promise):
+    """The published answers of actors about a promise and its outcomes (right of reply), oldest first."""
+    return (Reply.objects.filter(Q(promise=promise) | Q(outcome__promise=promise), is_published=True)
+            .select_related("actor").order_by("made_on", "id"))

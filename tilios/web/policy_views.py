@@ -302,7 +302,7 @@ def promise(request, pk):
         raise Http404
     return render(request, "web/policy/promise.html", _context(
         request, "promises", promise=record, verdict=services.status(record), outcomes=services.outcomes(record),
-        status_rule=services.STATUS_RULE,
+        replies=services.replies(record).select_related("outcome"), status_rule=services.STATUS_RULE,
         territory=territory_label(record.territory_code or record.announcement.territory_code)))
 
 
