@@ -71,3 +71,27 @@ def test_tokens_fold_the_same_way():
     assert search_tokens("Tiers-Lieux") == search_tokens("tiers lieu")
     assert search_tokens("St-Étienne") == search_tokens("saint etienne")
     assert search_tokens("Bureaux") == ["bureau"] and search_tokens("locaux") == ["local"]
+
+
+SAINT_ETIENNE = "45.4397,4.3872"
+
+
+def test_words_naming_a_kind_filter_and_a_town_locates(client):
+    """« coworking » + « Autour de moi » at Saint-Étienne: the coworking spaces nearest first, not names."""
+    answer = client.get("/api/places", {"q": "coworking", "near": SAINT_ETIENNE, "limit": 5}).json()
+    assert answer["understood"] == {"kinds": ["coworking"], "text": "", "town": None}
+    first = Place.objects.filter(public_id=answer["results"][0]["id"]).get()
+    assert first.kinds.filter(code="coworking").exists() and answer["results"][0]["distance_km"] < 3
+    assert [r["name"] for r in answer["results"][:2]] == ["Le Comptoir Numérique", "Le chaudron - Kosmoss.biz"]
+    assert all("coworking" in r["kinds"] for r in answer["results"])
+
+    in_town = client.get("/api/places", {"q": "espace de coworking près de Saint-Étienne", "limit": 50}).json()
+    assert in_town["understood"]["town"]["code"] == "42218" and in_town["understood"]["kinds"] == ["coworking"]
+    assert in_town["understood"]["text"] == ""
+    distances = [r["distance_km"] for r in in_town["results"]]
+    assert distances == sorted(distances) and distances[-1] <= 20
+
+    epn = client.get("/api/places", {"q": "EPN Lyon"}).json()
+    assert epn["understood"]["kinds"] == ["epn"] and epn["understood"]["town"]["name"] == "Lyon"
+    plain = client.get("/api/places", {"q": "le chaudron"}).json()
+    assert plain["understood"] == {"kinds": [], "text": "le chaudron", "town": None} and plain["count"] >= 1

@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.gzip import gzip_page
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 
-from tilios.places import queries
+from tilios.places import queries, understanding
 from tilios.sources import crosswalk
 from tilios.places.models import Kind, Place
 from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
@@ -45,12 +45,21 @@ class PlacePage(Schema):
     count: int | None
     next_cursor: str | None
     next: str | None
+    understood: dict[str, Any] = Field(..., description="comment `q` a été lu : types de lieux nommés (`kinds`), "
+                                                         "ville qui situe la recherche (`town`), mots restants (`text`)")
     results: list[dict[str, Any]]
 
 
-def _filtered(filters):
+def _reading(filters, locate=True):
+    try:
+        return understanding.read(filters.q, locate=locate)
+    except QueryTooLong as exc:
+        raise queries.QueryError(f"q : {exc}") from None
+
+
+def _filtered(filters, reading):
     bbox = queries.parse_bbox(filters.bbox) if filters.bbox else None
-    return queries.search(filters.q, filters.kind, bbox)
+    return queries.search(reading.text, [*filters.kind, *reading.kinds], bbox)
 
 
 def _open_at(filters):
@@ -73,8 +82,12 @@ def list_places(request, filters: Query[PlaceFilters]):
         raise HttpError(400, f"limit : entre 1 et {MAX_LIMIT}")
     radius = queries.parse_radius(filters.radius) if filters.radius is not None else None
     near = queries.parse_point(filters.near) if filters.near else None
+    reading = _reading(filters)
+    if near is None and reading.town is not None:  # « coworking lyon »: around Lyon, nearest first
+        near = (reading.town.latitude, reading.town.longitude)
+        radius = radius if radius is not None else understanding.TOWN_RADIUS_KM
     open_at = _open_at(filters)
-    qs = _filtered(filters)
+    qs = _filtered(filters, reading)
     page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius, open_at=open_at,
                         load=queries.with_summary)
     records = crosswalk.records_by_place(p.id for p in page.places)
@@ -87,6 +100,7 @@ def list_places(request, filters: Query[PlaceFilters]):
         "count": None if near else queries.count(qs, open_at),
         "next_cursor": page.next_cursor,
         "next": next_url,
+        "understood": reading.as_dict(),
         "results": [place_summary(p, records.get(p.id, ())) for p in page.places],
     }
 
@@ -96,7 +110,7 @@ def list_places(request, filters: Query[PlaceFilters]):
 def places_geojson(request, filters: Query[PlaceFilters]):
     """A GeoJSON FeatureCollection of the places matching the filters (usually a `bbox`)."""
     open_at = _open_at(filters)
-    qs = _filtered(filters).filter(latitude__isnull=False)
+    qs = _filtered(filters, _reading(filters, locate=False)).filter(latitude__isnull=False)
     if open_at is not None:
         ids = queries.open_ids(qs, open_at)[: MAX_FEATURES + 1]
         places = []

@@ -1,0 +1,103 @@
+"""Reading a search the way a person means it: « coworking saint etienne » is a kind and a town, not two
+words to find in names.
+
+Words that name a kind of place filter by that kind; a town's name locates the search there; the rest is
+matched against names and descriptions as before. The reading is returned with the results, so the person
+(or program) sees how the words were understood and can say otherwise (`kind=`, `near=`)."""
+from dataclasses import dataclass, field
+
+from tilios.territories.models import Commune
+from tilios.text import query_tokens, search_text, search_tokens
+
+from .models import Kind
+
+# Folded, singular tokens (tilios.text.search_tokens: « EPN » is already « espace public numerique »).
+KIND_WORDS = {
+    ("coworking",): "coworking", ("cowork",): "coworking",
+    ("fablab",): "fablab", ("makerspace",): "fablab",
+    ("hackerspace",): "hackerspace",
+    ("livinglab",): "living-lab",
+    ("espace", "public", "numerique"): "epn",
+    ("telecentre",): "telecentre",
+    ("atelier", "partage"): "atelier-partage", ("atelier",): "atelier-partage",
+    ("friche", "culturelle"): "friche-culturelle", ("friche",): "friche-culturelle",
+    ("repair", "cafe"): "repair-cafe",
+    ("campus", "connecte"): "campus-connecte",
+}
+LONGEST_TOWN = 6  # « Saint-Rémy-en-Bouzemont-Saint-Genest-et-Isson » is an exception we can live without
+# Words that only link the others (« près de », « autour de », « à »): dropped once something was understood.
+LINKS = {"pre", "de", "du", "des", "a", "au", "aux", "autour", "proche", "vers", "dans", "en", "sur", "la", "le",
+         "les", "l", "d"}
+TOWN_RADIUS_KM = 20  # a town named in the words: its places and those around it, nearest first
+
+
+@dataclass
+class Reading:
+    kinds: list = field(default_factory=list)  # kind codes the words named
+    town: Commune | None = None  # the commune the words named
+    text: str = ""  # the words left to match against names and descriptions
+
+    def as_dict(self):
+        town = self.town
+        return {"kinds": self.kinds, "text": self.text,
+                "town": {"code": town.code, "name": town.name, "latitude": town.latitude,
+                         "longitude": town.longitude} if town else None}
+
+
+def kind_phrases():
+    """The words above, and each kind's own name in French and English (« espace de coworking »)."""
+    phrases = dict(KIND_WORDS)
+    for code, *labels in Kind.objects.values_list("code", "label", "label_en"):
+        for label in labels:
+            words = tuple(search_tokens(label))
+            if words:
+                phrases.setdefault(words, code)
+    return phrases
+
+
+def read(q, locate=True):
+    """How `q` reads: its kinds, its town (only with `locate`), and the rest. Raises QueryTooLong."""
+    tokens = query_tokens(q)
+    if not tokens:
+        return Reading()
+    phrases = kind_phrases()
+    longest = max(len(words) for words in phrases)
+    kinds, rest = [], []
+    i = 0
+    while i < len(tokens):
+        for size in range(min(longest, len(tokens) - i), 0, -1):
+            code = phrases.get(tuple(tokens[i:i + size]))
+            if code:
+                if code not in kinds:
+                    kinds.append(code)
+                i += size
+                break
+        else:
+            rest.append(tokens[i])
+            i += 1
+    town, rest = _town(rest) if locate else (None, rest)
+    if kinds or town:
+        rest = [token for token in rest if token not in LINKS]
+    return Reading(kinds, town, " ".join(rest))
+
+
+def _town(tokens):
+    """The longest run of `tokens` that is exactly a current commune's name (the most populous of its
+    namesakes), and the tokens without it. One query for every candidate run."""
+    runs = {}
+    for size in range(min(LONGEST_TOWN, len(tokens)), 0, -1):
+        for start in range(len(tokens) - size + 1):
+            if size == 1 and tokens[start] in LINKS:
+                continue
+            runs.setdefault(search_text(" ".join(tokens[start:start + size])), (start, size))
+    if not runs:
+        return None, tokens
+    found = {}
+    for town in (Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False, search_text__in=runs)
+                 .order_by("population")):  # the most populous namesake comes last and wins
+        found[town.search_text] = town
+    if not found:
+        return None, tokens
+    key = max(found, key=lambda text: (runs[text][1], -runs[text][0]))
+    start, size = runs[key]
+    return found[key], tokens[:start] + tokens[start + size:]
