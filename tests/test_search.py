@@ -87,11 +87,14 @@ def test_words_naming_a_kind_filter_and_a_town_locates(client):
 
     in_town = client.get("/api/places", {"q": "espace de coworking près de Saint-Étienne", "limit": 50}).json()
     assert in_town["understood"]["town"]["code"] == "42218" and in_town["understood"]["kinds"] == ["coworking"]
-    assert in_town["understood"]["text"] == ""
+    assert in_town["understood"]["text"] == "saint etienne"  # the town still filters, as the map's list does
     distances = [r["distance_km"] for r in in_town["results"]]
-    assert distances == sorted(distances) and distances[-1] <= 20
+    assert distances == sorted(distances) and in_town["count"] == len(distances) >= 2
+    assert in_town["results"][0]["town"] == "Saint-Étienne"
 
     epn = client.get("/api/places", {"q": "EPN Lyon"}).json()
     assert epn["understood"]["kinds"] == ["epn"] and epn["understood"]["town"]["name"] == "Lyon"
     plain = client.get("/api/places", {"q": "le chaudron"}).json()
     assert plain["understood"] == {"kinds": [], "text": "le chaudron", "town": None} and plain["count"] >= 1
+    town_only = client.get("/api/places", {"q": "st etienne", "limit": 200}).json()  # the home page's search
+    assert town_only["count"] == len(town_only["results"]) >= 4 and town_only["understood"]["town"]["code"] == "42218"

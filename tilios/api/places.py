@@ -46,7 +46,8 @@ class PlacePage(Schema):
     next_cursor: str | None
     next: str | None
     understood: dict[str, Any] = Field(..., description="comment `q` a été lu : types de lieux nommés (`kinds`), "
-                                                         "ville qui situe la recherche (`town`), mots restants (`text`)")
+                                                         "commune qui ordonne les résultats depuis son centre "
+                                                         "(`town`), mots cherchés dans les noms et villes (`text`)")
     results: list[dict[str, Any]]
 
 
@@ -83,9 +84,9 @@ def list_places(request, filters: Query[PlaceFilters]):
     radius = queries.parse_radius(filters.radius) if filters.radius is not None else None
     near = queries.parse_point(filters.near) if filters.near else None
     reading = _reading(filters)
-    if near is None and reading.town is not None:  # « coworking lyon »: around Lyon, nearest first
+    located = near is None and reading.town is not None
+    if located:  # « coworking lyon »: Lyon's places, nearest its centre first
         near = (reading.town.latitude, reading.town.longitude)
-        radius = radius if radius is not None else understanding.TOWN_RADIUS_KM
     open_at = _open_at(filters)
     qs = _filtered(filters, reading)
     page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius, open_at=open_at,
@@ -97,7 +98,7 @@ def list_places(request, filters: Query[PlaceFilters]):
         params["cursor"] = page.next_cursor
         next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
     return {
-        "count": None if near else queries.count(qs, open_at),
+        "count": None if near and not located else queries.count(qs, open_at),
         "next_cursor": page.next_cursor,
         "next": next_url,
         "understood": reading.as_dict(),

@@ -1,8 +1,8 @@
 """Reading a search the way a person means it: « coworking saint etienne » is a kind and a town, not two
 words to find in names.
 
-Words that name a kind of place filter by that kind; a town's name locates the search there; the rest is
-matched against names and descriptions as before. The reading is returned with the results, so the person
+Words that name a kind of place filter by that kind; a town's name, still matched like the other words,
+also orders the results from that town's centre, nearest first; the rest is matched against names as before. The reading is returned with the results, so the person
 (or program) sees how the words were understood and can say otherwise (`kind=`, `near=`)."""
 from dataclasses import dataclass, field
 
@@ -28,14 +28,13 @@ LONGEST_TOWN = 6  # « Saint-Rémy-en-Bouzemont-Saint-Genest-et-Isson » is an e
 # Words that only link the others (« près de », « autour de », « à »): dropped once something was understood.
 LINKS = {"pre", "de", "du", "des", "a", "au", "aux", "autour", "proche", "vers", "dans", "en", "sur", "la", "le",
          "les", "l", "d"}
-TOWN_RADIUS_KM = 20  # a town named in the words: its places and those around it, nearest first
 
 
 @dataclass
 class Reading:
     kinds: list = field(default_factory=list)  # kind codes the words named
     town: Commune | None = None  # the commune the words named
-    text: str = ""  # the words left to match against names and descriptions
+    text: str = ""  # the words to match against names and towns (a town's name stays: it also filters)
 
     def as_dict(self):
         town = self.town
@@ -75,29 +74,23 @@ def read(q, locate=True):
         else:
             rest.append(tokens[i])
             i += 1
-    town, rest = _town(rest) if locate else (None, rest)
+    town = _town(rest) if locate else None
     if kinds or town:
         rest = [token for token in rest if token not in LINKS]
     return Reading(kinds, town, " ".join(rest))
 
 
 def _town(tokens):
-    """The longest run of `tokens` that is exactly a current commune's name (the most populous of its
-    namesakes), and the tokens without it. One query for every candidate run."""
+    """The commune named by the longest run of `tokens` that is exactly a current commune's name (the most
+    populous of its namesakes), or None. One query for every candidate run."""
     runs = {}
     for size in range(min(LONGEST_TOWN, len(tokens)), 0, -1):
         for start in range(len(tokens) - size + 1):
             if size == 1 and tokens[start] in LINKS:
                 continue
-            runs.setdefault(search_text(" ".join(tokens[start:start + size])), (start, size))
-    if not runs:
-        return None, tokens
+            runs.setdefault(search_text(" ".join(tokens[start:start + size])), size)
     found = {}
     for town in (Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False, search_text__in=runs)
                  .order_by("population")):  # the most populous namesake comes last and wins
         found[town.search_text] = town
-    if not found:
-        return None, tokens
-    key = max(found, key=lambda text: (runs[text][1], -runs[text][0]))
-    start, size = runs[key]
-    return found[key], tokens[:start] + tokens[start + size:]
+    return found[max(found, key=runs.get)] if found else None
