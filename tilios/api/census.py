@@ -18,11 +18,12 @@ from ninja.errors import HttpError
 from tilios import csvsafe
 from tilios.accounts import permissions
 from tilios.accounts.throttle import hit
+from tilios.census import definitions
 from tilios.census import reproduce as rp
 from tilios.census import services
 from tilios.census.models import CensusDefinition, Snapshot
 
-from .auth import WRITE
+from .auth import WRITE, actor
 from .errors import Error
 
 router = Router()
@@ -112,6 +113,26 @@ def list_definitions(request):
          summary="Une définition (`slug` : dernière version, ou `slug@version`)")
 def get_definition(request, ref: str):
     return definition_out(services.get_definition(ref))
+
+
+class DefinitionIn(Schema):
+    slug: str
+    name: str
+    text: str
+    criteria: dict[str, Any]
+    changelog: str = ""
+
+
+@router.post("/census/definitions", tags=TAGS, auth=WRITE, response={201: dict[str, Any], 400: Error, 401: Error,
+                                                                      403: Error, 429: Error},
+             summary="Publier une définition ou une nouvelle version (administrateurs)")
+def publish_definition(request, payload: DefinitionIn):
+    """A new `slug` starts at version 1; an existing one gets the next version, which must say what changes
+    (`changelog`). Earlier versions, and the snapshots frozen with them, never change. Criteria are checked
+    (`kinds_any`, `kinds_none`, `include_untyped`, `presence`, `statuses`, `min_sources`, `or_verified`,
+    `markers_all`)."""
+    hit(request, "edit")
+    return Status(201, definition_out(definitions.publish(payload.model_dump(), actor(request))))
 
 
 # --- Counts --------------------------------------------------------------------------------------

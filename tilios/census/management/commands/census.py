@@ -1,11 +1,13 @@
 import datetime
 import json
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from tilios import csvsafe
-from tilios.census import facts, services
+from tilios.census import definitions, facts, services
 
 
 def _within(values):
@@ -35,6 +37,10 @@ class Command(BaseCommand):
         parser.add_argument("--freeze", metavar="TITRE", help="enregistre un instantané de ce compte")
         parser.add_argument("--verify", type=int, metavar="ID", help="recalcule l'instantané ID")
         parser.add_argument("--definitions", action="store_true", help="liste les définitions")
+        parser.add_argument("--publish", metavar="FICHIER.json",
+                            help="publie une définition ou sa nouvelle version (slug, name, text, criteria, "
+                                 "changelog) ; avec --user, un compte administrateur")
+        parser.add_argument("--user", help="--publish : le compte qui publie")
         parser.add_argument("--rebuild-facts", action="store_true", help="reconstruit la table des faits")
 
     def handle(self, **o):
@@ -43,6 +49,8 @@ class Command(BaseCommand):
             if o["rebuild_facts"]:
                 out.write(f"{facts.rebuild()} faits reconstruits")
                 return
+            if o["publish"]:
+                return self.publish(o["publish"], o["user"])
             if o["definitions"]:
                 for d in services.CensusDefinition.objects.all():
                     out.write(f"{d.ref:28} {d.name}")
@@ -67,6 +75,26 @@ class Command(BaseCommand):
         except (services.CensusError, services.Snapshot.DoesNotExist, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         self.write(result, o["format"])
+
+    def publish(self, path, username):
+        account = get_user_model().objects.filter(username=username or "").first()
+        if account is None:
+            raise CommandError("--publish : --user COMPTE (un administrateur) est nécessaire")
+        try:
+            with open(path, encoding="utf-8") as stream:
+                data = json.load(stream)
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"{path} : {exc}") from None
+        if not isinstance(data, dict):
+            raise CommandError(f"{path} : un objet JSON est attendu")
+        try:
+            definition = definitions.publish(data, account)
+        except ValidationError as exc:
+            raise CommandError("refusé, rien n'est publié : " + " ; ".join(
+                f"{field} : {' '.join(messages)}" for field, messages in exc.message_dict.items())) from None
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"définition {definition.ref} publiée : {definition.name}")
 
     def write(self, result, fmt):
         if fmt == "json":
