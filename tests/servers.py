@@ -54,6 +54,16 @@ def call(method, url, token=None, body=None, timeout=600):
             return error.code, payload.decode(errors="replace")[:2000]
 
 
+def stop(process, grace=10):
+    """Ask a server to stop, then make it."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def postgres_database():
     try:
         import psycopg
@@ -102,10 +112,6 @@ def browser_server():
             pytest.fail("tilios serve stopped: " + log_path.read_text()[-2000:])
         yield announced[0]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         relay_thread.join(timeout=10)
         shutil.rmtree(var_dir, ignore_errors=True)

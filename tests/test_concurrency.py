@@ -15,7 +15,7 @@ import urllib.error
 
 import pytest
 
-from servers import TILIOS, call, free_port, postgres_database
+from servers import TILIOS, call, free_port, postgres_database, stop
 
 WORKERS = 8
 EDITS_PER_WORKER = 10
@@ -54,12 +54,7 @@ def server(request, tmp_path):
             time.sleep(0.5)
         yield {"base": base, "env": env, "engine": request.param, "log": log_path}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, grace=20)
         log.close()
         if admin is not None:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

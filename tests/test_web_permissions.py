@@ -205,7 +205,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
                  "announcement", "policy_clusters", "programmes", "programme", "programme_timeline", "promises",
                  "promise", "policy_failures", "policy_timeline", "territory_timeline", "place_activity",
                  "programme_evaluation", "evaluation_index", "places_evaluation", "place_provenance",
-                 "import_runs", "review_locations", "review_hours", "opendata", "opendata_download"}
+                 "import_runs", "review_locations", "review_hours", "opendata", "opendata_download", "changes",
+                 "changes_atom", "place_changes_atom", "page_changes_atom", "embed"}
     # Writes of the census, policy and activity pages have their permission tests beside their features.
     covered_elsewhere = {
         "census_freeze": ("tests/test_census_web.py", "/recensement/figer/"),
@@ -224,6 +225,7 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
         "place_merge": ("tests/test_web_resolution.py", "web:place_merge"),
         "place_split": ("tests/test_web_resolution.py", "web:place_split"),
         "merge_undo": ("tests/test_web_resolution.py", "web:merge_undo"),
+        "patrol": ("tests/test_changes.py", "/relue/"),
     }
     here = Path(__file__).parent
     for name, (test_file, needle) in covered_elsewhere.items():

@@ -69,5 +69,4 @@ def snippet(request, params):
     """The <iframe> another site pastes to show these places (offered on the open-data page)."""
     query = urlencode([(key, value) for key, value in params if value])
     url = request.build_absolute_uri(reverse("web:embed")) + (f"?{query}" if query else "")
-    return url, (f'<iframe src="{url}" title="Tiers-lieux — Tilios" width="100%" height="520" '
-                 f'style="border:0" loading="lazy"></iframe>')
+    return url, f'<iframe src="{url}" title="Tiers-lieux — Tilios" width="100%" height="520" loading="lazy"></iframe>'
