@@ -63,6 +63,7 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
+    from tilios import progress
     from tilios.instance.demo import ensure_demo_data
     from tilios.sources.models import Source
     from tilios.sources.services import run_import
@@ -80,10 +81,10 @@ def main():
     entities = len({r["entity_id"] for r in records})
 
     start = time.perf_counter()
-    first = run_import("csv", rows, source="synthetique", mapping=mapping, progress=True)
+    first = run_import("csv", rows, source="synthetique", mapping=mapping, progress=progress.bar)
     first_s = time.perf_counter() - start
     start = time.perf_counter()
-    again = run_import("csv", rows, source="synthetique", mapping=mapping, progress=False)
+    again = run_import("csv", rows, source="synthetique", mapping=mapping)
     again_s = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {

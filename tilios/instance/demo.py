@@ -11,7 +11,7 @@ from tilios.territories.services import is_loaded, load_reference
 DEMO_CSV = settings.DATA_DIR / "cget-mission-coworking-2019" / "cget_tierslieux_2019.csv"
 
 
-def ensure_demo_data(stdout=None, progress=False):
+def ensure_demo_data(stdout=None, progress=None):
     """Load what an empty database needs to be useful; a database already in use is left alone."""
     if not is_loaded():
         counts = load_reference()

@@ -6,6 +6,7 @@ or leaves a pending revision for review. The record row is locked (PostgreSQL) o
 write lock taken up front (SQLite, IMMEDIATE transactions) before the base is compared, and the
 unique revision number is the last guard: two racing writers can never both extend the chain.
 """
+import logging
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from .models import Message, ModerationAction, Revision, Thread
 from .registry import spec_for
 
 # Sent inside the publishing transaction, after the record took its new state.
+logger = logging.getLogger(__name__)
 revision_published = Signal()
 record_unpublished = Signal()
 
@@ -436,6 +438,10 @@ class _TextSpec:
 
 
 def _log(actor, action, revision=None, record=None, target_user=None, reason="", details=None):
+    logger.info("moderation: %s by %s on %s%s%s", action, actor.get_username(),
+                f"{type(record).__name__} {record.pk}" if record is not None else "-",
+                f" (revision {revision.pk})" if revision is not None else "",
+                f", account {target_user.get_username()}" if target_user is not None else "")
     ct = ContentType.objects.get_for_model(record) if record is not None else None
     ModerationAction.objects.create(actor=actor, action=action, revision=revision, content_type=ct,
                                     object_id=record.pk if record is not None else None,

@@ -6,6 +6,8 @@ alternate name), the source records move over, and the merged place becomes a re
 A split moves some source records of a place to a new place. Decisions are remembered: a pair decided
 « lieux distincts » is never proposed again.
 """
+import logging
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -20,6 +22,8 @@ from tilios.revisions.models import Revision
 from . import provenance
 from .models import FieldConflict, MatchCandidate, Merge, SourceRecord
 from .signals import merge_undone, place_merged, places_attested
+
+logger = logging.getLogger(__name__)
 
 
 def _require_reviewer(user):
@@ -134,6 +138,8 @@ def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reas
                                      score=score if score is not None else candidate.score if candidate else None,
                                      reasons=list(reasons) or (candidate.reasons if candidate else []))
         place_merged.send(sender=Merge, merge=merge)
+        logger.info("merge %s: place %s into %s, %s", merge.pk, merged.public_id, kept.public_id,
+                    f"by {user.get_username()}" if user else "automatic")
         return merge
 
 
@@ -165,6 +171,7 @@ def undo_merge(merge_record, user, summary=""):
         SourceRecord.objects.filter(pk__in=merge_record.records, place=kept).update(place=merged)
         places_attested.send(sender=Merge, place_ids={kept.pk, merged.pk})
         merge_undone.send(sender=Merge, merge=merge_record)
+        logger.info("merge %s undone by %s", merge_record.pk, user.get_username())
         if merge_record.kept_revision is not None:
             # Give back what the merge added, unless someone changed it since.
             current = Place.objects.get(pk=kept.pk).current_revision.data

@@ -13,6 +13,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import logging
 import math
 import re
 from collections import defaultdict
@@ -22,7 +23,6 @@ from importlib import import_module
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
-from tqdm import tqdm
 
 from tilios import journal
 from tilios.places.models import Kind, Place
@@ -34,6 +34,8 @@ from . import catalogue, matching, provenance, resolution
 from .importers import FileError, RowError
 from .models import FieldConflict, ImportRun, Source, SourceRecord
 from .signals import places_attested
+
+logger = logging.getLogger(__name__)
 
 READERS = {
     "cget": "tilios.sources.importers.cget",
@@ -84,7 +86,7 @@ def _file_sha256(path):
     return digest.hexdigest()
 
 
-def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=None, mapping=None,
+def run_import(kind, path, source=None, progress=None, dry_run=False, known_on=None, mapping=None,
                auto_merge=True):
     """Import `path` read as `kind` into `source` (a slug). Raises FileError for unreadable files.
 
@@ -96,7 +98,8 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     published it — instead of today: how a historical directory enters the knowledge clock.
 
     `auto_merge=False` sends every match to the review queue, sure ones included: how a reference base
-    is loaded as it was published."""
+    is loaded as it was published. `progress` wraps the rows as they are written (a command's progress bar);
+    a service never draws one itself."""
     if kind not in READERS:
         raise FileError(f"format inconnu : {kind} (formats : {', '.join(sorted(READERS))})")
     reader = import_module(READERS[kind])
@@ -140,9 +143,9 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
                     row.fields = {**row.fields, **contacts(row.raw), "kinds": [c for c in row.kinds if c in kinds]}
                 new = [row for row in valid if records.get(row.external_id) is None
                        or records[row.external_id].place_id is None]
-                plan = _match(new, progress, auto_merge)
+                plan = _match(new, auto_merge)
             places = {}  # row line -> place it now describes
-            for row in tqdm(valid, desc="import", unit=" lignes", disable=not progress):
+            for row in (progress or _quiet)(valid):
                 target = plan.targets.get(row.line)
                 place_id = places.get(target[1]) if target and target[0] == "row" else (
                     target[1] if target else None)
@@ -172,7 +175,14 @@ def run_import(kind, path, source=None, progress=False, dry_run=False, known_on=
     except journal.WriteInProgress as exc:
         raise FileError(str(exc)) from None
     _refresh_statistics()
+    logger.info("import %s of %s (run %s): %d rows, %d created, %d updated, %d rejected, %d to review",
+                kind, slug, summary.run.pk, summary.rows, summary.created, summary.updated, summary.rejected,
+                summary.review_items)
     return summary
+
+
+def _quiet(rows):
+    return rows
 
 
 def _refresh_statistics():
@@ -267,7 +277,7 @@ class MatchPlan:
     reviews: list = field(default_factory=list)  # (key, key, Pair) to queue once every row has its place
 
 
-def _match(rows, progress=False, auto_merge=True):
+def _match(rows, auto_merge=True):
     """Decide, for the rows seen for the first time, which known place (or earlier row) each one joins."""
     plan = MatchPlan()
     if not rows:
@@ -275,9 +285,7 @@ def _match(rows, progress=False, auto_merge=True):
     centres = commune_centres()
     row_entries = [entry_for_row(row, centres) for row in rows]
     entries = registry_entries(centres) + row_entries
-    if progress:
-        print(f"rapprochement de {len(row_entries)} nouvelles lignes avec {len(entries) - len(row_entries)} "
-              "lieux connus…", flush=True)
+    logger.info("matching %d new rows with %d known places", len(row_entries), len(entries) - len(row_entries))
     pairs = matching.find_pairs(entries, focus={e.key for e in row_entries})
     if not auto_merge:
         for pair in pairs:

@@ -2,7 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tilios import journal
+from tilios import journal, progress
 from tilios.pages import mediawiki
 from tilios.places.models import Place
 from tilios.sources.importers import FileError
@@ -35,7 +35,8 @@ class Command(BaseCommand):
                 raise CommandError("import mediawiki : seule l'option --dry-run s'applique")
             return self.wiki(path, dry_run)
         try:
-            summary = run_import(kind, path, source=source, progress=not no_progress, dry_run=dry_run,
+            summary = run_import(kind, path, source=source, progress=None if no_progress else progress.bar,
+                                 dry_run=dry_run,
                                  known_on=known_on, mapping=mapping, auto_merge=not review_all)
         except FileError as exc:
             raise CommandError(f"import refusé, base inchangée : {exc}") from exc

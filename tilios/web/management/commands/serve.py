@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from tilios import journal
+from tilios import journal, progress
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
-            ensure_demo_data(stdout=self.stdout, progress=True)
+            ensure_demo_data(stdout=self.stdout, progress=progress.bar)
         _watch_interrupted_imports()
         server = create_server(application, host=host, port=port, threads=threads, ident="tilios")
         # Said once the socket listens (whoever starts the server may wait for this line), with the port really
