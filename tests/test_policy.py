@@ -100,9 +100,10 @@ def test_relative_deadlines_resolve_against_the_announcement_date(text, on, year
 
 
 def test_a_reprise_of_the_fabriques_is_found_despite_the_seeds_extra_figures():
-    from tilios.policy.seed import ANNOUNCEMENTS
+    from tilios.policy.seed import archive
 
-    _programme, made_on, _title, seeded, *_rest = ANNOUNCEMENTS[3]
+    seeded_entry = next(a for a in archive()["announcements"] if a["title"].startswith("300 Fabriques"))
+    seeded, made_on = seeded_entry["text"], seeded_entry["made_on"]
     reprise = "Le gouvernement annonce 300 Fabriques de territoire d'ici 2022, avec 45 M€ pour les tiers-lieux."
     match = recycling.compare(reprise, keys(reprise), seeded, [f.key() for f in figures.extract(seeded, on=made_on)])
     assert match is not None and "chiffres" in match.reasons
@@ -163,7 +164,9 @@ class TestArchive:
             ("amount", 20000, "EUR"), ("count", 4, "postes de travail")}
         verdicts = {p.metric: services.status(p).status for p in call.promises.all()}
         assert verdicts == {"télécentres ouverts": "broken", "emplois accueillis dans les télécentres": "unverifiable"}
-        assert [p.metric for p, _v in services.past_failures()] == ["télécentres ouverts"]
+        failures = services.past_failures()
+        assert "télécentres ouverts" in [p.metric for p, _v in failures]
+        assert all(v.status == "broken" and v.latest.value < p.target_value / 2 for p, v in failures)
 
     def test_status_rule(self):
         announcement = Announcement.objects.first()
@@ -206,9 +209,12 @@ class TestArchive:
             "source_url": "https://example.org/communique"}, editor, "nouvelle annonce")
         assert revision.status == Revision.Status.ACCEPTED
         matches = services.recycled(repeat)
-        assert [m.other.pk for m in matches] == [original.pk]
-        assert "chiffres" in matches[0].reasons and "count:300:fabriques" in matches[0].shared_figures
-        assert services.clusters()[0] == [original, repeat]
+        found = {m.other.pk: m for m in matches}
+        assert original.pk in found  # and the archive's own reprises of the same promise
+        assert "chiffres" in found[original.pk].reasons and "count:300:fabriques" in found[original.pk].shared_figures
+        assert all("fabrique" in (m.other.title + m.other.text).lower() for m in matches)
+        cluster = next(c for c in services.clusters() if repeat in c)
+        assert original in cluster and cluster.index(original) < cluster.index(repeat)
 
     def test_announcements_are_revisable_and_hand_figures_survive(self, editor):
         announcement = Announcement.objects.get(title__startswith="Plan national")
@@ -223,7 +229,8 @@ class TestArchive:
         out = io.StringIO()
         call_command("promises", "--format", "json", stdout=out)
         rows = json.loads(out.getvalue())
-        assert {r["status"] for r in rows} == {"broken", "unverifiable", "kept"}
+        # the seeded archive spans every verdict a promise of the past can get
+        assert {r["status"] for r in rows} >= {"broken", "unverifiable", "kept", "kept_late", "partially_kept"}
         out = io.StringIO()
         call_command("promises", "--actor", "DATAR", "--status", "broken", stdout=out)
         assert "télécentres ouverts" in out.getvalue() and "non tenue" in out.getvalue()

@@ -53,6 +53,9 @@ MATRIX = {
     "role_trusted":     ("login", "403",     "403",     "ok",      "ok",      "403",     "403"),
     "role_moderator":   ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
     "link_manager":     ("login", "403",     "403",     "ok",      "ok",      "403",     "403"),
+    "archive_add_form": ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "403"),
+    "archive_add":      ("login", "pending", "live",    "live",    "live",    "pending", "403"),
+    "archive_edit":     ("login", "pending", "live",    "live",    "live",    "pending", "403"),
     "source_create":    ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
     "source_edit":      ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
     "account":          ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
@@ -100,7 +103,10 @@ def world():
     blocked_target = make_user("cible-bloquee")
     blocked_target.profile.blocked_until = timezone.now() + datetime.timedelta(days=3)
     blocked_target.profile.save()
-    return {"place": place, "page": page, "thread": thread, "message": thread.messages.get(), "pending": pending,
+    from tilios.policy.models import Promise
+
+    return {"promise": Promise.objects.get(metric="télécentres ouverts"),
+            "place": place, "page": page, "thread": thread, "message": thread.messages.get(), "pending": pending,
             "users": users, "targets": targets, "blocked_target": blocked_target, "system": system,
             "first_place_revision": Revision.objects.get(object_id=place.pk, content_type__model="place", number=1),
             "first_page_revision": Revision.objects.get(object_id=page.pk, content_type__model="page", number=1)}
@@ -166,6 +172,12 @@ def request_for(endpoint, w, user):
         "role_trusted": ("post", reverse("web:user_role", args=[u["contributor"].pk]), {"role": "trusted"}),
         "role_moderator": ("post", reverse("web:user_role", args=[u["contributor"].pk]), {"role": "moderator"}),
         "link_manager": ("post", reverse("web:user_manager", args=[u["contributor"].pk]), {"place": pid}),
+        "archive_add_form": ("get", reverse("web:archive_add", args=["programmes"]), None),
+        "archive_add": ("post", reverse("web:archive_add", args=["programmes"]), {
+            "slug": "cyber-bases", "name": "Cyber-bases", "kind": "programme", "summary": "matrice"}),
+        "archive_edit": ("post", reverse("web:archive_edit", args=["promises", w["promise"].pk]), {
+            "announcement": w["promise"].announcement_id, "metric": w["promise"].metric, "target_value": "120",
+            "unit": w["promise"].unit, "deadline": "2007-12-31", "base_revision": w["promise"].current_revision_id}),
         "source_create": ("post", reverse("web:source_create"), {"slug": "hub-lo", "name": "Hub LO",
                                                                   "licence": "odbl-1.0", "priority": "50"}),
         "source_edit": ("post", reverse("web:source_edit", args=["openstreetmap"]), {
@@ -233,7 +245,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
     covered = {"place_edit", "place_create", "page_edit", "place_revert", "page_revert", "place_protect",
                "page_protect", "place_new_thread", "page_new_thread", "talk_reply", "talk_hide", "moderation",
                "accept", "reject", "users", "user_tools", "user_rollback", "user_block", "user_unblock",
-               "user_role", "user_manager", "source_create", "source_edit", "account", "token_create", "token_revoke",
+               "user_role", "user_manager", "archive_add", "archive_edit", "source_create", "source_edit", "account",
+               "token_create", "token_revoke",
                "delete_account", "logout"}
     assert names - read_only - covered - set(covered_elsewhere) == set()
     assert len(CASES) == len(MATRIX) * len(ROLES)

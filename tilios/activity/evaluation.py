@@ -101,12 +101,45 @@ def evaluate_programme(programme, on=None, scheme=None):
     total_regular = result["regular_users"]
     return {
         "programme": {"slug": programme.slug, "name": programme.name, "budget_eur": budget}, **result,
+        "studies": published_studies(programme, result, labels),
         "cost": {"budget_eur": budget,
                  "per_place": round(budget / len(details)) if budget is not None and details else None,
                  "per_regular_user": round(budget / total_regular) if budget is not None and total_regular else None,
                  "rule": COST_RULE},
         "rows": details,
     }
+
+
+def published_studies(programme, result, labels):
+    """The studies published on the programme's promises (outcomes with a distribution), oldest first, each
+    with its groups and, for the groups it maps to the scheme's bands, the same bands as the places' own
+    reports give them — the evaluation a researcher made by hand beside the one the registry makes."""
+    from tilios.policy.models import Outcome
+
+    outcomes = (Outcome.objects.filter(promise__programme=programme, promise__is_published=True, is_published=True)
+                .select_related("promise").order_by("measured_on", "id"))
+    studies = []
+    for outcome in outcomes:
+        if not outcome.is_study:
+            continue
+        total = sum(group["count"] for group in outcome.distribution)
+        mapped = {}
+        for group in outcome.distribution:
+            if group.get("band") in labels:
+                mapped[group["band"]] = mapped.get(group["band"], 0) + group["count"]
+        in_bands = sum(mapped.values())
+        studies.append({
+            "promise": outcome.promise.metric, "measured_on": outcome.measured_on, "source_url": outcome.source_url,
+            "method": outcome.method, "note": outcome.note, "places": total,
+            "groups": [{"label": g["label"], "count": g["count"], "band": g.get("band") or None,
+                        "band_label": labels.get(g.get("band")), "share": _share(g["count"], total)}
+                       for g in outcome.distribution],
+            "compared": [{"code": b["code"], "label": b["label"], "study": mapped.get(b["code"], 0),
+                          "study_share": _share(mapped.get(b["code"], 0), in_bands), "reports": b["count"],
+                          "reports_share": b["share"]} for b in result["bands"]] if in_bands else [],
+            "outside_bands": total - in_bands,
+        })
+    return studies
 
 
 def territory_of(region=None, departement=None):
@@ -221,6 +254,11 @@ def evaluation_text(result):
     for name, g in result["groups"].items():
         if g["places"]:
             lines.append(f"  {name:<20} {g['places']:>5}  " + "  ".join(f"{g['bands'].get(c, 0):>14}" for c in codes))
+    for study in result.get("studies", []):
+        lines += ["", f"Étude publiée ({study['measured_on'].isoformat()}, {study['method'] or 'méthode non dite'}) : "
+                      f"{study['places']} lieux — {study['source_url']}"]
+        lines += [f"  {g['label']:<{width}}  {g['count']:>5}" + (f"  → {g['band_label']}" if g["band_label"] else "")
+                  for g in study["groups"]]
     cost = result.get("cost")
     lines += ["", f"Usagers réguliers (somme des médianes) : {result['regular_users']:g}"]
     if cost is not None and cost["budget_eur"] is None:

@@ -71,7 +71,7 @@ def match_out(m):
 def outcome_out(o):
     registry = isinstance(o, services.RegistryOutcome)
     return {"value": o.value, "measured_on": _date(o.measured_on), "source_url": o.source_url or None,
-            "note": o.note, "from_registry": registry}
+            "method": o.method, "note": o.note, "distribution": list(o.distribution), "from_registry": registry}
 
 
 def promise_out(p, verdict):

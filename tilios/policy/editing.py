@@ -11,6 +11,6 @@ ANNOUNCEMENT = model_editable(Announcement, ["made_on", "title", "text", "territ
                               m2m=["actors"], text_fields=["text"])
 PROMISE = model_editable(Promise, ["announcement", "programme", "metric", "target_value", "unit", "deadline",
                                    "territory_code", "quote", "count_from_registry"])
-OUTCOME = model_editable(Outcome, ["promise", "value", "measured_on", "source_url", "method", "note"],
+OUTCOME = model_editable(Outcome, ["promise", "value", "measured_on", "source_url", "method", "note", "distribution"],
                          text_fields=["note"])
 REPLY = model_editable(Reply, ["actor", "promise", "outcome", "made_on", "text", "source_url"], text_fields=["text"])

@@ -1,4 +1,7 @@
 """The archive of public policy: who announced what, what was promised, what came of it."""
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -154,7 +157,26 @@ class Promise(Revisable):
         return reverse("web:promise", args=[self.pk])
 
 
+def validate_distribution(value):
+    """A study's distribution: [{"label": …, "count": n, "band": activity band code or ""}, …]."""
+    if not isinstance(value, list):
+        raise ValidationError(_("une liste de groupes attendue : [{\"label\": …, \"count\": …}]"))
+    for line, group in enumerate(value, start=1):
+        if not isinstance(group, dict) or set(group) - {"label", "count", "band"}:
+            raise ValidationError(_("groupe %(n)s : label, count et band (facultatif) seulement") % {"n": line})
+        label, count, band = group.get("label"), group.get("count"), group.get("band", "")
+        if not isinstance(label, str) or not label.strip() or len(label) > 200:
+            raise ValidationError(_("groupe %(n)s : un libellé de 1 à 200 caractères") % {"n": line})
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ValidationError(_("groupe %(n)s : un nombre entier positif ou nul") % {"n": line})
+        if not isinstance(band, str) or not re.fullmatch(r"[a-z0-9_]{0,40}", band):
+            raise ValidationError(_("groupe %(n)s : un code de bande d'activité (lettres, chiffres, _)") % {"n": line})
+
+
 class Outcome(Revisable):
+    """What came of a promise: a measured value, or a published study with the distribution it found (how
+    many places in each group), which evaluation pages show beside the places' own reports."""
+
     promise = models.ForeignKey(Promise, models.PROTECT, related_name="outcomes")
     value = models.FloatField(_("valeur mesurée"))
     measured_on = models.DateField(_("mesurée le"))
@@ -162,10 +184,18 @@ class Outcome(Revisable):
     method = models.CharField(_("méthode"), max_length=300, blank=True,
                               help_text=_("comment la valeur a été mesurée : comptage, enquête, rapport officiel…"))
     note = models.TextField(_("note"), blank=True)
+    distribution = models.JSONField(
+        _("répartition (étude)"), default=list, blank=True, validators=[validate_distribution],
+        help_text=_("pour une étude : les lieux comptés dans chaque groupe, avec la bande d'activité qui lui "
+                    "correspond quand il y en a une"))
 
     class Meta:
         ordering = ["measured_on", "id"]
         verbose_name = _("résultat")
+
+    @property
+    def is_study(self):
+        return bool(self.distribution)
 
 
 class Reply(Revisable):

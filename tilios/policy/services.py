@@ -186,6 +186,8 @@ class RegistryOutcome:
     measured_on: datetime.date
     source_url: str = ""
     note: str = "compté d'après les lieux du programme dans le registre Tilios"
+    method: str = "comptage du registre"
+    distribution: tuple = ()
 
 
 def outcomes(promise, today=None):

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import account_views as accounts
 from . import activity_views as activity
+from . import archive_views as archive
 from . import edit_views as edit
 from . import moderation_views as moderation
 from . import opendata_views as opendata
@@ -84,6 +85,8 @@ urlpatterns = [
     path("politiques/annonces/<int:pk>/chiffres/", policy.figure_add, name="announcement_figure_add"),
     path("politiques/annonces/<int:pk>/chiffres/<int:figure_id>/retirer/", policy.figure_remove,
          name="announcement_figure_remove"),
+    path("politiques/contribuer/<str:type_name>/", archive.record_add, name="archive_add"),
+    path("politiques/contribuer/<str:type_name>/<str:key>/", archive.record_edit, name="archive_edit"),
     path("politiques/recyclage/", policy.clusters, name="policy_clusters"),
     path("politiques/programmes/", policy.programmes, name="programmes"),
     path("politiques/programmes/<slug:slug>/", policy.programme, name="programme"),
