@@ -261,6 +261,28 @@ def test_search_folds_and_filters_by_kind(make_page):
     w.assert_clean()
 
 
+def test_the_page_says_how_it_read_the_words(make_page):
+    """« coworking » names a kind: the list says so, the same line the server writes on a shared link."""
+    w = make_page()
+    w.goto("/")
+    wait_for_places(w.page)
+    assert not w.page.is_visible("#understood")
+    w.page.fill("#q", "coworking")
+    with next_render(w.page) as render:
+        w.page.press("#q", "Enter")
+    assert render["kind"] == "search" and render["count"] >= 2
+    assert w.page.inner_text("#understood") == "Compris : type « Espace de coworking »"
+    metas = w.page.locator("#results-list .result-meta").all_inner_texts()
+    assert metas and all("Espace de coworking" in m for m in metas)
+    w.goto("/?q=coworking")  # the shared link: the server reads it the same way
+    assert w.page.inner_text("#understood") == "Compris : type « Espace de coworking »"
+    w.page.fill("#q", "le chaudron")
+    with next_render(w.page) as render:
+        w.page.press("#q", "Enter")
+    assert not w.page.is_visible("#understood")
+    w.assert_clean()
+
+
 def test_around_me_lists_nearest_with_distances(make_page):
     w = make_page(geolocation=SAINT_ETIENNE, permissions=["geolocation"])
     w.goto("/")

@@ -3,10 +3,12 @@ distribution, shown on the programme's evaluation beside the places' own reports
 studies are written through the API and the command line like any outcome."""
 import datetime
 import io
+from html import escape
 import json
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from tilios.accounts.models import Role
 from tilios.activity import importing, reporting
@@ -69,6 +71,22 @@ def test_the_archive_finds_the_real_reprises_it_holds():
     # different programmes that merely share a year are not reprises
     france_services = Announcement.objects.get(made_on=datetime.date(2019, 4, 25), title__icontains="France Services")
     assert not any({france_services, micro} <= c for c in clusters)
+
+
+def test_a_wave_that_quotes_a_pending_promise_again_repeats_it():
+    """Real reprises restate the target among their own news and share no sentence: « environ 2 000 d'ici 2022 »
+    in the first France Services labels repeats the April 2019 promise. A promise past its deadline is not
+    repeated by a later wave with the same number: the 2024 wave's 80 Fabriques is a new promise, not 2023's."""
+    promised = Announcement.objects.get(made_on=datetime.date(2019, 4, 25), title__icontains="France Services")
+    first_labels = Announcement.objects.get(made_on=datetime.date(2019, 11, 15))
+    match = next(m for m in services.recycled(first_labels) if m.other == promised)
+    assert match.reasons == ["promesse"] and match.text_similarity < 0.1 and match.shared_figures == ["count:2000:"]
+    wave_2024 = Announcement.objects.get(made_on=datetime.date(2024, 10, 28))
+    wave_2023 = Announcement.objects.get(made_on=datetime.date(2023, 9, 11), title__startswith="Nouvelle vague")
+    assert wave_2023 not in [m.other for m in services.recycled(wave_2024)]
+    # the page says why
+    html = Client().get(first_labels.get_absolute_url()).content.decode()
+    assert "reprend une promesse" in html and escape(promised.title) in html
 
 
 def test_the_datar_evaluation_shows_the_2011_study_instead_of_empty_reports(client):

@@ -79,7 +79,7 @@ SAINT_ETIENNE = "45.4397,4.3872"
 def test_words_naming_a_kind_filter_and_a_town_locates(client):
     """« coworking » + « Autour de moi » at Saint-Étienne: the coworking spaces nearest first, not names."""
     answer = client.get("/api/places", {"q": "coworking", "near": SAINT_ETIENNE, "limit": 5}).json()
-    assert answer["understood"] == {"kinds": ["coworking"], "text": "", "town": None}
+    assert answer["understood"] == {"kinds": ["coworking"], "text": "", "other_words": "", "town": None}
     first = Place.objects.filter(public_id=answer["results"][0]["id"]).get()
     assert first.kinds.filter(code="coworking").exists() and answer["results"][0]["distance_km"] < 3
     assert [r["name"] for r in answer["results"][:2]] == ["Le Comptoir Numérique", "Le chaudron - Kosmoss.biz"]
@@ -88,6 +88,7 @@ def test_words_naming_a_kind_filter_and_a_town_locates(client):
     in_town = client.get("/api/places", {"q": "espace de coworking près de Saint-Étienne", "limit": 50}).json()
     assert in_town["understood"]["town"]["code"] == "42218" and in_town["understood"]["kinds"] == ["coworking"]
     assert in_town["understood"]["text"] == "saint etienne"  # the town still filters, as the map's list does
+    assert in_town["understood"]["other_words"] == ""  # nothing left unexplained
     distances = [r["distance_km"] for r in in_town["results"]]
     assert distances == sorted(distances) and in_town["count"] == len(distances) >= 2
     assert in_town["results"][0]["town"] == "Saint-Étienne"
@@ -95,6 +96,24 @@ def test_words_naming_a_kind_filter_and_a_town_locates(client):
     epn = client.get("/api/places", {"q": "EPN Lyon"}).json()
     assert epn["understood"]["kinds"] == ["epn"] and epn["understood"]["town"]["name"] == "Lyon"
     plain = client.get("/api/places", {"q": "le chaudron"}).json()
-    assert plain["understood"] == {"kinds": [], "text": "le chaudron", "town": None} and plain["count"] >= 1
+    assert plain["understood"] == {"kinds": [], "text": "le chaudron", "other_words": "le chaudron", "town": None}
+    assert plain["count"] >= 1
     town_only = client.get("/api/places", {"q": "st etienne", "limit": 200}).json()  # the home page's search
     assert town_only["count"] == len(town_only["results"]) >= 4 and town_only["understood"]["town"]["code"] == "42218"
+
+
+def test_the_home_page_reads_the_words_as_the_api_does(client):
+    """The first page a search opens and the list the map then fetches are the same, and both say how the
+    words were read."""
+    from html import unescape
+
+    words = "coworking saint-etienne"
+    page = client.get("/", {"q": words})
+    html = unescape(page.content.decode())
+    assert page.status_code == 200 and "Compris : type « Espace de coworking » · autour de Saint-Étienne" in html
+    assert "Les lieux les plus proches de Saint-Étienne (42)" in html
+    api = client.get("/api/places", {"q": words, "limit": 10}).json()
+    listed = [p.public_id for p in page.context["results"]][:len(api["results"])]
+    assert listed == [r["id"] for r in api["results"]] and len(listed) >= 2
+    plain = client.get("/", {"q": "le chaudron"}).content.decode()
+    assert 'id="understood" class="understood muted" hidden' in plain  # nothing more than words: nothing said

@@ -47,7 +47,9 @@ class PlacePage(Schema):
     next: str | None
     understood: dict[str, Any] = Field(..., description="comment `q` a été lu : types de lieux nommés (`kinds`), "
                                                          "commune qui ordonne les résultats depuis son centre "
-                                                         "(`town`), mots cherchés dans les noms et villes (`text`)")
+                                                         "(`town`), mots cherchés dans les noms et villes (`text`), "
+                                                         "et parmi eux ceux qui ne sont pas le nom de la commune "
+                                                         "(`other_words`)")
     results: list[dict[str, Any]]
 
 

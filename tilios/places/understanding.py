@@ -36,9 +36,15 @@ class Reading:
     town: Commune | None = None  # the commune the words named
     text: str = ""  # the words to match against names and towns (a town's name stays: it also filters)
 
+    @property
+    def other_words(self):
+        """The words matched against names besides the town's own name: what the reading left unexplained."""
+        town_words = set(search_tokens(self.town.name)) if self.town else set()
+        return " ".join(word for word in self.text.split() if word not in town_words)
+
     def as_dict(self):
         town = self.town
-        return {"kinds": self.kinds, "text": self.text,
+        return {"kinds": self.kinds, "text": self.text, "other_words": self.other_words,
                 "town": {"code": town.code, "name": town.name, "latitude": town.latitude,
                          "longitude": town.longitude} if town else None}
 

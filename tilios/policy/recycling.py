@@ -142,6 +142,17 @@ def compare(text, figure_keys, other_text, other_keys, common=frozenset()):
     return Match(None, text_sim, shared, words, reasons, spans_mine, spans_theirs)
 
 
+def restatement(text, other_text, restated_keys):
+    """A Match for a text that quotes again the target of a promise the other one made, when both speak of
+    the same thing (their lemmas overlap as much as shared figures require); None otherwise."""
+    words = jaccard(lemmas(text), lemmas(other_text))
+    if words < LEMMA_THRESHOLD:
+        return None
+    spans_mine, spans_theirs = passages(text, other_text)
+    return Match(None, jaccard(shingles(text), shingles(other_text)), sorted(restated_keys), words, ["promesse"],
+                 spans_mine, spans_theirs)
+
+
 def _folded_with_origin(text):
     """`fold(text)` and, for each of its characters, the index of the character of `text` it came from
     (folding may change lengths: « œ » → « oe », « … » → « ... »), so spans point into the real text."""

@@ -100,15 +100,48 @@ def recycled(announcement, limit=20):
         candidates |= {row["announcement_id"] for row in sharing}
     mine = list(announcement.figures.values_list("key", flat=True))
     common = _common_figures(mine)
+    restated = _restated_promises(announcement, common)
+    candidates |= set(restated)
     matches = []
     others = Announcement.objects.filter(pk__in=candidates, is_published=True, made_on__lte=announcement.made_on)
     for other in others.prefetch_related("figures"):
         match = recycling.compare(announcement.text, mine, other.text, [f.key for f in other.figures.all()], common)
+        if match is None and other.pk in restated:
+            match = recycling.restatement(announcement.text, other.text, restated[other.pk])
+        elif match is not None and other.pk in restated:
+            match.reasons.append("promesse")
         if match:
             match.other = other
             matches.append(match)
     matches.sort(key=lambda m: (-max(m.text_similarity, len(m.shared_figures) / 10), m.other.made_on))
     return matches[:limit]
+
+
+def _restated_promises(announcement, common):
+    """{earlier announcement id: its figure keys that `announcement` restates} for promises still pending when
+    `announcement` was made (no deadline, or a deadline not yet past), of the same programme or by a shared
+    actor, whose target `announcement` quotes again: a wave of a programme that repeats « 300 fabriques d'ici
+    2022 » among its own news re-announces that promise even when the texts share no sentence."""
+    figures_of_mine = [f for f in announcement.figures.all() if f.kind in ("count", "amount") and f.key not in common]
+    if not figures_of_mine or announcement.pk is None:
+        return {}
+    related = Q(announcement__actors__in=announcement.actors.all())
+    if announcement.programme_id:
+        related |= Q(programme_id=announcement.programme_id) | Q(announcement__programme_id=announcement.programme_id)
+    promises = (Promise.objects.filter(related, is_published=True, announcement__is_published=True,
+                                       announcement__made_on__lte=announcement.made_on)
+                .filter(Q(deadline__isnull=True) | Q(deadline__gte=announcement.made_on))
+                .exclude(announcement=announcement).select_related("announcement").distinct())
+    restated = {}
+    for promise in promises:
+        targets = [f for f in promise.announcement.figures.all() if f.value == promise.target_value
+                   and f.kind in ("count", "amount") and f.high is None]
+        for target in targets:
+            for f in figures_of_mine:
+                if (f.kind, f.value) == (target.kind, target.value) and f.high is None \
+                        and (f.unit == target.unit or not f.unit or not target.unit):
+                    restated.setdefault(promise.announcement_id, set()).add(f.key)
+    return restated
 
 
 def _common_figures(keys):

@@ -28,6 +28,7 @@ from .records import visible
 
 PER_PAGE = 30
 CAN_CORRECT = _l("Seuls les contributeurs de confiance corrigent les chiffres.")
+REASONS = {"texte": _l("même texte"), "chiffres": _l("mêmes chiffres"), "promesse": _l("reprend une promesse")}
 
 
 # --- Helpers ----------------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def announcement(request, pk):
         shared = set(match.shared_figures)
         matches.append({
             "match": match, "other": match.other,
-            "reasons": [_("même texte") if r == "texte" else _("mêmes chiffres") for r in match.reasons],
+            "reasons": [REASONS[r] for r in match.reasons],
             "similarity": round(100 * match.text_similarity),
             "mine": highlight(record.text, [(s, e, "shared", "") for s, e in match.shared_passages]
                               + figure_marks(figures, shared, "fig shared-fig")),

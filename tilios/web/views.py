@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
-from tilios.places import hours, queries
+from tilios.places import hours, queries, understanding
 from tilios.places.models import Kind, Place
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
@@ -85,6 +85,10 @@ def _js_strings():
         "noCommune": _("Aucune commune trouvée."),
         "km": _("km"),
         "placesData": _("Lieux :"),
+        "understood": _("Compris :"),
+        "kindWord": _("type « %(label)s »"),
+        "around": _("autour de %(name)s"),
+        "words": _("mots « %(words)s »"),
     }
 
 
@@ -125,7 +129,17 @@ def home(request):
                 context["town"] = town or commune.name
             else:
                 raise queries.QueryError(_("Aucune commune ne correspond à « %(town)s ».") % {"town": town})
-        qs = queries.search(q, [kind] if kind else [])
+        # The words read as the API reads them (a kind's name filters by kind, a town's name orders from its
+        # centre), so the first page and the list the map fetches afterwards are the same.
+        try:
+            reading = understanding.read(q, locate=near is None)
+        except QueryTooLong as exc:
+            raise queries.QueryError(_("recherche : %(why)s") % {"why": exc}) from None
+        if near is None and reading.town is not None:
+            near = (reading.town.latitude, reading.town.longitude)
+            context["near_commune"] = reading.town
+        context["understood"] = _understood(reading)
+        qs = queries.search(reading.text, ([kind] if kind else []) + reading.kinds)
         if near is not None:
             result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=cursor, near=near, open_at=open_at)
             count = None
@@ -146,6 +160,15 @@ def home(request):
         "commune_params": _query_string({"q": q, "kind": kind, "open_now": params["open_now"]}),
     })
     return render(request, "web/home.html", context)
+
+
+def _understood(reading):
+    """What the page says it understood of the words, when it read more than words to find in names."""
+    if not (reading.kinds or reading.town):
+        return None
+    labels = {k.code: kind_label(k) for k in Kind.objects.filter(code__in=reading.kinds)}
+    return {"kinds": [labels.get(code, code) for code in reading.kinds], "town": reading.town,
+            "words": reading.other_words}
 
 
 def _safe_links(links):

@@ -254,10 +254,25 @@
       }
     }
 
+    /* How the API read the words (data.understood): the same line the server writes on a first load. */
+    function showUnderstood(understood) {
+      var node = document.getElementById("understood");
+      if (!node) return;
+      var parts = (understood && understood.kinds || []).map(function (code) {
+        return t("kindWord", {label: kindLabel(code)});
+      });
+      var head = parts.join(", ");
+      if (understood && understood.town) head += (head ? " · " : "") + t("around", {name: understood.town.name});
+      if (!head) { node.hidden = true; node.textContent = ""; return; }
+      var words = understood.other_words;
+      node.textContent = t("understood") + " " + head + (words ? " · " + t("words", {words: words}) : "");
+      node.hidden = false;
+    }
+
     function renderResults(data, heading, append) {
       if (errorBox) errorBox.remove();
       errorBox = null;
-      if (!append) list.textContent = "";
+      if (!append) { list.textContent = ""; showUnderstood(data.understood); }
       title.textContent = heading;
       data.results.forEach(function (p) { list.appendChild(resultItem(p)); });
       if (!list.children.length) list.appendChild(el("li", {className: "empty", text: t("noResult")}));
