@@ -29,6 +29,18 @@ def shared_data():
     return SHARED_DATA
 
 
+@pytest.fixture
+def no_rate_limits(settings):
+    """Rate limits off and their counters cleared: for modules that write many times in a row
+    (`pytestmark = pytest.mark.usefixtures("no_rate_limits")`); the limits have tests of their own."""
+    from django.core.cache import cache
+
+    settings.RATELIMIT_ENABLE = False
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many accounts; the production hasher is deliberately slow."""

@@ -4,7 +4,6 @@ import io
 import json
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -17,16 +16,8 @@ from tilios.places.models import Place
 
 from people import make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 TODAY = datetime.date(2026, 1, 15)
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings):
-    settings.RATELIMIT_ENABLE = False
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

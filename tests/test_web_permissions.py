@@ -8,7 +8,6 @@ import datetime
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from tilios.revisions.models import Revision
 
 from people import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
 ROLES = ("anonymous", "contributor", "trusted", "moderator", "admin", "manager", "blocked")
 
@@ -64,14 +63,6 @@ MATRIX = {
     "delete_account":   ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
     "logout":           ("ok",    "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
 }
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings):
-    settings.RATELIMIT_ENABLE = False
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ published, so its pairs wait in the queue): roles on every page and POST, merge 
 conflicts, provenance with a visible disagreement, CSRF and escaping."""
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -17,14 +16,8 @@ from tilios.sources.services import run_import
 from people import make_user
 from directories import directory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 ROLES = ("anonymous", "contributor", "blocked", "trusted", "moderator")
-
-
-@pytest.fixture(autouse=True)
-def no_rate_limits(settings):
-    settings.RATELIMIT_ENABLE = False
-    cache.clear()
 
 
 @pytest.fixture
