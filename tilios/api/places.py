@@ -53,13 +53,6 @@ class PlacePage(Schema):
     results: list[dict[str, Any]]
 
 
-def _reading(filters, locate=True):
-    try:
-        return understanding.read(filters.q, locate=locate)
-    except QueryTooLong as exc:
-        raise queries.QueryError(f"q : {exc}") from None
-
-
 def _filtered(filters, reading):
     bbox = queries.parse_bbox(filters.bbox) if filters.bbox else None
     return queries.search(reading.text, [*filters.kind, *reading.kinds], bbox)
@@ -85,7 +78,7 @@ def list_places(request, filters: Query[PlaceFilters]):
         raise HttpError(400, f"limit : entre 1 et {MAX_LIMIT}")
     radius = queries.parse_radius(filters.radius) if filters.radius is not None else None
     near = queries.parse_point(filters.near) if filters.near else None
-    reading = _reading(filters)
+    reading = understanding.read(filters.q)
     located = near is None and reading.town is not None
     if located:  # « coworking lyon »: Lyon's places, nearest its centre first
         near = (reading.town.latitude, reading.town.longitude)
@@ -113,7 +106,7 @@ def list_places(request, filters: Query[PlaceFilters]):
 def places_geojson(request, filters: Query[PlaceFilters]):
     """A GeoJSON FeatureCollection of the places matching the filters (usually a `bbox`)."""
     open_at = _open_at(filters)
-    qs = _filtered(filters, _reading(filters, locate=False)).filter(latitude__isnull=False)
+    qs = _filtered(filters, understanding.read(filters.q, locate=False)).filter(latitude__isnull=False)
     if open_at is not None:
         ids = queries.open_ids(qs, open_at)[: MAX_FEATURES + 1]
         places = []

@@ -7,9 +7,10 @@ also orders the results from that town's centre, nearest first; the rest is matc
 from dataclasses import dataclass, field
 
 from tilios.territories.models import Commune
-from tilios.text import query_tokens, search_text, search_tokens
+from tilios.text import QueryTooLong, query_tokens, search_text, search_tokens
 
 from .models import Kind
+from .queries import QueryError
 
 # Folded, singular tokens (tilios.text.search_tokens: « EPN » is already « espace public numerique »).
 KIND_WORDS = {
@@ -61,8 +62,12 @@ def kind_phrases():
 
 
 def read(q, locate=True):
-    """How `q` reads: its kinds, its town (only with `locate`), and the rest. Raises QueryTooLong."""
-    tokens = query_tokens(q)
+    """How `q` reads: its kinds, its town (only with `locate`), and the rest. A query too long to read is a
+    QueryError on `q`, as queries.search says it."""
+    try:
+        tokens = query_tokens(q)
+    except QueryTooLong as exc:
+        raise QueryError(f"q : {exc}") from None
     if not tokens:
         return Reading()
     phrases = kind_phrases()

@@ -93,14 +93,15 @@ def recycled(announcement, limit=20):
     if bands:
         candidates |= set(TextSignature.objects.filter(by_text).exclude(announcement=announcement)
                           .values_list("announcement_id", flat=True))
-    keys = [k for k in announcement.figures.values_list("key", flat=True) if not k.startswith(("year:", "deadline:"))]
+    figures = list(announcement.figures.all())  # prefetched by clusters()
+    mine = [f.key for f in figures]
+    keys = [k for k in mine if not k.startswith(("year:", "deadline:"))]
     if len(keys) >= 2:
         sharing = (Figure.objects.filter(key__in=keys).exclude(announcement=announcement)
                    .values("announcement_id").annotate(n=Count("key", distinct=True)).filter(n__gte=2))
         candidates |= {row["announcement_id"] for row in sharing}
-    mine = list(announcement.figures.values_list("key", flat=True))
     common = _common_figures(mine)
-    restated = _restated_promises(announcement, common)
+    restated = _restated_promises(announcement, figures, common)
     candidates |= set(restated)
     matches = []
     others = Announcement.objects.filter(pk__in=candidates, is_published=True, made_on__lte=announcement.made_on)
@@ -117,12 +118,12 @@ def recycled(announcement, limit=20):
     return matches[:limit]
 
 
-def _restated_promises(announcement, common):
+def _restated_promises(announcement, figures, common):
     """{earlier announcement id: its figure keys that `announcement` restates} for promises still pending when
     `announcement` was made (no deadline, or a deadline not yet past), of the same programme or by a shared
     actor, whose target `announcement` quotes again: a wave of a programme that repeats « 300 fabriques d'ici
     2022 » among its own news re-announces that promise even when the texts share no sentence."""
-    figures_of_mine = [f for f in announcement.figures.all() if f.kind in ("count", "amount") and f.key not in common]
+    figures_of_mine = [f for f in figures if f.kind in ("count", "amount") and f.key not in common]
     if not figures_of_mine or announcement.pk is None:
         return {}
     related = Q(announcement__actors__in=announcement.actors.all())
@@ -131,7 +132,8 @@ def _restated_promises(announcement, common):
     promises = (Promise.objects.filter(related, is_published=True, announcement__is_published=True,
                                        announcement__made_on__lte=announcement.made_on)
                 .filter(Q(deadline__isnull=True) | Q(deadline__gte=announcement.made_on))
-                .exclude(announcement=announcement).select_related("announcement").distinct())
+                .exclude(announcement=announcement).select_related("announcement")
+                .prefetch_related("announcement__figures").distinct())
     restated = {}
     for promise in promises:
         targets = [f for f in promise.announcement.figures.all() if f.value == promise.target_value

@@ -131,10 +131,7 @@ def home(request):
                 raise queries.QueryError(_("Aucune commune ne correspond à « %(town)s ».") % {"town": town})
         # The words read as the API reads them (a kind's name filters by kind, a town's name orders from its
         # centre), so the first page and the list the map fetches afterwards are the same.
-        try:
-            reading = understanding.read(q, locate=near is None)
-        except QueryTooLong as exc:
-            raise queries.QueryError(_("recherche : %(why)s") % {"why": exc}) from None
+        reading = understanding.read(q, locate=near is None)
         if near is None and reading.town is not None:
             near = (reading.town.latitude, reading.town.longitude)
             context["near_commune"] = reading.town
