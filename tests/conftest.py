@@ -22,6 +22,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         ensure_demo_data()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def static_files():
+    """Pages name their static files by hash, from the manifest collecting writes (as `tilios serve` does)."""
+    from tilios.web import storage
+
+    storage.collect()
+
+
 @pytest.fixture
 def shared_data():
     if not SHARED_DATA.exists():

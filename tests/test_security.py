@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.templatetags.static import static
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -265,7 +266,7 @@ def test_filled_honeypot_is_refused(client, place):
 def test_honeypot_is_hidden_by_css_not_inline_style(client):
     body = client.get(reverse("web:signup")).content.decode()
     assert '<div class="hp" aria-hidden="true">' in body and 'name="website"' in body
-    css = client.get("/static/web/site.css")
+    css = client.get(static("web/site.css"))
     text = b"".join(css.streaming_content).decode() if css.streaming else css.content.decode()
     assert re.search(r"\.hp\s*\{[^}]*left:\s*-10000px", text)
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = BASE_DIR / "data"
@@ -136,11 +137,15 @@ try:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 except OSError:  # a read-only data folder: still serve what can be read (WhiteNoise uses the app dirs)
     pass
+# Static files are collected at each start (`tilios serve`, or the tests' session) under hashed names with
+# gzip and brotli copies: WhiteNoise serves those compressed with a one-year cache, a new version a new name.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "tilios.web.storage.StaticStorage"},
 }
-WHITENOISE_USE_FINDERS = True  # serve straight from the apps' static folders: no collectstatic step
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# Source maps are for the API documentation's developers: served, not worth compressing at every start.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 # --- Security headers (the CSP is set by tilios.web.middleware).
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -450,8 +450,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof L === "undefined") return;
-    var iconPath = document.querySelector("[data-icon-path]");
-    if (iconPath) L.Icon.Default.imagePath = iconPath.dataset.iconPath;
     var home = document.getElementById("map");
     if (home) initHome(home);
     var placeNode = document.getElementById("place-map");
