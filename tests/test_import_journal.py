@@ -33,11 +33,14 @@ def tilios(env, *args, timeout=600):
 
 
 def counts(path):
-    """Rows per table (the journal aside), and the R*Tree beside the places it indexes."""
+    """Rows per table (the journal aside), and the R*Tree and text index beside the places they index."""
     with sqlite3.connect(path) as db:
         tables = [name for (name,) in db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT LIKE 'places_place_rtree%' AND name != 'tilios_undo'")]
+            "AND name NOT LIKE 'places_place_rtree%' AND name NOT LIKE 'places_place_fts%' "
+            "AND name != 'tilios_undo'")]
+        # Raises if the FTS index holds anything but the words of places_place's search_text.
+        db.execute("INSERT INTO places_place_fts(places_place_fts, rank) VALUES ('integrity-check', 1)")
         found = {name: db.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in tables}
         found["rtree"] = db.execute("SELECT count(*) FROM places_place_rtree").fetchone()[0]
         found["rtree mismatches"] = db.execute(

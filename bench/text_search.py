@@ -1,0 +1,210 @@
+"""Benchmark: `q` through the text index (FTS5 on SQLite, pg_trgm on PostgreSQL) against today's scan.
+
+    .venv/bin/python bench/text_search.py [--sizes 100000,1000000] [--pg-sizes 100000] [--repeat 15]
+
+Synthetic places: a kind word (« Coworking », « Fablab », « Tiers-lieu », « Atelier »…), sometimes a second
+word, and a commune drawn by population (so « saint », « lyon » or « coworking » match thousands, a small
+town a handful); search_text is computed by tilios.text as the app does. For each query, what the API does
+for `GET /api/places?q=…&limit=10`: the first 10 ids in name order, and the count. The peer is the
+matching rule applied by a scan (`search_text LIKE '% token%'` for each token), in the same process, on
+the same database; ids and counts must be equal. Medians in ms; printed and written to bench/out/text_search.md.
+"""
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nearest import (COMMUNES, PG_ADMIN, PG_URL, ROOT, TILIOS, log, pg_connect,  # noqa: E402
+                     place_row_values, tilios_env)
+
+OUT = ROOT / "bench" / "out"
+PG_DB = "tilios_bench"
+QUERIES = ["coworking", "fablab lyon", "saint etienne", "atel", "tiers lieu", "repair cafe marseille",
+           "maison num", "quimperle", "zz"]
+KIND_WORDS = ["Coworking", "Fablab", "Tiers-lieu", "Atelier partagé", "Espace public numérique", "La Fabrique",
+              "Le Hub", "Maison du numérique", "Cantine", "Pépinière", "Repair café", "Ressourcerie",
+              "Télécentre", "Médiathèque", "Campus connecté", "La Ruche", "Le Bocal", "Cowork"]
+SECOND = ["", "", "", "des Possibles", "Solidaire", "du Lac", "Numérique", "des Arts", "Nord", "Sud", "2"]
+
+
+def communes():
+    names, weights = [], []
+    with open(COMMUNES, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            names.append(row["nom"])
+            weights.append(float(row["population"] or 0) + 50)
+    return names, weights
+
+
+def synthetic(n, seed=1789):
+    from tilios.text import search_text, sort_key
+
+    rng = random.Random(seed)
+    names, weights = communes()
+    towns = rng.choices(names, weights, k=n)
+    for i, town in enumerate(towns, start=1):
+        name = " ".join(filter(None, [rng.choice(KIND_WORDS), rng.choice(SECOND), town]))
+        yield i, name, sort_key(name), town, search_text(name, town)
+
+
+def build_sqlite(template, path, n):
+    shutil.copy(template, path)
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    table_sql = con.execute("SELECT sql FROM sqlite_master WHERE name = 'places_place'").fetchone()[0]
+    cols = [(r[1], "json" if f'JSON_VALID("{r[1]}")' in table_sql else r[2], r[3], r[4])
+            for r in con.execute("PRAGMA table_info(places_place)")]
+    fixed = place_row_values(cols, dt.datetime.now(dt.timezone.utc).isoformat(sep=" "))
+    fixed = {k: (int(v) if isinstance(v, bool) else v) for k, v in fixed.items()
+             if k not in ("town", "search_text")}
+    names = ["id", "public_id", "name", "sort_name", "town", "search_text", *fixed]
+    sql = f"INSERT INTO places_place ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    values = tuple(fixed.values())
+    t0 = time.perf_counter()
+    con.execute("BEGIN")
+    con.executemany(sql, ((i, f"t{i:09d}", name, sort, town, text) + values
+                          for i, name, sort, town, text in synthetic(n)))
+    con.execute("COMMIT")
+    con.execute("ANALYZE")
+    con.close()
+    return time.perf_counter() - t0
+
+
+def build_postgres(var_dir, n):
+    with pg_connect(PG_ADMIN) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        con.execute(f"CREATE DATABASE {PG_DB}")
+    subprocess.run([*TILIOS, "migrate", "-v", "0"], env=tilios_env(var_dir, PG_URL), check=True, cwd=ROOT)
+    with pg_connect(PG_URL) as con:
+        (trgm,) = con.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'places_place_search_trgm'").fetchone()
+        con.execute("DROP INDEX places_place_search_trgm")
+        cols = [tuple(r) for r in con.execute(
+            "SELECT column_name, data_type, is_nullable = 'NO', column_default FROM information_schema.columns "
+            "WHERE table_name = 'places_place' ORDER BY ordinal_position")]
+        fixed = {k: v for k, v in place_row_values(cols, dt.datetime.now(dt.timezone.utc)).items()
+                 if k not in ("town", "search_text")}
+        names = ["id", "public_id", "name", "sort_name", "town", "search_text", *fixed]
+        values = tuple(fixed.values())
+        t0 = time.perf_counter()
+        with con.cursor().copy(f"COPY places_place ({', '.join(names)}) FROM STDIN") as copy:
+            for i, name, sort, town, text in synthetic(n):
+                copy.write_row((i, f"t{i:09d}", name, sort, town, text) + values)
+        con.execute(trgm)
+        con.execute("VACUUM ANALYZE places_place")
+        return time.perf_counter() - t0
+
+
+def worker(repeat):
+    """In a process whose environment names the database: times both paths for every query."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tilios.settings")
+    django.setup()
+    from tilios.places import queries
+    from tilios.places.models import Place
+    from tilios.text import query_tokens
+
+    def scan(q):
+        qs = Place.objects.filter(is_published=True, merged_into=None)
+        for token in query_tokens(q):
+            qs = qs.filter(search_text__contains=" " + token)
+        return qs
+
+    def answer(qs):
+        return list(qs.order_by("sort_name", "id").values_list("id", flat=True)[:10]), qs.count()
+
+    results = {}
+    for q in QUERIES:
+        paths = {"index": lambda: queries.search(q), "scan": lambda: scan(q)}
+        answers = {name: answer(build()) for name, build in paths.items()}  # warm-up, and the check
+        assert answers["index"] == answers["scan"], (q, answers)
+        times = {}
+        for name, build in paths.items():
+            samples = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                answer(build())
+                samples.append((time.perf_counter() - t0) * 1000)
+            times[name] = statistics.median(samples)
+        results[q] = {"count": answers["index"][1], **times}
+    print(json.dumps(results))
+
+
+def measure(env, repeat):
+    output = subprocess.run([sys.executable, __file__, "--worker", "--repeat", str(repeat)], env=env,
+                            capture_output=True, text=True, cwd=ROOT)
+    if output.returncode:
+        sys.exit(output.stderr[-3000:])
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--pg-sizes", default="100000")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--worker", action="store_true")
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args.repeat)
+    tmp = Path(tempfile.mkdtemp(prefix="tilios-text-"))
+    rows, notes = [], []
+    try:
+        template = tmp / "template"
+        subprocess.run([*TILIOS, "migrate", "-v", "0"], env=tilios_env(template), check=True, cwd=ROOT)
+        runs = [("SQLite", int(float(n))) for n in args.sizes.split(",") if n] + \
+               [("PostgreSQL", int(float(n))) for n in args.pg_sizes.split(",") if n]
+        for engine, n in runs:
+            var_dir = tmp / f"{engine}-{n}"
+            var_dir.mkdir()
+            shutil.copy(template / "secret_key", var_dir / "secret_key")
+            if engine == "SQLite":
+                seconds = build_sqlite(template / "tilios.sqlite3", var_dir / "tilios.sqlite3", n)
+                env = tilios_env(var_dir)
+                notes.append(f"SQLite {n:,}: rows + R*Tree + FTS5 (triggers) {seconds:.0f} s, file "
+                             f"{(var_dir / 'tilios.sqlite3').stat().st_size / 1e6:.0f} MB")
+            else:
+                seconds = build_postgres(var_dir, n)
+                env = tilios_env(var_dir, PG_URL)
+                notes.append(f"PostgreSQL {n:,}: COPY + trigram GIN {seconds:.0f} s")
+            log(notes[-1])
+            for q, r in measure(env, args.repeat).items():
+                rows.append((engine, n, q, r))
+                log(f"{engine} {n:,} « {q} »: {r['count']} places, index {r['index']:.2f} ms, scan {r['scan']:.2f} ms")
+            shutil.rmtree(var_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        with pg_connect(PG_ADMIN) as con:
+            con.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+    lines = [f"`q`: first 10 ids in name order + count, median of {args.repeat}; {time.strftime('%Y-%m-%d')}, "
+             f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, SQLite {sqlite3.sqlite_version}.", "",
+             "| engine | places | q | matches | index ms | scan ms | index ÷ scan |", "|---|---:|---|---:|---:|---:|---:|"]
+    for engine, n, q, r in rows:
+        lines.append(f"| {engine} | {n:,} | {q} | {r['count']:,} | {r['index']:.2f} | {r['scan']:.2f} | "
+                     f"{r['index'] / r['scan']:.2f} |")
+    for engine, n in dict.fromkeys((engine, n) for engine, n, _q, _r in rows):
+        medians = [r["index"] for e, m, _q, r in rows if (e, m) == (engine, n)]
+        scans = [r["scan"] for e, m, _q, r in rows if (e, m) == (engine, n)]
+        lines.append(f"| {engine} | {n:,} | **median of the queries** | | **{statistics.median(medians):.2f}** | "
+                     f"**{statistics.median(scans):.2f}** | |")
+    lines += ["", "Build: " + "; ".join(notes) + "."]
+    OUT.mkdir(exist_ok=True)
+    (OUT / "text_search.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
