@@ -192,7 +192,9 @@ def test_create_place_live_or_pending(api):
     hangar = response.json()
     assert hangar["revision"]["status"] == "pending" and hangar["revision"]["number"] is None
     assert api().get(f"/api/places/{hangar['record']['id']}").status_code == 404
-    assert newcomer.get(f"/api/places/{hangar['record']['id']}/history").status_code == 404
+    # One rule with the site (revisions.visibility): the author follows their proposal, nobody else but reviewers.
+    assert newcomer.get(f"/api/places/{hangar['record']['id']}/history").status_code == 200
+    assert api("autre").get(f"/api/places/{hangar['record']['id']}/history").status_code == 404
     assert reviewer.get(f"/api/places/{hangar['record']['id']}/history").status_code == 200
     assert reviewer.post(f"/api/revisions/{hangar['revision']['id']}/accept").status_code == 200
     assert api().get(f"/api/places/{hangar['record']['id']}").json()["name"] == "Le Hangar"

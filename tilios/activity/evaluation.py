@@ -116,7 +116,7 @@ def published_studies(programme, result, labels):
     reports give them — the evaluation a researcher made by hand beside the one the registry makes."""
     from tilios.policy.models import Outcome
 
-    outcomes = (Outcome.objects.filter(promise__programme=programme, promise__is_published=True, is_published=True)
+    outcomes = (Outcome.objects.published().filter(promise__programme=programme, promise__is_published=True)
                 .select_related("promise").order_by("measured_on", "id"))
     studies = []
     for outcome in outcomes:

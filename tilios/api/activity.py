@@ -69,7 +69,7 @@ ImportRefused = ImportErrors | FieldErrors
 
 
 def _place(public_id):
-    return get_object_or_404(Place.objects.filter(is_published=True), public_id=public_id)
+    return get_object_or_404(Place.objects.published(), public_id=public_id)
 
 
 @router.get("/places/{public_id}/activity", summary="Rapports d’activité d’un lieu")
@@ -138,7 +138,7 @@ def place_indicators(request, public_id: str, on: datetime.date | None = None):
 
 @router.get("/programmes/{slug}/evaluation", summary="Évaluation d’un programme")
 def programme_evaluation(request, slug: str, on: datetime.date | None = None, scheme: str | None = None):
-    programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
+    programme = get_object_or_404(Programme.objects.published(), slug=slug)
     return evaluation.jsonable(evaluation.evaluate_programme(programme, on, schemes.current_scheme(scheme)))
 
 

@@ -36,7 +36,7 @@ def _page_out(page, full=False):
            "licence_url": LICENCE_URL}
     if full:
         linked = {slugify(target) for target, _label in WIKI_LINK.findall(page.body or "")} - {""}
-        existing = set(Page.objects.filter(slug__in=linked, is_published=True).values_list("slug", flat=True))
+        existing = set(Page.objects.published().filter(slug__in=linked).values_list("slug", flat=True))
         out.update(body=page.body, html=html_of(page.body, existing), protected=page.protected)
     return out
 
@@ -46,7 +46,7 @@ def list_pages(request, filters: Query[PageFilters]):
     """Published pages by slug; `category` (slug) filters; `next_cursor` for the next page."""
     if not 1 <= filters.limit <= MAX_LIMIT:
         raise ValidationError({"limit": _("entre 1 et %(max)d") % {"max": MAX_LIMIT}})
-    qs = Page.objects.filter(is_published=True).select_related("current_revision").prefetch_related("categories")
+    qs = Page.objects.published().select_related("current_revision").prefetch_related("categories")
     if filters.category:
         qs = qs.filter(categories__slug=filters.category)
     if filters.cursor:

@@ -125,7 +125,7 @@ def places_geojson(request, filters: Query[PlaceFilters]):
 
 @router.get("/places/{public_id}", summary="Un lieu")
 def get_place(request, public_id: str):
-    qs = queries.with_details(Place.objects.filter(is_published=True)).prefetch_related(
+    qs = queries.with_details(Place.objects.published()).prefetch_related(
         Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
     place = get_object_or_404(qs.select_related("declared_commune", "current_revision", "merged_into"),
                               public_id=public_id)

@@ -7,7 +7,6 @@ review); correcting figures is for trusted contributors. Thin: everything is in 
 import datetime
 import io
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
@@ -24,6 +23,7 @@ from tilios.accounts.throttle import hit
 from tilios.policy import services, writing
 from tilios.policy.models import Announcement, Figure, Programme
 from tilios.revisions.models import Revision
+from tilios.revisions.visibility import visible_to
 
 from .auth import WRITE, actor, viewer
 from .governance import ACTION_ERRORS, WRITE_ERRORS, CreateIn, EditIn
@@ -97,19 +97,10 @@ def _statuses():
     return {code: str(label) for code, label in services.STATUS_LABELS.items()}
 
 
-def _may_see(announcement, user):
-    if announcement.is_published or permissions.can_review(user):
-        return True
-    if user is None or not user.is_authenticated:
-        return False
-    return Revision.objects.filter(content_type=ContentType.objects.get_for_model(Announcement),
-                                   object_id=announcement.pk, author=user).exists()
-
-
 def _announcement(announcement_id, user):
     announcement = get_object_or_404(Announcement.objects.select_related("programme", "current_revision")
                                      .prefetch_related("actors"), pk=announcement_id)
-    if not _may_see(announcement, user):
+    if not visible_to(announcement, user):
         raise HttpError(404, _("contenu introuvable ou non publié"))
     return announcement
 
@@ -137,7 +128,7 @@ class AnnouncementFilters(Schema):
 
 
 def _announcements(filters):
-    qs = Announcement.objects.filter(is_published=True).select_related("programme").prefetch_related("actors")
+    qs = Announcement.objects.published().select_related("programme").prefetch_related("actors")
     return services.filter_announcements(qs, filters.actor, filters.territory, filters.programme, filters.year,
                                          filters.q)
 
@@ -184,7 +175,7 @@ def get_announcement(request, announcement_id: int):
         "text": announcement.text,
         "figures": [figure_out(f) for f in announcement.figures.all()],
         "promises": [promise_out(p, services.status(p)) for p in
-                     announcement.promises.filter(is_published=True).select_related("announcement", "programme")],
+                     announcement.promises.published().select_related("announcement", "programme")],
         "recycled": [match_out(m) for m in services.recycled(announcement)],
         "current_revision": {"id": current.pk, "number": current.number} if current else None,
     }
@@ -285,7 +276,7 @@ def programme_summary(p):
 
 @router.get("/policy/programmes", tags=TAGS, summary="Programmes, plans et appels à projets")
 def list_programmes(request):
-    qs = (Programme.objects.filter(is_published=True).prefetch_related("actors")
+    qs = (Programme.objects.published().prefetch_related("actors")
           .annotate(n_announcements=Count("announcements", filter=Q(announcements__is_published=True), distinct=True),
                     n_promises=Count("promises", filter=Q(promises__is_published=True), distinct=True),
                     n_places=Count("places", distinct=True)))
@@ -295,16 +286,16 @@ def list_programmes(request):
 
 @router.get("/policy/programmes/{slug}", tags=TAGS, summary="Un programme : annonces, promesses, résultats, lieux")
 def get_programme(request, slug: str):
-    programme = get_object_or_404(Programme.objects.filter(is_published=True).prefetch_related("actors"), slug=slug)
-    announcements = programme.announcements.filter(is_published=True).select_related("programme") \
+    programme = get_object_or_404(Programme.objects.published().prefetch_related("actors"), slug=slug)
+    announcements = programme.announcements.published().select_related("programme") \
         .prefetch_related("actors")
     promises = [promise_out(p, services.status(p)) for p in
-                programme.promises.filter(is_published=True).select_related("announcement", "programme")]
+                programme.promises.published().select_related("announcement", "programme")]
     return {**programme_summary(programme), "description": programme.description,
             "announcements": [announcement_summary(a) for a in announcements.order_by("made_on", "id")],
             "promises": promises,
             "places": [{"id": p.public_id, "name": p.name, "url": reverse("web:place", args=[p.public_id])}
-                       for p in programme.places.filter(is_published=True).order_by("name")]}
+                       for p in programme.places.published().order_by("name")]}
 
 
 class PromiseFilters(Schema):
@@ -378,7 +369,7 @@ def timeline(request, programme: str | None = None, territory: str | None = None
     """Announcements, promise deadlines and outcomes in date order."""
     found = None
     if programme:
-        found = Programme.objects.filter(slug=programme, is_published=True).first()
+        found = Programme.objects.published().filter(slug=programme).first()
         if found is None:
             raise ValidationError({"programme": _("programme inconnu : %(slug)s") % {"slug": programme}})
     events = services.timeline(programme=found, territory_code=(territory or "").strip() or None)

@@ -8,11 +8,11 @@ from django.urls import NoReverseMatch
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 
-from tilios.accounts import permissions
 from tilios.pages.markdown import CATEGORY_PREFIXES, PLACE_PREFIX, WIKI_LINK, render
 from tilios.pages.models import Page
 from tilios.places.models import Place
 from tilios.revisions.models import Revision
+from tilios.revisions.visibility import visible_to
 
 MAX_LIMIT = 200
 
@@ -37,11 +37,11 @@ def record_type_of(model):
 
 
 def find_record(rt, key, viewer=None, for_write=False):
-    """A record by its public key. Unpublished records (pending creations, rolled back ones) are
-    only visible to reviewers, and never editable through their URL."""
+    """A record by its public key, if `viewer` may see it (revisions.visibility). Unpublished records
+    (pending creations, rolled back ones) are never editable through their URL."""
     qs = rt.model.objects.select_related("current_revision")
     record = get_object_or_404(qs, **{rt.key: key})
-    if not record.is_published and (for_write or not permissions.can_review(viewer)):
+    if not record.is_published and (for_write or not visible_to(record, viewer)):
         raise HttpError(404, _("contenu introuvable ou non publié"))
     return record
 

@@ -226,7 +226,7 @@ def place_merges(request, public_id: str):
 def merge_places(request, public_id: str, payload: MergeIn):
     """The other place becomes a redirect to this one, which takes what it lacked; undoable."""
     kept = find_record(PLACE, public_id, for_write=True)
-    merged = Place.objects.filter(public_id=payload.other, is_published=True).first()
+    merged = Place.objects.published().filter(public_id=payload.other).first()
     if merged is None:
         raise ValidationError({"other": _("lieu inconnu ou non publié")})
     hit(request, "review")

@@ -113,7 +113,7 @@ def rebuild():
     """Rebuild the facts of every place from its evidence (after a taxonomy or reference change)."""
     global _kind_bits
     _kind_bits = None
-    ids = list(Place.objects.filter(is_published=True).values_list("id", flat=True))
+    ids = list(Place.objects.published().values_list("id", flat=True))
     return sum(rebuild_facts(place_id) for place_id in ids)
 
 

@@ -190,7 +190,7 @@ def explain(definition, valid_on=None, known_on=None, within=None, limit=200):
                 included.append(entry)
         elif len(excluded) < limit:
             excluded.append({**entry, "reasons": crit.reasons(fact, definition.criteria, valid_on)})
-    later = Place.objects.filter(is_published=True, merged_into=None).exclude(facts__known_from__lte=k)
+    later = Place.objects.live().exclude(facts__known_from__lte=k)
     place_fields = {"region": "region_id", "departement": "departement_id", "epci": "epci_id",
                     "commune": "commune__code"}
     for level, value in (within or {}).items():

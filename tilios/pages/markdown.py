@@ -48,7 +48,7 @@ def _place_names(text):
            if target.strip().lower().startswith(PLACE_PREFIX)}
     if not ids:
         return {}
-    return dict(Place.objects.filter(public_id__in=ids, is_published=True).values_list("public_id", "name"))
+    return dict(Place.objects.published().filter(public_id__in=ids).values_list("public_id", "name"))
 
 
 def _link(match, existing_pages, places):

@@ -3,6 +3,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from tilios.revisions.querysets import PublishedQuerySet
+
 LICENCE = "CC BY-SA 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by-sa/4.0/deed.fr"
 
@@ -33,6 +35,8 @@ class Page(models.Model):
     protected = models.BooleanField(_("protégée"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PublishedQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

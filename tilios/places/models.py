@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from tilios.revisions.querysets import PublishedQuerySet
 from tilios.territories.models import Commune, Departement, Epci, Region, population_class
 from tilios.text import search_text, sort_key
 
@@ -42,6 +43,12 @@ MARKERS = {
     "faire": _("primauté du « faire »"),
     "mixite": _("mixité des publics et des activités"),
 }
+
+
+class PlaceQuerySet(PublishedQuerySet):
+    def live(self):
+        """Published places that stand for themselves: a place merged into another only redirects there."""
+        return self.published().filter(merged_into=None)
 
 
 class Place(models.Model):
@@ -133,6 +140,8 @@ class Place(models.Model):
     sort_name = models.CharField(max_length=200, editable=False, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    objects = PlaceQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_name", "id"]

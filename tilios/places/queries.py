@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q
 from tilios.territories.services import EARTH_RADIUS_KM
 from tilios.text import QueryTooLong, query_tokens
 
-from . import hours, spatial
+from . import hours, spatial, text_index
 from .models import Kind, Place
 
 
@@ -66,13 +66,12 @@ def parse_moment(value):
 
 def search(q="", kinds=(), bbox=None):
     """Places matching a free-text query, any of `kinds` (codes) and a bounding box."""
-    qs = Place.objects.filter(is_published=True, merged_into=None)
+    qs = Place.objects.live()
     try:
         tokens = query_tokens(q)
     except QueryTooLong as exc:
         raise QueryError(f"q : {exc}") from None
-    for token in tokens:
-        qs = qs.filter(search_text__contains=" " + token)
+    qs = text_index.matching(qs, tokens)
     kinds = [k for k in kinds if k]
     if kinds:
         unknown = set(kinds) - set(Kind.objects.filter(code__in=kinds).values_list("code", flat=True))

@@ -10,13 +10,13 @@ TERRITORY_FIELDS = ("declared_commune", "declared_distance_km", "commune", "comm
 
 def doubtful_locations():
     """Published places whose position lies far from their declared commune, farthest first."""
-    return (Place.objects.filter(is_published=True, merged_into=None, commune_check=Place.CommuneCheck.FAR)
+    return (Place.objects.published().filter(merged_into=None, commune_check=Place.CommuneCheck.FAR)
             .select_related("declared_commune", "departement").order_by("-declared_distance_km", "id"))
 
 
 def unparsed_hours():
     """Published places holding hours a source gave that the OSM syntax parser refused, by name."""
-    return (Place.objects.filter(is_published=True, merged_into=None).exclude(opening_hours_unparsed="")
+    return (Place.objects.live().exclude(opening_hours_unparsed="")
             .order_by("sort_name", "id"))
 
 

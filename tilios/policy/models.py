@@ -6,6 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from tilios.revisions.querysets import PublishedQuerySet
+
 
 class Revisable(models.Model):
     """What every archived record needs to be governed by revisions like a place or a page."""
@@ -14,6 +16,8 @@ class Revisable(models.Model):
                                          related_name="+", editable=False)
     is_published = models.BooleanField(default=True, db_index=True)
     protected = models.BooleanField(default=False)
+
+    objects = PublishedQuerySet.as_manager()
 
     class Meta:
         abstract = True

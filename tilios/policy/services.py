@@ -104,7 +104,7 @@ def recycled(announcement, limit=20):
     restated = _restated_promises(announcement, figures, common)
     candidates |= set(restated)
     matches = []
-    others = Announcement.objects.filter(pk__in=candidates, is_published=True, made_on__lte=announcement.made_on)
+    others = Announcement.objects.published().filter(pk__in=candidates, made_on__lte=announcement.made_on)
     for other in others.prefetch_related("figures"):
         match = recycling.compare(announcement.text, mine, other.text, [f.key for f in other.figures.all()], common)
         if match is None and other.pk in restated:
@@ -129,8 +129,8 @@ def _restated_promises(announcement, figures, common):
     related = Q(announcement__actors__in=announcement.actors.all())
     if announcement.programme_id:
         related |= Q(programme_id=announcement.programme_id) | Q(announcement__programme_id=announcement.programme_id)
-    promises = (Promise.objects.filter(related, is_published=True, announcement__is_published=True,
-                                       announcement__made_on__lte=announcement.made_on)
+    promises = (Promise.objects.published().filter(related, announcement__is_published=True,
+                                                   announcement__made_on__lte=announcement.made_on)
                 .filter(Q(deadline__isnull=True) | Q(deadline__gte=announcement.made_on))
                 .exclude(announcement=announcement).select_related("announcement")
                 .prefetch_related("announcement__figures").distinct())
@@ -164,7 +164,7 @@ def clusters():
             x = parent[x]
         return x
 
-    announcements = {a.pk: a for a in Announcement.objects.filter(is_published=True).prefetch_related("figures")}
+    announcements = {a.pk: a for a in Announcement.objects.published().prefetch_related("figures")}
     for announcement in announcements.values():
         for match in recycled(announcement):
             parent[find(announcement.pk)] = find(match.other.pk)
@@ -226,7 +226,7 @@ class RegistryOutcome:
 
 
 def outcomes(promise, today=None):
-    found = list(promise.outcomes.filter(is_published=True).order_by("measured_on", "id"))
+    found = list(promise.outcomes.published().order_by("measured_on", "id"))
     if promise.count_from_registry and promise.programme_id:
         from tilios.census.services import facts
 
@@ -259,7 +259,7 @@ def status(promise, today=None):
 
 
 def promises(actor=None, status_code=None, today=None):
-    qs = (Promise.objects.filter(is_published=True).select_related("announcement", "programme")
+    qs = (Promise.objects.published().select_related("announcement", "programme")
           .prefetch_related("announcement__actors", "outcomes"))
     if actor:
         qs = qs.filter(Q(announcement__actors__name__icontains=actor) | Q(programme__actors__name__icontains=actor)
@@ -273,17 +273,17 @@ def promises(actor=None, status_code=None, today=None):
 def timeline(programme=None, territory_code=None):
     """Announcements, promises and outcomes in date order."""
     events = []
-    announcements = Announcement.objects.filter(is_published=True)
+    announcements = Announcement.objects.published()
     if programme is not None:
         announcements = announcements.filter(programme=programme)
     if territory_code:
         announcements = announcements.filter(territory_code=territory_code)
     for a in announcements:
         events.append((a.made_on, "announcement", a))
-        for p in a.promises.filter(is_published=True):
+        for p in a.promises.published():
             if p.deadline:
                 events.append((p.deadline, "deadline", p))
-            for o in p.outcomes.filter(is_published=True):
+            for o in p.outcomes.published():
                 events.append((o.measured_on, "outcome", o))
     return sorted(events, key=lambda e: (e[0], ["announcement", "outcome", "deadline"].index(e[1])))
 
@@ -295,5 +295,5 @@ def past_failures(today=None):
 
 def replies(promise):
     """The published answers of actors about a promise and its outcomes (right of reply), oldest first."""
-    return (Reply.objects.filter(Q(promise=promise) | Q(outcome__promise=promise), is_published=True)
+    return (Reply.objects.published().filter(Q(promise=promise) | Q(outcome__promise=promise))
             .select_related("actor").order_by("made_on", "id"))

@@ -98,9 +98,9 @@ def find(type_name, key):
     """A published record by its key: a programme's slug, otherwise the id."""
     model = model_of(type_name)
     if model is Programme:
-        found = model.objects.filter(slug=str(key), is_published=True).first()
+        found = model.objects.published().filter(slug=str(key)).first()
     else:
-        found = model.objects.filter(pk=int(key), is_published=True).first() if str(key).isdigit() else None
+        found = model.objects.published().filter(pk=int(key)).first() if str(key).isdigit() else None
     if found is None:
         raise ValidationError({"key": [_("contenu introuvable ou non publié : %(key)s") % {"key": key}]})
     return found

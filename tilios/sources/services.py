@@ -258,7 +258,7 @@ def registry_entries(centres):
         if email:
             contact[place_id].setdefault("email", email)
     entries = []
-    for values in (Place.objects.filter(is_published=True, merged_into=None)
+    for values in (Place.objects.live()
                    .values("id", "name", "latitude", "longitude", "address", "postcode", "town",
                            "declared_commune_code", "commune__code", "links").iterator(chunk_size=2000)):
         extra = contact.get(values["id"], {})

@@ -53,7 +53,7 @@ class ReportDeleteForm(forms.Form):
 
 
 def _visible_place(public_id):
-    return get_object_or_404(Place.objects.filter(is_published=True).select_related("commune"), public_id=public_id)
+    return get_object_or_404(Place.objects.published().select_related("commune"), public_id=public_id)
 
 
 def place_activity(request, public_id):
@@ -182,7 +182,7 @@ def activity_import(request):
 
 
 def evaluation_index(request):
-    programmes = (Programme.objects.filter(is_published=True).annotate(n_places=Count("places"))
+    programmes = (Programme.objects.published().annotate(n_places=Count("places"))
                   .order_by("-n_places", "name"))
     return render(request, "web/activity/evaluation_index.html", {"programmes": programmes})
 
@@ -240,7 +240,7 @@ def places_evaluation(request):
 
 
 def programme_evaluation(request, slug):
-    programme = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
+    programme = get_object_or_404(Programme.objects.published(), slug=slug)
     on, scheme, error = _evaluation_choices(request)
     return _evaluation_response(request, programme, evaluation.evaluate_programme(programme, on, scheme), on, error)
 

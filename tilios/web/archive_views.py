@@ -82,7 +82,7 @@ def _formfield(field, **kwargs):
     if field.name == "distribution":
         return DistributionField(label=field.verbose_name, required=False, help_text=DISTRIBUTION_HELP)
     if field.name in PUBLISHED and field.is_relation:
-        queryset = PUBLISHED[field.name].objects.filter(is_published=True)
+        queryset = PUBLISHED[field.name].objects.published()
         if field.many_to_many:
             return forms.ModelMultipleChoiceField(queryset=queryset, label=field.verbose_name.capitalize(),
                                                   required=False, widget=forms.CheckboxSelectMultiple)

@@ -21,10 +21,10 @@ from tilios.policy import services
 from tilios.policy.models import Actor, Announcement, Figure, Programme, Promise
 from tilios.revisions.models import Revision
 from tilios.territories.models import Commune, Departement, Epci, Region
+from tilios.revisions.visibility import visible_to
 
 from .common import add_errors, contributor_required, paginate, rate_limited, role_required
 from .forms import HoneypotMixin
-from .records import visible
 
 PER_PAGE = 30
 CAN_CORRECT = _l("Seuls les contributeurs de confiance corrigent les chiffres.")
@@ -97,12 +97,12 @@ def overview(request):
     counts = Counter(v.status for _p, v in rows)
     statuses = [{"code": code, "label": label, "count": counts.get(code, 0)}
                 for code, label in services.STATUS_LABELS.items()]
-    latest = (Announcement.objects.filter(is_published=True).select_related("programme")
+    latest = (Announcement.objects.published().select_related("programme")
               .prefetch_related("actors").order_by("-made_on", "-id")[:5])
     return render(request, "web/policy/overview.html", _context(
         request, "overview", statuses=statuses, promise_count=len(rows), latest=latest,
-        announcement_count=Announcement.objects.filter(is_published=True).count(),
-        programmes=Programme.objects.filter(is_published=True), status_rule=services.STATUS_RULE,
+        announcement_count=Announcement.objects.published().count(),
+        programmes=Programme.objects.published(), status_rule=services.STATUS_RULE,
         failures=[(p, v) for p, v in rows if v.status == services.Status.BROKEN]))
 
 
@@ -111,15 +111,15 @@ def overview(request):
 def announcements(request):
     raw = {name: request.GET.get(name, "").strip()[:200] for name in ("actor", "territory", "programme", "year", "q")}
     year = int(raw["year"]) if raw["year"].isdigit() and int(raw["year"]) in services.YEARS else None
-    published = Announcement.objects.filter(is_published=True)
+    published = Announcement.objects.published()
     qs = services.filter_announcements(published.select_related("programme").prefetch_related("actors"),
                                        raw["actor"], raw["territory"], raw["programme"], year, raw["q"])
     page = paginate(request, qs.order_by("-made_on", "-id"), PER_PAGE)
     query = urlencode({k: v for k, v in raw.items() if v})
     return render(request, "web/policy/announcements.html", _context(
         request, "announcements", page_obj=page, raw=raw, query=query,
-        actors=Actor.objects.filter(is_published=True, announcements__is_published=True).distinct(),
-        programmes=Programme.objects.filter(is_published=True),
+        actors=Actor.objects.published().filter(announcements__is_published=True).distinct(),
+        programmes=Programme.objects.published(),
         years=sorted({d.year for d in published.dates("made_on", "year")}, reverse=True),
         territories=[(c, territory_label(c)) for c in
                      sorted(set(published.exclude(territory_code="").values_list("territory_code", flat=True)))],
@@ -130,7 +130,7 @@ def announcements(request):
 def _visible_announcement(request, pk):
     announcement = get_object_or_404(Announcement.objects.select_related("programme", "current_revision")
                                      .prefetch_related("actors"), pk=pk)
-    if not visible(announcement, request.user):
+    if not visible_to(announcement, request.user):
         raise Http404
     return announcement
 
@@ -162,7 +162,7 @@ def announcement(request, pk):
     pending = (not record.is_published and Revision.objects.filter(
         content_type__model="announcement", content_type__app_label="policy", object_id=record.pk,
         status=Revision.Status.PENDING).exists())
-    promises = [{"promise": p, "verdict": services.status(p)} for p in record.promises.filter(is_published=True)]
+    promises = [{"promise": p, "verdict": services.status(p)} for p in record.promises.published()]
     return render(request, "web/policy/announcement.html", _context(
         request, "announcements", a=record, figures=figures, text=highlight(record.text, figure_marks(figures)),
         matches=matches, promises=promises, pending=pending, territory=territory_label(record.territory_code),
@@ -215,8 +215,8 @@ class AnnouncementForm(HoneypotMixin):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["actors"].queryset = Actor.objects.filter(is_published=True)
-        self.fields["programme"].queryset = Programme.objects.filter(is_published=True)
+        self.fields["actors"].queryset = Actor.objects.published()
+        self.fields["programme"].queryset = Programme.objects.published()
 
     def data_for_revision(self):
         c = self.cleaned_data
@@ -264,22 +264,22 @@ def clusters(request):
 
 def programmes(request):
     return render(request, "web/policy/programmes.html", _context(
-        request, "programmes", programmes=Programme.objects.filter(is_published=True).prefetch_related("actors")))
+        request, "programmes", programmes=Programme.objects.published().prefetch_related("actors")))
 
 
 def programme(request, slug):
     record = get_object_or_404(Programme.objects.prefetch_related("actors"), slug=slug)
-    if not visible(record, request.user):
+    if not visible_to(record, request.user):
         raise Http404
     rows = []
-    for a in record.announcements.filter(is_published=True).prefetch_related("actors").order_by("made_on", "id"):
+    for a in record.announcements.published().prefetch_related("actors").order_by("made_on", "id"):
         promises = []
-        for p in a.promises.filter(is_published=True):
+        for p in a.promises.published():
             promises.append({"promise": p, "verdict": services.status(p), "outcomes": services.outcomes(p)})
         rows.append({"announcement": a, "promises": promises})
     return render(request, "web/policy/programme.html", _context(
         request, "programmes", programme=record, rows=rows,
-        places=record.places.filter(is_published=True).order_by("name")))
+        places=record.places.published().order_by("name")))
 
 
 def promises(request):
@@ -298,7 +298,7 @@ def promises(request):
 
 def promise(request, pk):
     record = get_object_or_404(Promise.objects.select_related("announcement", "programme"), pk=pk)
-    if not visible(record, request.user) or not record.announcement.is_published and not visible(
+    if not visible_to(record, request.user) or not record.announcement.is_published and not visible_to(
             record.announcement, request.user):
         raise Http404
     return render(request, "web/policy/promise.html", _context(
@@ -321,16 +321,16 @@ def _timeline(request, title, events, **extra):
 
 
 def timeline(request):
-    territories = sorted(set(Announcement.objects.filter(is_published=True).exclude(territory_code="")
+    territories = sorted(set(Announcement.objects.published().exclude(territory_code="")
                              .values_list("territory_code", flat=True)))
     return _timeline(request, _("Chronologie de l’archive"), services.timeline(),
                      territories=[(c, territory_label(c)) for c in territories],
-                     programmes=Programme.objects.filter(is_published=True),
+                     programmes=Programme.objects.published(),
                      json_url=reverse("api:timeline"))
 
 
 def programme_timeline(request, slug):
-    record = get_object_or_404(Programme.objects.filter(is_published=True), slug=slug)
+    record = get_object_or_404(Programme.objects.published(), slug=slug)
     return _timeline(request, _("Chronologie : %(name)s") % {"name": record.name},
                      services.timeline(programme=record), programme=record,
                      json_url=reverse("api:timeline") + f"?programme={record.slug}")

@@ -6,10 +6,9 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from tilios.accounts import permissions
 from tilios.pages.models import Page
 from tilios.places.models import Place
-from tilios.revisions.models import Revision
+from tilios.revisions.visibility import visible_to
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class RecordType:
 
     def get(self, key, user=None):
         record = self.model.objects.filter(**{self.key_field: key}).first()
-        if record is None or not visible(record, user):
+        if record is None or not visible_to(record, user):
             raise Http404
         return record
 
@@ -44,18 +43,6 @@ def type_of(record):
 
 def title_of(record):
     return record.name if isinstance(record, Place) else record.title
-
-
-def visible(record, user):
-    """Published records are public; a record waiting for its first review, to reviewers and its author."""
-    if record.is_published:
-        return True
-    if user is None or not user.is_authenticated:
-        return False
-    if permissions.can_review(user):
-        return True
-    ct = ContentType.objects.get_for_model(record)
-    return Revision.objects.filter(content_type=ct, object_id=record.pk, author=user).exists()
 
 
 def attach_records(items):

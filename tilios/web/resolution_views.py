@@ -15,9 +15,10 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, ImportRun, MatchCandidate, Merge, SourceRecord
+from tilios.revisions.visibility import visible_to
 
 from .common import paginate, rate_limited, role_required
-from .records import PLACE, visible
+from .records import PLACE
 
 reviewers_only = role_required(permissions.can_review, _l("Les fusions et séparations de lieux sont réservées aux "
                                                            "contributeurs de confiance et aux modérateurs."))
@@ -129,7 +130,7 @@ def unparsed_hours(request):
 
 def place_provenance(request, public_id):
     place = get_object_or_404(Place.objects.select_related("merged_into", "commune"), public_id=public_id)
-    if not visible(place, request.user):
+    if not visible_to(place, request.user):
         raise Http404
     if place.merged_into_id:
         return redirect("web:place_provenance", place.merged_into.public_id)

@@ -12,15 +12,16 @@ from tilios.pages.markdown import render as markdown
 from tilios.pages.models import LICENCE, LICENCE_URL, Page, Redirect
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, Thread
+from tilios.revisions.visibility import visible_to
 
 from .common import add_errors, contributor_required, rate_limited, role_required
 from .forms import HideForm, ReplyForm, ThreadForm
-from .records import TYPES, title_of, type_of, visible
+from .records import TYPES, title_of, type_of
 
 
 def existing_slugs():
     """Slugs a wiki link may point at: published pages and the old titles that redirect to them."""
-    pages = set(Page.objects.filter(is_published=True).values_list("slug", flat=True))
+    pages = set(Page.objects.published().values_list("slug", flat=True))
     return pages | set(Redirect.objects.filter(target__is_published=True).values_list("slug", flat=True))
 
 
@@ -84,7 +85,7 @@ def new_thread(request, kind, key):
 
 def _thread_record(thread, user):
     record = thread.record
-    if record is None or not visible(record, user):
+    if record is None or not visible_to(record, user):
         from django.http import Http404
 
         raise Http404

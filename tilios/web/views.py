@@ -17,8 +17,9 @@ from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
 from tilios.territories.services import find_communes
 from tilios.text import QueryTooLong
+from tilios.revisions.visibility import visible_to
 
-from .records import PLACE, my_pending, visible
+from .records import PLACE, my_pending
 
 PAGE_SIZE = 20
 NEAR_PAGE_SIZE = 10
@@ -183,7 +184,7 @@ def place(request, public_id):
           .defer("declared_commune__departement__contour"))
     qs = qs.prefetch_related(Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
     place = get_object_or_404(qs, public_id=public_id)
-    if not visible(place, request.user):
+    if not visible_to(place, request.user):
         raise Http404
     if place.merged_into_id:  # like a wiki redirect: the old address leads to the place it was merged into
         messages.info(request, _("« %(name)s » a été fusionné avec cette fiche.") % {"name": place.name})
