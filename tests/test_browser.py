@@ -475,3 +475,22 @@ def test_another_site_frames_the_embed_and_nothing_else(make_page, server):
         refused.locator("body").wait_for(state="attached")
         assert refused.locator(".site-header").count() == 0
         assert embed.locator("header h1").inner_text() == "Tiers-lieux — Loire"
+
+
+def test_reporting_a_closed_place_without_an_account(make_page):
+    w = make_page()
+    w.goto("/?q=sictiam")
+    wait_for_places(w.page)
+    w.page.locator("#results-list .result-name").first.click()
+    w.page.wait_for_selector("#place-map")
+    with w.page.expect_navigation():
+        w.page.get_by_role("link", name=re.compile("Signalez-le")).click()
+    assert "/signaler/" in w.page.url
+    w.page.get_by_label("Ce lieu a fermé").check()
+    w.page.get_by_label("Ce que vous savez").fill("Le local est vide depuis l’été, un panneau « à louer ».")
+    with w.page.expect_navigation():
+        w.page.get_by_role("button", name="Envoyer le signalement").click()
+    assert "/signaler/" not in w.page.url
+    assert "transmis aux relecteurs" in w.page.locator(".messages").inner_text()
+    assert w.page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    w.assert_clean()

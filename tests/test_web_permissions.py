@@ -62,6 +62,10 @@ MATRIX = {
     "token_revoke":     ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
     "delete_account":   ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
     "logout":           ("ok",    "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
+    # Reporting needs no account (honeypot and rate limits instead); closing reports is the reviewers'.
+    "place_report":     ("ok",    "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
+    "reports_queue":    ("login", "403",     "ok",      "ok",      "ok",      "403",     "403"),
+    "report_close":     ("login", "403",     "ok",      "ok",      "ok",      "403",     "403"),
 }
 
 
@@ -96,7 +100,10 @@ def world():
     blocked_target.profile.save()
     from tilios.policy.models import Promise
 
-    return {"promise": Promise.objects.get(metric="télécentres ouverts"),
+    from tilios.places import reports
+
+    report = reports.submit(other, "hours", "Les horaires ont changé.")
+    return {"promise": Promise.objects.get(metric="télécentres ouverts"), "report": report,
             "place": place, "page": page, "thread": thread, "message": thread.messages.get(), "pending": pending,
             "users": users, "targets": targets, "blocked_target": blocked_target, "system": system,
             "first_place_revision": Revision.objects.get(object_id=place.pk, content_type__model="place", number=1),
@@ -178,6 +185,10 @@ def request_for(endpoint, w, user):
         "token_revoke": ("post", reverse("web:token_revoke", args=[_token_id(user)]), {}),
         "delete_account": ("post", reverse("web:delete_account"), {"password": PASSWORD}),
         "logout": ("post", reverse("web:logout"), {}),
+        "place_report": ("post", reverse("web:place_report", args=[pid]), {
+            "kind": "closed", "message": "Fermé depuis l'été."}),
+        "reports_queue": ("get", reverse("web:review_reports"), None),
+        "report_close": ("post", reverse("web:review_report_close", args=[w["report"].pk]), {"status": "dismissed"}),
     }[endpoint]
 
 
@@ -238,7 +249,7 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
                "accept", "reject", "users", "user_tools", "user_rollback", "user_block", "user_unblock",
                "user_role", "user_manager", "archive_add", "archive_edit", "source_create", "source_edit", "account",
                "token_create", "token_revoke",
-               "delete_account", "logout"}
+               "delete_account", "logout", "place_report", "review_reports", "review_report_close"}
     assert names - read_only - covered - set(covered_elsewhere) == set()
     assert len(CASES) == len(MATRIX) * len(ROLES)
 

@@ -16,6 +16,7 @@ RATES = {
     "edit": ("120/h", "60/h", "600/h"),
     "message": ("60/h", "20/h", "200/h"),
     "review": ("600/h", "600/h", "2000/h"),
+    "report": ("10/h", "20/h", "200/h"),
 }
 LOCKOUT_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60

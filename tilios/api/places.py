@@ -7,13 +7,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.gzip import gzip_page
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 
-from tilios.places import queries, understanding
+from tilios.accounts.throttle import hit
+from tilios.places import queries, reports, understanding
 from tilios.sources import crosswalk
-from tilios.places.models import Kind, Place
+from tilios.places.models import Kind, Place, Report
 from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories import services as territories
@@ -138,6 +139,31 @@ def get_place(request, public_id: str):
     data["protected"] = place.protected
     data["description_html"] = html_of(place.description)
     return data
+
+
+class ReportIn(Schema):
+    kind: Report.Kind = Field(..., description="ce qui ne va pas")
+    message: str = Field(..., max_length=2000, description="ce que la personne sait (2 000 caractères au plus)")
+    email: str = Field("", description="facultatif, pour répondre ; jamais publié")
+
+
+class ReportOut(Schema):
+    id: int
+    place: str = Field(..., description="identifiant du lieu signalé (celui où un lieu fusionné a été rattaché)")
+    kind: str
+    status: str
+
+
+@router.post("/places/{public_id}/reports", response={201: ReportOut}, summary="Signaler qu’un lieu a fermé ou "
+             "qu’une information est fausse (sans compte : limité par adresse IP)")
+def report_place(request, public_id: str, payload: ReportIn):
+    """The report waits in the reviewers' queue (`/revue/signalements/`) and the place's managers receive it by
+    e-mail. Reports sent through the API are anonymous; a signed-in person reports from the place's page."""
+    hit(request, "report")
+    place = get_object_or_404(Place.objects.published().select_related("merged_into"), public_id=public_id)
+    report = reports.submit(place, payload.kind, payload.message, payload.email)
+    return Status(201, {"id": report.pk, "place": report.place.public_id, "kind": report.kind,
+                        "status": report.status})
 
 
 @router.get("/kinds", summary="Types de lieux (taxonomie)")

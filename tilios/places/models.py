@@ -1,6 +1,7 @@
 """The registry: places and the taxonomy of their kinds."""
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -183,3 +184,35 @@ class Place(models.Model):
     @property
     def population_class(self):
         return population_class(self.commune.population) if self.commune_id else ""
+
+
+class Report(models.Model):
+    """Anyone's « ce lieu a fermé » or « une information est fausse », waiting in the review queue."""
+
+    class Kind(models.TextChoices):
+        CLOSED = "closed", _("Ce lieu a fermé")
+        LOCATION = "location", _("L’adresse ou la position est fausse")
+        HOURS = "hours", _("Les horaires sont faux")
+        CONTACT = "contact", _("Le contact ou le site web est faux")
+        OTHER = "other", _("Une autre information est fausse")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("à traiter")
+        RESOLVED = "resolved", _("corrigé")
+        DISMISSED = "dismissed", _("écarté")
+
+    place = models.ForeignKey(Place, models.CASCADE, related_name="reports", verbose_name=_("lieu"))
+    kind = models.CharField(_("ce qui ne va pas"), max_length=10, choices=Kind.choices)
+    message = models.TextField(_("message"), max_length=2000)
+    email = models.EmailField(_("courriel"), blank=True,
+                              help_text=_("facultatif, pour qu’on puisse vous répondre ; jamais publié"))
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("signalement")

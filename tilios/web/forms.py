@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tilios.accounts.models import Role
 from tilios.accounts.names import PSEUDONYM_PREFIX, is_reserved
 from tilios.places import editing as place_editing
-from tilios.places.models import Kind, Place
+from tilios.places.models import Kind, Place, Report
 from tilios.revisions.models import Thread
 
 try:  # the three markers of the 2018 report, when the place model has them
@@ -248,3 +248,12 @@ class SourceForm(forms.Form):
             for code, licence in LICENCES.items()]
         if editing:
             del self.fields["slug"]
+
+
+class ReportForm(HoneypotMixin):
+    kind = forms.ChoiceField(label=_("Ce qui ne va pas"), choices=Report.Kind.choices, widget=forms.RadioSelect)
+    message = forms.CharField(label=_("Ce que vous savez"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),
+                              help_text=_("Par exemple : « fermé depuis mars 2024 », « les horaires ont changé ». "
+                                          "Une source (lien, article) aide les relecteurs."))
+    email = forms.EmailField(label=_("Votre courriel (facultatif)"), required=False,
+                             help_text=_("pour qu’on puisse vous répondre ; jamais publié"))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
+from tilios.places import reports
 from tilios.places import services as place_services
 from tilios.places.models import Place
 from tilios.revisions import services as rev
@@ -26,7 +27,7 @@ DECISIONS = {"same": MatchCandidate.Status.SAME, "distinct": MatchCandidate.Stat
              "later": MatchCandidate.Status.LATER}
 
 
-def _counts():
+def review_counts():
     return {
         "duplicates": resolution.review_queue().filter(status=MatchCandidate.Status.PENDING).count(),
         "later": resolution.review_queue().filter(status=MatchCandidate.Status.LATER).count(),
@@ -34,6 +35,7 @@ def _counts():
         "closed": resolution.possibly_closed().count(),
         "locations": place_services.doubtful_locations().count(),
         "hours": place_services.unparsed_hours().count(),
+        "reports": reports.queue().count(),
     }
 
 
@@ -51,7 +53,7 @@ def duplicates(request):
     page = paginate(request, resolution.review_queue())
     places = [c.place_a for c in page.object_list] + [c.place_b for c in page.object_list]
     _with_records(places)
-    return render(request, "web/review/duplicates.html", {"page_obj": page, "counts": _counts(),
+    return render(request, "web/review/duplicates.html", {"page_obj": page, "counts": review_counts(),
                                                            "current": "duplicates"})
 
 
@@ -86,7 +88,7 @@ def conflicts(request):
     page = paginate(request, resolution.conflict_queue())
     for conflict in page.object_list:
         conflict.label = provenance.COMPARED.get(conflict.field, conflict.field)
-    return render(request, "web/review/conflicts.html", {"page_obj": page, "counts": _counts(),
+    return render(request, "web/review/conflicts.html", {"page_obj": page, "counts": review_counts(),
                                                           "current": "conflicts"})
 
 
@@ -112,20 +114,20 @@ def conflict_resolve(request, conflict_id):
 @reviewers_only
 def possibly_closed(request):
     page = paginate(request, resolution.possibly_closed().order_by("place__sort_name", "id"))
-    return render(request, "web/review/closed.html", {"page_obj": page, "counts": _counts(), "current": "closed"})
+    return render(request, "web/review/closed.html", {"page_obj": page, "counts": review_counts(), "current": "closed"})
 
 
 @reviewers_only
 def doubtful_locations(request):
     page = paginate(request, place_services.doubtful_locations())
     return render(request, "web/review/locations.html",
-                  {"page_obj": page, "counts": _counts(), "current": "locations"})
+                  {"page_obj": page, "counts": review_counts(), "current": "locations"})
 
 
 @reviewers_only
 def unparsed_hours(request):
     page = paginate(request, place_services.unparsed_hours())
-    return render(request, "web/review/hours.html", {"page_obj": page, "counts": _counts(), "current": "hours"})
+    return render(request, "web/review/hours.html", {"page_obj": page, "counts": review_counts(), "current": "hours"})
 
 
 def place_provenance(request, public_id):

@@ -10,8 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from tilios.places import reports
 from tilios.places import services as place_services
-from tilios.places.models import Place
+from tilios.places.models import Place, Report
 from tilios.places.presenters import doubtful_location, unparsed_hours_item
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge
@@ -45,7 +46,8 @@ class Command(BaseCommand):
     help = ("Examen des doublons et des conflits avec les sources : « tilios review duplicates [--limit N] », "
             "« tilios review decide ID same|distinct|later --user COMPTE », « tilios review conflicts », "
             "« tilios review resolve ID current|source --user COMPTE », « tilios review merges [LIEU] », "
-            "« tilios review undo-merge ID --user COMPTE », « tilios review possibly-closed »")
+            "« tilios review undo-merge ID --user COMPTE », « tilios review possibly-closed », "
+            "« tilios review reports », « tilios review close-report ID resolved|dismissed --user COMPTE »")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -79,6 +81,12 @@ class Command(BaseCommand):
         listing("possibly-closed", "lieux ouverts qu'une source ne liste plus : peut-être fermés")
         listing("locations", "lieux placés à plus de 10 km de leur commune déclarée : position à vérifier")
         listing("hours", "horaires donnés par une source et non reconnus : à réécrire en syntaxe OSM")
+        listing("reports", "signalements de visiteurs (lieu fermé, information fausse), les plus anciens d'abord")
+        close = sub.add_parser("close-report", help="traiter un signalement : corrigé ou écarté")
+        close.add_argument("id", type=int, help="numéro du signalement (voir « tilios review reports »)")
+        close.add_argument("status", choices=["resolved", "dismissed"], help="resolved : corrigé ; dismissed : écarté")
+        close.add_argument("--note", default="", help="ce qui a été fait (500 caractères au plus)")
+        close.add_argument("--user", required=True, help="compte qui signe la décision")
 
     def handle(self, action, **options):
         limit = options.get("limit")
@@ -270,3 +278,25 @@ class Command(BaseCommand):
         for item in data:
             self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — « {item['opening_hours_unparsed']} » "
                               f"({', '.join(item['sources']) or 'sans source'})")
+
+    def do_reports(self, limit, format, **options):
+        qs = reports.queue()
+        data = [{"id": r.pk, "place": {"id": r.place.public_id, "name": r.place.name}, "kind": r.kind,
+                 "kind_label": r.get_kind_display(), "message": r.message, "email": r.email,
+                 "created_at": r.created_at.isoformat()} for r in qs[:limit]]
+        if format == "json":
+            return self._json(data)
+        if not data:
+            self.stdout.write("Aucun signalement à traiter.")
+            return
+        self.stdout.write(f"Signalements à traiter : {qs.count()}")
+        for item in data:
+            self.stdout.write(f"  #{item['id']}  {item['place']['id']}  {item['place']['name']} — {item['kind_label']}"
+                              f" ({item['created_at'][:10]}) : {item['message']}")
+
+    def do_close_report(self, id, status, note, user, **options):
+        report = Report.objects.filter(pk=id).first()
+        if report is None:
+            raise CommandError(f"signalement inconnu : {id}")
+        reports.close(report, self._user(user), status, note)
+        self.stdout.write(f"Signalement #{id} : {report.Status(status).label}.")
