@@ -89,3 +89,21 @@ def test_the_known_upward_arrows_still_exist():
     """A reversed arrow leaves the list: the list says what remains, never more."""
     upward = {(a, b) for a, b, _file, _line in imports() if RANK[b] > RANK[a]}
     assert sorted(KNOWN_UPWARD - upward) == []
+
+
+def test_one_record_type_and_one_visibility_rule():
+    """Record types are registered once (revisions.records) and who sees an unpublished record is decided once
+    (revisions.visibility): no module of the site or the API keeps its own copy."""
+    defined = {}
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name in ("RecordType", "visible_to",
+                                                                                    "visible", "_may_see"):
+                defined.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
+    assert defined == {"RecordType": ["revisions/records.py"], "visible_to": ["revisions/visibility.py"]}
+    from tilios.pages.models import Page
+    from tilios.places.models import Place
+    from tilios.revisions import records
+
+    assert {rt.name for rt in records.all_types()} == {"place", "page"}
+    assert records.of(Place).key == "public_id" and records.of(Page()).key == "slug"

@@ -1,7 +1,5 @@
 """What the governance endpoints share: record types, keyset pages and plain-data views of
 revisions, talk and the moderation log."""
-from dataclasses import dataclass
-
 from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch
@@ -9,31 +7,16 @@ from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 
 from tilios.pages.markdown import CATEGORY_PREFIXES, PLACE_PREFIX, WIKI_LINK, render
-from tilios.pages.models import Page
-from tilios.places.models import Place
+from tilios.pages import editing as page_editing
+from tilios.places import editing as place_editing
+from tilios.revisions import records
 from tilios.revisions.models import Revision
 from tilios.revisions.visibility import visible_to
 
 MAX_LIMIT = 200
 
 
-@dataclass(frozen=True)
-class RecordType:
-    name: str  # "place" / "page": what the API calls it
-    model: type
-    key: str  # the field that identifies a record in URLs
-
-
-PLACE = RecordType("place", Place, "public_id")
-PAGE = RecordType("page", Page, "slug")
-TYPES = (PLACE, PAGE)
-
-
-def record_type_of(model):
-    for rt in TYPES:
-        if rt.model is model:
-            return rt
-    return None
+PLACE, PAGE = place_editing.RECORD, page_editing.RECORD
 
 
 def find_record(rt, key, viewer=None, for_write=False):
@@ -54,7 +37,7 @@ def refs(pairs):
             wanted.setdefault(ct_id, set()).add(object_id)
     found = {}
     for ct_id, ids in wanted.items():
-        rt = record_type_of(ContentType.objects.get_for_id(ct_id).model_class())
+        rt = records.of(ContentType.objects.get_for_id(ct_id).model_class())
         if rt is None:
             continue
         for pk, key in rt.model.objects.filter(pk__in=ids).values_list("pk", rt.key):
@@ -63,7 +46,7 @@ def refs(pairs):
 
 
 def ref_of(record):
-    rt = record_type_of(type(record))
+    rt = records.of(type(record))
     return {"type": rt.name, "id": getattr(record, rt.key)}
 
 

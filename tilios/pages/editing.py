@@ -1,7 +1,9 @@
 """The editable fields of a knowledge page, as revisions see them."""
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
+from tilios.revisions import records
 from tilios.revisions.registry import Editable, check_unknown_fields, register
 
 from .markdown import categories_of
@@ -44,3 +46,5 @@ def apply(page, data):
 
 SPEC = register(Editable(model=Page, fields=FIELDS, defaults={"title": "", "body": ""}, snapshot=snapshot,
                          validate=validate, apply=apply, text_fields=("body",)))
+
+RECORD = records.register(records.RecordType("page", Page, "slug", "title", _("page")))

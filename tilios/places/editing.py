@@ -3,7 +3,9 @@ import datetime
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from tilios.revisions import records
 from tilios.revisions.registry import Editable, check_unknown_fields, register
 
 from . import hours
@@ -188,3 +190,5 @@ def apply(place, data):
 SPEC = register(Editable(model=Place, fields=FIELDS, defaults=DEFAULTS, snapshot=snapshot, validate=validate,
                          apply=apply, text_fields=("description", "name", "address"),
                          system_fields=("merged_into",)))
+
+RECORD = records.register(records.RecordType("place", Place, "public_id", "name", _("lieu")))

@@ -19,7 +19,7 @@ from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
 
 from .common import paginate
-from .records import TYPES
+from .records import TYPES, find
 
 RECORD_TYPES = (("place", gettext_lazy("lieux")), ("page", gettext_lazy("pages du wiki")),
                 ("announcement", gettext_lazy("annonces")), ("programme", gettext_lazy("programmes")),
@@ -126,7 +126,7 @@ class RecordChangesFeed(ChangesFeed):
     """Atom: the changes of one place or one wiki page."""
 
     def get_object(self, request, kind, key):
-        record = TYPES[kind].get(key, request.user)
+        record = find(TYPES[kind], key, request.user)
         if not record.is_published:
             raise Http404
         return record

@@ -17,7 +17,7 @@ from tilios.revisions.registry import spec_for
 from . import diffs
 from .common import add_errors, contributor_required, paginate, rate_limited, role_required
 from .forms import PageForm, PlaceForm, ProtectForm, RevertForm
-from .records import PAGE, PLACE, TYPES, title_of
+from .records import PAGE, PLACE, TYPES, find, link, title_of
 
 
 def _published_message(request, revision):
@@ -57,7 +57,7 @@ def _save(request, form, record, model, base):
         add_errors(form, exc)
         return None
     _published_message(request, revision)
-    return redirect(TYPES["place" if model is Place else "page"].url("read", record))
+    return redirect(link(TYPES["place" if model is Place else "page"], "read", record))
 
 
 def _conflict_context(exc, form, model):
@@ -123,7 +123,7 @@ def _edit(request, model, record, template, extra, default_title=""):
 @contributor_required
 @rate_limited("edit")
 def place_edit(request, public_id):
-    record = PLACE.get(public_id, request.user)
+    record = find(PLACE, public_id, request.user)
     return _edit(request, Place, record, "web/place_edit.html", {"place": record, "tab": "edit"})
 
 
@@ -138,7 +138,7 @@ def place_create(request):
 def page_edit(request, slug):
     record = Page.objects.filter(slug=slug).first()
     if record is not None:
-        record = PAGE.get(slug, request.user)
+        record = find(PAGE, slug, request.user)
     return _edit(request, Page, record, "web/wiki/edit.html",
                  {"page": record, "slug": slug, "tab": "edit", "licence": LICENCE, "licence_url": LICENCE_URL},
                  default_title=slug.replace("-", " ").capitalize())
@@ -148,7 +148,7 @@ def page_edit(request, slug):
 
 def history(request, kind, key):
     rtype = TYPES[kind]
-    record = rtype.get(key, request.user)
+    record = find(rtype, key, request.user)
     revisions = rev.history(record).select_related("author", "source", "parent").order_by("-id")
     page = paginate(request, revisions)
     return render(request, "web/history.html", {
@@ -161,7 +161,7 @@ def history(request, kind, key):
 
 def compare(request, kind, key):
     rtype = TYPES[kind]
-    record = rtype.get(key, request.user)
+    record = find(rtype, key, request.user)
     try:
         ids = sorted({int(x) for x in request.GET.getlist("r")})
     except ValueError:
@@ -191,12 +191,12 @@ def compare(request, kind, key):
 @rate_limited("edit")
 def revert(request, kind, key, revision_id):
     rtype = TYPES[kind]
-    record = rtype.get(key, request.user)
+    record = find(rtype, key, request.user)
     target = get_object_or_404(rev.history(record), pk=revision_id)
     form = RevertForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Demande d’annulation incomplète : rechargez l’historique."))
-        return redirect(rtype.url("history", record))
+        return redirect(link(rtype, "history", record))
     try:
         revision = rev.revert(record, target, request.user, form.cleaned_data["summary"] or "",
                               base_revision=form.cleaned_data["base_revision"])
@@ -209,19 +209,19 @@ def revert(request, kind, key, revision_id):
         messages.error(request, " ".join(exc.messages))
     else:
         _published_message(request, revision)
-    return redirect(rtype.url("history", record))
+    return redirect(link(rtype, "history", record))
 
 
 @require_POST
 @role_required(permissions.can_moderate, _l("Seuls les modérateurs protègent un contenu."))
 def protect(request, kind, key):
     rtype = TYPES[kind]
-    record = rtype.get(key, request.user)
+    record = find(rtype, key, request.user)
     form = ProtectForm(request.POST)
     form.is_valid()
     protected = bool(form.cleaned_data.get("protected"))
     rev.set_protection(record, request.user, protected, form.cleaned_data.get("reason") or "")
     messages.success(request, _("Contenu protégé : toute modification passe par un modérateur.") if protected
                      else _("Protection levée."))
-    return redirect(rtype.url("history", record))
+    return redirect(link(rtype, "history", record))
 

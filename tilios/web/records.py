@@ -1,48 +1,39 @@
 """Places and knowledge pages seen the same way by the history, compare, revert, protect and talk pages."""
-from dataclasses import dataclass
-
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
+from tilios.pages import editing as page_editing
 from tilios.pages.models import Page
+from tilios.places import editing as place_editing
 from tilios.places.models import Place
+from tilios.revisions import records
 from tilios.revisions.visibility import visible_to
 
-
-@dataclass(frozen=True)
-class RecordType:
-    kind: str  # "place" | "page", also the prefix of the URL names
-    model: type
-    key_field: str
-    label: str
-
-    def get(self, key, user=None):
-        record = self.model.objects.filter(**{self.key_field: key}).first()
-        if record is None or not visible_to(record, user):
-            raise Http404
-        return record
-
-    def key(self, record):
-        return getattr(record, self.key_field)
-
-    def url(self, name, record, *extra):
-        return reverse(f"web:{self.kind}_{name}" if name != "read" else f"web:{self.kind}",
-                       args=[self.key(record), *extra])
+PLACE, PAGE = place_editing.RECORD, page_editing.RECORD
+TYPES = {rt.name: rt for rt in (PLACE, PAGE)}
 
 
-PLACE = RecordType("place", Place, "public_id", _("lieu"))
-PAGE = RecordType("page", Page, "slug", _("page"))
-TYPES = {"place": PLACE, "page": PAGE}
+def find(rtype, key, user=None):
+    """The record of this type with this key, if `user` may see it; else 404."""
+    record = rtype.model.objects.filter(**{rtype.key: key}).first()
+    if record is None or not visible_to(record, user):
+        raise Http404
+    return record
+
+
+def link(rtype, name, record, *extra):
+    """The URL of one of a record's pages: "read", "edit", "history", "talk"…"""
+    return reverse(f"web:{rtype.name}_{name}" if name != "read" else f"web:{rtype.name}",
+                   args=[rtype.key_of(record), *extra])
 
 
 def type_of(record):
-    return PLACE if isinstance(record, Place) else PAGE
+    return records.of(record)
 
 
 def title_of(record):
-    return record.name if isinstance(record, Place) else record.title
+    return records.of(record).title_of(record)
 
 
 def attach_records(items):
@@ -61,8 +52,8 @@ def attach_records(items):
         record = found.get((item.content_type_id, item.object_id))
         item.record_obj = record
         item.record_title = title_of(record) if record else ""
-        item.record_url = type_of(record).url("read", record) if record else ""
-        item.record_history_url = type_of(record).url("history", record) if record else ""
+        item.record_url = link(type_of(record), "read", record) if record else ""
+        item.record_history_url = link(type_of(record), "history", record) if record else ""
     return items
 
 

@@ -16,7 +16,7 @@ from tilios.revisions.visibility import visible_to
 
 from .common import add_errors, contributor_required, rate_limited, role_required
 from .forms import HideForm, ReplyForm, ThreadForm
-from .records import TYPES, title_of, type_of
+from .records import TYPES, find, link, title_of, type_of
 
 
 def existing_slugs():
@@ -40,7 +40,7 @@ def _tree(thread, moderator, slugs):
 
 def talk(request, kind, key):
     rtype = TYPES[kind]
-    record = rtype.get(key, request.user)
+    record = find(rtype, key, request.user)
     return _talk_page(request, rtype, record, ThreadForm())
 
 
@@ -60,7 +60,7 @@ def _talk_page(request, rtype, record, form, status=200):
         "record": record, "rtype": rtype, "title": title_of(record), "threads": threads, "tag": tag,
         "tags": Thread.Tag.choices, "form": form, "reply_form": ReplyForm(), "tab": "talk",
         "can_write": permissions.can_contribute(request.user), "moderator": moderator,
-        "licence": LICENCE if rtype.kind == "page" else None, "licence_url": LICENCE_URL,
+        "licence": LICENCE if rtype.name == "page" else None, "licence_url": LICENCE_URL,
     }, status=status)
 
 
@@ -69,7 +69,7 @@ def _talk_page(request, rtype, record, form, status=200):
 @rate_limited("message")
 def new_thread(request, kind, key):
     rtype = TYPES[kind]
-    record = rtype.get(key, request.user)
+    record = find(rtype, key, request.user)
     form = ThreadForm(request.POST)
     if form.is_valid():
         try:
@@ -79,7 +79,7 @@ def new_thread(request, kind, key):
             add_errors(form, exc)
         else:
             messages.success(request, _("Discussion ouverte."))
-            return redirect(rtype.url("talk", record) + f"#fil-{thread.pk}")
+            return redirect(link(rtype, "talk", record) + f"#fil-{thread.pk}")
     return _talk_page(request, rtype, record, form, status=400)
 
 
@@ -101,7 +101,7 @@ def reply(request, thread_id):
     form = ReplyForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-        return redirect(rtype.url("talk", record) + f"#fil-{thread.pk}")
+        return redirect(link(rtype, "talk", record) + f"#fil-{thread.pk}")
     parent = None
     if form.cleaned_data.get("parent"):
         parent = Message.objects.filter(pk=form.cleaned_data["parent"], thread=thread).first()
@@ -109,8 +109,8 @@ def reply(request, thread_id):
         message = rev.reply(thread, request.user, form.cleaned_data["body"], parent=parent)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect(rtype.url("talk", record) + f"#fil-{thread.pk}")
-    return redirect(rtype.url("talk", record) + f"#message-{message.pk}")
+        return redirect(link(rtype, "talk", record) + f"#fil-{thread.pk}")
+    return redirect(link(rtype, "talk", record) + f"#message-{message.pk}")
 
 
 @require_POST
@@ -122,4 +122,4 @@ def hide(request, message_id):
     form.is_valid()
     rev.hide_message(message, request.user, form.cleaned_data.get("reason") or "")
     messages.success(request, _("Message masqué."))
-    return redirect(rtype.url("talk", record) + f"#message-{message.pk}")
+    return redirect(link(rtype, "talk", record) + f"#message-{message.pk}")
