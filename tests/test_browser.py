@@ -205,7 +205,7 @@ def test_clicking_clusters_then_a_marker_opens_its_page(make_page):
         clusters = [c for c in w.page.locator(".leaflet-marker-pane .marker-cluster").all() if inside(c.bounding_box())]
         assert clusters, "no cluster left to click"
         # The smallest cluster splits into single markers soonest.
-        clusters.sort(key=lambda c: int(c.inner_text()))
+        clusters.sort(key=lambda c: int(c.locator("span").first.inner_text()))
         with next_rest(w.page):  # zoomed in and the clusters split (or spread out)
             clusters[0].click()
     else:
@@ -213,6 +213,8 @@ def test_clicking_clusters_then_a_marker_opens_its_page(make_page):
     singles[0].click()
     link = w.page.locator(".leaflet-popup-content a")
     link.wait_for()
+    # Seen whole before it is tapped (a popup cut by the top of the screen moves when its link takes the focus).
+    w.page.locator(".leaflet-popup").scroll_into_view_if_needed()
     name = w.page.locator(".leaflet-popup-content strong").inner_text()
     link.click()
     w.page.wait_for_url(re.compile(r"/lieux/[0-9a-z]+/$"))
@@ -296,6 +298,36 @@ def test_around_me_lists_nearest_with_distances(make_page):
     assert "Les lieux les plus proches" in w.page.inner_text("#results-title")
     assert w.page.get_attribute("#map", "data-highlighted") == "10"
     assert w.page.locator(".near-dot").count() == 10 and w.page.locator(".origin-dot").count() == 1
+    # Said in the live region, and the list's heading takes the focus: on a phone the answer is below the map.
+    assert "listés sous la carte" in w.page.inner_text("#status")
+    assert w.page.evaluate("document.activeElement.id") == "results-title"
+    w.assert_clean()
+
+
+def test_markers_wear_their_kind_and_the_legend_says_which(make_page):
+    w = make_page()
+    w.goto("/?kind=fablab")
+    wait_for_places(w.page)
+    w.page.locator("#legend summary").click()
+    legend = w.page.locator("#legend li")
+    kinds = w.page.locator("#kind option:not([value=''])").count()
+    assert legend.count() == kinds + 4
+    fablab_class = w.page.evaluate("""() => {
+        const options = [...document.querySelectorAll('#kind option')].filter(o => o.value);
+        return 'k' + options.findIndex(o => o.value === 'fablab');
+    }""")
+    assert "Fablab" in w.page.locator(f"#legend .kind-dot.{fablab_class}").locator("..").inner_text()
+    singles = w.page.locator(".leaflet-marker-pane .kind-marker")
+    clusters = w.page.locator(".leaflet-marker-pane .marker-cluster")
+    assert singles.count() + clusters.count() > 0
+    for i in range(singles.count()):
+        assert fablab_class in singles.nth(i).get_attribute("class").split()
+    for i in range(clusters.count()):  # a group says what it is to assistive technology, its number first
+        assert re.fullmatch(r"\d+ lieux : zoomer", clusters.nth(i).inner_text().replace("\n", " ").strip())
+    # Keyboard users can pass the map: the skip link takes them to the list.
+    w.page.focus("a.skip[href='#results-title']")
+    w.page.keyboard.press("Enter")
+    assert w.page.evaluate("document.activeElement.id") == "results-title"
     w.assert_clean()
 
 
@@ -486,11 +518,11 @@ def test_reporting_a_closed_place_without_an_account(make_page):
     with w.page.expect_navigation():
         w.page.get_by_role("link", name=re.compile("Signalez-le")).click()
     assert "/signaler/" in w.page.url
+    assert w.page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]  # the form fits a phone
     w.page.get_by_label("Ce lieu a fermé").check()
     w.page.get_by_label("Ce que vous savez").fill("Le local est vide depuis l’été, un panneau « à louer ».")
     with w.page.expect_navigation():
         w.page.get_by_role("button", name="Envoyer le signalement").click()
     assert "/signaler/" not in w.page.url
     assert "transmis aux relecteurs" in w.page.locator(".messages").inner_text()
-    assert w.page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     w.assert_clean()

@@ -90,6 +90,8 @@ def _js_strings():
         "kindWord": _("type « %(label)s »"),
         "around": _("autour de %(name)s"),
         "words": _("mots « %(words)s »"),
+        "nearFound": _("%(heading)s : %(count)s, listés sous la carte."),
+        "clusterLabel": _("lieux : zoomer"),
     }
 
 

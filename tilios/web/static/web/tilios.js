@@ -98,6 +98,7 @@
 
     var markersAdded = null;  // resolves the promise showOnly returns once its chunked addLayers is done
     var clusters = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
+                                         iconCreateFunction: clusterIcon,
                                          chunkProgress: function (done, total) {
                                            if (done === total && markersAdded) { markersAdded(); markersAdded = null; }
                                          }});
@@ -154,6 +155,29 @@
       ]);
     }
 
+    /* Markers take the colour of their first kind (the legend under the map says which); a group of places
+       says how many it holds to assistive technology too (the visible number stays its first text). */
+    var kindIndex = {};
+    Array.prototype.filter.call(kindSelect ? kindSelect.options : [], function (o) { return o.value; })
+      .forEach(function (o, i) { kindIndex[o.value] = i; });
+    var kindIcons = {};
+    function kindIcon(kinds) {
+      var code = (kinds || []).filter(function (k) { return k in kindIndex; })[0];
+      var cls = code === undefined ? "k-none" : "k" + kindIndex[code];
+      if (!kindIcons[cls]) {
+        kindIcons[cls] = L.divIcon({className: "kind-marker " + cls, iconSize: [18, 18], iconAnchor: [9, 9],
+                                    popupAnchor: [0, -9], html: ""});
+      }
+      return kindIcons[cls];
+    }
+    function clusterIcon(cluster) {
+      var n = cluster.getChildCount();
+      var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+      return L.divIcon({html: "<div><span>" + n + "</span><span class=\"visually-hidden\"> " + t("clusterLabel") +
+                              "</span></div>", className: "marker-cluster marker-cluster-" + size,
+                        iconSize: L.point(40, 40)});
+    }
+
     function kindLabel(code) {
       var option = kindSelect && kindSelect.querySelector('option[value="' + CSS.escape(code) + '"]');
       return option ? option.textContent : code;
@@ -201,7 +225,7 @@
         if (!c) return;
         var props = f.properties;
         props.kindLabels = (props.kinds || []).map(kindLabel);
-        var marker = L.marker([c[1], c[0]], {title: props.name, alt: props.name, keyboard: true});
+        var marker = L.marker([c[1], c[0]], {icon: kindIcon(props.kinds), title: props.name, keyboard: true});
         marker.placeId = props.id;
         marker.bindPopup(function () { return popupContent(props); });
         markers[props.id] = marker;
@@ -356,6 +380,9 @@
       getJSON(mapNode.dataset.searchUrl + "?" + params).then(function (data) {
         if (seq !== searchSeq) return;
         renderResults(data, heading);
+        // Said in the live region, and the list's heading takes the focus: the answer is below the map.
+        setStatus(t("nearFound", {heading: heading, count: countText(data.results.length)}));
+        title.focus();
         return rendered("near", params.toString(), data.count, [drawNearest(lat, lon, data.results, heading, you)]);
       }).catch(function () { if (seq === searchSeq) { setStatus(t("loadError")); list.removeAttribute("aria-busy"); } });
     }
