@@ -49,6 +49,17 @@ def no_rate_limits(settings):
     cache.clear()
 
 
+@pytest.fixture
+def fresh_rate_limits():
+    """Rate limits on, with counters cleared before and after: for modules that test the limits or write a
+    few times in a row (`pytestmark = pytest.mark.usefixtures("fresh_rate_limits")`)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many accounts; the production hasher is deliberately slow."""

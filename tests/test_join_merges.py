@@ -5,7 +5,6 @@ import io
 import json
 
 import pytest
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
 from tilios.accounts.models import ApiToken, Role
@@ -17,17 +16,10 @@ from tilios.sources.services import run_import
 from people import make_user
 from directories import directory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 CHATEAUROUX = dict(cp="36000", town="Châteauroux", insee="36044", address="12 rue Grande",
                    web="berrylab36.example.org")
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def source(slug):

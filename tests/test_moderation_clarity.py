@@ -5,7 +5,6 @@ import html
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from people import make_user
@@ -15,14 +14,7 @@ from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import io
 import json
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from tilios.accounts.models import ApiToken, Role
@@ -15,20 +14,13 @@ from tilios.revisions.models import Revision
 
 from people import make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 REPEAT = {
     "made_on": "2020-02-03", "title": "Les fabriques de territoire",
     "text": "D'ici 2022, l'État veut repérer 300 Fabriques de territoire, dont 150 fabriques dans les quartiers "
             "prioritaires et 150 hors des grands pôles urbains ; le programme est doté de 45 millions d’euros.",
     "source_url": "https://example.org/communique", "actors": ["Gouvernement (État)"],
     "programme": "nouveaux-lieux-nouveaux-liens", "summary": "communiqué"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class Caller:

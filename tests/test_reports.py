@@ -6,7 +6,6 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -14,16 +13,9 @@ from people import make_user
 from tilios.accounts.models import PlaceManager, Role
 from tilios.places.models import Place, Report
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 GOOD = {"kind": "closed", "message": "Fermé depuis mars 2024, le local est à louer.", "email": "voisine@example.org"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.templatetags.static import static
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -18,7 +17,7 @@ from tilios.revisions.models import Revision, Thread
 
 from people import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 User = get_user_model()
 
 SCRIPT = "<script>alert(1)</script>"
@@ -26,13 +25,6 @@ IMG = '"><img src=x onerror=alert(1)>'
 JS_URL = "javascript:alert(1)"
 MD_JS = "[x](javascript:alert(1))"
 PAYLOAD = f"{SCRIPT} {IMG} {JS_URL} {MD_JS}"
-
-
-@pytest.fixture(autouse=True)
-def clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
