@@ -19,9 +19,9 @@ from tilios.policy.models import Announcement, Outcome, Programme, Promise
 from tilios.policy.seed import archive
 
 from people import make_user
-from test_policy_api import Caller, fresh_rate_limits, ok  # noqa: F401 (fixture)
+from test_policy_api import Caller, ok
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 EVALUATION = "/politiques/programmes/datar-telecentres-2005/evaluation/"
 STUDY = [{"label": "jamais de télétravailleur", "count": 10, "band": "never"},
          {"label": "quelques usagers", "count": 4, "band": "regular_1_5"},

@@ -3,7 +3,6 @@ import html
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -17,16 +16,9 @@ from tilios.revisions.models import Revision
 
 from people import make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 REPEAT_TEXT = ("D'ici 2022, l'État veut repérer 300 Fabriques de territoire, dont 150 fabriques dans les quartiers "
                "prioritaires et 150 hors des grands pôles urbains ; le programme est doté de 45 millions d’euros.")
-
-
-@pytest.fixture(autouse=True)
-def clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def as_user(client, user):

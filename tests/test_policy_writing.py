@@ -11,9 +11,9 @@ from tilios.policy.models import Actor, Outcome, Programme, Promise, Reply
 from tilios.revisions.models import Revision
 
 from people import make_user
-from test_policy_api import Caller, fresh_rate_limits, ok  # noqa: F401 (fixture)
+from test_policy_api import Caller, ok
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -18,20 +17,13 @@ from tilios.sources.models import Source
 
 from people import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 FIXTURES = Path(__file__).parent / "data" / "importers"
 CSV, TOML = FIXTURES / "lieux_point_virgule.csv", FIXTURES / "lieux.toml"
 HUB_LO = {"slug": "hub-lo", "name": "Lieux du hub LO", "publisher": "Hub LO", "url": "https://hub-lo.example.org/",
           "licence": "cc-by-sa-4.0", "attribution": "Hub LO — lieux 2024", "data_date": "2024-03-01",
           "priority": 60}
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_the_shipped_catalogue_is_data_with_licence_codes():
