@@ -12,6 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from servers import OPENER, TILIOS, call, free_port, postgres_database
 
@@ -92,3 +94,9 @@ def test_workers_serve_the_site_share_the_base_and_are_replaced(tmp_path, engine
             admin.close()
     assert server.returncode == 0, (tmp_path / "gunicorn.log").read_text()[-2000:]
     assert not any(Path(f"/proc/{pid}").exists() for pid in replaced), "workers outlived their master"
+
+
+@pytest.mark.parametrize("args", [["--workers", "-1"], ["--workers", "2", "--threads", "0"], ["--timeout", "0"]])
+def test_impossible_settings_are_refused_before_anything_starts(args):
+    with pytest.raises(CommandError, match="--workers : 0 ou plus"):
+        call_command("serve", "--no-demo", *args)

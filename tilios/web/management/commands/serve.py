@@ -3,7 +3,7 @@ import threading
 import time
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from tilios import journal, progress
@@ -28,6 +28,9 @@ class Command(BaseCommand):
 
     def handle(self, host, port, threads, workers, timeout, no_demo, **options):
         from tilios.instance.demo import ensure_demo_data
+
+        if workers < 0 or (threads is not None and threads < 1) or timeout < 1:
+            raise CommandError("--workers : 0 ou plus ; --threads et --timeout : 1 ou plus")
 
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
