@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 def submit(place, kind, message, email="", user=None):
     """A new open report; on a merged record, it goes to the place that record now belongs to.
     Raises ValidationError naming the field at fault."""
-    while place.merged_into_id:
+    for _hop in range(10):  # merges form chains, never loops; the bound only guards against a damaged base
+        if not place.merged_into_id:
+            break
         place = place.merged_into
     report = Report(place=place, kind=kind, message=(message or "").strip(), email=(email or "").strip(),
                     reporter=user if user is not None and user.is_authenticated else None)
