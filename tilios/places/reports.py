@@ -10,6 +10,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tilios.accounts import permissions
 from tilios.revisions.services import NotAllowed
@@ -17,6 +18,7 @@ from tilios.revisions.services import NotAllowed
 from .models import Report
 
 log = logging.getLogger(__name__)
+REVIEWERS_ONLY = gettext_lazy("Les signalements sont traités par les contributeurs de confiance et les modérateurs.")
 
 
 def submit(place, kind, message, email="", user=None):
@@ -64,7 +66,7 @@ def queue():
 @transaction.atomic
 def close(report, user, status, note=""):
     if not permissions.can_review(user):
-        raise NotAllowed(_("Les signalements sont traités par les contributeurs de confiance et les modérateurs."))
+        raise NotAllowed(REVIEWERS_ONLY)
     if status not in (Report.Status.RESOLVED, Report.Status.DISMISSED):
         raise ValidationError({"status": [_("« corrigé » ou « écarté » attendu")]})
     report = Report.objects.select_for_update().get(pk=report.pk)

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
@@ -16,8 +15,7 @@ from .common import paginate, rate_limited, role_required
 from .forms import ReportForm
 from .resolution_views import review_counts
 
-reviewers_only = role_required(permissions.can_review, _l("Les signalements sont traités par les contributeurs "
-                                                          "de confiance et les modérateurs."))
+reviewers_only = role_required(permissions.can_review, reports.REVIEWERS_ONLY)
 
 
 @rate_limited("report")
