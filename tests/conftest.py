@@ -38,6 +38,31 @@ def shared_data():
 
 
 @pytest.fixture
+def second_directory(db):
+    """A second directory of coworking spaces beside the CGET base, of the same (national, coworking)
+    scope: 300 CGET places whose only kind is coworking, taken in name order across France, and 100
+    coworking spaces only it lists, each in the département of one of those. Chapman: n1 = the CGET
+    coworking spaces, n2 = 400, m = 300."""
+    from tilios.places.models import Kind, Place
+    from tilios.sources.models import Source, SourceRecord
+
+    other = Source.objects.create(slug="annuaire-test", name="Annuaire <test>", licence="CC0", attribution="test")
+    coworking = Kind.objects.get(code="coworking")
+    only_coworking = (Place.objects.live().filter(kinds=coworking, departement__isnull=False)
+                      .exclude(kinds__in=Kind.objects.exclude(pk=coworking.pk)).order_by("sort_name", "id"))
+    shared = list(only_coworking[:300])
+    for i, place in enumerate(shared):
+        SourceRecord.objects.create(source=other, external_id=f"a{i}", place=place, raw={}, checksum="x")
+    for i, twin in enumerate(shared[:100]):
+        p = Place.objects.create(name=f"Lieu seulement annuaire {i}", latitude=twin.latitude,
+                                 longitude=twin.longitude, departement_id=twin.departement_id,
+                                 region_id=twin.region_id)
+        p.kinds.add(coworking)
+        SourceRecord.objects.create(source=other, external_id=f"b{i}", place=p, raw={}, checksum="x")
+    return other
+
+
+@pytest.fixture
 def no_rate_limits(settings):
     """Rate limits off and their counters cleared: for modules that write many times in a row
     (`pytestmark = pytest.mark.usefixtures("no_rate_limits")`); the limits have tests of their own."""

@@ -191,28 +191,18 @@ def test_snapshot_by_session_checks_csrf():
     assert not Snapshot.objects.exists()
 
 
-def _second_source():
-    from tilios.sources.models import Source, SourceRecord
-
-    other = Source.objects.create(slug="annuaire-test", name="Annuaire test", licence="CC0", attribution="test")
-    places = list(Place.objects.order_by("id")[:400])
-    for i, place in enumerate(places[:300]):  # 300 CGET places are also in the other list
-        SourceRecord.objects.create(source=other, external_id=f"a{i}", place=place, raw={}, checksum="x")
-    for i in range(100):  # and 100 places only it lists
-        p = Place.objects.create(name=f"Lieu seulement annuaire {i}", latitude=45, longitude=4)
-        SourceRecord.objects.create(source=other, external_id=f"b{i}", place=p, raw={}, checksum="x")
-    return other
-
-
-def test_estimate_with_method_interval_assumptions_and_reproduce(client):
-    _second_source()
+def test_estimate_with_scope_method_interval_assumptions_and_reproduce(client, second_directory):
+    n1 = Place.objects.live().filter(records__source__slug=CGET_SOURCE, kinds__code="coworking").distinct().count()
     data = get(client, f"/api/census/estimate?sources={CGET_SOURCE},annuaire-test")
-    assert data["observed"] == 1612 and data["listed"] == {CGET_SOURCE: 1512, "annuaire-test": 400}
+    assert data["observed"] == n1 + 100 and data["listed"] == {CGET_SOURCE: n1, "annuaire-test": 400}
+    assert data["scope"]["kinds"] == ["coworking"] and data["scope"]["sources"][CGET_SOURCE]["kinds"] == [
+        "coworking", "fablab"]
     chapman = data["estimates"][0]
     assert chapman["method"] == "chapman"
-    assert chapman["estimate"] == pytest.approx((1513 * 401) / 301 - 1, abs=0.1)
-    assert chapman["lower"] >= 1612 and chapman["upper"] > chapman["estimate"] and chapman["assumptions"]
+    assert chapman["estimate"] == pytest.approx((n1 + 1) * 401 / 301 - 1, abs=0.1)
+    assert chapman["lower"] >= n1 + 100 and chapman["upper"] > chapman["estimate"] and chapman["assumptions"]
     assert {e["method"] for e in data["estimates"]} == {"chapman", "chao"}
+    assert data["warnings"][0]["code"] == "scopes_differ" and data["warnings"][0]["message"]
     assert get(client, data["reproduce"]["api"])["estimates"] == data["estimates"]
     argv = shlex.split(data["reproduce"]["cli"])
     out = io.StringIO()
@@ -221,9 +211,18 @@ def test_estimate_with_method_interval_assumptions_and_reproduce(client):
     # Restricted to a definition: version and dates explicit in the reproduce line.
     cw = get(client, f"/api/census/estimate?sources={CGET_SOURCE},annuaire-test&definition=coworking")
     assert cw["definition"] == "coworking@2" and "--known-on" in cw["reproduce"]["cli"]
-    assert cw["observed"] == 1118
+    assert cw["observed"] == 1118  # the 100 places only the directory lists have no census facts
+    # A territory and strata: the reproduce line carries them, and the strata add up.
+    bz = get(client, f"/api/census/estimate?sources={CGET_SOURCE},annuaire-test&within=region:84&by=departement")
+    assert "--within region=84" in bz["reproduce"]["cli"] and "within=region:84" in bz["reproduce"]["api"]
+    assert bz["scope"]["within"] == {"region": "84"} and bz["strata"]["by"] == "departement"
+    assert {row["key"][:2] for row in bz["strata"]["rows"]} <= {"01", "03", "07", "15", "26", "38", "42", "43",
+                                                                "63", "69", "73", "74"}
+    assert sum(r["observed"] for r in bz["strata"]["rows"]) == bz["observed"]
     assert "deux sources" in get(client, f"/api/census/estimate?sources={CGET_SOURCE}", 400)["detail"]
     assert "inconnue" in get(client, f"/api/census/estimate?sources={CGET_SOURCE},nope", 400)["detail"]
+    assert "ventilation" in get(client, f"/api/census/estimate?sources={CGET_SOURCE},annuaire-test&by=kind",
+                                400)["detail"]
     assert get(client, "/api/census/estimate", 400)["detail"]
 
 

@@ -172,27 +172,27 @@ def test_freeze_needs_the_csrf_token():
     assert not Snapshot.objects.exists()
 
 
-def test_estimate_page_prints_assumptions_beside_the_figure(client):
-    from tilios.sources.models import Source, SourceRecord
+def test_estimate_page_says_one_source_is_not_enough(client):
+    assert "au moins deux sources" in page(client, "/recensement/estimation/")
 
-    text = page(client, "/recensement/estimation/")
-    assert "au moins deux sources" in text
-    other = Source.objects.create(slug="annuaire-test", name="Annuaire <test>", licence="CC0", attribution="t")
-    for i, place in enumerate(Place.objects.order_by("id")[:300]):
-        SourceRecord.objects.create(source=other, external_id=f"a{i}", place=place, raw={}, checksum="x")
-    for i in range(100):
-        p = Place.objects.create(name=f"Lieu seulement annuaire {i}", latitude=45, longitude=4)
-        SourceRecord.objects.create(source=other, external_id=f"b{i}", place=p, raw={}, checksum="x")
+
+def test_estimate_page_prints_scope_warnings_and_assumptions_beside_the_figure(client, second_directory):
     text = page(client, f"/recensement/estimation/?sources={CGET_SOURCE}&sources=annuaire-test")
     assert "Annuaire &lt;test&gt;" in text
+    n1 = Place.objects.live().filter(records__source__slug=CGET_SOURCE, kinds__code="coworking").distinct().count()
     chapman = re.search(r'<article class="estimate" data-method="chapman">(.*?)</article>', text, re.S).group(1)
-    expected = round((1513 * 401) / 301 - 1)
+    expected = round((n1 + 1) * 401 / 301 - 1)
     assert f"<strong>{expected}</strong>" in chapman and "intervalle à 95" in chapman
     assert "Hypothèses et réserves" in chapman and "indépendantes" in chapman
     assert 'data-method="chao"' in text
+    assert '<li data-code="scopes_differ">' in text and "Périmètre commun" in text
     api = next(a for a in reproduce_lines(text)[1] if "/api/census/estimate" in a)
     assert round(client.get(api).json()["estimates"][0]["estimate"]) == expected
+    by_region = page(client, f"/recensement/estimation/?sources={CGET_SOURCE}&sources=annuaire-test&by=region")
+    assert '<tr data-method="chapman">' in by_region and "Auvergne-Rhône-Alpes" in by_region
     assert "deux sources" in page(client, f"/recensement/estimation/?sources={CGET_SOURCE}", 400)
+    assert "territoire" in page(client, f"/recensement/estimation/?sources={CGET_SOURCE}&sources=annuaire-test"
+                                        "&within=nowhere", 400)
 
 
 def test_nav_links_to_the_census(client):
@@ -205,3 +205,40 @@ def test_dates_default_to_today_and_are_explicit_in_the_form(client):
     assert f'name="known_on" type="date" value="{today.isoformat()}"' in text
     assert "la somme dépasse le total" in text
     assert datetime.date.fromisoformat(re.search(r'name="valid_on" type="date" value="([\d-]+)"', text).group(1)) == today
+
+
+def test_an_administrator_publishes_a_definition_and_its_next_version_from_the_site(client):
+    from people import make_user
+
+    url = "/recensement/definitions/publier/"
+    client.force_login(make_user("defs-contrib", Role.TRUSTED))
+    assert client.get(url).status_code == 403
+    admin = make_user("defs-admin", Role.ADMIN)
+    client.force_login(admin)
+    census = page(client, "/recensement/?definition=coworking")
+    assert f'href="{url}?from=coworking"' in census
+    # The next version starts from the latest one; it must say what changed.
+    form = page(client, f"{url}?from=coworking")
+    assert "Nouvelle version de coworking@2" in form and "&quot;kinds_any&quot;" in form
+    latest = CensusDefinition.objects.get(slug="coworking", version=2)
+    fields = {"slug": "coworking", "name": latest.name, "text": latest.text + "\n\nLes fablabs aussi.",
+              "criteria": json.dumps({"kinds_any": ["coworking", "fablab"]})}
+    refused = client.post(url, fields)
+    assert refused.status_code == 400 and "une nouvelle version dit ce qui change" in refused.content.decode()
+    unreadable = client.post(url, {**fields, "criteria": "{kinds_any: coworking", "changelog": "x"})
+    assert unreadable.status_code == 400 and "JSON illisible" in unreadable.content.decode()
+    unknown = client.post(url, {**fields, "criteria": '{"kinds_any": ["licorne"]}', "changelog": "x"})
+    assert unknown.status_code == 400 and "type inconnu : licorne" in unknown.content.decode()
+    assert not CensusDefinition.objects.filter(slug="coworking", version=3).exists()
+    done = client.post(url, {**fields, "changelog": "compte aussi les fablabs"})
+    assert done.status_code == 302 and done["Location"].endswith("?definition=coworking%403")
+    v3 = CensusDefinition.objects.get(slug="coworking", version=3)
+    assert v3.criteria == {"kinds_any": ["coworking", "fablab"]} and "compte aussi les fablabs" in v3.changelog
+    assert CensusDefinition.objects.get(pk=latest.pk).criteria == latest.criteria  # v2 unchanged
+    assert data_total(page(client, "/recensement/?definition=coworking@3&valid_on=2020-01-01")) > data_total(
+        page(client, "/recensement/?definition=coworking@2&valid_on=2020-01-01"))
+    # A new definition: version 1, no changelog needed; the page escapes what it is given.
+    new = client.post(url, {"slug": "ateliers", "name": "Ateliers <b>partagés</b>", "text": "Les ateliers.",
+                            "criteria": '{"kinds_any": ["fablab", "hackerspace"]}'})
+    assert new.status_code == 302 and CensusDefinition.objects.get(slug="ateliers").version == 1
+    assert "Ateliers &lt;b&gt;partagés&lt;/b&gt;" in page(client, "/recensement/?definition=ateliers")

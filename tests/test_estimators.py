@@ -82,6 +82,27 @@ def test_chao_is_a_lower_bound_under_heterogeneity():
 
 def test_estimate_picks_the_estimators_that_apply():
     h = [(1, 0), (0, 1), (1, 1), (1, 1)]
-    assert [e.method for e in est.estimate(h, ["a", "b"])] == ["chapman", "chao"]
+    assert [e.method for e in est.estimate(h, ["a", "b"])[0]] == ["chapman", "chao"]
     h3 = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (1, 0, 1), (0, 1, 1), (1, 1, 1)] * 20
-    assert [e.method for e in est.estimate(h3, ["a", "b", "c"])] == ["loglinear", "chao"]
+    assert [e.method for e in est.estimate(h3, ["a", "b", "c"])[0]] == ["loglinear", "chao"]
+
+
+def test_loglinear_sets_aside_models_without_a_finite_estimate():
+    # Real cells (CGET, MapLabBZH, fablabs.io on Breton fablabs): fablabs.io meets the others only all three
+    # together, so a model with a CGET–fablabs.io interaction fits the empty cells exactly and its unseen cell
+    # runs off to infinity (it gave 6 × 10¹⁷ before such models were set aside).
+    cells = {"001": 6, "010": 18, "011": 0, "100": 12, "101": 0, "110": 31, "111": 6}
+    h = [tuple(int(c) for c in key) for key, n in cells.items() for _ in range(n)]
+    e = est.loglinear(h, 3)
+    assert 73 <= e.lower <= e.estimate <= e.upper < 10 * 73
+    with pytest.raises(est.NoFit):
+        est._poisson_fit(np.array([[1.0, 1.0], [1.0, 0.0]]), np.array([5.0, 0.0]))
+
+
+def test_stratified_sum_adds_estimates_and_variances():
+    a, b = est.chapman(40, 30, 20), est.chapman(100, 80, 50)
+    total = est.stratified_sum([a, b], "chapman")
+    assert total.estimate == pytest.approx(a.estimate + b.estimate)
+    assert total.se == pytest.approx((a.se ** 2 + b.se ** 2) ** 0.5)
+    assert total.observed == a.observed + b.observed and total.lower >= total.observed
+    assert total.upper > total.estimate and total.details == {"strata": 2}

@@ -57,6 +57,7 @@ MATRIX = {
     "archive_edit":     ("login", "pending", "live",    "live",    "live",    "pending", "403"),
     "source_create":    ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
     "source_edit":      ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
+    "census_definition": ("login", "403",    "403",     "403",     "ok",      "403",     "403"),
     "account":          ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
     "token_create":     ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "403"),
     "token_revoke":     ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
@@ -180,6 +181,8 @@ def request_for(endpoint, w, user):
                                                                   "licence": "odbl-1.0", "priority": "50"}),
         "source_edit": ("post", reverse("web:source_edit", args=["openstreetmap"]), {
             "name": "OpenStreetMap", "licence": "odbl-1.0", "attribution": "© OSM", "priority": "40"}),
+        "census_definition": ("post", reverse("web:census_definition_publish"), {
+            "slug": "matrice", "name": "Matrice", "text": "Les lieux de la matrice.", "criteria": "{}"}),
         "account": ("get", reverse("web:account"), None),
         "token_create": ("post", reverse("web:token_create"), {"name": "script"}),
         "token_revoke": ("post", reverse("web:token_revoke", args=[_token_id(user)]), {}),
@@ -247,7 +250,7 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
     covered = {"place_edit", "place_create", "page_edit", "place_revert", "page_revert", "place_protect",
                "page_protect", "place_new_thread", "page_new_thread", "talk_reply", "talk_hide", "moderation",
                "accept", "reject", "users", "user_tools", "user_rollback", "user_block", "user_unblock",
-               "user_role", "user_manager", "archive_add", "archive_edit", "source_create", "source_edit", "account",
+               "user_role", "user_manager", "archive_add", "archive_edit", "source_create", "source_edit", "census_definition_publish", "account",
                "token_create", "token_revoke",
                "delete_account", "logout", "place_report", "review_reports", "review_report_close"}
     assert names - read_only - covered - set(covered_elsewhere) == set()

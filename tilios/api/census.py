@@ -249,15 +249,18 @@ def get_snapshot(request, snapshot_id: int):
 
 @router.get("/census/estimate", tags=TAGS, response={200: dict[str, Any], 400: Error},
          summary="Estimer le nombre total de lieux à partir de sources qui se recoupent")
-def census_estimate(request, sources: str, definition: str = "", valid_on: str = "", known_on: str = ""):
-    """Capture–recapture from two sources (Chapman, Chao) or more (log-linear models, Chao), each
-    with its 95 % interval and the assumptions it rests on. With a `definition`, only the places
-    that definition counts on D as known on K."""
-    slugs = rp.parse_sources(sources)
-    query = rp.resolve(definition, valid_on, known_on) if definition.strip() else None
-    result = services.estimate_population(slugs, query.definition if query else None,
-                                          query.valid_on if query else None, query.known_on if query else None)
-    return {**result, "definition": query.definition.ref if query else None,
-            "valid_on": query.valid_on.isoformat() if query else None,
-            "known_on": query.known_on.isoformat() if query else None,
-            "reproduce": rp.estimate_reproduce(result["sources"], query)}
+def census_estimate(request, sources: str, definition: str = "", valid_on: str = "", known_on: str = "",
+                    within: str = "", by: str = ""):
+    """Capture–recapture from two sources (Chapman, Chao) or more (log-linear models, Chao), each with its
+    95 % interval and the assumptions it rests on, computed within the scope the sources share (`scope`:
+    each source's départements and kinds, read from what it lists, and their intersection). `warnings`
+    says, in words and by `code`, what would make the figures mislead (scopes that differ, a small or no
+    overlap, a tiny source, a wide interval, review pairs pending — `sensitivity` then gives the estimates
+    if they were all duplicates). `valid_on` / `known_on` / `definition` restrict the places to those valid
+    on D as known on K (and counted); `within` (`departement:29`) restricts the territory; `by`
+    (`departement` or `region`) adds one estimate per territory and their sums (`strata`)."""
+    query = rp.resolve_estimate(sources, definition, valid_on, known_on, within, by)
+    return {**query.run(), "definition": query.definition.ref if query.definition else None,
+            "valid_on": query.valid_on.isoformat() if query.valid_on else None,
+            "known_on": query.known_on.isoformat() if query.known_on else None,
+            "reproduce": query.reproduce()}

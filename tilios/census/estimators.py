@@ -94,6 +94,10 @@ def chao_lower_bound(histories, t):
     ], {"f": {str(k): v for k, v in sorted(f.items())}, "sources": t})
 
 
+class NoFit(ArithmeticError):
+    """The model has no finite maximum-likelihood estimate (an empty cell it fits exactly), or none converged."""
+
+
 def _poisson_fit(X, y, iterations=100):
     """Poisson log-linear regression by iteratively reweighted least squares."""
     beta = np.zeros(X.shape[1])
@@ -108,6 +112,10 @@ def _poisson_fit(X, y, iterations=100):
             beta = new
             break
         beta = new
+    else:
+        raise NoFit
+    if np.max(np.abs(beta)) > 25:  # a coefficient running off to infinity: the likelihood has no maximum
+        raise NoFit
     mu = np.exp(np.clip(X @ beta, -30, 30))
     cov = np.linalg.inv((X.T * mu) @ X)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -119,8 +127,8 @@ def loglinear(histories, t, names=None, max_interactions=None):
     """Log-linear multiple-systems estimation (Fienberg, 1972) for t ≥ 3 sources.
 
     Models with every main effect and any set of two-way interactions (dependence between two
-    sources) are fitted to the 2^t − 1 observed cells; the one with the lowest AIC is kept, and its
-    intercept predicts the cell of places no source lists.
+    sources) are fitted to the 2^t − 1 observed cells, the intercept of each predicting the cell of places
+    no source lists. A model with no finite estimate (one that fits an empty cell exactly) is set aside.
     """
     if t < 3:
         raise ValueError("log-linear estimation needs at least three sources")
@@ -145,12 +153,14 @@ def loglinear(histories, t, names=None, max_interactions=None):
                 continue
             try:
                 beta, cov, loglik = _poisson_fit(X, y)
-            except np.linalg.LinAlgError:
+            except (np.linalg.LinAlgError, NoFit):
                 continue
             unseen = math.exp(beta[0])
             # The unseen cell's own Poisson variation, plus the uncertainty of its fitted mean.
             variance = unseen ** 2 * cov[0, 0] + unseen
             fits.append((2 * X.shape[1] - 2 * loglik, chosen, unseen, variance))
+    if not fits:
+        raise NoFit("no log-linear model has a finite estimate for these cells")
     # Average over models by Akaike weights, with Buckland's (1997) variance, so the interval
     # also carries the uncertainty of which sources depend on which.
     best_aic = min(f[0] for f in fits)
@@ -170,18 +180,35 @@ def loglinear(histories, t, names=None, max_interactions=None):
         "models": len(fits), "cells": {"".join(map(str, h)): int(y[index[h]]) for h in cells}})
 
 
+def stratified_sum(parts, method):
+    """The total of independent strata: estimates and variances add up; the interval is taken, as for
+    one stratum, on the unseen part, so its lower end stays above everything observed."""
+    observed = sum(p.observed for p in parts)
+    estimate = sum(p.estimate for p in parts)
+    variance = sum((p.se or 0) ** 2 for p in parts)
+    lower, upper = lognormal_interval(observed, estimate - observed, variance)
+    return Estimate(method, observed, estimate, lower, upper, math.sqrt(variance),
+                    ["somme de strates indépendantes : chaque strate repose sur les hypothèses de la méthode"],
+                    {"strata": len(parts)})
+
+
 def estimate(histories, names):
-    """Every estimator that applies to these capture histories (tuples of 0/1 per source)."""
+    """Every estimator that applies to these capture histories (tuples of 0/1 per source): the estimates,
+    and the methods refused with their reason."""
     t = len(names)
     histories = [tuple(int(bool(x)) for x in h) for h in histories]
-    results = []
+    results, refused = [], []
     if t == 2:
         n1 = sum(h[0] for h in histories)
         n2 = sum(h[1] for h in histories)
         m = sum(1 for h in histories if h[0] and h[1])
         results.append(chapman(n1, n2, m))
     if t >= 3:
-        results.append(loglinear(histories, t, names))
+        try:
+            results.append(loglinear(histories, t, names))
+        except NoFit:
+            refused.append({"method": "loglinear", "reason": "aucun modèle log-linéaire n'a d'estimation finie : "
+                                                             "trop de combinaisons de sources sont vides"})
     if t >= 2:
         results.append(chao_lower_bound(histories, t))
-    return results
+    return results, refused

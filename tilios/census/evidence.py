@@ -49,6 +49,13 @@ def _run_moment(run):
     return run.started_at
 
 
+def record_attested_at(record):
+    """When a source first said what this record says: an older file of the same source read after a newer
+    one still attests it at its own date. None when no import run is known."""
+    moments = [m for m in (_run_moment(record.first_run), _run_moment(record.last_run)) if m]
+    return min(moments) if moments else None
+
+
 def evidence(place_id):
     """The records and person revisions that attest the place, each with its attestation moment."""
     from tilios.sources.models import SourceRecord
@@ -58,11 +65,10 @@ def evidence(place_id):
     for record in records.only("external_id", "fields", "source__priority", "source__slug",
                                "first_run__known_on", "first_run__started_at",
                                "last_run__known_on", "last_run__started_at"):
-        # An older file of the same source read after a newer one still attests the place at its own date.
-        moments = [m for m in (_run_moment(record.first_run), _run_moment(record.last_run)) if m]
-        if not moments:
+        attested = record_attested_at(record)
+        if attested is None:
             continue
-        found.append(Evidence(min(moments), (0, record.source.priority, record.source.slug, record.external_id),
+        found.append(Evidence(attested, (0, record.source.priority, record.source.slug, record.external_id),
                               record.fields or {}, source_id=record.source_id))
     revisions = list(Revision.objects.filter(content_type__app_label="places", content_type__model="place",
                                              object_id=place_id, status=Revision.Status.ACCEPTED)

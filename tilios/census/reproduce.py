@@ -129,13 +129,50 @@ def parse_sources(text):
     return list(dict.fromkeys(slugs))
 
 
-def estimate_reproduce(slugs, query=None):
-    """CLI line and API address of an estimate (`query`: the definition and dates it is restricted to)."""
-    args = ["tilios", "estimate", "--sources", ",".join(slugs)]
-    params = {"sources": ",".join(slugs)}
-    if query is not None:
-        args += ["--definition", query.definition.ref, "--valid-on", query.valid_on.isoformat(),
-                 "--known-on", query.known_on.isoformat()]
-        params.update(definition=query.definition.ref, valid_on=query.valid_on.isoformat(),
-                      known_on=query.known_on.isoformat())
-    return {"cli": shlex.join(args), "api": "/api/census/estimate?" + urlencode(params, safe="@:,")}
+@dataclass
+class EstimateQuery:
+    """An estimate's parameters: the sources, and what restricts the places compared (all optional)."""
+
+    sources: list
+    definition: services.CensusDefinition | None = None
+    valid_on: datetime.date | None = None
+    known_on: datetime.date | None = None
+    within: dict = field(default_factory=dict)
+    by: str | None = None
+
+    def run(self):
+        from .estimation import estimate_population
+
+        return estimate_population(self.sources, self.definition, self.valid_on, self.known_on, self.within,
+                                   self.by)
+
+    def params(self):
+        values = {"sources": ",".join(self.sources), "definition": self.definition.ref if self.definition else "",
+                  "valid_on": self.valid_on.isoformat() if self.valid_on else "",
+                  "known_on": self.known_on.isoformat() if self.known_on else "",
+                  "within": within_text(self.within), "by": self.by or ""}
+        return {k: v for k, v in values.items() if v}
+
+    def reproduce(self):
+        args = ["tilios", "estimate", "--sources", ",".join(self.sources)]
+        for name, value in self.params().items():
+            if name == "within":
+                for level, code in self.within.items():
+                    args += ["--within", f"{level}={code}"]
+            elif name != "sources":
+                args += ["--" + name.replace("_", "-"), value]
+        return {"cli": shlex.join(args), "api": "/api/census/estimate?" + urlencode(self.params(), safe="@:,")}
+
+
+def resolve_estimate(sources, definition=None, valid_on=None, known_on=None, within=None, by=None):
+    """Read raw values (strings) into an EstimateQuery. With no date and no definition, the places the
+    sources list today are compared; otherwise both dates are explicit (today by default)."""
+    slugs = parse_sources(sources)
+    d = services.get_definition(definition.strip()) if (definition or "").strip() else None
+    valid, known = parse_date(valid_on, "valid_on"), parse_date(known_on, "known_on")
+    if known and known > timezone.localdate():
+        raise services.CensusError(_("known_on : la date de connaissance ne peut pas être dans le futur (%(d)s)")
+                                   % {"d": known.isoformat()})
+    if d or valid or known:  # a dated estimate names both its dates, so that its line re-derives it later
+        valid, known = valid or timezone.localdate(), known or timezone.localdate()
+    return EstimateQuery(slugs, d, valid, known, parse_within(within), (by or "").strip() or None)

@@ -244,39 +244,3 @@ def verify(snapshot):
                          result.rows, ids)
     return {"total": result.total, "same_total": result.total == snapshot.total,
             "content_hash": content_hash, "same_hash": content_hash == snapshot.content_hash}
-
-
-def capture_histories(source_slugs, definition=None, valid_on=None, known_on=None, within=None):
-    """For each place listed by at least one of the sources: which of them list it (0/1 per source).
-
-    Sources are taken after entity resolution: a place merged from two directories is one place
-    with two records. With a definition, only the places its count includes are considered."""
-    from tilios.sources.models import Source, SourceRecord
-
-    slugs = list(dict.fromkeys(s.strip() for s in source_slugs if s.strip()))
-    if len(slugs) < 2:
-        raise CensusError(_("il faut au moins deux sources"))
-    known = set(Source.objects.filter(slug__in=slugs).values_list("slug", flat=True))
-    if set(slugs) - known:
-        raise CensusError(_("source inconnue : %(s)s") % {"s": sorted(set(slugs) - known)[0]})
-    listed = {}
-    rows = SourceRecord.objects.filter(source__slug__in=slugs, place__is_published=True).values_list(
-        "place__public_id", "source__slug")
-    for public_id, slug in rows:
-        listed.setdefault(public_id, set()).add(slug)
-    if definition is not None:
-        valid_on, known_on = _dates(valid_on, known_on)
-        keep = set(included_ids(definition, valid_on, known_on, within))
-        listed = {pid: s for pid, s in listed.items() if pid in keep}
-    return slugs, [tuple(int(slug in sources) for slug in slugs) for sources in listed.values()]
-
-
-def estimate_population(source_slugs, definition=None, valid_on=None, known_on=None, within=None):
-    from . import estimators
-
-    slugs, histories = capture_histories(source_slugs, definition, valid_on, known_on, within)
-    if not histories:
-        raise CensusError(_("aucun lieu listé par ces sources"))
-    per_source = {slug: sum(h[i] for h in histories) for i, slug in enumerate(slugs)}
-    return {"sources": slugs, "listed": per_source, "observed": len(histories),
-            "estimates": [e.as_dict() for e in estimators.estimate(histories, slugs)]}

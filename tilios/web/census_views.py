@@ -6,20 +6,30 @@ Every figure shown comes with the CLI line and the API address that re-derive it
 (tilios.census.reproduce): the definition version and both dates are always explicit.
 """
 import datetime
+import json
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions, throttle
+from tilios.accounts.models import Role
+from tilios.census import definitions
 from tilios.census import reproduce as rp
 from tilios.census import services
 from tilios.census.models import CensusDefinition, Snapshot
 from tilios.pages.markdown import render as markdown
+
+from .common import rate_limited, role_required
+from .forms import DefinitionForm
 
 BAR_ROWS = 30  # bars drawn; the table below always has every row
 SERIES_FROM = 2010
@@ -151,7 +161,8 @@ def index(request):
     if landing:
         raw["by"] = "region"
     context = {"definitions": _definitions(), "levels": _levels(), "raw": raw, "landing": landing, "error": None,
-               "can_freeze": permissions.can_contribute(request.user)}
+               "can_freeze": permissions.can_contribute(request.user),
+               "can_publish": permissions.at_least(request.user, Role.ADMIN)}
     try:
         query = rp.resolve(**raw)
     except services.CensusError as exc:
@@ -202,25 +213,27 @@ def explain(request):
 
 
 def estimate(request):
+    from tilios.census.estimation import STRATA
     from tilios.sources.models import Source
 
     chosen = rp.parse_sources(",".join(request.GET.getlist("sources")))[:10]
-    raw = _raw(request, "definition", "valid_on", "known_on")
+    raw = _raw(request, "definition", "valid_on", "known_on", "within", "by")
     with_records = Source.objects.filter(records__isnull=False).distinct().order_by("name")  # registered ≠ imported
-    context = {"sources": with_records, "chosen": chosen, "raw": raw, "error": None,
+    context = {"sources": with_records, "chosen": chosen, "raw": raw, "error": None, "strata_levels": STRATA,
                "definitions": _definitions(), "result": None}
     if not chosen:
         return render(request, "web/census_estimate.html", context)
     try:
-        query = rp.resolve(raw["definition"], raw["valid_on"], raw["known_on"]) if raw["definition"] else None
-        result = services.estimate_population(chosen, query.definition if query else None,
-                                              query.valid_on if query else None, query.known_on if query else None)
+        query = rp.resolve_estimate(",".join(chosen), raw["definition"], raw["valid_on"], raw["known_on"],
+                                    raw["within"], raw["by"])
+        result = query.run()
     except services.CensusError as exc:
         context["error"] = str(exc)
         return render(request, "web/census_estimate.html", context, status=400)
     for e in result["estimates"]:
         e["label"] = _(METHOD_LABELS.get(e["method"], e["method"]))
-    context.update({"query": query, "result": result, "reproduce": rp.estimate_reproduce(result["sources"], query)})
+    context.update({"query": query, "result": result, "reproduce": query.reproduce(),
+                    "within_labels": rp.within_labels(query.within)})
     return render(request, "web/census_estimate.html", context)
 
 
@@ -263,3 +276,28 @@ def snapshot(request, snapshot_id):
         "count_reproduce": query.reproduce(),
         "page_url": reverse("web:census") + "?" + query.query_string(),
     })
+
+
+@role_required(lambda user: permissions.at_least(user, Role.ADMIN),
+               _l("Seuls les administrateurs publient une définition de recensement."))
+@rate_limited("review")
+def definition_publish(request):
+    """A new definition, or the next version of one (`?from=SLUG` starts from its latest version)."""
+    initial = {}
+    start = CensusDefinition.objects.filter(slug=request.GET.get("from", "")).order_by("-version").first()
+    if start is not None:
+        initial = {"slug": start.slug, "name": start.name, "text": start.text,
+                   "criteria": json.dumps(start.criteria, ensure_ascii=False, indent=1)}
+    form = DefinitionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            published = definitions.publish(form.cleaned_data, request.user)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Définition %(ref)s publiée ; les versions précédentes et leurs "
+                                        "instantanés restent inchangés.") % {"ref": published.ref})
+            return redirect(reverse("web:census") + "?" + urlencode({"definition": published.ref}))
+    return render(request, "web/census_definition_form.html", {"form": form, "start": start},
+                  status=400 if request.method == "POST" else 200)

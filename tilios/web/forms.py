@@ -250,6 +250,30 @@ class SourceForm(forms.Form):
             del self.fields["slug"]
 
 
+class DefinitionForm(forms.Form):
+    """A census definition or its next version, as an administrator writes it; `census.definitions` checks it."""
+    slug = forms.SlugField(label=_("Identifiant"), max_length=60,
+                           help_text=_("celui d'une définition existante pour en publier une nouvelle version"))
+    name = forms.CharField(label=_("Nom"), max_length=200)
+    text = forms.CharField(label=_("Texte (Markdown)"), max_length=20000, widget=forms.Textarea,
+                           help_text=_("ce qui est compté et pourquoi, en mots : c'est ce que lit le public"))
+    criteria = forms.CharField(label=_("Critères (JSON)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8}),
+                               help_text=_("par exemple {\"kinds_any\": [\"coworking\"], \"include_untyped\": false}"))
+    changelog = forms.CharField(label=_("Ce qui change"), max_length=2000, required=False, widget=forms.Textarea(
+        attrs={"rows": 3}), help_text=_("obligatoire pour une nouvelle version"))
+
+    def clean_criteria(self):
+        import json
+
+        try:
+            value = json.loads(self.cleaned_data["criteria"])
+        except ValueError as exc:
+            raise forms.ValidationError(_("JSON illisible : %(e)s") % {"e": exc}) from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("un objet de critères est attendu"))
+        return value
+
+
 class ReportForm(HoneypotMixin):
     kind = forms.ChoiceField(label=_("Ce qui ne va pas"), choices=Report.Kind.choices, widget=forms.RadioSelect)
     message = forms.CharField(label=_("Ce que vous savez"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),

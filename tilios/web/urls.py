@@ -73,6 +73,7 @@ urlpatterns = [
     path("recensement/expliquer/", census.explain, name="census_explain"),
     path("recensement/estimation/", census.estimate, name="census_estimate"),
     path("recensement/figer/", census.freeze, name="census_freeze"),
+    path("recensement/definitions/publier/", census.definition_publish, name="census_definition_publish"),
     path("recensement/instantanes/<int:snapshot_id>/", census.snapshot, name="census_snapshot"),
 
     path("wiki/", wiki.index, name="wiki"),
