@@ -18,7 +18,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-MAPLAB = Path(__file__).resolve().parents[1] / "tests" / "data" / "importers" / "maplabbzh.json"
+MAPLAB = Path(__file__).resolve().parents[1] / "tilios" / "data" / "maplabbzh" / "maplabbzh.json"
 # name -> (format, file, source, publication date)
 IMPORTS = {
     "cget": ("cget", "cget-mission-coworking-2019/cget_tierslieux_2019.csv", "cget-mission-coworking-2019",

@@ -20,7 +20,7 @@ read) and writes every pair of records that passes at least one deliberately loo
 (The shared files carry no phone or e-mail: those columns were dropped when the files were gathered.)
 
 Pairs are generated inside each source and across sources. MapLabBZH is read from its two CSV snapshots
-with the mapping of tests/data/importers/maplabbzh.json (ids = normalised « name|ville », stable across
+with the mapping of tilios/data/maplabbzh/maplabbzh.json (ids = normalised « name|ville », stable across
 snapshots); an id present in both snapshots is one record (its 2020 version; the distance is the minimum
 over both versions), so a 2016-only id paired with a 2020-only id is a « MapLab 2016×2020 » pair.
 
@@ -45,7 +45,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tilios.settings")
 
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "bench" / "out" / "er_candidates.csv"
-MAPLAB_MAPPING = ROOT / "tests" / "data" / "importers" / "maplabbzh.json"
+MAPLAB_MAPPING = ROOT / "tilios" / "data" / "maplabbzh" / "maplabbzh.json"
 MAPLAB_DIR = "tierslieux-bretagne-maplabbzh"
 MAPLAB_FILES = [("2016", "maplabbzh_2016-08-26.csv"), ("2020", "maplabbzh_2020-05-26.csv")]
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tilios.settings")
 DATA = ROOT.parent / "shared" / "data"
 MAPLAB = DATA / "tierslieux-bretagne-maplabbzh"
-MAPLAB_MAPPING = ROOT / "tests" / "data" / "importers" / "maplabbzh.json"
+MAPLAB_MAPPING = ROOT / "tilios" / "data" / "maplabbzh" / "maplabbzh.json"
 LABELS = ROOT / "tests" / "data" / "er_pairs.csv"
 
 FILES = [

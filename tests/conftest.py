@@ -1,4 +1,5 @@
-"""The test database holds the real reference data: COG territories and the CGET national base.
+"""The test database holds the real reference data: COG territories and the CGET national base (the
+first of the demo's directories; tests/test_demo.py loads the others, as a first start does).
 
 It is loaded once per session (about ten seconds); each test then runs in a transaction that is
 rolled back, so tests may write freely.
@@ -14,12 +15,12 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    from tilios.instance.demo import ensure_demo_data
+    from tilios.instance.demo import CGET, ensure_demo_data
     from tilios.territories.services import reset_locator
 
     with django_db_blocker.unblock():
         reset_locator()
-        ensure_demo_data()
+        ensure_demo_data(files=[CGET])
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,7 +15,7 @@ from tilios.sources.services import run_import
 
 pytestmark = pytest.mark.django_db
 
-MAPLAB_MAPPING = Path(__file__).parent / "data" / "importers" / "maplabbzh.json"
+MAPLAB_MAPPING = Path(__file__).resolve().parents[1] / "tilios" / "data" / "maplabbzh" / "maplabbzh.json"
 CGET = "cget-mission-coworking-2019"
 BREIZH = ["22", "29", "35", "44", "56"]  # MapLabBZH: Bretagne and Loire-Atlantique
 FILES = {

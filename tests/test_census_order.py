@@ -19,7 +19,7 @@ from tilios.sources.services import run_import
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-MAPLAB_MAPPING = Path(__file__).parent / "data" / "importers" / "maplabbzh.json"
+MAPLAB_MAPPING = Path(__file__).resolve().parents[1] / "tilios" / "data" / "maplabbzh" / "maplabbzh.json"
 # (format, file under ../shared/data, source, publication date)
 IMPORTS = {
     "maplab2016": ("csv", "tierslieux-bretagne-maplabbzh/maplabbzh_2016-08-26.csv", "maplabbzh", D(2016, 8, 26)),

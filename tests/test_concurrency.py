@@ -19,7 +19,7 @@ from servers import TILIOS, call, free_port, postgres_database, stop
 
 WORKERS = 8
 EDITS_PER_WORKER = 10
-START_TIMEOUT = 420  # first start migrates and imports the 1 512 demo places
+START_TIMEOUT = 420  # first start migrates and imports the demo's directories
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request, tmp_path):
     """A `tilios serve` subprocess on a free port, with its own database; yields (base url, env)."""

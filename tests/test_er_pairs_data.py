@@ -10,7 +10,7 @@ DATA = Path(__file__).parent / "data"
 PAIRS = DATA / "er_pairs.csv"
 COLUMNS = ["source_a", "id_a", "source_b", "id_b", "label", "why", "name_a", "name_b", "distance_m"]
 LABELS = {"same", "distinct", "unsure"}
-MAPLAB_MAPPING = DATA / "importers" / "maplabbzh.json"
+MAPLAB_MAPPING = Path(__file__).resolve().parents[1] / "tilios" / "data" / "maplabbzh" / "maplabbzh.json"
 # source slug -> (reader module, files under ../shared/data, read with the MapLab mapping?)
 FILES = {
     "cget-mission-coworking-2019": ("cget", ["cget-mission-coworking-2019/cget_tierslieux_2019.csv"], False),

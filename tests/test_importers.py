@@ -27,7 +27,7 @@ FIXTURES = Path(__file__).parent / "data" / "importers"
 OSM = FIXTURES / "overpass_coworking.json"
 CSV = FIXTURES / "lieux_point_virgule.csv"
 TOML = FIXTURES / "lieux.toml"
-MAPLAB_MAPPING = FIXTURES / "maplabbzh.json"
+MAPLAB_MAPPING = Path(__file__).resolve().parents[1] / "tilios" / "data" / "maplabbzh" / "maplabbzh.json"
 MEDNUM = {
     "mednum-bfc": ("mednum-bfc-lieux-mediation-numerique/mednum_bfc_lieux.csv", 697, "ODbL 1.0"),
     "mednum-hinaura": ("mednum-hinaura-auvergne-rhone-alpes-2022/hinaura_lieux.csv", 687, "Licence Ouverte 2.0"),

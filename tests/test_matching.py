@@ -117,7 +117,7 @@ def test_quality_on_pairs_labelled_by_hand_from_the_real_files(shared_data):
     """tests/data/er_pairs.md says how the 1 376 pairs were built and labelled. The quality bars of the issue:
     precision ≥ 0.98 on automatic merges, recall of true duplicates (merged or queued) ≥ 0.95."""
     maplab = shared_data / "tierslieux-bretagne-maplabbzh"
-    mapping = Path(__file__).parent / "data" / "importers" / "maplabbzh.json"
+    mapping = Path(__file__).resolve().parents[1] / "tilios" / "data" / "maplabbzh" / "maplabbzh.json"
     files = [
         ("cget-mission-coworking-2019", "cget", shared_data / "cget-mission-coworking-2019" / "cget_tierslieux_2019.csv",
          {}),

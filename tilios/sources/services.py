@@ -78,7 +78,7 @@ def _checksum(raw):
     return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _file_sha256(path):
+def file_sha256(path):
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -127,7 +127,7 @@ def run_import(kind, path, source=None, progress=None, dry_run=False, known_on=N
                 raise FileError(f"source inconnue : {slug} (un administrateur l'enregistre d'abord : "
                                 f"tilios sources add {slug} --name … --licence …)")
             run = ImportRun.objects.create(source=src, kind=kind, filename=str(path), known_on=known_on,
-                                           file_sha256=_file_sha256(path), mapping=applied)
+                                           file_sha256=file_sha256(path), mapping=applied)
             summary.run = run
             known_at = None
             if known_on is not None:

@@ -122,21 +122,36 @@ def _raw(request, *names):
 
 
 def _contrast(definition, within):
-    """« Fin 2018, tel que connu fin 2019 : X ; tel que connu aujourd'hui : Y » with the real numbers."""
+    """The two clocks in sentences, with the real numbers: « at the end of 2018, as known in 2019 vs as known
+    today » (certainly and possibly valid), and « valid today, as known when the first source was published
+    vs as known today »."""
     today = timezone.localdate()
     valid = datetime.date(2018, 12, 31)
     known_then = min(datetime.date(2019, 12, 31), today)
     then_q = rp.CountQuery(definition, valid, known_then, None, within)
     now_q = rp.CountQuery(definition, valid, today, None, within)
-    return {"valid_on": valid, "known_then_on": known_then, "then": then_q.run().total, "now": now_q.run().total,
-            "then_reproduce": then_q.reproduce(), "now_reproduce": now_q.reproduce(),
-            "first_source": _first_source_date()}
+    then, now = then_q.run(), now_q.run()
+    contrast = {"valid_on": valid, "known_then_on": known_then, "then": then.total, "now": now.total,
+                "then_possible": then.possible, "now_possible": now.possible,
+                "then_reproduce": then_q.reproduce(), "now_reproduce": now_q.reproduce(),
+                "first_source": _first_source_date(), "early": None}
+    first = contrast["first_source"]
+    if first is not None and first < today:
+        early_q = rp.CountQuery(definition, today, first, None, within)
+        today_q = rp.CountQuery(definition, today, today, None, within)
+        contrast["early"] = {"known_on": first, "then": early_q.run().total, "now": today_q.run().total,
+                             "then_reproduce": early_q.reproduce(), "now_reproduce": today_q.reproduce()}
+    return contrast
 
 
 def _first_source_date():
-    from tilios.sources.models import Source
+    """The earliest day a source the registry holds was published (an import's --known-on, else its date)."""
+    from tilios.sources.models import ImportRun, Source
 
-    return Source.objects.exclude(data_date=None).order_by("data_date").values_list("data_date", flat=True).first()
+    run = ImportRun.objects.exclude(known_on=None).order_by("known_on").values_list("known_on", flat=True).first()
+    source = (Source.objects.filter(records__isnull=False).exclude(data_date=None).order_by("data_date")
+              .values_list("data_date", flat=True).first())
+    return min(filter(None, [run, source]), default=None)
 
 
 def _row_links(query, result):
