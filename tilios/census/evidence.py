@@ -41,18 +41,10 @@ class State:
     revision_id: int | None
 
 
-def _run_moment(run):
-    if run is None:
-        return None
-    if run.known_on is not None:  # the day the source published its file, at noon as imports date it
-        return timezone.make_aware(datetime.datetime.combine(run.known_on, datetime.time(12)))
-    return run.started_at
-
-
 def record_attested_at(record):
     """When a source first said what this record says: an older file of the same source read after a newer
     one still attests it at its own date. None when no import run is known."""
-    moments = [m for m in (_run_moment(record.first_run), _run_moment(record.last_run)) if m]
+    moments = [run.attested_at for run in (record.first_run, record.last_run) if run is not None]
     return min(moments) if moments else None
 
 

@@ -1,8 +1,13 @@
 """Plain-data views of a place, shared by the API, the exports and the CLI."""
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
+from tilios.revisions.models import Revision
+
 from . import hours
+
+PERSON_KINDS = (Revision.Kind.CREATE, Revision.Kind.EDIT, Revision.Kind.REVERT)
 
 
 def place_summary(place, source_records=()):
@@ -54,9 +59,34 @@ def place_detail(place, source_records=()):
         "hours": hours_now(place),
         "description": place.description,
         "sources": [source_summary(r.source) for r in place.records.all()],
+        "verified": last_verified(place),
         "updated_at": place.updated_at,
     })
     return data
+
+
+def last_verified(place):
+    """« Vérifié le »: the last day a source or a person said the place is as described — the latest
+    published file still listing it, an edit accepted from a person, or a patrol — with who said it. Not
+    `updated_at`, the day the registry last wrote the row (an import of old data is not a verification)."""
+    said = []
+    for record in place.records.filter(missing_since_run=None).select_related("source", "first_run", "last_run"):
+        moments = [run.attested_at for run in (record.first_run, record.last_run) if run is not None]
+        if moments:
+            said.append((max(moments), "source", record.source.name))
+    revisions = Revision.objects.filter(content_type=ContentType.objects.get_for_model(place), object_id=place.pk,
+                                        status=Revision.Status.ACCEPTED).select_related("author", "patrolled_by")
+    edit = (revisions.filter(kind__in=PERSON_KINDS, author__isnull=False, accepted_at__isnull=False)
+            .order_by("-accepted_at").first())
+    if edit is not None:
+        said.append((edit.accepted_at, "person", edit.author.get_username()))
+    patrol = revisions.filter(patrolled_at__isnull=False).order_by("-patrolled_at").first()
+    if patrol is not None:
+        said.append((patrol.patrolled_at, "person", patrol.patrolled_by.get_username()))
+    if not said:
+        return None
+    at, kind, by = max(said, key=lambda s: s[0])
+    return {"on": timezone.localdate(at), "by": by, "by_kind": kind}
 
 
 def hours_now(place, at=None):

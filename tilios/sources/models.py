@@ -1,6 +1,9 @@
 """Where the registry's facts come from: sources, their licences, import runs and raw records."""
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -66,6 +69,14 @@ class ImportRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         verbose_name = _("import")
+
+    @property
+    def attested_at(self):
+        """When what this file says was true as far as anyone knows: the day the source published it (at noon,
+        as imports date it), else the moment it was read."""
+        if self.known_on is not None:
+            return timezone.make_aware(datetime.datetime.combine(self.known_on, datetime.time(12)))
+        return self.started_at
 
 
 class SourceRecord(models.Model):

@@ -13,6 +13,7 @@ from tilios.accounts import permissions
 from tilios.accounts.models import Role
 from tilios.places import hours, queries, understanding
 from tilios.places.models import Kind, Place
+from tilios.places.presenters import last_verified
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
 from tilios.territories.services import find_communes
@@ -200,6 +201,7 @@ def place(request, public_id):
         "links": _safe_links(place.links),
         "sources": list(sources.values()),
         "hours": _hours(place),
+        "verified": last_verified(place),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
         "position_far": place.commune_check == Place.CommuneCheck.FAR,
         "record": place, "rtype": PLACE, "tab": "read", "my_pending": my_pending(place, request.user),
