@@ -304,6 +304,16 @@ def test_around_me_lists_nearest_with_distances(make_page):
     # Said in the live region, and the list's heading takes the focus: on a phone the answer is below the map.
     assert "listés sous la carte" in w.page.inner_text("#status")
     assert w.page.evaluate("document.activeElement.id") == "results-title"
+    # The address holds the search: Back from a place page shows the same nearest places again.
+    assert "near=45.44000%2C4.39000" in w.page.url and "limit" not in w.page.url
+    names = w.page.locator("#results-list .result-name").all_inner_texts()
+    w.page.locator("#results-list .result-name").first.click()
+    w.page.wait_for_url(re.compile(r"/lieux/"))
+    w.page.go_back()
+    wait_for_places(w.page)
+    assert w.page.locator("#results-list .result-name").all_inner_texts() == names
+    assert distances(w.page) == values
+    assert w.page.get_attribute("#map", "data-highlighted") == "10"
     w.assert_clean()
 
 

@@ -379,6 +379,11 @@
       setStatus("");
       getJSON(mapNode.dataset.searchUrl + "?" + params).then(function (data) {
         if (seq !== searchSeq) return;
+        // The address says the same as the list: Back from a place, or a shared link, shows these places
+        // again (the server lists the same nearest ten).
+        var address = new URLSearchParams(params);
+        address.delete("limit");
+        history.replaceState(null, "", "?" + address);
         renderResults(data, heading);
         // Said in the live region, and the list's heading takes the focus: the answer is below the map.
         setStatus(t("nearFound", {heading: heading, count: countText(data.results.length)}));
