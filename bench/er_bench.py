@@ -468,14 +468,15 @@ def commune_centres():
     import csv
 
     from er_synthetic import CENTRES
-    from tilios.sources.matching import PointSet
+    from tilios.sources.entries import PointSet
 
     with open(CENTRES, newline="", encoding="utf-8") as f:
         return PointSet((float(r["lat"]), float(r["lon"])) for r in csv.DictReader(f) if r["lat"])
 
 
 def run_tilios(records):
-    from tilios.sources.matching import Entry, clusters, find_pairs
+    from tilios.sources.entries import Entry
+    from tilios.sources.matching import clusters, find_pairs
 
     timings = {}
     t0 = time.perf_counter()

@@ -13,7 +13,8 @@ from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
 from tilios.sources import provenance, resolution
 from tilios.sources.evaluation import evaluate, read_entries, read_labels
-from tilios.sources.matching import Entry, clusters, find_pairs
+from tilios.sources.entries import Entry
+from tilios.sources.matching import clusters, find_pairs
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
 

@@ -15,7 +15,7 @@ from tilios.revisions.models import Revision
 from tilios.revisions.services import NotAllowed, history
 from tilios.text import fold
 
-from .matching import Entry, distance_m
+from .entries import Entry, distance_m
 
 # The fields a source can say something about, as shown in the provenance table. Latitude and longitude
 # travel together as « location ».

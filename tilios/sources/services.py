@@ -31,6 +31,7 @@ from tilios.revisions.models import Revision
 from tilios.territories.services import locator
 
 from . import catalogue, matching, provenance, resolution
+from .entries import Entry, PointSet
 from .importers import FileError, RowError
 from .models import FieldConflict, ImportRun, Source, SourceRecord
 from .signals import places_attested
@@ -234,14 +235,14 @@ def commune_centres():
     """Commune centres of the reference, to recognise records geocoded to their town and nothing finer."""
     index = locator()
     if getattr(index, "centre_points", None) is None:
-        index.centre_points = matching.PointSet(zip(map(math.degrees, index.lat), map(math.degrees, index.lon)))
+        index.centre_points = PointSet(zip(map(math.degrees, index.lat), map(math.degrees, index.lon)))
     return index.centre_points
 
 
 def entry_for_row(row, centres=None):
     f = row.fields
     lat, lon = f.get("latitude"), f.get("longitude")
-    return matching.Entry(("row", row.line), f.get("name", ""), lat, lon,
+    return Entry(("row", row.line), f.get("name", ""), lat, lon,
                           f.get("address", ""), f.get("postcode", ""), f.get("town", ""),
                           f.get("declared_commune_code", ""), _website(f.get("links")), f.get("email", ""),
                           f.get("phone", ""), approximate=bool(centres and centres.near(lat, lon)))
@@ -262,7 +263,7 @@ def registry_entries(centres):
                    .values("id", "name", "latitude", "longitude", "address", "postcode", "town",
                            "declared_commune_code", "commune__code", "links").iterator(chunk_size=2000)):
         extra = contact.get(values["id"], {})
-        entries.append(matching.Entry(
+        entries.append(Entry(
             ("place", values["id"]), values["name"], values["latitude"], values["longitude"], values["address"],
             values["postcode"], values["town"], values["commune__code"] or values["declared_commune_code"],
             _website(values["links"]), extra.get("email", ""), extra.get("phone", ""), group="registry",
