@@ -14,14 +14,15 @@ from test_browser import CSP_PROBE, PHONE, Watched
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
 
 
-def in_browser(base, check):
+def in_browser(base, check, **context_options):
     def run():
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                context = browser.new_context(viewport=PHONE, locale="fr-FR", device_scale_factor=1)
+                context = browser.new_context(viewport=PHONE, locale="fr-FR", device_scale_factor=1,
+                                              **context_options)
                 context.add_init_script(CSP_PROBE)
                 check(Watched(context.new_page(), base))
             finally:
