@@ -175,10 +175,17 @@ def test_map_shows_every_place_clustered_over_outlines(make_page):
     assert w.page.get_attribute("#map", "data-places-shown") == str(n)
     w.page.wait_for_selector("#map[data-outlines-loaded]")
     assert w.page.get_attribute("#map", "data-outlines-loaded") == "96"
-    # The outlines are drawn (SVG paths) even though no tile could load.
+    # The outlines are drawn (SVG paths) even though no tile could load, with the main towns named.
     paths = w.page.locator(".leaflet-pane svg path").count()
     assert paths > 90
     assert w.page.locator(".leaflet-tile-loaded").count() == 0
+    w.page.wait_for_selector("#map[data-towns-loaded]")
+    assert int(w.page.get_attribute("#map", "data-towns-loaded")) > 100
+    shown = w.page.locator(".town-label span:visible").all_inner_texts()
+    assert {"Paris", "Lyon", "Marseille"} <= set(shown) and "Bourg-en-Bresse" not in shown  # préfectures: zoom in
+    lyon = w.page.locator(".town-label span", has_text="Lyon").first.bounding_box()
+    map_box = w.page.locator("#map").bounding_box()
+    assert map_box["x"] < lyon["x"] < map_box["x"] + map_box["width"]  # placed on the map, not piled at a corner
     # Clusters on screen hold (almost) every place: only overseas ones are out of the view of France.
     total = visible_marker_total(w.page)
     assert 0.95 * n <= total <= n
@@ -224,6 +231,9 @@ def test_clicking_clusters_then_a_marker_opens_its_page(make_page):
     assert w.page.locator("h1").inner_text() == name
     assert "Source des données" in w.page.content()
     w.page.wait_for_selector("#place-map[data-outlines-loaded] .leaflet-interactive")
+    # Offline, the little map steps back to the département and names the towns around: not a grey box.
+    w.page.wait_for_selector("#place-map[data-towns-loaded]")
+    assert w.page.locator("#place-map .town-label span:visible").count() >= 1
     w.assert_clean()
 
 

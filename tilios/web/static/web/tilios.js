@@ -45,9 +45,9 @@
   function baseMap(node, options) {
     var map = L.map(node, Object.assign({zoomSnap: 0.5, preferCanvas: false}, options || {}));
     map.attributionControl.setPrefix('<a href="https://leafletjs.com/">Leaflet</a>');
-    if (node.dataset.tileUrl) {
-      L.tileLayer(node.dataset.tileUrl, {maxZoom: 19, attribution: node.dataset.tileAttribution || ""}).addTo(map);
-    }
+    // Tile events fire on the layer, not the map: keep it for those who listen (offline fallbacks).
+    map.tiles = node.dataset.tileUrl ? L.tileLayer(node.dataset.tileUrl, {
+      maxZoom: 19, attribution: node.dataset.tileAttribution || ""}).addTo(map) : null;
     map.createPane("outlines");
     map.getPane("outlines").classList.add("outlines-pane");
     if (node.dataset.outlinesUrl) {
@@ -58,7 +58,34 @@
         node.dataset.outlinesLoaded = String(data.features.length);
       }).catch(function () { node.dataset.outlinesLoaded = "0"; });
     }
+    if (node.dataset.townsUrl) offlineTownLabels(map, node);
     return map;
+  }
+
+  /* When no tile loads, the outlines alone do not say where one is: name the main towns (préfectures and
+     large cities; the préfectures of lesser rank once zoomed in). Visual only: the list says it in words. */
+  function offlineTownLabels(map, node) {
+    var tilesLoaded = false, shown = false;
+    function show() {
+      if (shown || tilesLoaded) return;
+      shown = true;
+      map.createPane("labels");
+      map.getPane("labels").classList.add("labels-pane");
+      getJSON(node.dataset.townsUrl).then(function (towns) {
+        towns.forEach(function (town) {
+          L.marker([town.lat, town.lon], {pane: "labels", interactive: false, keyboard: false,
+            icon: L.divIcon({className: "town-label rank" + town.rank, html: el("span", {text: town.name}), iconSize: null})
+          }).addTo(map);
+        });
+        node.dataset.townsLoaded = String(towns.length);
+      }).catch(function () { node.dataset.townsLoaded = "0"; });
+      var zoomed = function () { map.getContainer().classList.toggle("show-minor-towns", map.getZoom() >= 7); };
+      map.on("zoomend", zoomed);
+      zoomed();
+    }
+    if (!map.tiles) return show();  // no tile server configured at all
+    map.tiles.on("tileload", function () { tilesLoaded = true; });
+    map.tiles.once("tileerror", function () { if (!tilesLoaded) show(); });
   }
 
   function placeUrl(template, id) { return template.replace("__id__", encodeURIComponent(id)); }
@@ -71,8 +98,10 @@
     map.setView([lat, lon], 13);
     // Without tiles a street-level view is blank: step back to see the département outlines.
     var tilesLoaded = false;
-    map.on("tileload", function () { tilesLoaded = true; });
-    map.once("tileerror", function () { if (!tilesLoaded) map.setZoom(8); });
+    if (map.tiles) {
+      map.tiles.on("tileload", function () { tilesLoaded = true; });
+      map.tiles.once("tileerror", function () { if (!tilesLoaded) map.setZoom(8); });
+    }
     L.circleMarker([lat, lon], {radius: 9, className: "place-dot", color: "#0b5d57", weight: 3,
                                 fillColor: "#18a999", fillOpacity: 0.9}).addTo(map).bindTooltip(node.dataset.name || "");
   }
