@@ -555,3 +555,29 @@ def test_reporting_a_closed_place_without_an_account(make_page):
     assert "/signaler/" not in w.page.url
     assert "transmis aux relecteurs" in w.page.locator(".messages").inner_text()
     w.assert_clean()
+
+
+LONG_NAME = "Tiers-lieu-au-nom-tres-long-sans-aucune-espace-pour-couper-la-ligne-ni-rien-du-tout"
+CREATE_LONG_PLACE = f"""
+from tilios.places.models import Place
+from tilios.revisions import services
+place, _ = services.create(Place, {{"name": "{LONG_NAME}", "latitude": 45.44, "longitude": 4.39, "kinds": ["coworking"],
+    "address": "12 rue-de-la-république-prolongée-jusqu-au-bout-du-monde-et-au-dela",
+    "description": "https://exemple.fr/un/chemin/tres/long/qui/ne/se/coupe/pas/du/tout/parce/que/c/est/une/adresse"}},
+    None, "test", system=True)
+print(place.public_id)
+"""
+
+
+def test_long_unbroken_words_wrap_instead_of_widening_the_phone_page(make_page, server):
+    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
+    env["TILIOS_VAR_DIR"] = SERVER["var_dir"]
+    made = subprocess.run([sys.executable, "-m", "tilios", "shell", "-c", CREATE_LONG_PLACE], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    public_id = made.stdout.strip().splitlines()[-1]
+    w = make_page()
+    for path in (f"/lieux/{public_id}/", f"/lieux/{public_id}/historique/", f"/lieux/{public_id}/signaler/"):
+        w.goto(path)
+        assert w.page.evaluate("document.documentElement.scrollWidth") <= 390, path  # was 930 for the name
+    assert LONG_NAME in w.page.content()
