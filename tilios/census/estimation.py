@@ -154,15 +154,16 @@ def _warnings(slugs, scopes, scope, listed_in_scope, histories, estimates):
     for slug in slugs:
         if not scopes[slug]["listed"]:
             warnings.append(_warning("empty_source", _("%(s)s ne liste aucun de ces lieux à cette date.") % {"s": slug}))
-        elif listed_in_scope[slug] < SMALL_SOURCE:
-            warnings.append(_warning("small_source", _(
-                "%(s)s ne liste que %(n)d lieux dans le périmètre commun : trop peu pour une estimation fiable.")
-                % {"s": slug, "n": listed_in_scope[slug]}))
     if scope["departements"] == [] or not scope["kinds"]:
         warnings.append(_warning("no_common_scope", _(
             "Ces sources n'ont aucun territoire ou aucun type de lieu en commun : elles ne décrivent pas la "
             "même population, aucune estimation n'est possible.")))
         return warnings
+    for slug in slugs:
+        if scopes[slug]["listed"] and listed_in_scope[slug] < SMALL_SOURCE:
+            warnings.append(_warning("small_source", _(
+                "%(s)s ne liste que %(n)d lieux dans le périmètre commun : trop peu pour une estimation fiable.")
+                % {"s": slug, "n": listed_in_scope[slug]}))
     m = _overlap(histories)
     if histories and m == 0:
         warnings.append(_warning("no_overlap", _(
