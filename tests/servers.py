@@ -27,6 +27,17 @@ PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
 
 
+def in_browser_server(*args, timeout=300):
+    """Run `tilios ARGS…` against the browser tests' server (its var dir, SQLite): how a test prepares accounts,
+    pages or places there. Fails the test with the command's error output; returns its standard output."""
+    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
+    env["TILIOS_VAR_DIR"] = SERVER["var_dir"]
+    done = subprocess.run([sys.executable, "-m", "tilios", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

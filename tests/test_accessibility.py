@@ -5,14 +5,12 @@ census and an estimate — reports no critical or serious violation. axe-core is
 TILIOS_SKIP_BROWSER=1 skips."""
 import json
 import os
-import subprocess
-import sys
 import urllib.request
 
 import pytest
 
 from people import PASSWORD
-from servers import REPO, SERVER
+from servers import REPO, in_browser_server
 from test_census_browser import in_browser
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
@@ -55,11 +53,7 @@ def violations(w, path):
 
 
 def test_the_main_pages_have_no_critical_or_serious_accessibility_violation(server):
-    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
-    env["TILIOS_VAR_DIR"] = SERVER["var_dir"]
-    made = subprocess.run([sys.executable, "-m", "tilios", "shell", "-c", CREATE_WRITER_AND_PAGE], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
+    in_browser_server("shell", "-c", CREATE_WRITER_AND_PAGE)
     with urllib.request.urlopen(server + "/api/places?q=coworking&limit=1", timeout=60) as response:
         place = json.load(response)["results"][0]["id"]
     in_browser(server, lambda w: check_pages(w, place), bypass_csp=True)

@@ -4,13 +4,11 @@ TILIOS_SKIP_BROWSER=1 skips."""
 import datetime
 import json
 import os
-import subprocess
-import sys
 import urllib.request
 
 import pytest
 
-from servers import REPO, SERVER
+from servers import in_browser_server
 from test_census_browser import in_browser
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
@@ -25,11 +23,7 @@ user.profile.save()
 
 
 def test_declare_correct_delete_then_evaluate(server):
-    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
-    env["TILIOS_VAR_DIR"] = SERVER["var_dir"]
-    made = subprocess.run([sys.executable, "-m", "tilios", "shell", "-c", CREATE_MODERATOR], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
+    in_browser_server("shell", "-c", CREATE_MODERATOR)
     with urllib.request.urlopen(server + "/api/places?q=SICTIAM", timeout=30) as response:
         place = json.load(response)["results"][0]["id"]
     in_browser(server, lambda w: check_activity(w, place))

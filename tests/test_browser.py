@@ -10,15 +10,13 @@ settled) and #map[data-view] (the map at rest), the town suggestions' data-query
 """
 import os
 import re
-import subprocess
-import sys
 import threading
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 
-from servers import CHROMIUM, CHROMIUM_ARGS, REPO, SERVER, call
+from servers import CHROMIUM, CHROMIUM_ARGS, call, in_browser_server
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
 
@@ -449,11 +447,7 @@ for name, hours, dlat in [("Coworking toujours ouvert", "24/7", 0.0002), ("Cowor
 
 @pytest.fixture
 def places_with_hours(server):
-    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
-    env["TILIOS_VAR_DIR"] = SERVER["var_dir"]
-    made = subprocess.run([sys.executable, "-m", "tilios", "shell", "-c", CREATE_PLACES], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
+    in_browser_server("shell", "-c", CREATE_PLACES)
 
 
 def test_open_now_filters_the_list_the_map_and_the_nearest(make_page, places_with_hours):
@@ -570,12 +564,7 @@ print(place.public_id)
 
 
 def test_long_unbroken_words_wrap_instead_of_widening_the_phone_page(make_page, server):
-    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
-    env["TILIOS_VAR_DIR"] = SERVER["var_dir"]
-    made = subprocess.run([sys.executable, "-m", "tilios", "shell", "-c", CREATE_LONG_PLACE], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
-    public_id = made.stdout.strip().splitlines()[-1]
+    public_id = in_browser_server("shell", "-c", CREATE_LONG_PLACE).strip().splitlines()[-1]
     w = make_page()
     for path in (f"/lieux/{public_id}/", f"/lieux/{public_id}/historique/", f"/lieux/{public_id}/signaler/"):
         w.goto(path)

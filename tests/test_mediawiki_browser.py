@@ -2,12 +2,10 @@
 width against `tilios serve` (fixtures of tests/test_browser.py): the page, its table, its links, its
 history and its talk page. TILIOS_SKIP_BROWSER=1 skips."""
 import os
-import subprocess
-import sys
 
 import pytest
 
-from servers import REPO, SERVER
+from servers import REPO, in_browser_server
 from test_census_browser import in_browser
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
@@ -15,12 +13,7 @@ DUMP = REPO / "tests" / "data" / "mediawiki" / "movilab-2018.xml"
 
 
 def test_imported_wiki_reads_well_on_a_phone(server):
-    env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
-    env["TILIOS_VAR_DIR"] = SERVER["var_dir"]
-    done = subprocess.run([sys.executable, "-m", "tilios", "import", "mediawiki", str(DUMP)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "2 pages créées" in done.stdout
+    assert "2 pages créées" in in_browser_server("import", "mediawiki", str(DUMP))
     in_browser(server, check_imported_pages)
 
 

@@ -23,13 +23,11 @@ from django.utils.translation import ngettext
 
 from tilios.places.models import Place
 from tilios.sources.models import MatchCandidate, Source, SourceRecord
-from tilios.territories.models import Departement, Region
 
 from . import criteria as crit
 from . import estimators
-from .evidence import record_attested_at
 from .facts import end_of_day
-from .services import WITHIN, CensusError, _dates, facts
+from .services import PLACE_WITHIN, WITHIN, CensusError, _dates, _labels, facts
 
 TERRITORY_SHARE = 0.005
 KIND_SHARE = 0.05
@@ -38,8 +36,6 @@ METROPOLITAN_REGIONS = {"11", "24", "27", "28", "32", "44", "52", "53", "75", "7
 SMALL_OVERLAP = 10
 SMALL_SOURCE = 10
 STRATA = {"departement": gettext_lazy("département"), "region": gettext_lazy("région")}
-PLACE_WITHIN = {"region": "region_id", "departement": "departement_id", "epci": "epci_id",
-                "commune": "commune__code"}
 
 
 def _warning(code, message):
@@ -57,7 +53,7 @@ def _listings(slugs, known_on):
     listed = {}
     for record in records:
         if limit is not None:
-            attested = record_attested_at(record)
+            attested = record.first_attested_at
             if attested is not None and attested > limit:
                 continue  # this source published the place after K
         listed.setdefault(record.place_id, set()).add(record.source.slug)
@@ -179,11 +175,6 @@ def _warnings(slugs, scopes, scope, listed_in_scope, histories, estimates):
                 "%(method)s : l'intervalle à 95 %% va jusqu'à plus du double de l'estimation ; le chiffre seul "
                 "ne dit presque rien.") % {"method": e.method}))
     return warnings
-
-
-def _labels(level, keys):
-    model = Departement if level == "departement" else Region
-    return dict(model.objects.filter(code__in=[k for k in keys if k]).values_list("code", "name"))
 
 
 def _strata(level, listed, places, slugs):

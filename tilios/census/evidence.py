@@ -41,13 +41,6 @@ class State:
     revision_id: int | None
 
 
-def record_attested_at(record):
-    """When a source first said what this record says: an older file of the same source read after a newer
-    one still attests it at its own date. None when no import run is known."""
-    moments = [run.attested_at for run in (record.first_run, record.last_run) if run is not None]
-    return min(moments) if moments else None
-
-
 def evidence(place_id):
     """The records and person revisions that attest the place, each with its attestation moment."""
     from tilios.sources.models import SourceRecord
@@ -57,7 +50,7 @@ def evidence(place_id):
     for record in records.only("external_id", "fields", "source__priority", "source__slug",
                                "first_run__known_on", "first_run__started_at",
                                "last_run__known_on", "last_run__started_at"):
-        attested = record_attested_at(record)
+        attested = record.first_attested_at
         if attested is None:
             continue
         found.append(Evidence(attested, (0, record.source.priority, record.source.slug, record.external_id),

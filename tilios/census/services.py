@@ -28,6 +28,9 @@ LEVELS = {
 }
 WITHIN = {"region": "region_code", "departement": "departement_code", "epci": "epci_code",
           "commune": "commune_code"}
+# The same territories, read on the places themselves rather than on their facts.
+PLACE_WITHIN = {"region": "region_id", "departement": "departement_id", "epci": "epci_id",
+                "commune": "commune__code"}
 
 
 class CensusError(ValueError):
@@ -191,10 +194,8 @@ def explain(definition, valid_on=None, known_on=None, within=None, limit=200):
         elif len(excluded) < limit:
             excluded.append({**entry, "reasons": crit.reasons(fact, definition.criteria, valid_on)})
     later = Place.objects.live().exclude(facts__known_from__lte=k)
-    place_fields = {"region": "region_id", "departement": "departement_id", "epci": "epci_id",
-                    "commune": "commune__code"}
     for level, value in (within or {}).items():
-        later = later.filter(**{place_fields[level]: value})
+        later = later.filter(**{PLACE_WITHIN[level]: value})
     for place in later.order_by("sort_name")[: max(0, limit - len(excluded))]:
         excluded.append({"id": place.public_id, "name": place.name, "departement": place.departement_id or "",
                          "commune": place.commune.code if place.commune_id else "",

@@ -71,9 +71,8 @@ def last_verified(place):
     `updated_at`, the day the registry last wrote the row (an import of old data is not a verification)."""
     said = []
     for record in place.records.filter(missing_since_run=None).select_related("source", "first_run", "last_run"):
-        moments = [run.attested_at for run in (record.first_run, record.last_run) if run is not None]
-        if moments:
-            said.append((max(moments), "source", record.source.name))
+        if record.last_attested_at is not None:
+            said.append((record.last_attested_at, "source", record.source.name))
     revisions = Revision.objects.filter(content_type=ContentType.objects.get_for_model(place), object_id=place.pk,
                                         status=Revision.Status.ACCEPTED).select_related("author", "patrolled_by")
     edit = (revisions.filter(kind__in=PERSON_KINDS, author__isnull=False, accepted_at__isnull=False)

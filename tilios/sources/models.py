@@ -100,6 +100,20 @@ class SourceRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="record_per_source")]
         verbose_name = _("enregistrement source")
 
+    def _attested(self):
+        return [run.attested_at for run in (self.first_run, self.last_run) if run is not None]
+
+    @property
+    def first_attested_at(self):
+        """When the source first said what this record says: an older file of the same source read after a
+        newer one still attests it at its own date. None when no import run is known."""
+        return min(self._attested(), default=None)
+
+    @property
+    def last_attested_at(self):
+        """The publication of the latest file that listed this record: when the source last confirmed it."""
+        return max(self._attested(), default=None)
+
 
 class MatchCandidate(models.Model):
     """Two places that may be one: proposed by matching, decided by a moderator, remembered."""

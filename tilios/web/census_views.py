@@ -28,7 +28,7 @@ from tilios.census import services
 from tilios.census.models import CensusDefinition, Snapshot
 from tilios.pages.markdown import render as markdown
 
-from .common import rate_limited, role_required
+from .common import add_errors, rate_limited, role_required
 from .forms import DefinitionForm
 
 BAR_ROWS = 30  # bars drawn; the table below always has every row
@@ -308,8 +308,7 @@ def definition_publish(request):
         try:
             published = definitions.publish(form.cleaned_data, request.user)
         except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                form.add_error(name if name in form.fields else None, errors)
+            add_errors(form, exc)
         else:
             messages.success(request, _("Définition %(ref)s publiée ; les versions précédentes et leurs "
                                         "instantanés restent inchangés.") % {"ref": published.ref})

@@ -11,7 +11,7 @@ from tilios.places import reports
 from tilios.places.models import Place, Report
 from tilios.revisions.visibility import visible_to
 
-from .common import paginate, rate_limited, role_required
+from .common import add_errors, paginate, rate_limited, role_required
 from .forms import ReportForm
 from .resolution_views import review_counts
 
@@ -31,8 +31,7 @@ def place_report(request, public_id):
         try:
             reports.submit(place, data["kind"], data["message"], data["email"], request.user)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_errors(form, exc)
         else:
             messages.success(request, _("Merci. Votre signalement est transmis aux relecteurs et aux "
                                         "gestionnaires du lieu ; la fiche changera quand ils l’auront vérifié."))

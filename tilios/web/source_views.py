@@ -10,7 +10,7 @@ from tilios.accounts.models import Role
 from tilios.sources import registry
 from tilios.sources.models import Source
 
-from .common import rate_limited, role_required
+from .common import add_errors, rate_limited, role_required
 from .forms import SourceForm
 
 admins_only = role_required(lambda user: permissions.at_least(user, Role.ADMIN),
@@ -32,8 +32,7 @@ def _save(request, form, source):
             return registry.register(form.cleaned_data, request.user)
         return registry.update(source, form.cleaned_data, request.user)
     except ValidationError as exc:
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+        add_errors(form, exc)
     return None
 
 
