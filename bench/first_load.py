@@ -1,6 +1,6 @@
 """Benchmark: the first load of the home page on a phone, on the wire, and on a slow 3G network.
 
-    .venv/bin/python bench/first_load.py [--repo PATH] [--runs 3]
+    .venv/bin/python bench/first_load.py [--repo PATH] [--runs 3] [--places 100000]
 
 Starts `tilios serve` from the checkout at --repo (default: this one; give an older checkout's path to
 compare, e.g. a `git worktree` of an earlier commit) on the demo data, then opens `/` in headless Chromium
@@ -8,11 +8,13 @@ at 390×844 twice per run: once unthrottled and once on the slow-3G profile of t
 ways, 400 ms round trip, Chromium's network emulation). Measured: bytes on the wire per kind of file
 (encodedDataLength, what the network carried: compressed when the server compressed), and the time until
 the map's markers are drawn (the page's "tilios:rendered" event). Map tiles are blocked: they come from
-another server. Printed and written to bench/out/first_load.md.
+another server. With --places N the base is N synthetic places instead (drawn by commune population, as
+bench/nearest.py builds them), served with --no-demo. Printed and written to bench/out/first_load-*.md.
 """
 import argparse
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,10 +29,23 @@ PHONE = {"width": 390, "height": 844}
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
 
 
-def serve(repo, var_dir):
+def synthetic_base(var_dir, n):
+    """A migrated SQLite base holding n synthetic places (no kinds, no sources)."""
+    from nearest import build_sqlite, synthetic_places, tilios_env
+
+    template = var_dir / "template"
+    subprocess.run([sys.executable, "-m", "tilios", "migrate", "-v", "0"], env=tilios_env(template), check=True,
+                   cwd=ROOT)
+    shutil.copy(template / "secret_key", var_dir / "secret_key")
+    latitudes, longitudes = synthetic_places(n)
+    build_sqlite(template / "tilios.sqlite3", var_dir / "tilios.sqlite3", latitudes, longitudes)
+
+
+def serve(repo, var_dir, demo=True):
     env = {k: v for k, v in os.environ.items() if k != "TILIOS_DATABASE_URL"}
     env.update(TILIOS_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1", PYTHONPATH=str(repo))
-    process = subprocess.Popen([sys.executable, "-m", "tilios", "serve", "--port", "0"], cwd=repo, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "tilios", "serve", "--port", "0",
+                                *([] if demo else ["--no-demo"])], cwd=repo, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:
         found = re.search(r"Tilios sert sur (http://\S+?)/", line)
@@ -82,11 +97,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repo", default=str(ROOT))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--places", type=int, default=0, help="N synthetic places instead of the demo")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     var_dir = Path(tempfile.mkdtemp(prefix="tilios-first-load-"))
-    process, base = serve(Path(args.repo), var_dir)
+    if args.places:
+        synthetic_base(var_dir, args.places)
+    process, base = serve(Path(args.repo), var_dir, demo=not args.places)
     results = {False: [], True: []}
     try:
         with sync_playwright() as p:
@@ -104,7 +122,9 @@ def main():
                             text=True).stdout.strip()
     _m, _e, by_kind = results[False][-1]
     total = sum(by_kind.values())
-    lines = [f"# First load of `/` at 390×844, checkout {commit}, {args.runs} runs, {time.strftime('%Y-%m-%d')}", "",
+    base_name = f"{args.places} synthetic places" if args.places else "the demo"
+    lines = [f"# First load of `/` at 390×844 on {base_name}, checkout {commit}, {args.runs} runs, "
+             f"{time.strftime('%Y-%m-%d')}", "",
              f"- on the wire: {total / 1024:.0f} KB — " + ", ".join(f"{k} {v / 1024:.0f} KB" for k, v in
                                                                   sorted(by_kind.items())),
              f"- markers drawn, unthrottled: median {statistics.median(r[0] for r in results[False]):.2f} s",
@@ -112,7 +132,7 @@ def main():
              f"{statistics.median(r[0] for r in results[True]):.1f} s "
              f"(runs: {', '.join(f'{r[0]:.1f}' for r in results[True])})"]
     OUT.mkdir(exist_ok=True)
-    (OUT / f"first_load-{commit}.md").write_text("\n".join(lines) + "\n")
+    (OUT / f"first_load-{commit}-{args.places or 'demo'}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

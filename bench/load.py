@@ -8,7 +8,8 @@ TILIOS_REDIS_URL too for the set-up the README recommends), each server answers,
 - `near`: GET /api/places?near=45.4397,4.3872&limit=10;
 - `q`: GET /api/places?q=coworking&limit=10;
 - `home`: GET / (the page, server-rendered with its first 20 places);
-- `map`: GET /api/places.geojson (what the map loads).
+- `map`: GET /api/places/clusters for France at zoom 5 (what the home map loads first on a phone: the server's
+  groups of the view).
 Rate limits are off for the run (they count per client; here every request comes from one address).
 
 Then a burst: 32 clients on the map data for a few seconds, and right after, how long GET /api/kinds takes.
@@ -32,7 +33,7 @@ REQUESTS = {
     "near": "/api/places?near=45.4397,4.3872&limit=10",
     "q": "/api/places?q=coworking&limit=10",
     "home": "/",
-    "map": "/api/places.geojson",
+    "map": "/api/places/clusters?zoom=5&bbox=-10.65674,36.87571,15.05127,55.28206",
 }
 CLIENTS = (1, 8, 32)
 REPORT = """

@@ -166,6 +166,8 @@ def test_map_shows_every_place_clustered_over_outlines(make_page):
     status, located = call("GET", w.base + "/api/places.geojson")
     n = len(located["features"])  # the demo's located places: the CGET base and the directories it overlaps
     assert status == 200 and n > 2500 and not located["truncated"]
+    status, world = call("GET", w.base + "/api/places/clusters?zoom=2&summary=1")
+    assert status == 200 and world["total"] == world["count"] == n  # the groups of the whole world hold them all
     w.goto("/")
     assert wait_for_places(w.page) == str(n)
     assert w.page.evaluate("window.__renders") == [{"seq": 1, "kind": "load", "query": "", "count": n,
@@ -184,10 +186,12 @@ def test_map_shows_every_place_clustered_over_outlines(make_page):
     lyon = w.page.locator(".town-label span", has_text="Lyon").first.bounding_box()
     map_box = w.page.locator("#map").bounding_box()
     assert map_box["x"] < lyon["x"] < map_box["x"] + map_box["width"]  # placed on the map, not piled at a corner
-    # Clusters on screen hold (almost) every place: only overseas ones are out of the view of France.
+    # The groups drawn hold (almost) every place: only overseas ones are out of the view of France. The
+    # server sent groups, not places: a few dozen markers.
     total = visible_marker_total(w.page)
     assert 0.95 * n <= total <= n
-    assert w.page.locator(".marker-cluster").count() < 60  # clustered, not thousands of pins
+    assert total == int(w.page.get_attribute("#map", "data-places-in-view"))
+    assert w.page.locator(".leaflet-marker-pane .leaflet-marker-icon").count() < 60
     # Phone layout: the map is on the first screen, and the page does not scroll sideways.
     box = w.page.locator("#map").bounding_box()
     assert box["y"] < 844 - 200 and box["width"] == 390
@@ -232,6 +236,42 @@ def test_clicking_clusters_then_a_marker_opens_its_page(make_page):
     # Offline, the little map steps back to the département and names the towns around: not a grey box.
     w.page.wait_for_selector("#place-map[data-towns-loaded]")
     assert w.page.locator("#place-map .town-label span:visible").count() >= 1
+    w.assert_clean()
+
+
+def test_see_on_map_then_a_shared_view_and_places_at_one_spot(make_page):
+    """« Voir sur la carte » takes the map to the place, its popup open, and the address keeps the view; places
+    sharing one position stay one group however deep one zooms, and touching it lists them."""
+    w = make_page()
+    w.goto("/")
+    wait_for_places(w.page)
+    w.page.fill("#q", "bricoleuse")
+    with next_render(w.page):
+        w.page.press("#q", "Enter")
+    with next_rest(w.page):
+        w.page.locator("#results-list .show-on-map").first.click()
+    w.page.locator(".leaflet-popup-content strong", has_text="La Bricoleuse").wait_for()
+    zoom, lat, lon = re.search(r"#carte=([\d.]+)/([-\d.]+)/([-\d.]+)$", w.page.url).groups()
+    assert float(zoom) >= 18 and abs(float(lat) - 45.4) < 0.2 and abs(float(lon) - 4.4) < 0.2
+    # A spot holding several places (the demo has such: two directories' records of one address).
+    _, located = call("GET", w.base + "/api/places.geojson")
+    by_spot = {}
+    for feature in located["features"]:
+        by_spot.setdefault(tuple(feature["geometry"]["coordinates"]), []).append(feature["properties"]["name"])
+    (lon, lat), names = min(((spot, names) for spot, names in by_spot.items() if len(names) > 1),
+                            key=lambda item: (len(item[1]), item[1]))
+    w.goto(f"/#carte=19/{lat}/{lon}")  # a shared link to that spot
+    wait_for_places(w.page)
+    group = w.page.locator(".leaflet-marker-pane .marker-cluster", has_text=str(len(names)))
+    assert group.count() == 1
+    group.click()
+    listed = w.page.locator(".leaflet-popup-content .popup-list a")
+    listed.first.wait_for()
+    assert sorted(listed.all_inner_texts()) == sorted(names)
+    first = listed.first.inner_text()
+    listed.first.click()
+    w.page.wait_for_url(re.compile(r"/lieux/[0-9a-z]+/$"))
+    assert w.page.locator("h1").inner_text() == first
     w.assert_clean()
 
 

@@ -255,6 +255,10 @@ def test_api_open_filter_with_text_kind_count_and_geojson(client, saint_etienne)
     assert names(client.get("/api/places", {"open_at": monday_15, "kind": "fablab"})) == []
     geo = client.get("/api/places.geojson", {"open_at": monday_15}).json()
     assert sorted(f["properties"]["name"] for f in geo["features"]) == ["Après-midi", "Bureau", "Toujours"]
+    groups = client.get("/api/places/clusters", {"open_at": monday_15, "zoom": 15,
+                                                  "bbox": "4.35,45.40,4.45,45.52", "summary": 1}).json()  # what the map asks
+    assert groups["count"] == groups["total"] == 3
+    assert sorted(f["properties"].get("name", "") for f in groups["features"]) == ["Après-midi", "Bureau", "Toujours"]
     # open_now: whatever the clock says, « 24/7 » is open and « off » is not.
     now = names(client.get("/api/places", {"open_now": "true", "limit": 200}))
     assert "Toujours" in now and "Jamais" not in now

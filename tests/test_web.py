@@ -37,7 +37,7 @@ def test_home_renders_map_search_and_first_page(fr):
     body = response.content.decode()
     assert '<html lang="fr">' in body
     assert 'name="viewport"' in body
-    assert 'id="map"' in body and 'data-places-url="/api/places.geojson"' in body
+    assert 'id="map"' in body and 'data-clusters-url="/api/places/clusters"' in body
     assert re.search(r'data-outlines-url="/static/web/departements\.[0-9a-f]{12}\.geojson"', body)
     assert 'data-tile-url="https://' in body
     assert '<label for="q">Nom ou ville</label>' in body
@@ -66,7 +66,7 @@ def test_home_has_no_inline_script_or_style(fr):
 def test_static_assets_are_local_and_served(fr):
     body = fr.get("/").content.decode()
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', body)
-    assert any("/leaflet." in a for a in assets) and any("/leaflet.markercluster." in a for a in assets)
+    assert any("/leaflet." in a for a in assets) and any("/tilios." in a for a in assets)
     assert not re.search(r'(?:src|href)="https?://[^"]+\.(?:js|css)"', body)
     outlines = re.search(r'data-outlines-url="([^"]+)"', body)[1]
     for asset in assets + [outlines]:

@@ -12,7 +12,7 @@ from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 
 from tilios.accounts.throttle import hit
-from tilios.places import queries, reports, understanding
+from tilios.places import clusters, queries, reports, understanding
 from tilios.sources import crosswalk
 from tilios.places.models import Kind, Place, Report
 from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
@@ -122,6 +122,53 @@ def places_geojson(request, filters: Query[PlaceFilters]):
         "features": [geojson_feature(p, records.get(p.id, ())) for p in places[:MAX_FEATURES]],
         "licences": [source_summary(s) for s in Source.objects.filter(records__place__in=qs).distinct()],
     }
+
+
+class ClusterFilters(Schema):
+    zoom: int = Field(..., description=f"niveau de zoom de la carte (0 à {clusters.MAX_ZOOM})")
+    bbox: str = Field("-180,-85,180,85", description="la vue : ouest,sud,est,nord en degrés")
+    q: str = ""
+    kind: list[str] = []
+    open_now: bool = False
+    open_at: str | None = None
+    summary: bool = Field(False, description="ajouter `total`, `extent` et `licences` de tous les lieux filtrés")
+
+
+def _group_feature(group, places):
+    west, south, east, north = group.extent
+    point = {"type": "Point", "coordinates": [group.longitude, group.latitude]}
+    if group.place_id is None:
+        return {"type": "Feature", "geometry": point,
+                "properties": {"cluster": True, "count": group.count, "extent": [west, south, east, north]}}
+    place = places[group.place_id]
+    return {"type": "Feature", "id": place.public_id, "geometry": point,
+            "properties": {"cluster": False, "count": 1, "id": place.public_id, "name": place.name,
+                           "town": place.commune.name if place.commune_id else place.town,
+                           "kinds": [k.code for k in place.kinds.all()]}}
+
+
+@router.get("/places/clusters", summary="Lieux groupés pour une vue de carte")
+@decorate_view(gzip_page)
+def places_clusters(request, filters: Query[ClusterFilters]):
+    """The places of a map view (`bbox`) at a zoom level, grouped by the server: the view is cut into square
+    cells 64 pixels wide at that zoom, and each cell holding places is one feature, either a group
+    (`cluster: true`, `count`, the `extent` of its places, at their mean position) or, alone in its cell,
+    the place itself. The view is widened to whole cells (`bbox` in the answer), so `count` is exactly the
+    matching places in it. With `summary=true`, `total` and `extent` of every matching place on the map (to
+    fit a view to a search) and the `licences` of their sources. Filters as `/api/places` (`q`, `kind`,
+    `open_now`, `open_at`)."""
+    open_at = _open_at(filters)
+    qs = _filtered(PlaceFilters(q=filters.q, kind=filters.kind), understanding.read(filters.q, locate=False))
+    if open_at is not None:
+        qs = qs.filter(id__in=queries.open_ids(qs.filter(latitude__isnull=False), open_at))
+    shown = clusters.view(qs, filters.zoom, queries.parse_bbox(filters.bbox))
+    answer = {"type": "FeatureCollection", "zoom": shown.zoom, "bbox": list(shown.bbox), "count": shown.count,
+              "features": [_group_feature(group, shown.places) for group in shown.groups]}
+    if filters.summary:  # what does not move with the view: asked once per search, not at every pan
+        total, extent = clusters.extent(qs)
+        answer.update(total=total, extent=list(extent) if extent else None,
+                      licences=[source_summary(s) for s in Source.objects.filter(records__place__in=qs).distinct()])
+    return answer
 
 
 @router.get("/places/{public_id}", summary="Un lieu")

@@ -109,7 +109,11 @@
   /* ------------------------------------------------------------------ home page */
   function initHome(mapNode) {
     var map = baseMap(mapNode, {minZoom: 2});
-    map.fitBounds(FRANCE);
+    // The view is in the address (#carte=zoom/lat/lon, as on openstreetmap.org): a shared link or Back
+    // shows the same spot.
+    var shared = /^#carte=(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+    if (shared) map.setView([parseFloat(shared[2]), parseFloat(shared[3])], parseFloat(shared[1]));
+    else map.fitBounds(FRANCE);
     var searchForm = document.getElementById("search-form");
     var qInput = document.getElementById("q");
     var kindSelect = document.getElementById("kind");
@@ -125,38 +129,32 @@
     var errorBox = document.querySelector("#results .error");
     var template = mapNode.dataset.placeUrl;
 
-    var markersAdded = null;  // resolves the promise showOnly returns once its chunked addLayers is done
-    var clusters = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 50,
-                                         iconCreateFunction: clusterIcon,
-                                         chunkProgress: function (done, total) {
-                                           if (done === total && markersAdded) { markersAdded(); markersAdded = null; }
-                                         }});
-    map.addLayer(clusters);
+    /* The map shows groups made by the server for its view (/api/places/clusters): a group of places is
+       one marker with their number, a place alone in its cell is its own marker. Each move asks for the
+       new view; answers to an older view arriving late are dropped. */
+    var groups = L.layerGroup().addTo(map);
     map.createPane("highlight");
     map.getPane("highlight").classList.add("highlight-pane");
     var highlight = L.layerGroup().addTo(map);
-    var markers = {};   // public id → marker
-    var loaded = false;
-    var pendingIds = null;
+    var markers = {};   // public id → marker, for the places drawn alone
+    var mapParams = new URLSearchParams();  // the filters the map shows (a search's q, kind, open_now)
+    var viewSeq = 0, lastLoad = null, attribution = "";
     var searchSeq = 0;  // the latest search: an older one's answers arriving late are dropped
+    var DEEPEST = 18;   // from this zoom a group is a list, not a zoom target
 
     /* Explicit signals, for assistive technology and for the browser tests (which never wait on time):
-       - the map comes to rest (view still, clusters done splitting, merging or spreading out):
-         #map[data-view] goes up by one;
+       - the map comes to rest (view still and its groups drawn): #map[data-view] goes up by one;
        - a listing is rendered (its list, its markers and the view fitted to them): #map[data-render] goes up
          by one and document receives a "tilios:rendered" event, detail {seq, kind, query, count, shown};
          the list is aria-busy from the request until then. */
     var moving = false, restWaiters = [];
-    function atRest() {
+    function atRest(load) {
       Promise.resolve().then(function () {  // after whatever else this event sets off
-        if (moving || clusters._inZoomAnimation) return;  // markercluster's own test (zoomToShowLayer)
+        if (moving || load !== lastLoad) return;
         mapNode.dataset.view = String((parseInt(mapNode.dataset.view, 10) || 0) + 1);
         restWaiters.splice(0).forEach(function (resolve) { resolve(); });
       });
     }
-    map.on("movestart", function () { moving = true; });
-    map.on("moveend", function () { moving = false; atRest(); });
-    clusters.on("animationend spiderfied", atRest);
     function moveView(move) {  // the next time the map is at rest after move()
       var rest = new Promise(function (resolve) { restWaiters.push(resolve); });
       move();
@@ -199,10 +197,10 @@
       }
       return kindIcons[cls];
     }
-    function clusterIcon(cluster) {
-      var n = cluster.getChildCount();
+    function groupIcon(n) {
       var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
-      return L.divIcon({html: "<div><span>" + n + "</span><span class=\"visually-hidden\"> " + t("clusterLabel") +
+      var label = n < 10000 ? countFormat.format(n) : Math.round(n / 1000) + "k";
+      return L.divIcon({html: "<div><span>" + label + "</span><span class=\"visually-hidden\"> " + t("clusterLabel") +
                               "</span></div>", className: "marker-cluster marker-cluster-" + size,
                         iconSize: L.point(40, 40)});
     }
@@ -212,66 +210,118 @@
       return option ? option.textContent : code;
     }
 
-    /* Shows these places (all for null); resolves once they are all in the cluster layer. */
-    function showOnly(ids) {
-      clusters.clearLayers();
-      var shown = [];
-      if (ids === null) {
-        shown = Object.keys(markers).map(function (id) { return markers[id]; });
-      } else {
-        ids.forEach(function (id) { if (markers[id]) shown.push(markers[id]); });
-      }
-      var added = new Promise(function (resolve) { markersAdded = resolve; });
-      clusters.addLayers(shown);
-      mapNode.dataset.placesShown = String(shown.length);
-      return {layers: shown, added: added};
+    /* The view as the server wants it: the visible area and a margin (panning a little shows no hole),
+       inside the Web-Mercator world, at a whole zoom level. */
+    function viewParams() {
+      var b = map.getBounds().pad(0.25);
+      var box = [Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()),
+                 Math.min(180, b.getEast()), Math.min(85, b.getNorth())];
+      var params = new URLSearchParams(mapParams);
+      params.set("zoom", String(Math.min(DEEPEST + 1, Math.max(0, Math.floor(map.getZoom())))));
+      params.set("bbox", box.map(function (v) { return v.toFixed(5); }).join(","));
+      return params;
     }
 
-    /* Fits the view to these markers; resolves when the map is at rest. */
-    function fitTo(layers) {
-      if (!layers.length) return Promise.resolve();
-      return moveView(function () {
-        if (layers.length === 1) map.setView(layers[0].getLatLng(), 14);
-        else map.fitBounds(L.latLngBounds(layers.map(function (m) { return m.getLatLng(); })),
-                           {padding: [24, 24], maxZoom: 14});
+    /* Loads the groups of the current view and draws them; resolves with the server's answer (with the
+       filtered places' total, extent and licences when `summary`: a new search, not a pan). */
+    function loadView(summary) {
+      var seq = ++viewSeq;
+      var params = viewParams();
+      if (summary) params.set("summary", "true");
+      var load = getJSON(mapNode.dataset.clustersUrl + "?" + params).then(function (data) {
+        if (seq === viewSeq) drawGroups(data);
+        return data;
       });
+      lastLoad = load;
+      load.catch(function () { if (seq === viewSeq) setStatus(t("loadError")); });
+      return load;
     }
 
-    /* A server-rendered listing (?q=…) came with the page: the map first shows the same subset. */
-    var initial = filterParams();
-    var initialIds = Promise.resolve(null);
-    if (initial.toString() && !searchForm.querySelector('input[name="near"], input[name="commune"]')) {
-      initialIds = getJSON(mapNode.dataset.placesUrl + "?" + initial).then(function (geo) {
-        return geo.features.map(function (f) { return f.properties.id; });
-      }).catch(function () { return null; });
-    }
-
-    Promise.all([getJSON(mapNode.dataset.placesUrl), initialIds]).then(function (res) {
-      var data = res[0];
-      if (searchSeq === 0) pendingIds = res[1];  // unless a search started meanwhile
+    function drawGroups(data) {
+      groups.clearLayers();
+      markers = {};
       data.features.forEach(function (f) {
-        var c = f.geometry && f.geometry.coordinates;
-        if (!c) return;
-        var props = f.properties;
-        props.kindLabels = (props.kinds || []).map(kindLabel);
-        var marker = L.marker([c[1], c[0]], {icon: kindIcon(props.kinds), title: props.name, keyboard: true});
-        marker.placeId = props.id;
-        marker.bindPopup(function () { return popupContent(props); });
-        markers[props.id] = marker;
+        var c = f.geometry.coordinates, props = f.properties, marker;
+        if (props.cluster) {
+          marker = L.marker([c[1], c[0]], {icon: groupIcon(props.count), keyboard: true,
+                                            title: t("placeCount", {count: countFormat.format(props.count)})});
+          marker.on("click", function () { openGroup(marker, props); });
+        } else {
+          props.kindLabels = (props.kinds || []).map(kindLabel);
+          marker = L.marker([c[1], c[0]], {icon: kindIcon(props.kinds), title: props.name, keyboard: true});
+          marker.bindPopup(function () { return popupContent(props); });
+          markers[props.id] = marker;
+        }
+        groups.addLayer(marker);
       });
-      var licences = (data.licences || []).map(function (s) { return s.licence; })
+      mapNode.dataset.groups = String(data.features.length);
+      mapNode.dataset.placesInView = String(data.count);
+      if (data.licences) showLicences(data.licences);
+    }
+
+    function showLicences(sources) {
+      var licences = sources.map(function (s) { return s.licence; })
         .filter(function (v, i, all) { return v && all.indexOf(v) === i; });
-      if (licences.length) {
-        var link = el("a", {href: mapNode.dataset.sourcesUrl || "/sources/", text: licences.join(", ")});
-        map.attributionControl.addAttribution(t("placesData") + " " + link.outerHTML);
+      var text = licences.length ? t("placesData") + " " + el("a", {href: mapNode.dataset.sourcesUrl || "/sources/",
+                                                                     text: licences.join(", ")}).outerHTML : "";
+      if (text !== attribution) {
+        if (attribution) map.attributionControl.removeAttribution(attribution);
+        if (text) map.attributionControl.addAttribution(text);
+        attribution = text;
       }
-      loaded = true;
-      mapNode.dataset.placesLoaded = String(data.features.length);
-      var shown = showOnly(pendingIds);
-      var steps = [shown.added, pendingIds ? fitTo(shown.layers) : null];
-      pendingIds = null;
+    }
+
+    /* A group: zoom to its places; places at one spot (or at the deepest zoom) are listed in a popup. */
+    function openGroup(marker, props) {
+      var e = props.extent;
+      if ((e[0] !== e[2] || e[1] !== e[3]) && map.getZoom() < DEEPEST) {
+        moveView(function () { map.fitBounds([[e[1], e[0]], [e[3], e[2]]], {padding: [40, 40], maxZoom: DEEPEST}); });
+        return;
+      }
+      var params = new URLSearchParams(mapParams);
+      params.set("bbox", e.join(","));
+      params.set("limit", "20");
+      getJSON(mapNode.dataset.searchUrl + "?" + params).then(function (page) {
+        var items = page.results.map(function (p) {
+          return el("li", {}, [el("a", {href: p.url || placeUrl(template, p.id), text: p.name})]);
+        });
+        if (page.next) items.push(el("li", {text: "…"}));
+        marker.bindPopup(el("div", {className: "popup"}, [
+          el("strong", {text: t("placeCount", {count: countFormat.format(props.count)})}),
+          el("ul", {className: "popup-list"}, items)])).openPopup();
+      }).catch(function () { setStatus(t("loadError")); });
+    }
+
+    map.on("movestart", function () { moving = true; });
+    map.on("moveend", function () {
+      moving = false;
+      var centre = map.getCenter();
+      history.replaceState(history.state, "", location.pathname + location.search + "#carte=" + map.getZoom() + "/" +
+                           centre.lat.toFixed(5) + "/" + centre.lng.toFixed(5));
+      var load = loadView();
+      load.then(function () { atRest(load); }, function () { atRest(load); });
+    });
+
+    /* Fits the view to these places' extent [west, south, east, north]; resolves at rest, groups drawn. */
+    function fitExtent(e) {
+      return moveView(function () {
+        if (e[0] === e[2] && e[1] === e[3]) map.setView([e[1], e[0]], 14);
+        else map.fitBounds([[e[1], e[0]], [e[3], e[2]]], {padding: [24, 24], maxZoom: 14});
+      });
+    }
+
+    /* The first view: France, with the filters of a server-rendered listing (?q=…, ?kind=…) if any;
+       a « near » listing keeps every place on the map and marks its own. */
+    var nearListing = searchForm.querySelector('input[name="near"], input[name="commune"]');
+    if (!nearListing) mapParams = filterParams();
+    var firstLoad = loadView(true);
+    firstLoad.then(function (data) {
+      mapNode.dataset.placesLoaded = String(data.total);
+      mapNode.dataset.placesShown = String(data.total);
+      var steps = [];
+      if (mapParams.toString() && data.extent && !shared) steps.push(fitExtent(data.extent));
       if (list.dataset.near) steps.push(highlightRendered(list.dataset.near.split(",").map(parseFloat)));
-      return rendered("load", location.search.replace(/^\?/, ""), data.features.length, steps);
+      return rendered("load", location.search.replace(/^\?/, ""), data.total, steps);
     }).catch(function () {
       setStatus(t("loadError"));
       list.removeAttribute("aria-busy");
@@ -289,22 +339,22 @@
       if (p.latitude !== null && p.latitude !== undefined) {
         var show = el("button", {type: "button", className: "show-on-map", text: t("seeOnMap"),
                                  "aria-label": t("seeOnMap") + " : " + p.name});
-        show.addEventListener("click", function () { focusPlace(p.id); });
+        show.addEventListener("click", function () { focusPlace(p); });
         item.appendChild(show);
       }
       return item;
     }
 
-    function focusPlace(id) {
-      var marker = markers[id];
-      if (!marker) return;
+    /* « Voir sur la carte »: the map at street level on the place, its popup open (or, where its cell still
+       groups it with others at one spot, a popup of its own). */
+    function focusPlace(p) {
       mapNode.scrollIntoView({behavior: "smooth", block: "center"});
-      if (clusters.hasLayer(marker)) {
-        clusters.zoomToShowLayer(marker, function () { marker.openPopup(); });
-      } else {
-        map.setView(marker.getLatLng(), 15);
-        marker.openPopup();
-      }
+      moveView(function () { map.setView([p.latitude, p.longitude], DEEPEST); }).then(function () {
+        if (markers[p.id]) return markers[p.id].openPopup();
+        L.popup().setLatLng([p.latitude, p.longitude])
+          .setContent(popupContent({id: p.id, name: p.name, town: p.town, kindLabels: (p.kinds || []).map(kindLabel)}))
+          .openOn(map);
+      });
     }
 
     /* How the API read the words (data.understood): the same line the server writes on a first load. */
@@ -360,19 +410,16 @@
       listParams.set("limit", "20");
       setStatus("");
       var filtered = params.toString() !== "";
-      Promise.all([
-        getJSON(mapNode.dataset.searchUrl + "?" + listParams),
-        filtered ? getJSON(mapNode.dataset.placesUrl + "?" + params) : Promise.resolve(null)
-      ]).then(function (res) {
+      mapParams = params;
+      Promise.all([getJSON(mapNode.dataset.searchUrl + "?" + listParams), loadView(true)]).then(function (res) {
         if (seq !== searchSeq) return;
-        var data = res[0], geo = res[1];
+        var data = res[0], shown = res[1];
         renderResults(data, filtered ? t("results") + " : " + countText(data.count) : countText(data.count));
-        var ids = geo ? geo.features.map(function (f) { return f.properties.id; }) : null;
-        if (!loaded) { pendingIds = ids; return; }  // the places' arrival renders it
-        var shown = showOnly(ids);
-        var fitted = ids ? fitTo(shown.layers) : moveView(function () { map.fitBounds(FRANCE); });
+        mapNode.dataset.placesShown = String(shown.total);
+        var fitted = !filtered ? moveView(function () { map.fitBounds(FRANCE); })
+          : shown.extent ? fitExtent(shown.extent) : null;
         history.replaceState(null, "", "?" + params);
-        return rendered("search", params.toString(), data.count, [shown.added, fitted]);
+        return rendered("search", params.toString(), data.count, [fitted]);
       }).catch(function () { if (seq === searchSeq) { setStatus(t("loadError")); list.removeAttribute("aria-busy"); } });
     }
 
@@ -424,14 +471,11 @@
     /* A server-rendered « near » listing (?near=… or ?ville=…, maybe a later page): mark its places. */
     function highlightRendered(origin) {
       var results = [];
-      Array.prototype.forEach.call(list.querySelectorAll(".result[data-id]"), function (item) {
-        var marker = markers[item.dataset.id];
-        if (!marker) return;
-        var latlng = marker.getLatLng();
+      Array.prototype.forEach.call(list.querySelectorAll(".result[data-lat]"), function (item) {
         var link = item.querySelector(".result-name");
         var distance = item.querySelector(".distance");
-        results.push({id: item.dataset.id, name: link ? link.textContent : "", latitude: latlng.lat,
-                      longitude: latlng.lng, distanceText: distance ? distance.textContent : ""});
+        results.push({id: item.dataset.id, name: link ? link.textContent : "", latitude: parseFloat(item.dataset.lat),
+                      longitude: parseFloat(item.dataset.lon), distanceText: distance ? distance.textContent : ""});
       });
       return drawNearest(origin[0], origin[1], results, title.textContent.trim(), false);
     }
