@@ -56,6 +56,8 @@ def serve(repo, var_dir, demo=True):
 
 def kind_of(url):
     path = urlsplit(url).path
+    if path.startswith("/api/places"):
+        return "places"  # the places themselves (groups or features), apart from outlines and town names
     if path.startswith("/api/") or path.endswith((".geojson", ".json")):
         return "data"
     for suffix, kind in ((".js", "js"), (".css", "css"), (".png", "images"), (".svg", "images")):

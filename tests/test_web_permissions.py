@@ -222,7 +222,7 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
                  "announcement", "policy_clusters", "programmes", "programme", "programme_timeline", "promises",
                  "promise", "policy_failures", "policy_timeline", "territory_timeline", "place_activity",
                  "programme_evaluation", "evaluation_index", "places_evaluation", "place_provenance",
-                 "import_runs", "review_locations", "review_hours", "opendata", "opendata_download", "changes",
+                 "import_runs", "review_locations", "review_hours", "review_values", "opendata", "opendata_download", "changes",
                  "changes_atom", "place_changes_atom", "page_changes_atom", "embed"}
     # Writes of the census, policy and activity pages have their permission tests beside their features.
     covered_elsewhere = {

@@ -23,7 +23,7 @@ from pydantic import StrictInt
 from tilios.accounts.throttle import hit
 from tilios.places.models import Place
 from tilios.places import services as place_services
-from tilios.places.presenters import doubtful_location, source_summary, unparsed_hours_item
+from tilios.places.presenters import doubtful_location, source_summary, unparsed_hours_item, unrecognised_item
 from tilios.sources import provenance, registry, resolution
 from tilios.sources.licences import LICENCES
 from tilios.sources.models import FieldConflict, MatchCandidate, Source
@@ -191,6 +191,15 @@ def unparsed_hours(request, page: Query[Paging]):
     qs = place_services.unparsed_hours().order_by("id").prefetch_related("records__source")
     items, next_cursor = keyset(qs, page.cursor, page.limit, descending=False)
     return {"count": qs.count(), "next_cursor": next_cursor, "results": [unparsed_hours_item(p) for p in items]}
+
+
+@router.get("/review/values", tags=REVIEW, summary="Valeurs données par une source que la taxonomie ne reconnaît pas")
+def unrecognised_values(request, page: Query[Paging]):
+    """Places whose source gave services, access conditions or audiences that no term of the taxonomy means
+    (`unrecognised`, by field): kept as given until a person rewrites the field and clears them."""
+    qs = place_services.unrecognised_values().prefetch_related("records__source")
+    items, next_cursor = keyset(qs.order_by("id"), page.cursor, page.limit, descending=False)
+    return {"count": qs.count(), "next_cursor": next_cursor, "results": [unrecognised_item(p) for p in items]}
 
 
 # --- Provenance, merges and splits of a place ------------------------------------------------------------------

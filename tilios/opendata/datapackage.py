@@ -12,6 +12,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from tilios import csvsafe
+from tilios.places import taxonomy
 from tilios.places.models import Kind, Place
 from tilios.sources import crosswalk
 from tilios.sources import licences as licence_rules
@@ -41,6 +42,12 @@ _PLACE_FIELDS = {
     "in_metropole": _BOOLEAN,
     "capacity": {"type": "integer", "constraints": {"minimum": 0}},
     "links": {"type": "string", "description": "adresses séparées par une espace"},
+    "services": {"type": "string", "description": f"codes des services et équipements (taxonomie {taxonomy.VERSION} "
+                                                 "de Tilios), séparés par une espace"},
+    "access": {"type": "string", "description": "codes des conditions d'accès, séparés par une espace"},
+    "audiences": {"type": "string", "description": "codes des publics accueillis, séparés par une espace"},
+    "wheelchair": {"type": "string", "constraints": {"enum": list(taxonomy.WHEELCHAIR)},
+                   "description": "accès en fauteuil roulant (étiquette OSM wheelchair) ; vide : inconnu"},
 }
 PLACE_COLUMNS = [c for c in CSV_COLUMNS if c not in ("sources", "licences", "attributions", "source_records")]
 

@@ -15,7 +15,8 @@ CSV_COLUMNS = [
     "id", "name", "alternate_names", "kinds", "presence", "mobility", "status", "opened_on", "closed_on",
     "temporary", "latitude", "longitude", "address", "postcode", "declared_town", "declared_commune_code",
     "commune_code", "commune", "commune_check", "epci_code", "epci", "in_metropole", "departement_code",
-    "departement", "region_code", "region", "links", "capacity", "opening_hours", "sources", "licences",
+    "departement", "region_code", "region", "links", "capacity", "opening_hours", "services", "access",
+    "audiences", "prices", "wheelchair", "sources", "licences",
     "attributions", "source_records",
 ]
 
@@ -54,7 +55,9 @@ def _row(place):
         "departement": place.departement.name if place.departement_id else "",
         "region_code": place.region_id or "", "region": place.region.name if place.region_id else "",
         "links": " ".join(link["url"] for link in place.links), "capacity": place.capacity or "",
-        "opening_hours": place.opening_hours,
+        "opening_hours": place.opening_hours, "services": " ".join(place.services),
+        "access": " ".join(place.access), "audiences": " ".join(place.audiences), "prices": place.prices,
+        "wheelchair": place.wheelchair,
         "sources": " | ".join(s.name for s in sources),
         "licences": " | ".join(s.licence for s in sources),
         "attributions": " | ".join(s.attribution for s in sources),

@@ -8,21 +8,24 @@ from django.utils.translation import gettext_lazy as _
 from tilios.revisions import records
 from tilios.revisions.registry import Editable, check_unknown_fields, register
 
-from . import hours
+from . import hours, taxonomy
 from .models import MARKERS, Kind, Place
 from .services import assign_territory
 
 FIELDS = ("name", "alternate_names", "kinds", "presence", "mobility", "status", "opened_on", "closed_on",
           "temporary", "latitude", "longitude", "address", "postcode", "town", "declared_commune_code",
-          "markers", "links", "description", "capacity", "opening_hours", "opening_hours_unparsed", "merged_into")
+          "markers", "links", "description", "capacity", "opening_hours", "opening_hours_unparsed", "services",
+          "access", "audiences", "prices", "wheelchair", "unrecognised", "merged_into")
 DEFAULTS = {"alternate_names": [], "kinds": [], "presence": Place.Presence.PHYSICAL,
             "mobility": Place.Mobility.FIXED, "status": Place.Status.OPEN, "opened_on": None,
             "closed_on": None, "temporary": False, "latitude": None, "longitude": None, "address": "",
             "postcode": "", "town": "", "declared_commune_code": "", "markers": [], "links": [], "description": "",
-            "capacity": None, "opening_hours": "", "opening_hours_unparsed": "", "merged_into": None}
+            "capacity": None, "opening_hours": "", "opening_hours_unparsed": "", "services": [], "access": [],
+            "audiences": [], "prices": "", "wheelchair": "", "unrecognised": {}, "merged_into": None}
 TEXT_LIMITS = {"name": 200, "address": 300, "postcode": 10, "town": 200, "declared_commune_code": 5,
-               "description": 20000, "opening_hours": hours.MAX_LENGTH, "opening_hours_unparsed": 1000}
-LINK_KINDS = {"web", "twitter", "facebook", "mastodon", "linkedin", "instagram", "email", "other"}
+               "description": 20000, "opening_hours": hours.MAX_LENGTH, "opening_hours_unparsed": 1000, "prices": 500}
+# « acceslibre »: the place's record on acceslibre.beta.gouv.fr, the national accessibility base.
+LINK_KINDS = {"web", "twitter", "facebook", "mastodon", "linkedin", "instagram", "email", "acceslibre", "other"}
 
 
 def snapshot(place):
@@ -48,6 +51,12 @@ def snapshot(place):
         "capacity": place.capacity,
         "opening_hours": place.opening_hours,
         "opening_hours_unparsed": place.opening_hours_unparsed,
+        "services": list(place.services),
+        "access": list(place.access),
+        "audiences": list(place.audiences),
+        "prices": place.prices,
+        "wheelchair": place.wheelchair,
+        "unrecognised": dict(place.unrecognised),
         "merged_into": place.merged_into.public_id if place.merged_into_id else None,
     }
 
@@ -113,12 +122,32 @@ def _links(value, errors):
     return links
 
 
+def _terms(value, name, errors):
+    """A list of codes of the vocabulary `name`, sorted (as kinds are: sources' lists compare as sets)."""
+    vocabulary = taxonomy.VOCABULARIES[name]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors[name] = "une liste de codes attendue"
+        return []
+    unknown = [v for v in value if v not in vocabulary]
+    if unknown:
+        errors[name] = f"code inconnu : {unknown[0][:80]} (possibles : {', '.join(vocabulary)})"[:300]
+    return sorted(set(value) & set(vocabulary))
+
+
+def _unrecognised(value, errors):
+    if not isinstance(value, dict) or set(value) - set(taxonomy.VOCABULARIES) or not all(
+            isinstance(v, list) and len(v) <= 50 and all(isinstance(x, str) for x in v) for v in value.values()):
+        errors["unrecognised"] = "un objet {champ: [valeurs]} attendu (services, access, audiences)"
+        return {}
+    return {name: [x.strip()[:200] for x in values if x.strip()] for name, values in value.items() if values}
+
+
 def validate(data):
     check_unknown_fields(SPEC, data)
     errors = {}
     clean = {}
     for name in ("name", "address", "postcode", "town", "declared_commune_code", "description", "opening_hours",
-                 "opening_hours_unparsed"):
+                 "opening_hours_unparsed", "prices"):
         clean[name] = _text(data.get(name), name, errors)
     try:
         clean["opening_hours"] = hours.check(clean["opening_hours"])
@@ -164,6 +193,12 @@ def validate(data):
         markers = []
     clean["markers"] = sorted(set(markers))
     clean["links"] = _links(data.get("links") or [], errors)
+    for name in taxonomy.VOCABULARIES:
+        clean[name] = _terms(data.get(name) or [], name, errors)
+    clean["wheelchair"] = data.get("wheelchair") or ""
+    if clean["wheelchair"] not in ("", *taxonomy.WHEELCHAIR):
+        errors["wheelchair"] = f"valeurs possibles : {', '.join(taxonomy.WHEELCHAIR)} (ou vide)"
+    clean["unrecognised"] = _unrecognised(data.get("unrecognised") or {}, errors)
     clean["merged_into"] = data.get("merged_into") or None
     if clean["merged_into"] is not None and not Place.objects.filter(public_id=clean["merged_into"]).exists():
         errors["merged_into"] = "lieu inconnu"

@@ -126,6 +126,16 @@ class Place(models.Model):
     # Hours a source gave that the OSM syntax parser refused: kept as given and listed for review until a
     # person writes them in the syntax (which clears this).
     opening_hours_unparsed = models.CharField(_("horaires non reconnus"), max_length=1000, blank=True)
+    # What the place offers, on what terms, to whom: codes of the vocabularies of places.taxonomy.
+    services = models.JSONField(_("services et équipements"), default=list, blank=True)
+    access = models.JSONField(_("conditions d'accès"), default=list, blank=True)
+    audiences = models.JSONField(_("publics accueillis"), default=list, blank=True)
+    prices = models.CharField(_("tarifs"), max_length=500, blank=True)
+    wheelchair = models.CharField(_("accès en fauteuil roulant"), max_length=8, blank=True,
+                                  choices=[("yes", _("oui")), ("limited", _("en partie")), ("no", _("non"))])
+    # Values a source gave for those fields that no term of the vocabulary means: {field: [values]}, kept
+    # for review until a person rewrites the field (which clears its entry).
+    unrecognised = models.JSONField(_("valeurs non reconnues"), default=dict, blank=True)
 
     # Governance: the accepted revision this state comes from; unpublished until one is accepted.
     current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from tilios.revisions.models import Revision
 
-from . import hours
+from . import hours, taxonomy
 
 PERSON_KINDS = (Revision.Kind.CREATE, Revision.Kind.EDIT, Revision.Kind.REVERT)
 
@@ -57,12 +57,37 @@ def place_detail(place, source_records=()):
         "capacity": place.capacity,
         "opening_hours_unparsed": place.opening_hours_unparsed,
         "hours": hours_now(place),
+        "services": offer_terms("services", place.services),
+        "access": offer_terms("access", place.access),
+        "audiences": offer_terms("audiences", place.audiences),
+        "prices": place.prices,
+        "wheelchair": place.wheelchair or None,
+        "unrecognised": place.unrecognised,
+        "directions": directions(place),
         "description": place.description,
         "sources": [source_summary(r.source) for r in place.records.all()],
         "verified": last_verified(place),
         "updated_at": place.updated_at,
     })
     return data
+
+
+def offer_terms(vocabulary, codes, language="fr"):
+    """Codes of a vocabulary of places.taxonomy, in its order, with their labels."""
+    terms = taxonomy.VOCABULARIES[vocabulary]
+    known = [c for c in terms if c in codes] + sorted(c for c in codes if c not in terms)  # withdrawn terms last
+    return [{"code": code, "label": taxonomy.label(vocabulary, code, language),
+             "group": terms[code].group if code in terms else ""} for code in known]
+
+
+def directions(place):
+    """How to get there: a geo: URI (phones open their map application) and an OpenStreetMap route."""
+    if place.latitude is None or place.longitude is None:
+        return None
+    point = f"{place.latitude:.6f},{place.longitude:.6f}"
+    return {"geo": f"geo:{point}",
+            "osm": f"https://www.openstreetmap.org/directions?to={point}#map=16/{place.latitude:.5f}/"
+                   f"{place.longitude:.5f}"}
 
 
 def last_verified(place):
@@ -103,6 +128,13 @@ def unparsed_hours_item(place):
                       "url": reverse("web:place", args=[place.public_id])},
             "opening_hours_unparsed": place.opening_hours_unparsed, "opening_hours": place.opening_hours,
             "sources": sorted({r.source.slug for r in place.records.all()})}
+
+
+def unrecognised_item(place):
+    """A place whose source gave values no term of the vocabularies means: those values, to re-read."""
+    return {"place": {"id": place.public_id, "name": place.name,
+                      "url": reverse("web:place", args=[place.public_id])},
+            "unrecognised": place.unrecognised, "sources": sorted({r.source.slug for r in place.records.all()})}
 
 
 def doubtful_location(place):

@@ -20,6 +20,12 @@ def unparsed_hours():
             .order_by("sort_name", "id"))
 
 
+def unrecognised_values():
+    """Published places holding values a source gave for what they offer that no term of the vocabulary
+    means (places.taxonomy), by name."""
+    return Place.objects.live().exclude(unrecognised={}).order_by("sort_name", "id")
+
+
 def assign_territory(place):
     """Derive commune, EPCI, département, région and métropole membership of a place.
 

@@ -35,7 +35,14 @@ COMPARED = {
     "opening_hours": _("horaires"),
     "opening_hours_unparsed": _("horaires non reconnus"),
     "description": _("description"),
+    "services": _("services et équipements"),
+    "access": _("conditions d'accès"),
+    "audiences": _("publics accueillis"),
+    "prices": _("tarifs"),
+    "wheelchair": _("accès en fauteuil roulant"),
 }
+# Lists several sources complete each other on: what each says is joined, not chosen.
+JOINED = ("kinds", "links", "services", "access", "audiences")
 # Records also keep what helps matching but is not a field of a place.
 CONTACT_FIELDS = ("phone", "email")
 DISAGREE_M = 150  # two positions closer than this describe the same spot
@@ -60,7 +67,7 @@ def same_value(name, a, b):
         return _metres(a, b) <= DISAGREE_M
     if name == "links":
         return {link["url"].rstrip("/").lower() for link in a} == {link["url"].rstrip("/").lower() for link in b}
-    if name == "kinds":
+    if name in JOINED:
         return sorted(a) == sorted(b)
     if isinstance(a, str) and isinstance(b, str):
         return " ".join(fold(a).split()) == " ".join(fold(b).split())

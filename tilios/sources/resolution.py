@@ -48,10 +48,11 @@ def propose(place_a, place_b, score, reasons, distance_m=None, run=None):
 
 
 def _absorb(kept_data, merged_data):
-    """What the kept place takes from the merged one: empty fields filled, names, kinds and links joined."""
+    """What the kept place takes from the merged one: empty fields filled; names, kinds, links and the lists
+    of what it offers joined."""
     changes = {}
     for name, value in merged_data.items():
-        if name in ("merged_into", "alternate_names", "kinds", "links", "name"):
+        if name in ("merged_into", "alternate_names", "name", *provenance.JOINED):
             continue
         if provenance.is_empty(kept_data.get(name)) and not provenance.is_empty(value):
             changes[name] = value
@@ -64,9 +65,12 @@ def _absorb(kept_data, merged_data):
             names.append(name)
     if names != list(kept_data.get("alternate_names") or []):
         changes["alternate_names"] = names[:20]
-    kinds = sorted(set(kept_data.get("kinds") or []) | set(merged_data.get("kinds") or []))
-    if kinds != sorted(kept_data.get("kinds") or []):
-        changes["kinds"] = kinds
+    for name in provenance.JOINED:
+        if name == "links":
+            continue
+        joined = sorted(set(kept_data.get(name) or []) | set(merged_data.get(name) or []))
+        if joined != sorted(kept_data.get(name) or []):
+            changes[name] = joined
     urls = {link["url"] for link in kept_data.get("links") or []}
     extra = [link for link in merged_data.get("links") or [] if link["url"] not in urls]
     if extra:

@@ -430,7 +430,7 @@ def _wanted(place, record, old_fields, run):
         if provenance.is_empty(said) and provenance.is_empty(said_before):
             continue
         shown = provenance.value_of(current, name)
-        if name in ("kinds", "links") and others:  # several sources: what each says is joined
+        if name in provenance.JOINED and others:  # several sources: what each says is joined
             wanted = _joined(name, shown, said, said_before)
         else:
             winner = provenance.winning_record(others + [record], name)
@@ -456,9 +456,10 @@ def _wanted(place, record, old_fields, run):
 
 
 def _joined(name, shown, said, said_before):
-    """Kinds and links from several sources: add what the source says now, drop only what it alone said."""
+    """Kinds, links and the offer's lists from several sources: add what the source says now, drop only what
+    it alone said."""
     shown, said, said_before = list(shown or []), list(said or []), list(said_before or [])
-    if name == "kinds":
+    if name != "links":
         return sorted((set(shown) - (set(said_before) - set(said))) | set(said))
     dropped = {link["url"] for link in said_before} - {link["url"] for link in said}
     kept = [link for link in shown if link["url"] not in dropped]

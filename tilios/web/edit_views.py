@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
@@ -75,6 +76,8 @@ def _edit(request, model, record, template, extra, default_title=""):
     base = record.current_revision if record is not None else None
     form_class = PlaceForm if model is Place else PageForm
     kwargs = {"base_links": base.data.get("links") or []} if model is Place and base else {}
+    if model is Place:
+        kwargs["language"] = get_language()
     conflict = None
     status = 200
     if record is not None and base is None:

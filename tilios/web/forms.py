@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tilios.accounts.models import Role
 from tilios.accounts.names import PSEUDONYM_PREFIX, is_reserved
 from tilios.places import editing as place_editing
+from tilios.places import taxonomy
 from tilios.places.models import Kind, Place, Report
 from tilios.revisions.models import Thread
 
@@ -69,12 +70,30 @@ class PlaceForm(HoneypotMixin):
         label=_("Horaires non reconnus (donnés par une source)"), max_length=1000, required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("à réécrire dans le champ « Horaires » ci-dessus, ce qui vide celui-ci"))
+    services = forms.MultipleChoiceField(label=_("Services et équipements"), required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+    access = forms.MultipleChoiceField(label=_("Conditions d’accès"), required=False,
+                                       widget=forms.CheckboxSelectMultiple)
+    prices = forms.CharField(label=_("Tarifs"), max_length=500, required=False,
+                             help_text=_("par exemple : journée 15 €, mois 180 €, adhésion 20 € par an"))
+    audiences = forms.MultipleChoiceField(label=_("Publics accueillis"), required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+    wheelchair = forms.ChoiceField(label=_("Accès en fauteuil roulant"), required=False,
+                                   choices=[("", _("non renseigné"))] + Place._meta.get_field("wheelchair").choices)
+    unrecognised_read = forms.BooleanField(
+        label=_("Valeurs non reconnues relues (les retirer de la fiche)"), required=False,
+        help_text=_("une source a donné des valeurs qu’aucun terme ne désigne : cochez ci-dessus les termes qui "
+                    "conviennent, puis cette case"))
     summary = forms.CharField(label=_("Résumé de la modification"), max_length=500, required=False)
     base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, base_links=(), **kwargs):
+    def __init__(self, *args, base_links=(), language="fr", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kinds"].choices = [(k.code, k.label) for k in Kind.objects.order_by("position")]
+        for name in taxonomy.VOCABULARIES:
+            self.fields[name].choices = taxonomy.choices(name, language)
+        if "initial" in kwargs and not (kwargs["initial"] or {}).get("unrecognised"):
+            del self.fields["unrecognised_read"]  # nothing a source gave is waiting to be read
         if "markers" in place_editing.FIELDS and MARKERS:
             self.fields["markers"].choices = [(code, label) for code, label in MARKERS.items()]
         else:
@@ -97,11 +116,13 @@ class PlaceForm(HoneypotMixin):
                 value = [{"kind": self.base_kinds.get(url, "web"), "url": url} for url in _lines(value)]
             elif name in ("opened_on", "closed_on"):
                 value = value.isoformat() if value else None
-            elif name in ("kinds", "markers"):
+            elif name in ("kinds", "markers", *taxonomy.VOCABULARIES):
                 value = sorted(value or [])
             elif isinstance(value, str):
                 value = value.strip()
             data[name] = value
+        if c.get("unrecognised_read"):
+            data["unrecognised"] = {}
         return data
 
     @staticmethod

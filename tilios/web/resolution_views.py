@@ -27,6 +27,12 @@ DECISIONS = {"same": MatchCandidate.Status.SAME, "distinct": MatchCandidate.Stat
              "later": MatchCandidate.Status.LATER}
 
 
+@reviewers_only
+def unrecognised_values(request):
+    page = paginate(request, place_services.unrecognised_values())
+    return render(request, "web/review/values.html", {"page_obj": page, "counts": review_counts(), "current": "values"})
+
+
 def review_counts():
     return {
         "duplicates": resolution.review_queue().filter(status=MatchCandidate.Status.PENDING).count(),
@@ -35,6 +41,7 @@ def review_counts():
         "closed": resolution.possibly_closed().count(),
         "locations": place_services.doubtful_locations().count(),
         "hours": place_services.unparsed_hours().count(),
+        "values": place_services.unrecognised_values().count(),
         "reports": reports.queue().count(),
     }
 

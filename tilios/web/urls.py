@@ -55,6 +55,7 @@ urlpatterns = [
     path("revue/fermetures/", resolution.possibly_closed, name="review_closed"),
     path("revue/localisations/", resolution.doubtful_locations, name="review_locations"),
     path("revue/horaires/", resolution.unparsed_hours, name="review_hours"),
+    path("revue/valeurs/", resolution.unrecognised_values, name="review_values"),
     path("revue/signalements/", report_views.queue, name="review_reports"),
     path("revue/signalements/<int:report_id>/", report_views.close, name="review_report_close"),
     path("lieux/<str:public_id>/signaler/", report_views.place_report, name="place_report"),

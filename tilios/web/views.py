@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
-from tilios.places import hours, queries, understanding
+from tilios.places import hours, queries, taxonomy, understanding
 from tilios.places.models import Kind, Place
-from tilios.places.presenters import last_verified
+from tilios.places.presenters import directions, last_verified, offer_terms
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
 from tilios.territories.services import find_communes
@@ -201,12 +201,31 @@ def place(request, public_id):
         "links": _safe_links(place.links),
         "sources": list(sources.values()),
         "hours": _hours(place),
+        "offer": _offer(place, get_language()),
+        "directions": directions(place),
         "verified": last_verified(place),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
         "position_far": place.commune_check == Place.CommuneCheck.FAR,
         "record": place, "rtype": PLACE, "tab": "read", "my_pending": my_pending(place, request.user),
     }
     return render(request, "web/place.html", context)
+
+
+def _offer(place, language):
+    """What the place offers, on what terms, to whom: labelled, services split by group; None when unknown."""
+    services = offer_terms("services", place.services, language)
+    groups = [{"label": label, "terms": [t for t in services if t["group"] == code]}
+              for code, label in taxonomy.GROUPS.items()]
+    others = [t for t in services if t["group"] not in taxonomy.GROUPS]
+    if others:
+        groups.append({"label": _("Autres"), "terms": others})
+    offer = {"groups": [g for g in groups if g["terms"]], "access": offer_terms("access", place.access, language),
+             "audiences": offer_terms("audiences", place.audiences, language), "prices": place.prices,
+             "wheelchair": place.get_wheelchair_display() if place.wheelchair else "",
+             "acceslibre": next((link["url"] for link in _safe_links(place.links) if link.get("kind") == "acceslibre"),
+                                None),
+             "unrecognised": place.unrecognised}
+    return offer if any(offer.values()) else None
 
 
 def _hours(place):

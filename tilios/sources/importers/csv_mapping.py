@@ -247,6 +247,26 @@ def build(line, external_id, raw, values, kinds=(), links=(), field_names=None):
     return mapped
 
 
+def add_offer(mapped, read, wheelchair="", prices=""):
+    """Adds to a mapped row what the place offers: `read` maps a vocabulary of places.taxonomy (services,
+    access, audiences) to (codes, values not understood); the values not understood are kept for review."""
+    if mapped.error:
+        return mapped
+    unknown = {}
+    for name, (codes, not_understood) in read.items():
+        if codes:
+            mapped.fields[name] = sorted(set(codes) | set(mapped.fields.get(name, [])))
+        if not_understood:
+            unknown[name] = unknown.get(name, []) + not_understood
+    if unknown:
+        mapped.fields["unrecognised"] = unknown
+    if wheelchair:
+        mapped.fields["wheelchair"] = wheelchair
+    if prices:
+        mapped.fields["prices"] = text(prices)[:500]
+    return mapped
+
+
 def map_row(line, row, mapping):
     raw = {k: v for k, v in row.items() if k is not None}
     if None in row:

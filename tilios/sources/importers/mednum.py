@@ -4,12 +4,17 @@ numérique », as published by Hinaura and Hub du Sud) and the MedNum BFC region
 Every place is an `epn`; typologies that say more add kinds: BFC `code_typo` TL (tiers-lieu) → `autre`,
 F (médiation et fabrication) → `fablab`, T (travail et collaboration) → `coworking`; in the national
 files, records coming from France Tiers-Lieux (`source`) or labelled so → `autre`. The standard's
-`horaires` (OSM syntax) become the place's opening hours.
+`horaires` (OSM syntax) become the place's opening hours; its `services` and `modalites_accompagnement`,
+`conditions_acces` (or `frais_a_charge`) and `publics_accueillis` are read through the vocabularies of
+places.taxonomy (values no term means are kept for review); `presentation_resume` / `presentation_detail`
+make the description, `fiche_acces_libre` an acceslibre link.
 """
 import json
 
+from tilios.places.taxonomy import read_labels
+
 from . import FileError, MappedRow, RowError
-from .csv_mapping import build, csv_rows, decode, links_from
+from .csv_mapping import add_offer, build, csv_rows, decode, links_from
 
 STANDARD = ["id", "nom", "adresse", "code_postal", "commune", "latitude", "longitude"]
 BFC = ["bfc_id", "nom_structure", "adresse", "code_postal", "ville", "lat", "lon", "code_typo"]
@@ -31,9 +36,20 @@ def map_standard(line, row):
               "opening_hours": row.get("horaires")}
     if row.get("code_insee"):
         values["commune_code"] = row.get("code_insee")
-    links = links_from([("web", row.get("site_web")), ("other", row.get("prise_rdv"))])
-    return build(line, row.get("id"), _raw(row), values, _kinds_standard(row), links,
-                 {"name": "nom", "id": "id", "commune_code": "code_insee"})
+    presentation = "\n\n".join(p.strip() for p in (row.get("presentation_resume"), row.get("presentation_detail"))
+                               if p and p.strip())
+    links = links_from([("web", row.get("site_web")), ("other", row.get("prise_rdv")),
+                        ("acceslibre", row.get("fiche_acces_libre"))])
+    mapped = build(line, row.get("id"), _raw(row), values, _kinds_standard(row), links,
+                   {"name": "nom", "id": "id", "commune_code": "code_insee"})
+    if presentation and not mapped.error:
+        mapped.fields["description"] = presentation[:20000]
+    services, ways = read_labels("services", row.get("services")), read_labels("services",
+                                                                               row.get("modalites_accompagnement"))
+    return add_offer(mapped, {
+        "services": (services[0] + ways[0], services[1] + ways[1]),
+        "access": read_labels("access", row.get("conditions_acces") or row.get("frais_a_charge")),
+        "audiences": read_labels("audiences", row.get("publics_accueillis"))})
 
 
 def map_bfc(line, row):

@@ -2,12 +2,16 @@
 
 Each tagged element is a row, numbered by its position in `elements` (from 1); its identity is
 `node/123`, `way/45`, `relation/6`. Nodes carry `lat`/`lon`, ways and relations a `center`.
-Untagged elements (the nodes of a way, from `>; out skel;`) are skipped.
+Untagged elements (the nodes of a way, from `>; out skel;`) are skipped. Besides name, address, position
+and links: `opening_hours`, `description`, `wheelchair`, `charge` (prices), and `internet_access` and `fee`
+read through places.taxonomy.OSM_TAGS.
 """
 import json
 
+from tilios.places import taxonomy
+
 from . import FileError, MappedRow, RowError
-from .csv_mapping import build, decode, links_from
+from .csv_mapping import add_offer, build, decode, links_from
 
 LINE_LABEL = "élément"
 LINK_TAGS = [("web", "website"), ("web", "contact:website"), ("web", "url"), ("facebook", "contact:facebook"),
@@ -68,4 +72,24 @@ def map_element(index, element):
     links.append({"kind": "other", "url": f"https://www.openstreetmap.org/{external_id}"})
     names = {"name": "name", "latitude": "lat", "longitude": "lon", "commune_code": "ref:INSEE",
              "address": "addr:street", "postcode": "addr:postcode", "town": "addr:city"}
-    return build(index, external_id, raw, values, kinds_for(tags), links, names)
+    mapped = build(index, external_id, raw, values, kinds_for(tags), links, names)
+    if tags.get("description") and not mapped.error:
+        mapped.fields["description"] = tags["description"][:20000]
+    return add_offer(mapped, offer_for(tags), wheelchair=tags.get("wheelchair", "") if tags.get("wheelchair") in
+                     taxonomy.WHEELCHAIR else "", prices=tags.get("charge", ""))
+
+
+def offer_for(tags):
+    """Services and access from the tags of taxonomy.OSM_TAGS; a value it does not know is kept for review."""
+    read = {}
+    for tag, meanings in taxonomy.OSM_TAGS.items():
+        value = tags.get(tag)
+        if not value or value == "no" and tag != "fee":
+            continue
+        if value in meanings:
+            vocabulary, code = meanings[value]
+            read.setdefault(vocabulary, ([], []))[0].append(code)
+        else:
+            vocabulary = next(iter(meanings.values()))[0]
+            read.setdefault(vocabulary, ([], []))[1].append(f"{tag}={value}")
+    return read

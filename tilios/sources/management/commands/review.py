@@ -13,7 +13,7 @@ from django.db.models import Q
 from tilios.places import reports
 from tilios.places import services as place_services
 from tilios.places.models import Place, Report
-from tilios.places.presenters import doubtful_location, unparsed_hours_item
+from tilios.places.presenters import doubtful_location, unparsed_hours_item, unrecognised_item
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge
 from tilios.sources.presenters import (candidates_out, closed_out, conflict_out, conflicts_qs, merge_out, merges_qs,
@@ -81,6 +81,7 @@ class Command(BaseCommand):
         listing("possibly-closed", "lieux ouverts qu'une source ne liste plus : peut-être fermés")
         listing("locations", "lieux placés à plus de 10 km de leur commune déclarée : position à vérifier")
         listing("hours", "horaires donnés par une source et non reconnus : à réécrire en syntaxe OSM")
+        listing("values", "services, conditions d'accès, publics donnés par une source et non reconnus : à relire")
         listing("reports", "signalements de visiteurs (lieu fermé, information fausse), les plus anciens d'abord")
         close = sub.add_parser("close-report", help="traiter un signalement : corrigé ou écarté")
         close.add_argument("id", type=int, help="numéro du signalement (voir « tilios review reports »)")
@@ -277,6 +278,23 @@ class Command(BaseCommand):
                           + (f" ; les {len(data)} premiers :" if len(data) < total else " :"))
         for item in data:
             self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — « {item['opening_hours_unparsed']} » "
+                              f"({', '.join(item['sources']) or 'sans source'})")
+
+    def do_values(self, limit, format, **options):
+        qs = place_services.unrecognised_values().prefetch_related("records__source")
+        data = [unrecognised_item(p) for p in qs[:limit]]
+        if format == "json":
+            return self._json(data)
+        total = qs.count()
+        if not total:
+            self.stdout.write("Aucune valeur non reconnue.")
+            return
+        self.stdout.write(f"Valeurs données par une source et non reconnues, à relire : {total}"
+                          + (f" ; les {len(data)} premiers lieux :" if len(data) < total else " :"))
+        for item in data:
+            said = " ; ".join(f"{field} : " + ", ".join(f"« {v} »" for v in values)
+                              for field, values in item["unrecognised"].items())
+            self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — {said} "
                               f"({', '.join(item['sources']) or 'sans source'})")
 
     def do_reports(self, limit, format, **options):
