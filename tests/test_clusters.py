@@ -133,3 +133,18 @@ def test_bad_views_are_refused_with_the_field_named(client, params, field):
 def test_missing_zoom_is_refused(client):
     response = client.get("/api/places/clusters", {"bbox": FRANCE})
     assert response.status_code in (400, 422) and "zoom" in response.content.decode()
+
+
+def test_a_cached_view_follows_every_change_of_a_place(client):
+    """The groups of a view are cached per version of the registry: an edit shows at once."""
+    view = {"zoom": 15, "bbox": "-170.26,-12.51,-170.24,-12.49"}
+    assert get(client, **view)["count"] == 0
+    place = Place.objects.create(name="Atelier du large", latitude=-12.5, longitude=-170.25)
+    assert get(client, **view)["count"] == 1
+    place.latitude = 10.0
+    place.save()  # moved out of the view
+    assert get(client, **view)["count"] == 0
+    place.latitude = -12.5
+    place.is_published = False  # hidden: no longer counted
+    place.save()
+    assert get(client, **view)["count"] == 0

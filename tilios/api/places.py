@@ -161,9 +161,17 @@ def places_clusters(request, filters: Query[ClusterFilters]):
     qs = _filtered(PlaceFilters(q=filters.q, kind=filters.kind), understanding.read(filters.q, locate=False))
     if open_at is not None:
         qs = qs.filter(id__in=queries.open_ids(qs.filter(latitude__isnull=False), open_at))
-    shown = clusters.view(qs, filters.zoom, queries.parse_bbox(filters.bbox))
-    answer = {"type": "FeatureCollection", "zoom": shown.zoom, "bbox": list(shown.bbox), "count": shown.count,
-              "features": [_group_feature(group, shown.places) for group in shown.groups]}
+    bbox = queries.parse_bbox(filters.bbox)
+
+    def groups():
+        shown = clusters.view(qs, filters.zoom, bbox)
+        return {"type": "FeatureCollection", "zoom": shown.zoom, "bbox": list(shown.bbox), "count": shown.count,
+                "features": [_group_feature(group, shown.places) for group in shown.groups]}
+
+    if open_at is None:  # the places open now change with the clock: those are never cached
+        answer = dict(clusters.cached((filters.zoom, bbox, filters.q, sorted(filters.kind)), groups))
+    else:
+        answer = groups()
     if filters.summary:  # what does not move with the view: asked once per search, not at every pan
         total, extent = clusters.extent(qs)
         answer.update(total=total, extent=list(extent) if extent else None,

@@ -10,9 +10,11 @@ Cells are whole: the view is widened to the edges of the cells it touches and th
 cell the database computes for them, so a group counts every matching place of its cell and the groups
 of a view add up to the places in it, whatever the filters.
 """
+import hashlib
 import math
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, Value
 from django.db.models.functions import Floor, Greatest, Least, Ln, Pi, Radians, Tan
 
@@ -24,6 +26,7 @@ TILE_PX = 256  # the Web-Mercator world is 256 × 2^zoom pixels wide
 MAX_ZOOM = 19
 MAX_LATITUDE = 85.0511287798  # where the Web-Mercator square ends
 MAX_CELLS = 12_000  # a view of about 7 000 × 7 000 pixels; a wider one is a request for everything
+WIDE_DEGREES = 2.0  # a view taller than this is read by a scan, not through the latitude index
 
 
 def cells_per_side(zoom):
@@ -88,11 +91,14 @@ def view(qs, zoom, bbox):
     if columns * (y1 - y0 + 1) > MAX_CELLS:
         raise QueryError(f"bbox : trop grande pour le zoom {zoom} (plus de {MAX_CELLS} cellules) ; "
                          "zoomez ou réduisez la zone")
-    # The cells' edges: the latitude filter uses the index; the cell filter decides at the edges exactly.
+    # The cells' edges: in a narrow view the latitude filter takes the index; the cell filter decides at the
+    # edges exactly. A wide view holds most places, which a plain scan reads faster than the index (SQLite,
+    # 10⁶ places, France: 1.1 s scanning, 2.6 s through the index).
     top, bottom = _latitude(y0 / n), _latitude((y1 + 1) / n)
     margin = 1e-6
-    located = qs.filter(latitude__isnull=False, longitude__isnull=False,
-                        latitude__gte=bottom - margin, latitude__lte=top + margin)
+    located = qs.filter(latitude__isnull=False, longitude__isnull=False)
+    if top - bottom < WIDE_DEGREES:
+        located = located.filter(latitude__gte=bottom - margin, latitude__lte=top + margin)
     cells = located.annotate(**_cell_columns(n)).filter(cell_y__gte=y0, cell_y__lte=y1)
     if x0 <= x1:
         cells = cells.filter(cell_x__gte=x0, cell_x__lte=x1)
@@ -109,6 +115,22 @@ def view(qs, zoom, bbox):
     places = with_summary(Place.objects.filter(id__in=alone)).in_bulk() if alone else {}
     edges = ((x0 / n) * 360 - 180, _latitude((y1 + 1) / n), ((x1 + 1) / n) * 360 - 180, _latitude(y0 / n))
     return View(zoom, edges, sum(g.count for g in groups), groups, places)
+
+
+CACHE_SECONDS = 300
+
+
+def cached(key_parts, build):
+    """`build()`'s answer, kept in the cache for the registry's current version: every visitor's first view
+    is the same France, and counting 10⁵ places for it costs 0.1–0.2 s. Any change to a place (each goes
+    through its save) moves the version, so a cached answer is never older than the places it counts."""
+    version = Place.objects.aggregate(v=Max("updated_at"))["v"]
+    key = "clusters:" + hashlib.sha256(repr((str(version), *key_parts)).encode()).hexdigest()
+    answer = cache.get(key)
+    if answer is None:
+        answer = build()
+        cache.set(key, answer, CACHE_SECONDS)
+    return answer
 
 
 def extent(qs):

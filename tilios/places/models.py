@@ -150,7 +150,8 @@ class Place(models.Model):
     search_text = models.TextField(editable=False, blank=True)
     sort_name = models.CharField(max_length=200, editable=False, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    # Indexed: its maximum is the version of the registry the map's cached groups are keyed on.
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True, db_index=True)
 
     objects = PlaceQuerySet.as_manager()
 
