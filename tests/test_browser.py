@@ -275,6 +275,20 @@ def test_see_on_map_then_a_shared_view_and_places_at_one_spot(make_page):
     w.assert_clean()
 
 
+def test_a_place_page_says_how_far_it_is_from_me(make_page):
+    """Asked on the place page, computed in the browser: the same great-circle distance as « Autour de moi »."""
+    w = make_page(geolocation=SAINT_ETIENNE, permissions=["geolocation"])
+    status, found = call("GET", w.base + "/api/places?q=bricoleuse&near=45.44,4.39&limit=1")
+    place = found["results"][0]
+    w.goto(f"/lieux/{place['id']}/")
+    w.page.click("#my-distance")
+    w.page.wait_for_function("() => document.querySelector('#my-distance-text').textContent !== ''")
+    text = w.page.inner_text("#my-distance-text").replace("\u00a0", " ")
+    km = float(re.search(r"à (\d+,\d) km de vous", text)[1].replace(",", "."))
+    assert status == 200 and abs(km - place["distance_km"]) <= 0.05
+    w.assert_clean()
+
+
 def test_search_then_marker_popup_link(make_page):
     w = make_page()
     w.goto("/")

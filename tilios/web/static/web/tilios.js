@@ -106,6 +106,32 @@
                                 fillColor: "#18a999", fillOpacity: 0.9}).addTo(map).bindTooltip(node.dataset.name || "");
   }
 
+  /* « À quelle distance suis-je ? » on a place page: asked only when pressed, computed in the browser (the
+     position never leaves the phone), great-circle distance as the nearest-place search gives it. */
+  function initMyDistance(button) {
+    if (!navigator.geolocation) return;
+    var out = document.getElementById("my-distance-text");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        button.disabled = false;
+        var km = haversineKm(pos.coords.latitude, pos.coords.longitude,
+                             parseFloat(button.dataset.lat), parseFloat(button.dataset.lon));
+        out.textContent = button.dataset.found.replace("%(km)s", numberFormat.format(km));
+      }, function () {
+        button.disabled = false;
+        out.textContent = button.dataset.failed;
+      }, {enableHighAccuracy: false, timeout: 15000, maximumAge: 300000});
+    });
+  }
+
+  function haversineKm(lat1, lon1, lat2, lon2) {
+    var rad = Math.PI / 180, dLat = (lat2 - lat1) * rad, dLon = (lon2 - lon1) * rad;
+    var a = Math.pow(Math.sin(dLat / 2), 2) + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.pow(Math.sin(dLon / 2), 2);
+    return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(a)));
+  }
+
   /* ------------------------------------------------------------------ home page */
   function initHome(mapNode) {
     var map = baseMap(mapNode, {minZoom: 2});
@@ -559,5 +585,7 @@
     if (home) initHome(home);
     var placeNode = document.getElementById("place-map");
     if (placeNode) initPlaceMap(placeNode);
+    var myDistance = document.getElementById("my-distance");
+    if (myDistance) initMyDistance(myDistance);
   });
 })();
