@@ -15,7 +15,7 @@ from tilios.accounts.throttle import hit
 from tilios.places import clusters, queries, reports, understanding
 from tilios.sources import crosswalk
 from tilios.places.models import Kind, Place, Report
-from tilios.places.presenters import geojson_feature, place_detail, place_summary, source_summary
+from tilios.places.presenters import geojson_feature, map_properties, place_detail, place_summary, source_summary
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories import services as territories
 from tilios.text import QueryTooLong
@@ -120,8 +120,13 @@ def places_geojson(request, filters: Query[PlaceFilters]):
         "type": "FeatureCollection",
         "truncated": len(places) > MAX_FEATURES,
         "features": [geojson_feature(p, records.get(p.id, ())) for p in places[:MAX_FEATURES]],
-        "licences": [source_summary(s) for s in Source.objects.filter(records__place__in=qs).distinct()],
+        "licences": _licences(qs),
     }
+
+
+def _licences(qs):
+    """The sources (with their licence and attribution) of the places of `qs`."""
+    return [source_summary(s) for s in Source.objects.filter(records__place__in=qs).distinct()]
 
 
 class ClusterFilters(Schema):
@@ -142,9 +147,7 @@ def _group_feature(group, places):
                 "properties": {"cluster": True, "count": group.count, "extent": [west, south, east, north]}}
     place = places[group.place_id]
     return {"type": "Feature", "id": place.public_id, "geometry": point,
-            "properties": {"cluster": False, "count": 1, "id": place.public_id, "name": place.name,
-                           "town": place.commune.name if place.commune_id else place.town,
-                           "kinds": [k.code for k in place.kinds.all()]}}
+            "properties": {"cluster": False, "count": 1, **map_properties(place)}}
 
 
 @router.get("/places/clusters", summary="Lieux groupés pour une vue de carte")
@@ -158,7 +161,8 @@ def places_clusters(request, filters: Query[ClusterFilters]):
     fit a view to a search) and the `licences` of their sources. Filters as `/api/places` (`q`, `kind`,
     `open_now`, `open_at`)."""
     open_at = _open_at(filters)
-    qs = _filtered(PlaceFilters(q=filters.q, kind=filters.kind), understanding.read(filters.q, locate=False))
+    reading = understanding.read(filters.q, locate=False)
+    qs = queries.search(reading.text, [*filters.kind, *reading.kinds])  # the view is cut by cells, not by bbox
     if open_at is not None:
         qs = qs.filter(id__in=queries.open_ids(qs.filter(latitude__isnull=False), open_at))
     bbox = queries.parse_bbox(filters.bbox)
@@ -174,8 +178,7 @@ def places_clusters(request, filters: Query[ClusterFilters]):
         answer = groups()
     if filters.summary:  # what does not move with the view: asked once per search, not at every pan
         total, extent = clusters.extent(qs)
-        answer.update(total=total, extent=list(extent) if extent else None,
-                      licences=[source_summary(s) for s in Source.objects.filter(records__place__in=qs).distinct()])
+        answer.update(total=total, extent=list(extent) if extent else None, licences=_licences(qs))
     return answer
 
 

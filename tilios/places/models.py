@@ -10,6 +10,8 @@ from tilios.revisions.querysets import PublishedQuerySet
 from tilios.territories.models import Commune, Departement, Epci, Region, population_class
 from tilios.text import search_text, sort_key
 
+from . import taxonomy
+
 # Crockford's base 32 without look-alikes: ids read aloud or typed from paper survive.
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
@@ -132,7 +134,7 @@ class Place(models.Model):
     audiences = models.JSONField(_("publics accueillis"), default=list, blank=True)
     prices = models.CharField(_("tarifs"), max_length=500, blank=True)
     wheelchair = models.CharField(_("accès en fauteuil roulant"), max_length=8, blank=True,
-                                  choices=[("yes", _("oui")), ("limited", _("en partie")), ("no", _("non"))])
+                                  choices=list(taxonomy.WHEELCHAIR.items()))
     # Values a source gave for those fields that no term of the vocabulary means: {field: [values]}, kept
     # for review until a person rewrites the field (which clears its entry).
     unrecognised = models.JSONField(_("valeurs non reconnues"), default=dict, blank=True)

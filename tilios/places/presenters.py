@@ -155,13 +155,16 @@ def source_summary(source):
             "url": source.url, "data_date": source.data_date, "priority": source.priority}
 
 
+def map_properties(place):
+    """What a map's marker says of a place: its popup (name, town) and its colour (first kind)."""
+    return {"id": place.public_id, "name": place.name, "kinds": [k.code for k in place.kinds.all()],
+            "town": place.commune.name if place.commune_id else place.town}
+
+
 def geojson_feature(place, source_records=()):
     return {
         "type": "Feature",
         "id": place.public_id,
         "geometry": {"type": "Point", "coordinates": [place.longitude, place.latitude]},
-        "properties": {"id": place.public_id, "name": place.name,
-                       "kinds": [k.code for k in place.kinds.all()],
-                       "town": place.commune.name if place.commune_id else place.town,
-                       "source_records": list(source_records)},
+        "properties": {**map_properties(place), "source_records": list(source_records)},
     }

@@ -112,7 +112,8 @@ OSM_TAGS = {
                         "wired": ("services", "internet"), "terminal": ("services", "materiel")},
     "fee": {"yes": ("access", "payant"), "no": ("access", "gratuit")},
 }
-WHEELCHAIR = ("yes", "limited", "no")
+# Wheelchair access, as OSM's `wheelchair` tag says it (the place's field takes its choices from here).
+WHEELCHAIR = {"yes": _("oui"), "limited": _("en partie"), "no": _("non")}
 
 
 def _index(vocabulary):

@@ -195,13 +195,14 @@ def place(request, public_id):
     sources = {}
     for record in place.records.all():
         sources.setdefault(record.source_id, record.source)
+    links = _safe_links(place.links)
     context = {
         "place": place,
         "kinds": [kind_label(k) for k in place.kinds.all()],
-        "links": _safe_links(place.links),
+        "links": links,
         "sources": list(sources.values()),
         "hours": _hours(place),
-        "offer": _offer(place, get_language()),
+        "offer": _offer(place, get_language(), links),
         "directions": directions(place),
         "verified": last_verified(place),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
@@ -211,7 +212,7 @@ def place(request, public_id):
     return render(request, "web/place.html", context)
 
 
-def _offer(place, language):
+def _offer(place, language, links):
     """What the place offers, on what terms, to whom: labelled, services split by group; None when unknown."""
     services = offer_terms("services", place.services, language)
     groups = [{"label": label, "terms": [t for t in services if t["group"] == code]}
@@ -222,8 +223,7 @@ def _offer(place, language):
     offer = {"groups": [g for g in groups if g["terms"]], "access": offer_terms("access", place.access, language),
              "audiences": offer_terms("audiences", place.audiences, language), "prices": place.prices,
              "wheelchair": place.get_wheelchair_display() if place.wheelchair else "",
-             "acceslibre": next((link["url"] for link in _safe_links(place.links) if link.get("kind") == "acceslibre"),
-                                None),
+             "acceslibre": next((link["url"] for link in links if link["kind"] == "acceslibre"), None),
              "unrecognised": place.unrecognised}
     return offer if any(offer.values()) else None
 

@@ -26,6 +26,10 @@ def _number(value, digits=3):
     return f"{value:.{digits}f}".replace(".", ",")
 
 
+def _sources(item):
+    return ", ".join(item["sources"]) or "sans source"
+
+
 def _metres(value):
     if value is None:
         return "distance inconnue"
@@ -232,70 +236,54 @@ class Command(BaseCommand):
         self.stdout.write(f"Fusion {id} annulée : « {restored.name} » ({restored.public_id}) est de nouveau un lieu, "
                           f"distinct de « {merge.kept.name} » ({merge.kept.public_id}).")
 
-    def do_possibly_closed(self, limit, format, **options):
-        qs = resolution.possibly_closed().order_by("id")
-        data = [closed_out(r) for r in qs[:limit]]
+    def _place_listing(self, qs, present, limit, format, empty, heading, detail):
+        """A review list of places, one line each: `present` makes an item (the API's), `detail` its line."""
+        data = [present(p) for p in qs[:limit]]
         if format == "json":
             return self._json(data)
         total = qs.count()
         if not total:
-            self.stdout.write("Aucun lieu ouvert qu'une source aurait cessé de lister.")
+            self.stdout.write(empty)
             return
-        self.stdout.write(f"Lieux qu'une source ne liste plus : {total}"
-                          + (f" ; les {len(data)} premiers :" if len(data) < total else " :"))
+        self.stdout.write(f"{heading} : {total}" + (f" ; les {len(data)} premiers :" if len(data) < total else " :"))
         for item in data:
+            self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — {detail(item)}")
+
+    def do_possibly_closed(self, limit, format, **options):
+        def detail(item):
             run, record = item["missing_since_run"], item["record"]
-            self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — absent de {record['source']} "
-                              f"(enregistrement {record['external_id']}) depuis l'import {run['id']} "
-                              f"du {run['started_at']:%Y-%m-%d}")
+            return (f"absent de {record['source']} (enregistrement {record['external_id']}) depuis l'import "
+                    f"{run['id']} du {run['started_at']:%Y-%m-%d}")
+
+        self._place_listing(resolution.possibly_closed().order_by("id"), closed_out, limit, format,
+                            "Aucun lieu ouvert qu'une source aurait cessé de lister.",
+                            "Lieux qu'une source ne liste plus", detail)
 
     def do_locations(self, limit, format, **options):
-        qs = place_services.doubtful_locations()
-        data = [doubtful_location(p) for p in qs[:limit]]
-        if format == "json":
-            return self._json(data)
-        total = qs.count()
-        if not total:
-            self.stdout.write("Aucun lieu placé loin de sa commune déclarée.")
-            return
-        self.stdout.write(f"Lieux placés loin de leur commune déclarée (comptés dans celle-ci) : {total}"
-                          + (f" ; les {len(data)} premiers :" if len(data) < total else " :"))
-        for item in data:
+        def detail(item):
             declared = item["declared_commune"]
-            self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — à {_number(item['distance_km'], 1)} km "
-                              f"de {declared['name']} ({declared['code']}), commune déclarée")
+            return (f"à {_number(item['distance_km'], 1)} km de {declared['name']} ({declared['code']}), "
+                    "commune déclarée")
+
+        self._place_listing(place_services.doubtful_locations(), doubtful_location, limit, format,
+                            "Aucun lieu placé loin de sa commune déclarée.",
+                            "Lieux placés loin de leur commune déclarée (comptés dans celle-ci)", detail)
 
     def do_hours(self, limit, format, **options):
-        qs = place_services.unparsed_hours().prefetch_related("records__source")
-        data = [unparsed_hours_item(p) for p in qs[:limit]]
-        if format == "json":
-            return self._json(data)
-        total = qs.count()
-        if not total:
-            self.stdout.write("Aucun horaire non reconnu.")
-            return
-        self.stdout.write(f"Horaires non reconnus, à réécrire en syntaxe OSM : {total}"
-                          + (f" ; les {len(data)} premiers :" if len(data) < total else " :"))
-        for item in data:
-            self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — « {item['opening_hours_unparsed']} » "
-                              f"({', '.join(item['sources']) or 'sans source'})")
+        self._place_listing(place_services.unparsed_hours().prefetch_related("records__source"), unparsed_hours_item,
+                            limit, format, "Aucun horaire non reconnu.",
+                            "Horaires non reconnus, à réécrire en syntaxe OSM",
+                            lambda item: f"« {item['opening_hours_unparsed']} » ({_sources(item)})")
 
     def do_values(self, limit, format, **options):
-        qs = place_services.unrecognised_values().prefetch_related("records__source")
-        data = [unrecognised_item(p) for p in qs[:limit]]
-        if format == "json":
-            return self._json(data)
-        total = qs.count()
-        if not total:
-            self.stdout.write("Aucune valeur non reconnue.")
-            return
-        self.stdout.write(f"Valeurs données par une source et non reconnues, à relire : {total}"
-                          + (f" ; les {len(data)} premiers lieux :" if len(data) < total else " :"))
-        for item in data:
+        def detail(item):
             said = " ; ".join(f"{field} : " + ", ".join(f"« {v} »" for v in values)
                               for field, values in item["unrecognised"].items())
-            self.stdout.write(f"  {item['place']['id']}  {item['place']['name']}  — {said} "
-                              f"({', '.join(item['sources']) or 'sans source'})")
+            return f"{said} ({_sources(item)})"
+
+        self._place_listing(place_services.unrecognised_values().prefetch_related("records__source"),
+                            unrecognised_item, limit, format, "Aucune valeur non reconnue.",
+                            "Valeurs données par une source et non reconnues, à relire", detail)
 
     def do_reports(self, limit, format, **options):
         qs = reports.queue()
