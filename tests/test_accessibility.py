@@ -38,6 +38,10 @@ body = '''## Ce que propose un tiers-lieu
 Voir [[Tiers-lieux]] et https://francetierslieux.fr/.
 '''
 services.create(Page, {{"title": "Accessibilité des tiers-lieux", "body": body}}, user, "page de test")
+from tilios.places.models import Place
+reachable, _ = services.create(Place, {{"name": "Comptoir joignable", "latitude": 45.44, "longitude": 4.39,
+    "phone": "04 77 12 34 56", "email": "bonjour@joignable.example"}}, None, "test", system=True)
+print(reachable.public_id)
 """
 
 
@@ -53,15 +57,15 @@ def violations(w, path):
 
 
 def test_the_main_pages_have_no_critical_or_serious_accessibility_violation(server):
-    in_browser_server("shell", "-c", CREATE_WRITER_AND_PAGE)
+    reachable = in_browser_server("shell", "-c", CREATE_WRITER_AND_PAGE).strip().splitlines()[-1]
     with urllib.request.urlopen(server + "/api/places?q=coworking&limit=1", timeout=60) as response:
         place = json.load(response)["results"][0]["id"]
-    in_browser(server, lambda w: check_pages(w, place), bypass_csp=True)
+    in_browser(server, lambda w: check_pages(w, place, reachable), bypass_csp=True)
 
 
-def check_pages(w, place):
+def check_pages(w, place, reachable):
     found = {}
-    for path in ("/", f"/lieux/{place}/", "/recensement/",
+    for path in ("/", f"/lieux/{place}/", f"/lieux/{reachable}/", f"/lieux/{reachable}/contacter/", "/recensement/",
                  "/recensement/estimation/?sources=cget-mission-coworking-2019&sources=maplabbzh"):
         found[path] = violations(w, path)
     w.goto("/compte/connexion/")

@@ -289,6 +289,37 @@ def test_a_place_page_says_how_far_it_is_from_me(make_page):
     w.assert_clean()
 
 
+CREATE_REACHABLE_PLACE = """
+from tilios.places.models import Place
+from tilios.revisions import services
+place, _ = services.create(Place, {"name": "Atelier joignable", "phone": "0262 12 34 56",
+    "email": "Contact@Atelier-Joignable.example"}, None, "test", system=True)
+print(place.public_id)
+"""
+
+
+def test_a_phone_reaches_a_place_without_its_address_in_the_page(make_page, server):
+    """The phone is a tel: link; the e-mail address is fetched when asked (the page never holds it), and the
+    contact form relays a message. This place has no position: the page's script runs without the map."""
+    public_id = in_browser_server("shell", "-c", CREATE_REACHABLE_PLACE).strip().splitlines()[-1]
+    w = make_page()
+    w.goto(f"/lieux/{public_id}/")
+    assert w.page.get_attribute("#contact-phone", "href") == "tel:+262-262-12-34-56"
+    assert "atelier-joignable" not in w.page.content().lower()
+    w.page.click("#reveal-email button")
+    w.page.wait_for_selector("#contact-email-address")
+    assert w.page.get_attribute("#contact-email-address", "href") == "mailto:Contact@atelier-joignable.example"
+    assert w.page.url.endswith(f"/lieux/{public_id}/")  # shown in place, no page change
+    w.page.click("#contact-form-link")
+    w.page.fill("input[name=name]", "Camille")
+    w.page.fill("input[name=email]", "camille@example.org")
+    w.page.fill("textarea[name=message]", "Bonjour, êtes-vous ouverts le samedi matin ?")
+    w.page.locator("main form button[type=submit]").click()
+    w.page.wait_for_url(re.compile(rf"/lieux/{public_id}/$"))
+    assert "Message envoyé" in w.page.inner_text("body")
+    w.assert_clean()
+
+
 def test_search_then_marker_popup_link(make_page):
     w = make_page()
     w.goto("/")

@@ -243,6 +243,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
         "place_split": ("tests/test_web_resolution.py", "web:place_split"),
         "merge_undo": ("tests/test_web_resolution.py", "web:merge_undo"),
         "patrol": ("tests/test_changes.py", "/relue/"),
+        "place_email": ("tests/test_contact.py", "web:place_email"),
+        "place_contact": ("tests/test_contact.py", "web:place_contact"),
     }
     here = Path(__file__).parent
     for name, (test_file, needle) in covered_elsewhere.items():

@@ -17,6 +17,8 @@ RATES = {
     "message": ("60/h", "20/h", "200/h"),
     "review": ("600/h", "600/h", "2000/h"),
     "report": ("10/h", "20/h", "200/h"),
+    "contact": ("5/h", "10/h", "50/h"),
+    "reveal": ("30/h", "60/h", "300/h"),
 }
 LOCKOUT_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
@@ -47,6 +49,17 @@ def hit(request, scope):
         usage = get_usage(request, group=f"tilios.{scope}.{name}", key=key, rate=rate, increment=True)
         if usage and usage["should_limit"]:
             raise RateLimited(scope)
+
+
+def hit_target(request, scope, target, rate):
+    """Count one `scope` action aimed at `target` (a place that many senders write to, whoever they are);
+    raise RateLimited past `rate`."""
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return
+    usage = get_usage(request, group=f"tilios.{scope}.target", key=lambda group, request: str(target),
+                      rate=rate, increment=True)
+    if usage and usage["should_limit"]:
+        raise RateLimited(scope)
 
 
 def _lockout_key(username):

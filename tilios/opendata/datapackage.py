@@ -48,6 +48,10 @@ _PLACE_FIELDS = {
     "audiences": {"type": "string", "description": "codes des publics accueillis, séparés par une espace"},
     "wheelchair": {"type": "string", "constraints": {"enum": list(taxonomy.WHEELCHAIR)},
                    "description": "accès en fauteuil roulant (étiquette OSM wheelchair) ; vide : inconnu"},
+    # A URI, not a bare « +33… »: CSV cells starting with « + » are escaped against spreadsheet formulas.
+    "phone": {"type": "string", "constraints": {"pattern": r"tel:\+[1-9][0-9]{4,14}"},
+              "description": "téléphone, URI tel: au format international E.164 (tel:+33477123456) ; les "
+                             "courriels des lieux ne sont pas republiés en masse"},
 }
 PLACE_COLUMNS = [c for c in CSV_COLUMNS if c not in ("sources", "licences", "attributions", "source_records")]
 

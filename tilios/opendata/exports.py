@@ -16,7 +16,7 @@ CSV_COLUMNS = [
     "temporary", "latitude", "longitude", "address", "postcode", "declared_town", "declared_commune_code",
     "commune_code", "commune", "commune_check", "epci_code", "epci", "in_metropole", "departement_code",
     "departement", "region_code", "region", "links", "capacity", "opening_hours", "services", "access",
-    "audiences", "prices", "wheelchair", "sources", "licences",
+    "audiences", "prices", "wheelchair", "phone", "sources", "licences",
     "attributions", "source_records",
 ]
 
@@ -57,7 +57,7 @@ def _row(place):
         "links": " ".join(link["url"] for link in place.links), "capacity": place.capacity or "",
         "opening_hours": place.opening_hours, "services": " ".join(place.services),
         "access": " ".join(place.access), "audiences": " ".join(place.audiences), "prices": place.prices,
-        "wheelchair": place.wheelchair,
+        "wheelchair": place.wheelchair, "phone": f"tel:{place.phone}" if place.phone else "",
         "sources": " | ".join(s.name for s in sources),
         "licences": " | ".join(s.licence for s in sources),
         "attributions": " | ".join(s.attribution for s in sources),

@@ -8,20 +8,21 @@ from django.utils.translation import gettext_lazy as _
 from tilios.revisions import records
 from tilios.revisions.registry import Editable, check_unknown_fields, register
 
-from . import hours, taxonomy
+from . import contact, hours, taxonomy
 from .models import MARKERS, Kind, Place
 from .services import assign_territory
 
 FIELDS = ("name", "alternate_names", "kinds", "presence", "mobility", "status", "opened_on", "closed_on",
           "temporary", "latitude", "longitude", "address", "postcode", "town", "declared_commune_code",
           "markers", "links", "description", "capacity", "opening_hours", "opening_hours_unparsed", "services",
-          "access", "audiences", "prices", "wheelchair", "unrecognised", "merged_into")
+          "access", "audiences", "prices", "wheelchair", "phone", "email", "unrecognised", "merged_into")
 DEFAULTS = {"alternate_names": [], "kinds": [], "presence": Place.Presence.PHYSICAL,
             "mobility": Place.Mobility.FIXED, "status": Place.Status.OPEN, "opened_on": None,
             "closed_on": None, "temporary": False, "latitude": None, "longitude": None, "address": "",
             "postcode": "", "town": "", "declared_commune_code": "", "markers": [], "links": [], "description": "",
             "capacity": None, "opening_hours": "", "opening_hours_unparsed": "", "services": [], "access": [],
-            "audiences": [], "prices": "", "wheelchair": "", "unrecognised": {}, "merged_into": None}
+            "audiences": [], "prices": "", "wheelchair": "", "phone": "", "email": "", "unrecognised": {},
+            "merged_into": None}
 TEXT_LIMITS = {"name": 200, "address": 300, "postcode": 10, "town": 200, "declared_commune_code": 5,
                "description": 20000, "opening_hours": hours.MAX_LENGTH, "opening_hours_unparsed": 1000, "prices": 500}
 # « acceslibre »: the place's record on acceslibre.beta.gouv.fr, the national accessibility base.
@@ -56,6 +57,8 @@ def snapshot(place):
         "audiences": list(place.audiences),
         "prices": place.prices,
         "wheelchair": place.wheelchair,
+        "phone": place.phone,
+        "email": place.email,
         "unrecognised": dict(place.unrecognised),
         "merged_into": place.merged_into.public_id if place.merged_into_id else None,
     }
@@ -134,10 +137,14 @@ def _terms(value, name, errors):
     return sorted(set(value) & set(vocabulary))
 
 
+# Fields whose values a source gave may wait for review when nothing could read them.
+REVIEWED_VALUES = (*taxonomy.VOCABULARIES, "phone", "email")
+
+
 def _unrecognised(value, errors):
-    if not isinstance(value, dict) or set(value) - set(taxonomy.VOCABULARIES) or not all(
+    if not isinstance(value, dict) or set(value) - set(REVIEWED_VALUES) or not all(
             isinstance(v, list) and len(v) <= 50 and all(isinstance(x, str) for x in v) for v in value.values()):
-        errors["unrecognised"] = "un objet {champ: [valeurs]} attendu (services, access, audiences)"
+        errors["unrecognised"] = f"un objet {{champ: [valeurs]}} attendu ({', '.join(REVIEWED_VALUES)})"
         return {}
     return {name: [x.strip()[:200] for x in values if x.strip()] for name, values in value.items() if values}
 
@@ -198,6 +205,12 @@ def validate(data):
     clean["wheelchair"] = data.get("wheelchair") or ""
     if clean["wheelchair"] not in ("", *taxonomy.WHEELCHAIR):
         errors["wheelchair"] = f"valeurs possibles : {', '.join(taxonomy.WHEELCHAIR)} (ou vide)"
+    for name, read in (("phone", contact.phone), ("email", contact.email)):
+        try:
+            clean[name] = read(data.get(name))
+        except contact.ContactError as exc:
+            errors[name] = str(exc)
+            clean[name] = ""
     clean["unrecognised"] = _unrecognised(data.get("unrecognised") or {}, errors)
     clean["merged_into"] = data.get("merged_into") or None
     if clean["merged_into"] is not None and not Place.objects.filter(public_id=clean["merged_into"]).exists():

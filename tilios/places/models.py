@@ -138,6 +138,10 @@ class Place(models.Model):
     # Values a source gave for those fields that no term of the vocabulary means: {field: [values]}, kept
     # for review until a person rewrites the field (which clears its entry).
     unrecognised = models.JSONField(_("valeurs non reconnues"), default=dict, blank=True)
+    # How to reach the place (see places.contact): the phone in E.164; the e-mail is never printed in a page,
+    # it is shown on request (rate-limited) and the contact form relays to it.
+    phone = models.CharField(_("téléphone"), max_length=20, blank=True)
+    email = models.EmailField(_("courriel"), blank=True)
 
     # Governance: the accepted revision this state comes from; unpublished until one is accepted.
     current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,

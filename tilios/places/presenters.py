@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from tilios.revisions.models import Revision
 
-from . import hours, taxonomy
+from . import contact, hours, taxonomy
 
 PERSON_KINDS = (Revision.Kind.CREATE, Revision.Kind.EDIT, Revision.Kind.REVERT)
 
@@ -64,12 +64,22 @@ def place_detail(place, source_records=()):
         "wheelchair": place.wheelchair or None,
         "unrecognised": place.unrecognised,
         "directions": directions(place),
+        "contact": contact_of(place),
         "description": place.description,
         "sources": [source_summary(r.source) for r in place.records.all()],
         "verified": last_verified(place),
         "updated_at": place.updated_at,
     })
     return data
+
+
+def contact_of(place):
+    """The phone in E.164 and as read in France; whether the place has an e-mail address (never the address
+    itself, which scrapers harvest: the place page shows it on request) and where to write to it."""
+    shown = contact.shown_phone(place.phone)
+    return {"phone": place.phone or None, "phone_display": shown["text"] if shown else None,
+            "has_email": bool(place.email),
+            "form_url": reverse("web:place_contact", args=[place.public_id]) if contact.recipients(place) else None}
 
 
 def offer_terms(vocabulary, codes, language="fr"):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 from . import matching
-from .services import READERS, commune_centres, contacts, entry_for_row
+from .services import READERS, commune_centres, entry_for_row
 
 
 def read_entries(files):
@@ -19,7 +19,6 @@ def read_entries(files):
         for row in import_module(READERS[kind]).read(path, **options):
             if row.error is not None:
                 continue
-            row.fields = {**row.fields, **contacts(row.raw)}
             entry = entry_for_row(row, centres)
             entry.key = (slug, row.external_id)
             entries[entry.key] = entry

@@ -40,11 +40,11 @@ COMPARED = {
     "audiences": _("publics accueillis"),
     "prices": _("tarifs"),
     "wheelchair": _("accès en fauteuil roulant"),
+    "phone": _("téléphone"),
+    "email": _("courriel"),
 }
 # Lists several sources complete each other on: what each says is joined, not chosen.
 JOINED = ("kinds", "links", "services", "access", "audiences")
-# Records also keep what helps matching but is not a field of a place.
-CONTACT_FIELDS = ("phone", "email")
 DISAGREE_M = 150  # two positions closer than this describe the same spot
 
 

@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -141,7 +140,7 @@ def run_import(kind, path, source=None, progress=None, dry_run=False, known_on=N
                 present = {row.external_id for row in rows if row.external_id}
                 valid = _screen(rows, summary)
                 for row in valid:
-                    row.fields = {**row.fields, **contacts(row.raw), "kinds": [c for c in row.kinds if c in kinds]}
+                    row.fields = {**row.fields, "kinds": [c for c in row.kinds if c in kinds]}
                 new = [row for row in valid if records.get(row.external_id) is None
                        or records[row.external_id].place_id is None]
                 plan = _match(new, auto_merge)
@@ -210,23 +209,6 @@ def _screen(rows, summary):
     return valid
 
 
-_PHONE_KEY = re.compile(r"(^|_)(tel|telephone|phone|t[eé]l[eé]phone)($|_)", re.I)
-_MAIL_KEY = re.compile(r"(^|_)(e?mail|courriel|contact_email)($|_)", re.I)
-
-
-def contacts(raw):
-    """Phone and e-mail found in a raw record, whatever the source calls them: they help matching."""
-    found = {}
-    for key, value in raw.items():
-        if not isinstance(value, str) or not value.strip():
-            continue
-        if "phone" not in found and _PHONE_KEY.search(key):
-            found["phone"] = value.strip()[:40]
-        elif "email" not in found and _MAIL_KEY.search(key) and "@" in value:
-            found["email"] = value.strip()[:200]
-    return found
-
-
 def _website(links):
     return next((link["url"] for link in links or [] if link.get("kind") == "web"), "")
 
@@ -244,8 +226,13 @@ def entry_for_row(row, centres=None):
     lat, lon = f.get("latitude"), f.get("longitude")
     return Entry(("row", row.line), f.get("name", ""), lat, lon,
                           f.get("address", ""), f.get("postcode", ""), f.get("town", ""),
-                          f.get("declared_commune_code", ""), _website(f.get("links")), f.get("email", ""),
-                          f.get("phone", ""), approximate=bool(centres and centres.near(lat, lon)))
+                          f.get("declared_commune_code", ""), _website(f.get("links")), _contact(f, "email"),
+                          _contact(f, "phone"), approximate=bool(centres and centres.near(lat, lon)))
+
+
+def _contact(fields, name):
+    """A source's phone or e-mail, even one places.contact could not read: it may still match another's."""
+    return fields.get(name) or next(iter(fields.get("unrecognised", {}).get(name, [])), "")
 
 
 def registry_entries(centres):
@@ -261,12 +248,14 @@ def registry_entries(centres):
     entries = []
     for values in (Place.objects.live()
                    .values("id", "name", "latitude", "longitude", "address", "postcode", "town",
-                           "declared_commune_code", "commune__code", "links").iterator(chunk_size=2000)):
+                           "declared_commune_code", "commune__code", "links", "phone", "email")
+                   .iterator(chunk_size=2000)):
         extra = contact.get(values["id"], {})
         entries.append(Entry(
             ("place", values["id"]), values["name"], values["latitude"], values["longitude"], values["address"],
             values["postcode"], values["town"], values["commune__code"] or values["declared_commune_code"],
-            _website(values["links"]), extra.get("email", ""), extra.get("phone", ""), group="registry",
+            _website(values["links"]), values["email"] or extra.get("email", ""),
+            values["phone"] or extra.get("phone", ""), group="registry",
             approximate=centres.near(values["latitude"], values["longitude"])))
     return entries
 
@@ -365,7 +354,7 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair):
                 summary.unchanged += 1
             summary.review_items += conflicts
         else:
-            place_fields = {k: v for k, v in row.fields.items() if k not in provenance.CONTACT_FIELDS}
+            place_fields = dict(row.fields)
             place, _ = revisions.create(Place, place_fields, None, _note(source, row, None), source=source,
                                         kind=Revision.Kind.IMPORT, system=True, known_at=known_at)
             if place_id:
@@ -423,7 +412,7 @@ def _wanted(place, record, old_fields, run):
     others = [r for r in place.records.select_related("source") if r.pk != record.pk]
     human = provenance.human_fields(place)
     names = list(provenance.COMPARED) + [n for n in record.fields if n not in provenance.COMPARED
-                                         and n not in ("latitude", "longitude", *provenance.CONTACT_FIELDS)]
+                                         and n not in ("latitude", "longitude")]
     changes, conflicts = {}, 0
     for name in names:
         said, said_before = provenance.value_of(record.fields, name), provenance.value_of(old_fields, name)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tilios.accounts.models import Role
 from tilios.accounts.names import PSEUDONYM_PREFIX, is_reserved
 from tilios.places import editing as place_editing
-from tilios.places import taxonomy
+from tilios.places import contact, taxonomy
 from tilios.places.models import Kind, Place, Report
 from tilios.revisions.models import Thread
 
@@ -80,6 +80,12 @@ class PlaceForm(HoneypotMixin):
                                           widget=forms.CheckboxSelectMultiple)
     wheelchair = forms.ChoiceField(label=_("Accès en fauteuil roulant"), required=False,
                                    choices=[("", _("non renseigné"))] + Place._meta.get_field("wheelchair").choices)
+    phone = forms.CharField(label=_("Téléphone"), max_length=40, required=False,
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+                            help_text=_("par exemple : 04 77 12 34 56, ou +262 262 12 34 56"))
+    email = forms.EmailField(label=_("Courriel du lieu"), required=False,
+                             help_text=_("jamais écrit dans les pages : affiché sur demande, et le formulaire de "
+                                         "contact y écrit quand le lieu n’a pas de gestionnaire sur Tilios"))
     unrecognised_read = forms.BooleanField(
         label=_("Valeurs non reconnues relues (les retirer de la fiche)"), required=False,
         help_text=_("une source a donné des valeurs qu’aucun terme ne désigne : cochez ci-dessus les termes qui "
@@ -134,6 +140,8 @@ class PlaceForm(HoneypotMixin):
         for name in ("opened_on", "closed_on"):
             if data.get(name):
                 initial[name] = datetime.date.fromisoformat(data[name])
+        if data.get("phone"):
+            initial["phone"] = contact.shown_phone(data["phone"])["text"]
         return initial
 
 
@@ -302,3 +310,11 @@ class ReportForm(HoneypotMixin):
                                           "Une source (lien, article) aide les relecteurs."))
     email = forms.EmailField(label=_("Votre courriel (facultatif)"), required=False,
                              help_text=_("pour qu’on puisse vous répondre ; jamais publié"))
+
+
+class ContactForm(HoneypotMixin):
+    """A message to a place, relayed by e-mail: the sender's address goes in Reply-To, never in a page."""
+    name = forms.CharField(label=_("Votre nom"), max_length=100)
+    email = forms.EmailField(label=_("Votre courriel"), help_text=_("le lieu vous répondra à cette adresse"))
+    message = forms.CharField(label=_("Message"), min_length=10, max_length=3000,
+                              widget=forms.Textarea(attrs={"rows": 6}))

@@ -12,7 +12,7 @@ from . import source_views
 from . import talk_views as talk
 from . import census_views as census
 from . import changes_views
-from . import embed_views, report_views
+from . import contact_views, embed_views, report_views
 from . import views
 from . import wiki_views as wiki
 
@@ -59,6 +59,8 @@ urlpatterns = [
     path("revue/signalements/", report_views.queue, name="review_reports"),
     path("revue/signalements/<int:report_id>/", report_views.close, name="review_report_close"),
     path("lieux/<str:public_id>/signaler/", report_views.place_report, name="place_report"),
+    path("lieux/<str:public_id>/courriel/", contact_views.place_email, name="place_email"),
+    path("lieux/<str:public_id>/contacter/", contact_views.place_contact, name="place_contact"),
     path("revue/fusions/<int:merge_id>/annuler/", resolution.merge_undo, name="merge_undo"),
     path("lieux/<str:public_id>/activite/", activity.place_activity, name="place_activity"),
     path("lieux/<str:public_id>/activite/declarer/", activity.place_activity_new, name="place_activity_new"),

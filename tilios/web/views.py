@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
-from tilios.places import hours, queries, taxonomy, understanding
+from tilios.places import contact, hours, queries, taxonomy, understanding
 from tilios.places.models import Kind, Place
 from tilios.places.presenters import directions, last_verified, offer_terms
 from tilios.sources.models import Source, SourceRecord
@@ -182,7 +182,9 @@ def _safe_links(links):
     return safe
 
 
-def place(request, public_id):
+def place(request, public_id, reveal_email=False):
+    """A place's page. `reveal_email`: the page as answered to « Afficher le courriel » (a POST, see
+    contact_views), the only way the address is ever written in a page."""
     qs = (queries.with_details(Place.objects.all()).select_related("declared_commune", "declared_commune__departement")
           .defer("declared_commune__departement__contour"))
     qs = qs.prefetch_related(Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
@@ -204,6 +206,7 @@ def place(request, public_id):
         "hours": _hours(place),
         "offer": _offer(place, get_language(), links),
         "directions": directions(place),
+        "contact": _contact(place, reveal_email),
         "verified": last_verified(place),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
         "position_far": place.commune_check == Place.CommuneCheck.FAR,
@@ -224,8 +227,18 @@ def _offer(place, language, links):
              "audiences": offer_terms("audiences", place.audiences, language), "prices": place.prices,
              "wheelchair": place.get_wheelchair_display() if place.wheelchair else "",
              "acceslibre": next((link["url"] for link in links if link["kind"] == "acceslibre"), None),
-             "unrecognised": place.unrecognised}
+             "unrecognised": {k: v for k, v in place.unrecognised.items() if k in taxonomy.VOCABULARIES}}
     return offer if any(offer.values()) else None
+
+
+def _contact(place, reveal_email):
+    unread = {k: v for k, v in place.unrecognised.items() if k in ("phone", "email")}
+    writable = bool(contact.recipients(place))
+    if not (place.phone or place.email or writable or unread):
+        return None
+    return {"phone": contact.shown_phone(place.phone), "has_email": bool(place.email),
+            "email": place.email if reveal_email else "", "writable": writable,
+            "unrecognised": [value for values in unread.values() for value in values]}
 
 
 def _hours(place):

@@ -29,18 +29,19 @@ A mapping names, for each Tilios field, the column that holds it::
 import csv
 import io
 import json
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tilios.places import hours
+from tilios.places import contact, hours
 
 from . import FileError, MappedRow, RowError, url_or_blank
 from .cget import in_france
 
 TEXT_FIELDS = {"name": 200, "address": 300, "postcode": 10, "town": 200, "commune_code": 5, "opening_hours": 255}
-KNOWN_FIELDS = set(TEXT_FIELDS) | {"latitude", "longitude"}
+KNOWN_FIELDS = set(TEXT_FIELDS) | {"latitude", "longitude", "phone", "email"}
 PLACE_FIELD = {"commune_code": "declared_commune_code"}
 
 
@@ -244,6 +245,45 @@ def build(line, external_id, raw, values, kinds=(), links=(), field_names=None):
         mapped.kinds = list(dict.fromkeys(kinds))
     except RowError as exc:
         mapped.error = exc
+        return mapped
+    guessed = contact_cells(raw)
+    return add_contact(mapped, values["phone"] if "phone" in values else guessed.get("phone"),
+                       values["email"] if "email" in values else guessed.get("email"))
+
+
+_PHONE_KEY = re.compile(r"(^|_)(tel|telephone|phone|t[eé]l[eé]phone)($|_)", re.I)
+_MAIL_KEY = re.compile(r"(^|_)(e?mail|courriel|contact_email)($|_)", re.I)
+
+
+def contact_cells(raw):
+    """The phone and e-mail cells of a flat record, whatever the source calls them (« telephone », « tel »,
+    « courriel », « contact_email »…), for readers and mappings that do not name them."""
+    found = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not isinstance(value, str) or not value.strip():
+            continue
+        if "phone" not in found and _PHONE_KEY.search(key):
+            found["phone"] = value
+        elif "email" not in found and _MAIL_KEY.search(key):
+            found["email"] = value
+    return found
+
+
+def _keep_unrecognised(mapped, unknown):
+    kept = mapped.fields.setdefault("unrecognised", {})
+    for name, values in unknown.items():
+        kept[name] = kept.get(name, []) + values
+
+
+def add_contact(mapped, phone, email):
+    """Adds the place's phone and e-mail as places.contact reads them; what it cannot read waits for review."""
+    if mapped.error:
+        return mapped
+    mapped.fields.pop("phone", None), mapped.fields.pop("email", None)
+    fields, unknown = contact.from_source(phone, email)
+    mapped.fields.update(fields)
+    if unknown:
+        _keep_unrecognised(mapped, unknown)
     return mapped
 
 
@@ -259,7 +299,7 @@ def add_offer(mapped, read, wheelchair="", prices=""):
         if not_understood:
             unknown[name] = unknown.get(name, []) + not_understood
     if unknown:
-        mapped.fields["unrecognised"] = unknown
+        _keep_unrecognised(mapped, unknown)
     if wheelchair:
         mapped.fields["wheelchair"] = wheelchair
     if prices:

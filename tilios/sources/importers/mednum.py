@@ -7,7 +7,7 @@ files, records coming from France Tiers-Lieux (`source`) or labelled so → `aut
 `horaires` (OSM syntax) become the place's opening hours; its `services` and `modalites_accompagnement`,
 `conditions_acces` (or `frais_a_charge`) and `publics_accueillis` are read through the vocabularies of
 places.taxonomy (values no term means are kept for review); `presentation_resume` / `presentation_detail`
-make the description, `fiche_acces_libre` an acceslibre link.
+make the description, `fiche_acces_libre` an acceslibre link, `telephone` and `courriel` the place's contact.
 """
 import json
 

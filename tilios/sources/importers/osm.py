@@ -3,15 +3,15 @@
 Each tagged element is a row, numbered by its position in `elements` (from 1); its identity is
 `node/123`, `way/45`, `relation/6`. Nodes carry `lat`/`lon`, ways and relations a `center`.
 Untagged elements (the nodes of a way, from `>; out skel;`) are skipped. Besides name, address, position
-and links: `opening_hours`, `description`, `wheelchair`, `charge` (prices), and `internet_access` and `fee`
-read through places.taxonomy.OSM_TAGS.
+and links: `opening_hours`, `description`, `wheelchair`, `charge` (prices), `phone` and `email` (or their
+`contact:` forms), and `internet_access` and `fee` read through places.taxonomy.OSM_TAGS.
 """
 import json
 
 from tilios.places import taxonomy
 
 from . import FileError, MappedRow, RowError
-from .csv_mapping import add_offer, build, decode, links_from
+from .csv_mapping import add_contact, add_offer, build, decode, links_from
 
 LINE_LABEL = "élément"
 LINK_TAGS = [("web", "website"), ("web", "contact:website"), ("web", "url"), ("facebook", "contact:facebook"),
@@ -75,6 +75,7 @@ def map_element(index, element):
     mapped = build(index, external_id, raw, values, kinds_for(tags), links, names)
     if tags.get("description") and not mapped.error:
         mapped.fields["description"] = tags["description"][:20000]
+    add_contact(mapped, tags.get("contact:phone") or tags.get("phone"), tags.get("contact:email") or tags.get("email"))
     return add_offer(mapped, offer_for(tags), wheelchair=tags.get("wheelchair", "") if tags.get("wheelchair") in
                      taxonomy.WHEELCHAIR else "", prices=tags.get("charge", ""))
 

@@ -1,6 +1,8 @@
 """Show a field's value as a person reads it, whatever its JSON shape."""
 from django import template
 
+from tilios.places import contact
+
 register = template.Library()
 
 
@@ -10,6 +12,10 @@ def field_value(value, name=""):
         return "—"
     if name == "location" and isinstance(value, (list, tuple)) and len(value) == 2:
         return f"{value[0]:.5f}, {value[1]:.5f}"
+    if name == "email":  # the provenance page is public: the address is only ever shown on request
+        return contact.masked_email(str(value))
+    if name == "phone":
+        return (contact.shown_phone(str(value)) or {"text": str(value)})["text"]
     if name == "links" and isinstance(value, list):
         return " · ".join(str(link.get("url", "")) if isinstance(link, dict) else str(link) for link in value)
     if isinstance(value, list):

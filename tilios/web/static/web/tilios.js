@@ -126,6 +126,26 @@
     });
   }
 
+  /* « Afficher l'adresse »: the form posts with the page's CSRF token (crawlers never see the address);
+     with scripts, the answer replaces the button in place. */
+  function initRevealEmail(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin",
+                          headers: {"Accept": "application/json"}})
+        .then(function (response) { if (!response.ok) throw response; return response.json(); })
+        .then(function (data) {
+          var link = document.createElement("a");
+          link.href = "mailto:" + data.email;
+          link.textContent = data.email;
+          link.id = "contact-email-address";
+          form.replaceWith(link);
+          link.focus();
+        })
+        .catch(function () { form.submit(); });
+    });
+  }
+
   function haversineKm(lat1, lon1, lat2, lon2) {
     var rad = Math.PI / 180, dLat = (lat2 - lat1) * rad, dLon = (lon2 - lon1) * rad;
     var a = Math.pow(Math.sin(dLat / 2), 2) + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.pow(Math.sin(dLon / 2), 2);
@@ -580,6 +600,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var reveal = document.getElementById("reveal-email");
+    if (reveal) initRevealEmail(reveal);
     if (typeof L === "undefined") return;
     var home = document.getElementById("map");
     if (home) initHome(home);
