@@ -3,6 +3,7 @@
 The round trip dump → restore → dump must give the same bytes apart from the header's declared
 volatile fields, on the same engine and across SQLite and PostgreSQL (the other engine runs in a
 subprocess on a scratch database)."""
+import base64
 import datetime
 import gzip
 import io
@@ -17,9 +18,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
+from PIL import Image
 
 from people import PASSWORD, make_user
 from tilios.accounts.models import ApiToken, Role
+from tilios.media import services as media
+from tilios.media import storage
 from tilios.activity.models import ActivityReport
 from tilios.pages.models import Page
 from tilios.places.models import Place
@@ -63,7 +67,10 @@ def instance():
     Message.objects.create(thread=thread, author=admin, body="Voir la base CGET.")
     ActivityReport.objects.create(place=place, period_start=datetime.date(2025, 1, 1),
                                   period_end=datetime.date(2025, 1, 31), regular_users=4, reported_by=admin)
-    return {"admin": admin, "page": page, "place": place}
+    photo = io.BytesIO()
+    Image.new("RGB", (640, 480), (30, 90, 160)).save(photo, "PNG")
+    file, _ = media.upload(admin, photo.getvalue(), "salle.png", {"alt": "La salle", "place": place.public_id})
+    return {"admin": admin, "page": page, "place": place, "file": file}
 
 
 def test_dump_restore_dump_gives_the_same_bytes_and_no_secret(tmp_path, instance):
@@ -86,6 +93,23 @@ def test_dump_restore_dump_gives_the_same_bytes_and_no_secret(tmp_path, instance
     assert ActivityReport.objects.get().regular_users == 4
     new = Place.objects.create(name="Après la restauration")  # the ids go on after the restored ones
     assert new.pk > place.pk
+
+
+def test_uploaded_files_travel_in_the_dump(tmp_path, instance):
+    file = instance["file"]
+    kept = storage.read(file.content)
+    path = dump(tmp_path / "files.jsonl")
+    for thumb in (False, True):  # the files are gone from this machine: the dump brings them back
+        storage.path_of(file.content, thumb=thumb).unlink()
+    restore(path, "--replace")
+    assert storage.read(file.content) == kept and storage.path_of(file.content, thumb=True).exists()
+    tampered = tmp_path / "tampered.jsonl"
+    other = base64.b64encode(b"%PDF-1.4 autre chose %%EOF").decode()
+    tampered.write_text("\n".join(
+        line if not line.startswith(f'["{file.content}",false') else json.dumps([file.content, False, other])
+        for line in path.read_text(encoding="utf-8").splitlines()) + "\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="empreinte"):
+        restore(tampered, "--replace")
 
 
 def test_restore_refuses_a_database_with_content_and_changes_nothing(tmp_path, instance):

@@ -16,6 +16,7 @@ LAYERS = [
     {"accounts"},
     {"revisions"},
     {"places"},
+    {"media"},
     {"sources"},
     {"census"},
     {"policy"},
@@ -101,9 +102,11 @@ def test_one_record_type_and_one_visibility_rule():
                                                                                     "visible", "_may_see"):
                 defined.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
     assert defined == {"RecordType": ["revisions/records.py"], "visible_to": ["revisions/visibility.py"]}
+    from tilios.media.models import MediaFile
     from tilios.pages.models import Page
     from tilios.places.models import Place
     from tilios.revisions import records
 
-    assert {rt.name for rt in records.all_types()} == {"place", "page"}
+    assert {rt.name for rt in records.all_types()} == {"place", "page", "file"}
     assert records.of(Place).key == "public_id" and records.of(Page()).key == "slug"
+    assert records.of(MediaFile).key == "name"

@@ -4,14 +4,16 @@ Outcomes:  login = redirected to the login page · 403 = refused · ok = done (2
            live = done and published at once · pending = done, waiting for review
 """
 import datetime
-
+import io
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from tilios.accounts.models import PlaceManager, Role
+from tilios.media import services as media
 from tilios.pages.models import Page
 from tilios.places.models import Place
 from tilios.revisions import services as rev
@@ -67,6 +69,11 @@ MATRIX = {
     "place_report":     ("ok",    "ok",      "ok",      "ok",      "ok",      "ok",      "ok"),
     "reports_queue":    ("login", "403",     "ok",      "ok",      "ok",      "403",     "403"),
     "report_close":     ("login", "403",     "ok",      "ok",      "ok",      "403",     "403"),
+    "file_upload":      ("login", "pending", "live",    "live",    "live",    "pending", "403"),
+    "file_edit":        ("login", "pending", "live",    "live",    "live",    "pending", "403"),
+    "file_revert":      ("login", "pending", "live",    "live",    "live",    "pending", "403"),
+    "file_protect":     ("login", "403",     "403",     "ok",      "ok",      "403",     "403"),
+    "file_new_thread":  ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "403"),
 }
 
 
@@ -104,7 +111,11 @@ def world():
     from tilios.places import reports
 
     report = reports.submit(other, "hours", "Les horaires ont changé.")
-    return {"promise": Promise.objects.get(metric="télécentres ouverts"), "report": report,
+    file, _ = media.upload(system, _photo().getvalue(), "facade.jpg", {"alt": "La façade"})
+    rev.edit(file, {"caption": "Vue de la rue"}, system, "", file.current_revision_id)
+    file.refresh_from_db()
+    return {"file": file, "first_file_revision": Revision.objects.get(object_id=file.pk,
+                                                                      content_type__model="mediafile", number=1),"promise": Promise.objects.get(metric="télécentres ouverts"), "report": report,
             "place": place, "page": page, "thread": thread, "message": thread.messages.get(), "pending": pending,
             "users": users, "targets": targets, "blocked_target": blocked_target, "system": system,
             "first_place_revision": Revision.objects.get(object_id=place.pk, content_type__model="place", number=1),
@@ -192,7 +203,24 @@ def request_for(endpoint, w, user):
             "kind": "closed", "message": "Fermé depuis l'été."}),
         "reports_queue": ("get", reverse("web:review_reports"), None),
         "report_close": ("post", reverse("web:review_report_close", args=[w["report"].pk]), {"status": "dismissed"}),
+        "file_upload": ("post", reverse("web:file_upload"), {"file": _photo(), "alt": "Un établi",
+                                                             "licence": "CC-BY-SA-4.0"}),
+        "file_edit": ("post", reverse("web:file_edit", args=[w["file"].name]), {
+            "alt": "La façade au printemps", "licence": "CC-BY-SA-4.0", "base_revision": w["file"].current_revision_id}),
+        "file_revert": ("post", reverse("web:file_revert", args=[w["file"].name, w["first_file_revision"].pk]),
+                        {"base_revision": w["file"].current_revision_id}),
+        "file_protect": ("post", reverse("web:file_protect", args=[w["file"].name]), {"protected": "1"}),
+        "file_new_thread": ("post", reverse("web:file_new_thread", args=[w["file"].name]), {
+            "title": "Droits", "tag": "risque", "body": "Qui a pris cette photo ?"}),
     }[endpoint]
+
+
+def _photo():
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 90)).save(out, "JPEG")
+    out.seek(0)
+    out.name = "photo.jpg"
+    return out
 
 
 def _token_id(user):
@@ -223,7 +251,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
                  "promise", "policy_failures", "policy_timeline", "territory_timeline", "place_activity",
                  "programme_evaluation", "evaluation_index", "places_evaluation", "place_provenance",
                  "import_runs", "review_locations", "review_hours", "review_values", "opendata", "opendata_download", "changes",
-                 "changes_atom", "place_changes_atom", "page_changes_atom", "embed"}
+                 "changes_atom", "place_changes_atom", "page_changes_atom", "embed", "files", "file", "file_content",
+                 "file_history", "file_compare", "file_talk"}
     # Writes of the census, policy and activity pages have their permission tests beside their features.
     covered_elsewhere = {
         "census_freeze": ("tests/test_census_web.py", "/recensement/figer/"),
@@ -254,7 +283,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
                "accept", "reject", "users", "user_tools", "user_rollback", "user_block", "user_unblock",
                "user_role", "user_manager", "archive_add", "archive_edit", "source_create", "source_edit", "census_definition_publish", "account",
                "token_create", "token_revoke",
-               "delete_account", "logout", "place_report", "review_reports", "review_report_close"}
+               "delete_account", "logout", "place_report", "review_reports", "review_report_close",
+                   "file_upload", "file_edit", "file_revert", "file_protect", "file_new_thread"}
     assert names - read_only - covered - set(covered_elsewhere) == set()
     assert len(CASES) == len(MATRIX) * len(ROLES)
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "tilios.territories",
     "tilios.sources",
     "tilios.places",
+    "tilios.media",
     "tilios.pages",
     "tilios.census",
     "tilios.policy",
@@ -133,6 +134,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded files (tilios.media.storage): served by Tilios's own view, which checks who may see them.
+MEDIA_ROOT = VAR_DIR / "media"
 try:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 except OSError:  # a read-only data folder: still serve what can be read (WhiteNoise uses the app dirs)

@@ -4,7 +4,9 @@ A dump is JSON Lines (gzip-compressed when its name ends in .gz): a header line,
 a line naming it and its columns followed by one array per row, in primary-key order. Values are
 written the same way whatever the engine (UTC ISO dates, JSON objects with sorted keys, content types
 by app and model), so dump → restore → dump gives the same bytes on SQLite and PostgreSQL, apart from
-the header's `created_at` (VOLATILE).
+the header's `created_at` (VOLATILE). After the tables comes the content of uploaded files (CONTENT_TABLE:
+each kept copy and thumbnail, base64), which a restore writes back to media.storage, checking each copy
+against its SHA-256 name.
 
 Left out, on purpose: secrets (password hashes, API tokens, sessions), the rows `migrate` itself makes
 (content types, permissions) and Django's unused groups and admin log. A restore clears those it does
@@ -25,6 +27,9 @@ from django.db import IntegrityError, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from tilios.media import storage
+from tilios.media.models import MediaFile
+
 FORMAT = "tilios-dump"
 VERSION = 1
 VOLATILE = {"header": ["created_at"]}  # what may differ between two dumps of the same state
@@ -38,6 +43,7 @@ UNUSABLE_PASSWORD = "!"  # a restored account sets its password again (« mot de
 REFERENCE = {"places.kind", "census.censusdefinition", "activity.bandscheme", "sources.source", "territories.region",
              "territories.departement", "territories.epci", "territories.commune"}
 BATCH = 2000
+CONTENT_TABLE = "media.content"  # not a table: the uploaded files' bytes
 
 
 class DumpError(ValueError):
@@ -125,7 +131,28 @@ def dump(path, using="default", compress=False):
                 out.write(_line(row))
                 count += 1
             counts[label] = count
+        counts[CONTENT_TABLE] = _dump_contents(out, using)
     return counts
+
+
+def _dump_contents(out, using):
+    out.write(_line({"table": CONTENT_TABLE, "columns": ["content", "thumb", "data"]}))
+    count = 0
+    for content in sorted(set(MediaFile._base_manager.using(using).values_list("content", flat=True))):
+        for thumb in (False, True):
+            path = storage.path_of(content, thumb=thumb)
+            if path.exists():
+                out.write(_line([content, thumb, base64.b64encode(path.read_bytes()).decode()]))
+                count += 1
+    return count
+
+
+def _restore_content(row, line_number):
+    try:
+        content, thumb, data = row
+        storage.put(content, bool(thumb), base64.b64decode(data, validate=True))
+    except (ValueError, TypeError) as exc:
+        raise DumpError(f"ligne {line_number} : contenu de fichier illisible ({exc})") from None
 
 
 def content_counts(using="default"):
@@ -165,6 +192,14 @@ def restore(path, replace=False, using="default"):
         pending = []
         for line_number, line in enumerate(source, start=2):
             item = _parse(line, line_number)
+            if isinstance(item, dict) and item.get("table") == CONTENT_TABLE:
+                _insert(model, fields, pending, using)
+                model, counts[CONTENT_TABLE] = CONTENT_TABLE, 0
+                continue
+            if model == CONTENT_TABLE and isinstance(item, list):
+                _restore_content(item, line_number)
+                counts[CONTENT_TABLE] += 1
+                continue
             if isinstance(item, dict):
                 _insert(model, fields, pending, using)
                 model, fields = _table(item, models, line_number)

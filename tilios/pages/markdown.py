@@ -1,7 +1,9 @@
 """Markdown to safe HTML, with wiki links.
 
 `[[Titre de page]]`, `[[Titre|texte]]`, `[[lieu:ID]]` / `[[lieu:ID|texte]]` link pages and places;
-`[[Catégorie:Formation]]` files the page in a category; a place link shows the place's name. Bare
+`[[Catégorie:Formation]]` files the page in a category; a place link shows the place's name;
+`[[Fichier:nom.jpg]]` / `[[Fichier:nom.jpg|légende]]` shows an uploaded image with its text alternative
+(a PDF: a link to it; a file unknown or not yet published: its name, unlinked). Bare
 http(s) addresses become links. The HTML is then cleaned by nh3 (ammonia): no script, no event
 attribute, no style, only http(s)/mailto links, which get rel="nofollow ugc"; an image without a text
 alternative is dropped (it would say nothing to a screen reader, and often points nowhere).
@@ -17,6 +19,7 @@ from django.utils.text import slugify
 WIKI_LINK = re.compile(r"\[\[([^\[\]|]{1,200})(?:\|([^\[\]]{1,200}))?\]\]")
 CATEGORY_PREFIXES = ("catégorie:", "categorie:", "category:")
 PLACE_PREFIX = "lieu:"
+FILE_PREFIXES = ("fichier:", "file:", "image:")
 BARE_URL = re.compile(r"https?://[^\s<>\"'`]+")
 TRAILING = ".,;:!?»)"
 SKIP_TAGS = ("a", "code", "pre")  # text already linked, or shown as code
@@ -26,7 +29,8 @@ ALT = re.compile(r'\salt="[^"]*[^"\s][^"]*"')
 ALLOWED_TAGS = {"a", "abbr", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
                 "hr", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead",
                 "tr", "ul", "img"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class"}, "img": {"src", "alt", "title"}, "abbr": {"title"},
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", "class"}, "img": {"src", "alt", "title", "width", "height"},
+                      "abbr": {"title"},
                       "td": {"align"}, "th": {"align"}}
 
 
@@ -51,11 +55,36 @@ def _place_names(text):
     return dict(Place.objects.published().filter(public_id__in=ids).values_list("public_id", "name"))
 
 
-def _link(match, existing_pages, places):
+def _files(text):
+    from tilios.media.models import MediaFile
+
+    names = {target.split(":", 1)[1].strip().lower() for target, _label in WIKI_LINK.findall(text or "")
+             if target.strip().lower().startswith(FILE_PREFIXES)}
+    if not names:
+        return {}
+    return {f.name: f for f in MediaFile.objects.published().filter(name__in=names)}
+
+
+def _file(target, label, files):
+    file = files.get(target.split(":", 1)[1].strip().lower())
+    if file is None:
+        return html.escape(label or target)
+    page = reverse("web:file", args=[file.name])
+    if not file.is_image:
+        return f'<a class="wiki-file" href="{page}">{html.escape(label or file.caption or file.name)} (PDF)</a>'
+    src = reverse("web:file_content", args=[file.name])
+    title = f' title="{html.escape(label or file.caption, quote=True)}"' if label or file.caption else ""
+    return (f'<a class="wiki-file" href="{page}"><img src="{src}" alt="{html.escape(file.alt, quote=True)}"{title}'
+            f' width="{file.width}" height="{file.height}"></a>')
+
+
+def _link(match, existing_pages, places, files):
     target, label = match.group(1).strip(), (match.group(2) or "").strip()
     lower = target.lower()
     if lower.startswith(CATEGORY_PREFIXES):
         return ""
+    if lower.startswith(FILE_PREFIXES):
+        return _file(target, label, files)
     if lower.startswith(PLACE_PREFIX):
         public_id = slugify(target[len(PLACE_PREFIX):].strip())
         if public_id not in places:  # unknown or unpublished: the text stays, with no link to a 404
@@ -97,8 +126,8 @@ def _link_bare_urls(markup):
 
 def render(text, existing_pages=None):
     """Safe HTML for Markdown `text`. `existing_pages`: slugs that exist (others show as new)."""
-    places = _place_names(text)
-    source = WIKI_LINK.sub(lambda m: _link(m, existing_pages, places), text or "")
+    places, files = _place_names(text), _files(text)
+    source = WIKI_LINK.sub(lambda m: _link(m, existing_pages, places, files), text or "")
     raw = md.markdown(source, extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
     clean = nh3.clean(_link_bare_urls(raw), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes={"http", "https", "mailto"}, link_rel="nofollow ugc noopener")

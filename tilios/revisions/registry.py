@@ -15,6 +15,7 @@ class Editable:
     apply: Callable  # (record, cleaned data) -> None; saves the record
     text_fields: tuple = ()  # fields scanned by the link-spam check
     system_fields: tuple = ()  # fields only services change (a merge), never a person's edit
+    fixed_fields: tuple = ()  # fields set when the record is created, never changed after (a file's content)
 
 
 _registry = {}

@@ -186,6 +186,9 @@ def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Ki
         changed = diff(current.data, data)
         if not changed:
             raise NoChange(_("aucune modification"))
+        fixed = sorted(name for name in spec.fixed_fields if name in changed)
+        if fixed:
+            raise ValidationError({name: _("fixé à la création, ne change pas") for name in fixed})
         _who_may_write(user, system, spec, {name: True for name in changed})
         if not system:
             _check_spam(user, spec, current.data, data)

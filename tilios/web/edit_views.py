@@ -9,16 +9,21 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
+from tilios.media.models import MediaFile
 from tilios.pages.models import LICENCE, LICENCE_URL, Page
 from tilios.places.models import Place
+from tilios.revisions import records
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 from tilios.revisions.registry import spec_for
 
 from . import diffs
 from .common import add_errors, contributor_required, paginate, rate_limited, role_required
-from .forms import PageForm, PlaceForm, ProtectForm, RevertForm
-from .records import PAGE, PLACE, TYPES, find, link, title_of
+from .forms import FileForm, PageForm, PlaceForm, ProtectForm, RevertForm
+from .records import FILE, PAGE, PLACE, TYPES, find, link, title_of
+
+# The form each kind of governed record is edited with.
+FORMS = {Place: PlaceForm, Page: PageForm, MediaFile: FileForm}
 
 
 def _published_message(request, revision):
@@ -58,7 +63,7 @@ def _save(request, form, record, model, base):
         add_errors(form, exc)
         return None
     _published_message(request, revision)
-    return redirect(link(TYPES["place" if model is Place else "page"], "read", record))
+    return redirect(link(records.of(model), "read", record))
 
 
 def _conflict_context(exc, form, model):
@@ -72,9 +77,9 @@ def _conflict_context(exc, form, model):
 
 
 def _edit(request, model, record, template, extra, default_title=""):
-    rtype = PLACE if model is Place else PAGE
+    rtype = records.of(model)
     base = record.current_revision if record is not None else None
-    form_class = PlaceForm if model is Place else PageForm
+    form_class = FORMS[model]
     kwargs = {"base_links": base.data.get("links") or []} if model is Place and base else {}
     if model is Place:
         kwargs["language"] = get_language()
@@ -134,6 +139,13 @@ def place_edit(request, public_id):
 @rate_limited("edit")
 def place_create(request):
     return _edit(request, Place, None, "web/place_edit.html", {"place": None, "tab": "edit"})
+
+
+@contributor_required
+@rate_limited("edit")
+def file_edit(request, name):
+    record = find(FILE, name, request.user)
+    return _edit(request, MediaFile, record, "web/file_edit.html", {"file": record, "tab": "edit"})
 
 
 @contributor_required

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from tilios.accounts.models import Role
 from tilios.accounts.names import PSEUDONYM_PREFIX, is_reserved
 from tilios.places import editing as place_editing
+from tilios.media.models import DEFAULT_LICENCE, MediaFile
 from tilios.places import contact, taxonomy
 from tilios.places.models import Kind, Place, Report
 from tilios.revisions.models import Thread
@@ -318,3 +319,34 @@ class ContactForm(HoneypotMixin):
     email = forms.EmailField(label=_("Votre courriel"), help_text=_("le lieu vous répondra à cette adresse"))
     message = forms.CharField(label=_("Message"), min_length=10, max_length=3000,
                               widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class _FileDescription(HoneypotMixin):
+    alt = forms.CharField(label=_("Texte alternatif"), max_length=300, required=False,
+                          help_text=_("obligatoire pour une image : ce qu’elle montre, pour qui ne la voit pas "
+                                      "(« la grande salle de l’atelier, six établis »)"))
+    caption = forms.CharField(label=_("Légende"), max_length=500, required=False)
+    credit = forms.CharField(label=_("Auteur ou crédit"), max_length=200, required=False,
+                             help_text=_("qui a pris la photo ou fait le document"))
+    licence = forms.ChoiceField(label=_("Licence"), choices=MediaFile._meta.get_field("licence").choices,
+                                initial=DEFAULT_LICENCE,
+                                help_text=_("vous devez avoir le droit de publier ce fichier sous cette licence"))
+    place = forms.CharField(label=_("Lieu (identifiant Tilios)"), max_length=12, required=False)
+    summary = forms.CharField(label=_("Résumé de la modification"), max_length=500, required=False)
+
+    content_fields = ("alt", "caption", "credit", "licence", "place")
+
+    def data_for_revision(self):
+        return {name: (self.cleaned_data.get(name) or "").strip() or (None if name == "place" else "")
+                for name in self.content_fields}
+
+
+class FileUploadForm(_FileDescription):
+    file = forms.FileField(label=_("Fichier (JPEG, PNG, WebP ou PDF, 10 Mo au plus)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,"
+                                                                            "application/pdf"}))
+    field_order = ["file", "alt", "caption", "credit", "licence", "place", "summary"]
+
+
+class FileForm(_FileDescription):
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -3,15 +3,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 from django.urls import reverse
 
+from tilios.media import editing as file_editing
 from tilios.pages import editing as page_editing
-from tilios.pages.models import Page
 from tilios.places import editing as place_editing
-from tilios.places.models import Place
 from tilios.revisions import records
 from tilios.revisions.visibility import visible_to
 
-PLACE, PAGE = place_editing.RECORD, page_editing.RECORD
-TYPES = {rt.name: rt for rt in (PLACE, PAGE)}
+PLACE, PAGE, FILE = place_editing.RECORD, page_editing.RECORD, file_editing.RECORD
+TYPES = {rt.name: rt for rt in (PLACE, PAGE, FILE)}
 
 
 def find(rtype, key, user=None):
@@ -45,7 +44,7 @@ def attach_records(items):
     found = {}
     for ct_id, ids in wanted.items():
         model = ContentType.objects.get_for_id(ct_id).model_class()
-        if model in (Place, Page):
+        if records.of(model) in TYPES.values():
             for record in model.objects.filter(pk__in=ids):
                 found[(ct_id, record.pk)] = record
     for item in items:

@@ -12,7 +12,7 @@ from . import source_views
 from . import talk_views as talk
 from . import census_views as census
 from . import changes_views
-from . import contact_views, embed_views, report_views
+from . import contact_views, embed_views, media_views, report_views
 from . import views
 from . import wiki_views as wiki
 
@@ -61,6 +61,12 @@ urlpatterns = [
     path("lieux/<str:public_id>/signaler/", report_views.place_report, name="place_report"),
     path("lieux/<str:public_id>/courriel/", contact_views.place_email, name="place_email"),
     path("lieux/<str:public_id>/contacter/", contact_views.place_contact, name="place_contact"),
+    path("fichiers/", media_views.index, name="files"),
+    path("fichiers/envoyer/", media_views.upload, name="file_upload"),
+    path("fichiers/<str:name>/", media_views.file_page, name="file"),
+    path("fichiers/<str:name>/contenu", media_views.content, name="file_content"),
+    path("fichiers/<str:name>/modifier/", edit.file_edit, name="file_edit"),
+    *record_urls("fichiers", "file", "name"),
     path("revue/fusions/<int:merge_id>/annuler/", resolution.merge_undo, name="merge_undo"),
     path("lieux/<str:public_id>/activite/", activity.place_activity, name="place_activity"),
     path("lieux/<str:public_id>/activite/declarer/", activity.place_activity_new, name="place_activity_new"),

@@ -1,0 +1,17 @@
+"""The pages of any governed record (place, page, file) named the same way in templates."""
+from django import template
+from django.urls import NoReverseMatch
+
+from tilios.web.records import link
+
+register = template.Library()
+
+
+@register.simple_tag
+def record_url(rtype, record, name="read", *extra):
+    """`{% record_url rtype record "history" %}`: the URL of one of the record's pages; "" for a page this kind
+    of record does not have (files have no Atom feed): `{% record_url … as url %}{% if url %}…`."""
+    try:
+        return link(rtype, name, record, *extra)
+    except NoReverseMatch:
+        return ""
