@@ -222,3 +222,12 @@ def test_edits_write_the_phone_in_one_form_and_name_a_bad_one(client, place):
 def test_exports_carry_the_phone_as_a_tel_uri_and_no_address(client, place):
     text = b"".join(client.get("/api/exports/lieux.csv").streaming_content).decode()
     assert "tel:+33477123456" in text and "bonjour@" not in text.lower()
+
+
+def test_the_contact_section_speaks_english(client, place):
+    PlaceManager.objects.create(user=make_user("manager-en"), place=place, linked_by=make_user("admin-en", Role.ADMIN))
+    page = client.get(place.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Show the address" in page and "Write to the place" in page and "Phone" in page
+    assert "Afficher l’adresse" not in page and "Écrire au lieu" not in page
+    form = client.get(reverse("web:place_contact", args=[place.public_id]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Your e-mail" in form.content.decode() and "Votre courriel" not in form.content.decode()

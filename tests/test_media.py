@@ -207,3 +207,16 @@ def test_reviewers_find_a_pending_upload_in_the_queue_and_can_talk_about_it(clie
     assert client.get(reverse("web:file_content", args=[file.name])).status_code == 200  # a reviewer sees it
     assert client.get(reverse("web:file_talk", args=[file.name])).status_code == 200
     assert client.get(reverse("web:file_history", args=[file.name])).status_code == 200
+
+
+def test_the_file_pages_speak_english(client, place):
+    trusted = make_user("photographe-en", Role.TRUSTED)
+    file, _ = services.upload(trusted, phone_photo(orientation=1), "hall.jpg", {"alt": "The hall",
+                                                                                "place": place.public_id})
+    page = client.get(file.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Text alternative" in page and "In a wiki page" in page and "Texte alternatif" not in page
+    client.force_login(trusted)
+    shown = client.get(place.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Photos" in shown and "Add a photo" in shown and "Ajouter une photo" not in shown
+    form = client.get(reverse("web:file_upload"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "File (JPEG, PNG, WebP or PDF, 10 MB at most)" in form and "Caption" in form
