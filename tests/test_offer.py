@@ -187,3 +187,29 @@ def test_a_reviewer_merge_joins_what_both_places_offer():
     resolution.merge(a, b, make_user("fusion-offre", Role.MODERATOR))
     a.refresh_from_db()
     assert (a.services, a.access, a.prices) == (["cafe", "internet"], ["gratuit"], "5 €")
+
+
+def test_words_naming_an_equipment_filter_by_service_in_the_api_the_page_and_the_map(client):
+    from tilios.places import understanding
+
+    reading = understanding.read("coworking avec wifi et salle de réunion à Saint-Étienne")
+    assert (reading.kinds, reading.services, reading.town.name) == (["coworking"], ["internet", "salle-reunion"],
+                                                                    "Saint-Étienne")
+    system = make_user("equipements", Role.ADMIN)
+    equipped = list(Place.objects.live().filter(kinds__code="coworking", latitude__isnull=False).order_by("id")[:3])
+    for place, offered in zip(equipped, (["internet"], ["internet", "salle-reunion"], ["cafe"])):
+        rev.edit(place, {"services": offered}, system, "", place.current_revision_id)
+    body = client.get("/api/places", {"q": "coworking wifi", "limit": 200}).json()
+    assert {r["id"] for r in body["results"]} == {equipped[0].public_id, equipped[1].public_id}
+    assert body["understood"]["services"] == [{"code": "internet", "label": "Connexion internet, wifi"}]
+    both = client.get("/api/places", {"service": ["internet", "salle-reunion"]}).json()
+    assert [r["id"] for r in both["results"]] == [equipped[1].public_id]
+    refused = client.get("/api/places", {"service": "jacuzzi"})
+    assert refused.status_code == 400 and "service" in refused.content.decode()
+    groups = client.get("/api/places/clusters", {"zoom": 5, "bbox": "-5.5,41,10,51.5", "service": "cafe",
+                                                   "summary": "true"}).json()
+    assert groups["total"] == 1
+    assert client.get("/api/places", {"q": "cafe"}).json()["understood"]["services"] == []  # « Hubsy Café »
+    page = client.get("/", {"q": "coworking wifi"}).content.decode()
+    assert "avec « Connexion internet, wifi »" in page
+    assert equipped[0].name in page and equipped[2].name not in page

@@ -79,7 +79,8 @@ SAINT_ETIENNE = "45.4397,4.3872"
 def test_words_naming_a_kind_filter_and_a_town_locates(client):
     """« coworking » + « Autour de moi » at Saint-Étienne: the coworking spaces nearest first, not names."""
     answer = client.get("/api/places", {"q": "coworking", "near": SAINT_ETIENNE, "limit": 5}).json()
-    assert answer["understood"] == {"kinds": ["coworking"], "text": "", "other_words": "", "town": None}
+    assert answer["understood"] == {"kinds": ["coworking"], "text": "", "other_words": "", "town": None,
+                                    "services": []}
     first = Place.objects.filter(public_id=answer["results"][0]["id"]).get()
     assert first.kinds.filter(code="coworking").exists() and answer["results"][0]["distance_km"] < 3
     assert [r["name"] for r in answer["results"][:2]] == ["Le Comptoir Numérique", "Le chaudron - Kosmoss.biz"]
@@ -96,7 +97,8 @@ def test_words_naming_a_kind_filter_and_a_town_locates(client):
     epn = client.get("/api/places", {"q": "EPN Lyon"}).json()
     assert epn["understood"]["kinds"] == ["epn"] and epn["understood"]["town"]["name"] == "Lyon"
     plain = client.get("/api/places", {"q": "le chaudron"}).json()
-    assert plain["understood"] == {"kinds": [], "text": "le chaudron", "other_words": "le chaudron", "town": None}
+    assert plain["understood"] == {"kinds": [], "text": "le chaudron", "other_words": "le chaudron", "town": None,
+                                   "services": []}
     assert plain["count"] >= 1
     town_only = client.get("/api/places", {"q": "st etienne", "limit": 200}).json()  # the home page's search
     assert town_only["count"] == len(town_only["results"]) >= 4 and town_only["understood"]["town"]["code"] == "42218"

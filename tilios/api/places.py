@@ -33,6 +33,7 @@ MAX_FEATURES = 20000
 class PlaceFilters(Schema):
     q: str = ""
     kind: list[str] = []
+    service: list[str] = Field([], description="codes de services (taxonomie de Tilios) que le lieu doit tous offrir")
     near: str | None = None
     radius: float | None = None
     bbox: str | None = None
@@ -47,16 +48,16 @@ class PlacePage(Schema):
     next_cursor: str | None
     next: str | None
     understood: dict[str, Any] = Field(..., description="comment `q` a été lu : types de lieux nommés (`kinds`), "
-                                                         "commune qui ordonne les résultats depuis son centre "
-                                                         "(`town`), mots cherchés dans les noms et villes (`text`), "
-                                                         "et parmi eux ceux qui ne sont pas le nom de la commune "
-                                                         "(`other_words`)")
+                                                         "équipements nommés (`services`), commune qui ordonne les "
+                                                         "résultats depuis son centre (`town`), mots cherchés dans "
+                                                         "les noms et villes (`text`), et parmi eux ceux qui ne sont "
+                                                         "pas le nom de la commune (`other_words`)")
     results: list[dict[str, Any]]
 
 
 def _filtered(filters, reading):
     bbox = queries.parse_bbox(filters.bbox) if filters.bbox else None
-    return queries.search(reading.text, [*filters.kind, *reading.kinds], bbox)
+    return queries.search(reading.text, [*filters.kind, *reading.kinds], bbox, [*filters.service, *reading.services])
 
 
 def _open_at(filters):
@@ -134,6 +135,7 @@ class ClusterFilters(Schema):
     bbox: str = Field("-180,-85,180,85", description="la vue : ouest,sud,est,nord en degrés")
     q: str = ""
     kind: list[str] = []
+    service: list[str] = []
     open_now: bool = False
     open_at: str | None = None
     summary: bool = Field(False, description="ajouter `total`, `extent` et `licences` de tous les lieux filtrés")
@@ -162,7 +164,8 @@ def places_clusters(request, filters: Query[ClusterFilters]):
     `open_now`, `open_at`)."""
     open_at = _open_at(filters)
     reading = understanding.read(filters.q, locate=False)
-    qs = queries.search(reading.text, [*filters.kind, *reading.kinds])  # the view is cut by cells, not by bbox
+    # The view is cut by cells, not by bbox.
+    qs = queries.search(reading.text, [*filters.kind, *reading.kinds], services=[*filters.service, *reading.services])
     if open_at is not None:
         qs = qs.filter(id__in=queries.open_ids(qs.filter(latitude__isnull=False), open_at))
     bbox = queries.parse_bbox(filters.bbox)

@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q
 from tilios.territories.services import EARTH_RADIUS_KM
 from tilios.text import QueryTooLong, query_tokens
 
-from . import hours, spatial, text_index
+from . import hours, spatial, taxonomy, text_index
 from .models import Kind, Place
 
 
@@ -64,8 +64,9 @@ def parse_moment(value):
     return moment
 
 
-def search(q="", kinds=(), bbox=None):
-    """Places matching a free-text query, any of `kinds` (codes) and a bounding box."""
+def search(q="", kinds=(), bbox=None, services=()):
+    """Places matching a free-text query, any of `kinds` (codes), every one of `services` (codes of
+    taxonomy.SERVICES) and a bounding box."""
     qs = Place.objects.live()
     try:
         tokens = query_tokens(q)
@@ -79,6 +80,11 @@ def search(q="", kinds=(), bbox=None):
             raise QueryError(f"kind : type inconnu « {sorted(unknown)[0]} »")
         tagged = Place.kinds.through.objects.filter(kind__code__in=kinds).values("place_id")
         qs = qs.filter(id__in=tagged)
+    for code in dict.fromkeys(c for c in services if c):
+        if code not in taxonomy.SERVICES:
+            raise QueryError(f"service : service inconnu « {code[:60]} » (possibles : {', '.join(taxonomy.SERVICES)})")
+        # The list is stored as JSON text on both engines; a code in quotes is that code and no other.
+        qs = qs.filter(services__icontains=f'"{code}"')
     if bbox is not None:
         west, south, east, north = bbox
         qs = spatial.in_bbox(qs, south, west, north, east)

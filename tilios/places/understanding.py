@@ -1,14 +1,18 @@
 """Reading a search the way a person means it: « coworking saint etienne » is a kind and a town, not two
 words to find in names.
 
-Words that name a kind of place filter by that kind; a town's name, still matched like the other words,
+Words that name a kind of place filter by that kind, words that name an equipment (« wifi », « salle de
+réunion ») by that service; a town's name, still matched like the other words,
 also orders the results from that town's centre, nearest first; the rest is matched against names as before. The reading is returned with the results, so the person
 (or program) sees how the words were understood and can say otherwise (`kind=`, `near=`)."""
 from dataclasses import dataclass, field
 
+from django.utils.translation import get_language
+
 from tilios.territories.models import Commune
 from tilios.text import QueryTooLong, query_tokens, search_text, search_tokens
 
+from . import taxonomy
 from .models import Kind
 from .queries import QueryError
 
@@ -25,6 +29,19 @@ KIND_WORDS = {
     ("repair", "cafe"): "repair-cafe",
     ("campus", "connecte"): "campus-connecte",
 }
+# Equipment a freelancer asks for by name: the place must offer it (taxonomy.SERVICES). Only words that
+# name no place or town in the shared directories: « café », « internet », « crèche » do (« Hubsy Café »,
+# « Point Internet Fauverney », the commune of La Crèche), so they stay words to find in names.
+SERVICE_WORDS = {
+    ("wifi",): "internet", ("fibre",): "internet",
+    ("salle", "reunion"): "salle-reunion", ("salle", "de", "reunion"): "salle-reunion",
+    ("cabine", "telephonique"): "cabine-telephonique", ("phonebooth",): "cabine-telephonique",
+    ("imprimante",): "impression",
+    ("imprimante", "3d"): "fabrication-numerique", ("impression", "3d"): "fabrication-numerique",
+    ("decoupe", "laser"): "fabrication-numerique",
+    ("garde", "enfant"): "garde-enfants", ("garde", "d", "enfant"): "garde-enfants",
+    ("domiciliation",): "domiciliation",
+}
 LONGEST_TOWN = 6  # « Saint-Rémy-en-Bouzemont-Saint-Genest-et-Isson » is an exception we can live without
 # Words that only link the others (« près de », « autour de », « à »): dropped once something was understood.
 LINKS = {"pre", "de", "du", "des", "a", "au", "aux", "autour", "proche", "vers", "dans", "en", "sur", "la", "le",
@@ -36,6 +53,7 @@ class Reading:
     kinds: list = field(default_factory=list)  # kind codes the words named
     town: Commune | None = None  # the commune the words named
     text: str = ""  # the words to match against names and towns (a town's name stays: it also filters)
+    services: list = field(default_factory=list)  # service codes the words named
 
     @property
     def other_words(self):
@@ -45,20 +63,27 @@ class Reading:
 
     def as_dict(self):
         town = self.town
+        language = get_language()
         return {"kinds": self.kinds, "text": self.text, "other_words": self.other_words,
+                "services": [{"code": code, "label": taxonomy.label("services", code, language)}
+                             for code in self.services],
                 "town": {"code": town.code, "name": town.name, "latitude": town.latitude,
                          "longitude": town.longitude} if town else None}
 
 
-def kind_phrases():
-    """The words above, and each kind's own name in French and English (« espace de coworking »)."""
-    phrases = dict(KIND_WORDS)
+def phrases():
+    """{words: ("kind" | "service", code)}: the words above (folded as queries are), and each kind's own name
+    in French and English (« espace de coworking »)."""
+    found = {}
+    for table, what in ((KIND_WORDS, "kind"), (SERVICE_WORDS, "service")):
+        for words, code in table.items():
+            found.setdefault(tuple(search_tokens(" ".join(words))) or words, (what, code))
     for code, *labels in Kind.objects.values_list("code", "label", "label_en"):
         for label in labels:
             words = tuple(search_tokens(label))
             if words:
-                phrases.setdefault(words, code)
-    return phrases
+                found.setdefault(words, ("kind", code))
+    return found
 
 
 def read(q, locate=True):
@@ -70,25 +95,27 @@ def read(q, locate=True):
         raise QueryError(f"q : {exc}") from None
     if not tokens:
         return Reading()
-    phrases = kind_phrases()
-    longest = max(len(words) for words in phrases)
-    kinds, rest = [], []
+    known = phrases()
+    longest = max(len(words) for words in known)
+    named = {"kind": [], "service": []}
+    rest = []
     i = 0
     while i < len(tokens):
         for size in range(min(longest, len(tokens) - i), 0, -1):
-            code = phrases.get(tuple(tokens[i:i + size]))
-            if code:
-                if code not in kinds:
-                    kinds.append(code)
+            meaning = known.get(tuple(tokens[i:i + size]))
+            if meaning:
+                what, code = meaning
+                if code not in named[what]:
+                    named[what].append(code)
                 i += size
                 break
         else:
             rest.append(tokens[i])
             i += 1
     town = _town(rest) if locate else None
-    if kinds or town:
+    if named["kind"] or named["service"] or town:
         rest = [token for token in rest if token not in LINKS]
-    return Reading(kinds, town, " ".join(rest))
+    return Reading(named["kind"], town, " ".join(rest), services=named["service"])
 
 
 def _town(tokens):

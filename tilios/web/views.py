@@ -90,6 +90,7 @@ def _js_strings():
         "placesData": _("Lieux :"),
         "understood": _("Compris :"),
         "kindWord": _("type « %(label)s »"),
+        "serviceWord": _("avec « %(label)s »"),
         "around": _("autour de %(name)s"),
         "words": _("mots « %(words)s »"),
         "nearFound": _("%(heading)s : %(count)s, listés sous la carte."),
@@ -141,7 +142,7 @@ def home(request):
             near = (reading.town.latitude, reading.town.longitude)
             context["near_commune"] = reading.town
         context["understood"] = _understood(reading)
-        qs = queries.search(reading.text, ([kind] if kind else []) + reading.kinds)
+        qs = queries.search(reading.text, ([kind] if kind else []) + reading.kinds, services=reading.services)
         if near is not None:
             result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=cursor, near=near, open_at=open_at)
             count = None
@@ -166,10 +167,11 @@ def home(request):
 
 def _understood(reading):
     """What the page says it understood of the words, when it read more than words to find in names."""
-    if not (reading.kinds or reading.town):
+    if not (reading.kinds or reading.services or reading.town):
         return None
     labels = {k.code: kind_label(k) for k in Kind.objects.filter(code__in=reading.kinds)}
     return {"kinds": [labels.get(code, code) for code in reading.kinds], "town": reading.town,
+            "services": [taxonomy.label("services", code, get_language()) for code in reading.services],
             "words": reading.other_words}
 
 

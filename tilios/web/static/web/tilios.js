@@ -409,7 +409,9 @@
       if (!node) return;
       var parts = (understood && understood.kinds || []).map(function (code) {
         return t("kindWord", {label: kindLabel(code)});
-      });
+      }).concat((understood && understood.services || []).map(function (service) {
+        return t("serviceWord", {label: service.label});
+      }));
       var head = parts.join(", ");
       if (understood && understood.town) head += (head ? " · " : "") + t("around", {name: understood.town.name});
       if (!head) { node.hidden = true; node.textContent = ""; return; }
