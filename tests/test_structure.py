@@ -17,6 +17,7 @@ LAYERS = [
     {"revisions"},
     {"places"},
     {"media"},
+    {"watchlist"},
     {"sources"},
     {"census"},
     {"policy"},

@@ -274,6 +274,11 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
         "patrol": ("tests/test_changes.py", "/relue/"),
         "place_email": ("tests/test_contact.py", "web:place_email"),
         "place_contact": ("tests/test_contact.py", "web:place_contact"),
+        "watchlist": ("tests/test_watchlist.py", "web:watchlist"),
+        "watch_follow": ("tests/test_watchlist.py", "web:watch_follow"),
+        "watch_follow_area": ("tests/test_watchlist.py", "web:watch_follow_area"),
+        "watch_unfollow": ("tests/test_watchlist.py", "web:watch_unfollow"),
+        "watch_unsubscribe": ("tests/test_watchlist.py", "List-Unsubscribe"),
     }
     here = Path(__file__).parent
     for name, (test_file, needle) in covered_elsewhere.items():

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tilios.sources",
     "tilios.places",
     "tilios.media",
+    "tilios.watchlist",
     "tilios.pages",
     "tilios.census",
     "tilios.policy",

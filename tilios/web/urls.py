@@ -12,7 +12,7 @@ from . import source_views
 from . import talk_views as talk
 from . import census_views as census
 from . import changes_views
-from . import contact_views, embed_views, media_views, report_views
+from . import contact_views, embed_views, media_views, report_views, watchlist_views
 from . import views
 from . import wiki_views as wiki
 
@@ -61,6 +61,11 @@ urlpatterns = [
     path("lieux/<str:public_id>/signaler/", report_views.place_report, name="place_report"),
     path("lieux/<str:public_id>/courriel/", contact_views.place_email, name="place_email"),
     path("lieux/<str:public_id>/contacter/", contact_views.place_contact, name="place_contact"),
+    path("suivi/", watchlist_views.watchlist, name="watchlist"),
+    path("suivi/suivre/", watchlist_views.follow, name="watch_follow"),
+    path("suivi/suivre-selection/", watchlist_views.follow_area, name="watch_follow_area"),
+    path("suivi/<int:watch_id>/ne-plus-suivre/", watchlist_views.unfollow, name="watch_unfollow"),
+    path("suivi/desabonner/<str:token>/", watchlist_views.unsubscribe, name="watch_unsubscribe"),
     path("fichiers/", media_views.index, name="files"),
     path("fichiers/envoyer/", media_views.upload, name="file_upload"),
     path("fichiers/<str:name>/", media_views.file_page, name="file"),

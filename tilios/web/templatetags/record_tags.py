@@ -15,3 +15,17 @@ def record_url(rtype, record, name="read", *extra):
         return link(rtype, name, record, *extra)
     except NoReverseMatch:
         return ""
+
+
+@register.simple_tag(takes_context=True)
+def watch_of(context, record):
+    """The viewer's watch of `record`, or None: `{% watch_of record as watch %}`."""
+    from tilios.watchlist.services import watch_of as find
+
+    return find(context["request"].user, record)
+
+
+@register.filter
+def record_key(record, rtype):
+    """The identifier of `record` in its URLs (a place's public id, a page's slug, a file's name)."""
+    return rtype.key_of(record)
