@@ -16,6 +16,7 @@ FIELDS = ("name", "content", "alt", "caption", "credit", "licence", "place")
 DEFAULTS = {"name": "", "content": "", "alt": "", "caption": "", "credit": "", "licence": DEFAULT_LICENCE,
             "place": None}
 LIMITS = {"alt": 300, "caption": 500, "credit": 200}
+ALT_REQUIRED = "le texte alternatif est obligatoire pour une image : dites ce qu'elle montre"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}\.(jpg|png|webp|pdf)$")
 
 
@@ -43,7 +44,7 @@ def validate(data):
         errors["name"] = f"l'extension du nom doit être .{match.group(2)}"
     is_image = match is not None and match.group(2) != processing.PDF[0]
     if is_image and not clean["alt"]:
-        errors["alt"] = "le texte alternatif est obligatoire pour une image : dites ce qu'elle montre"
+        errors["alt"] = ALT_REQUIRED
     clean["licence"] = str(data.get("licence") or DEFAULT_LICENCE)
     if clean["licence"] not in LICENCES:
         errors["licence"] = f"licences possibles : {', '.join(LICENCES)}"

@@ -8,9 +8,8 @@ from django.utils.text import slugify
 
 from tilios.accounts import permissions
 from tilios.revisions import services as revisions
-from tilios.revisions.registry import spec_for
 
-from . import processing, storage
+from . import editing, processing, storage
 from .models import MediaFile
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ def upload(user, data, filename, fields, summary=""):
         raise revisions.NotAllowed("vous devez être connecté avec un compte non bloqué pour envoyer un fichier")
     processed = processing.process(data)
     wanted = fields.pop("name", "") or filename
-    spec = spec_for(MediaFile)
+    spec = editing.SPEC
     placeholder = {"name": f"x.{processed.ext}", "content": ""}
     errors = {}
     try:  # the description is checked before anything is written
@@ -42,7 +41,7 @@ def upload(user, data, filename, fields, summary=""):
     except ValidationError as exc:
         errors = {k: v for k, v in exc.message_dict.items() if k not in placeholder}
     if processed.is_image and not str(fields.get("alt") or "").strip():
-        errors["alt"] = ["le texte alternatif est obligatoire pour une image : dites ce qu'elle montre"]
+        errors["alt"] = [editing.ALT_REQUIRED]
     if errors:
         raise ValidationError(errors)
     content = storage.store(processed)
