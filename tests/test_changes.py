@@ -1,9 +1,11 @@
 """The change feed: every published revision once, in order, resumable; filtered by territory, kind, type."""
+import datetime
 import threading
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from tilios.accounts.models import Role
 from tilios.places.models import Place
@@ -194,3 +196,18 @@ def test_the_command_line_follows_the_same_feed(sictiam, trusted):
     assert f"--since {tail['cursor'] + 1}" in text
     with pytest.raises(CommandError, match="999"):
         run("--departement", "999")
+
+
+def test_recent_changes_of_new_accounts_only(client, sictiam, trusted):
+    newcomer = make_user("arrivee-recente", Role.CONTRIBUTOR)
+    veteran = make_user("ancienne-main", Role.TRUSTED)
+    veteran.date_joined = timezone.now() - datetime.timedelta(days=400)
+    veteran.save()
+    rev.accept(rev.edit(sictiam, {"capacity": 61}, newcomer, "par une nouvelle", sictiam.current_revision_id),
+               trusted)
+    sictiam.refresh_from_db()
+    rev.edit(sictiam, {"capacity": 62}, veteran, "par une ancienne", sictiam.current_revision_id)
+    html = client.get("/modifications/", {"nouveaux": "oui"}).content.decode()
+    assert "par une nouvelle" in html and "par une ancienne" not in html
+    everything = client.get("/modifications/").content.decode()
+    assert "par une nouvelle" in everything and "par une ancienne" in everything

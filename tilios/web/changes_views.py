@@ -1,10 +1,13 @@
 """« Modifications récentes »: the change feed as a page to patrol and as Atom feeds to follow."""
+import datetime
+
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +29,7 @@ RECORD_TYPES = (("place", gettext_lazy("lieux")), ("page", gettext_lazy("pages d
                 ("promise", gettext_lazy("promesses")), ("outcome", gettext_lazy("résultats")),
                 ("actor", gettext_lazy("acteurs")))
 FEED_SIZE = 50
+NEW_ACCOUNT_DAYS = 30  # « nouveaux comptes » : the edits patrollers look at first
 
 
 def _scope(params):
@@ -41,6 +45,8 @@ def _scope(params):
         scope &= Q(author__username=params["auteur"])
     if params.get("relue") == "non":
         scope &= Q(patrolled_at__isnull=True)
+    if params.get("nouveaux") == "oui":
+        scope &= Q(author__date_joined__gte=timezone.now() - datetime.timedelta(days=NEW_ACCOUNT_DAYS))
     return scope
 
 
