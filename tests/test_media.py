@@ -2,6 +2,7 @@
 metadata, a new account's file waits for review like an edit, an image needs its text alternative, every file
 has a licence, and the wiki shows them with [[Fichier:…]]."""
 import hashlib
+import json
 import io
 
 import pytest
@@ -220,3 +221,42 @@ def test_the_file_pages_speak_english(client, place):
     assert "Photos" in shown and "Add a photo" in shown and "Ajouter une photo" not in shown
     form = client.get(reverse("web:file_upload"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "File (JPEG, PNG, WebP or PDF, 10 MB at most)" in form and "Caption" in form
+
+
+def test_the_api_uploads_lists_and_edits_files(client, place):
+    from tilios.accounts.models import ApiToken
+
+    token = ApiToken.issue(make_user("api-photos", Role.TRUSTED))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    photo = io.BytesIO(phone_photo(size=(800, 600)))
+    photo.name = "Salle API.jpg"
+    assert client.post("/api/files", {"file": photo, "alt": "x"}).status_code == 401
+    photo.seek(0)
+    created = client.post("/api/files", {"file": photo, "alt": "La salle vue de l'API", "credit": "Dominique",
+                                         "place": place.public_id}, **auth)
+    assert created.status_code == 201, created.content
+    name = created.json()["record"]["id"]
+    assert name == "salle-api.jpg"
+    fake = io.BytesIO(b"<svg/>")
+    fake.name = "x.png"
+    refused = client.post("/api/files", {"file": fake, "alt": "x"}, **auth)
+    assert refused.status_code == 400 and "file" in refused.json()["errors"]
+    listed = client.get("/api/files", {"place": place.public_id}).json()["results"]
+    assert [f["name"] for f in listed] == [name] and listed[0]["alt"] == "La salle vue de l'API"
+    assert listed[0]["thumbnail_url"].endswith("?taille=vignette") and listed[0]["wiki"] == f"[[Fichier:{name}]]"
+    detail = client.get(f"/api/places/{place.public_id}").json()
+    assert [p["name"] for p in detail["photos"]] == [name]
+    current = client.get(f"/api/files/{name}").json()["current_revision"]["id"]
+    moved = client.patch(f"/api/files/{name}", json.dumps({"base_revision": current, "changes": {"content": "x"}}),
+                         content_type="application/json", **auth)
+    assert moved.status_code == 400 and "content" in moved.content.decode()
+    captioned = client.patch(f"/api/files/{name}", json.dumps({"base_revision": current,
+                                                               "changes": {"caption": "Le matin"}}),
+                             content_type="application/json", **auth)
+    assert captioned.status_code == 200 and client.get(f"/api/files/{name}").json()["caption"] == "Le matin"
+    newcomer = ApiToken.issue(make_user("api-debutant", Role.CONTRIBUTOR))
+    photo.seek(0)
+    waiting = client.post("/api/files", {"file": photo, "alt": "En attente"},
+                          HTTP_AUTHORIZATION=f"Bearer {newcomer}")
+    assert waiting.status_code == 202
+    assert client.get(f"/api/files/{waiting.json()['record']['id']}").status_code == 404

@@ -20,7 +20,10 @@ from tilios.sources.models import Source, SourceRecord
 from tilios.territories import services as territories
 from tilios.text import QueryTooLong
 
+from tilios.media.models import MediaFile
+
 from .auth import WRITE
+from .files import file_out
 from .governance import ACTION_ERRORS, WRITE_ERRORS, CreateIn, EditIn, WriteOut, create_record, edit_record
 from .records import PLACE, html_of
 
@@ -199,6 +202,8 @@ def get_place(request, public_id: str):
     data["current_revision"] = {"id": current.pk, "number": current.number} if current else None
     data["protected"] = place.protected
     data["description_html"] = html_of(place.description)
+    data["photos"] = [file_out(f) for f in place.files.published().filter(kind=MediaFile.Kind.IMAGE)
+                      .select_related("current_revision").order_by("created_at", "id")]
     return data
 
 
