@@ -108,6 +108,6 @@ def test_one_record_type_and_one_visibility_rule():
     from tilios.places.models import Place
     from tilios.revisions import records
 
-    assert {rt.name for rt in records.all_types()} == {"place", "page", "file"}
+    assert {rt.name for rt in records.all_types()} == {"place", "page", "file", "training"}
     assert records.of(Place).key == "public_id" and records.of(Page()).key == "slug"
     assert records.of(MediaFile).key == "name"

@@ -14,7 +14,7 @@ from PIL import Image
 
 from tilios.accounts.models import PlaceManager, Role
 from tilios.media import services as media
-from tilios.pages.models import Page
+from tilios.pages.models import Page, Training
 from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
@@ -74,6 +74,11 @@ MATRIX = {
     "file_revert":      ("login", "pending", "live",    "live",    "live",    "pending", "403"),
     "file_protect":     ("login", "403",     "403",     "ok",      "ok",      "403",     "403"),
     "file_new_thread":  ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "403"),
+    "training_create":  ("login", "pending", "live",    "live",    "live",    "pending", "403"),
+    "training_edit":    ("login", "pending", "live",    "live",    "live",    "pending", "403"),
+    "training_revert":  ("login", "pending", "live",    "live",    "live",    "pending", "403"),
+    "training_protect": ("login", "403",     "403",     "ok",      "ok",      "403",     "403"),
+    "training_new_thread": ("login", "ok",   "ok",      "ok",      "ok",      "ok",      "403"),
 }
 
 
@@ -114,7 +119,13 @@ def world():
     file, _ = media.upload(system, _photo().getvalue(), "facade.jpg", {"alt": "La façade"})
     rev.edit(file, {"caption": "Vue de la rue"}, system, "", file.current_revision_id)
     file.refresh_from_db()
-    return {"file": file, "first_file_revision": Revision.objects.get(object_id=file.pk,
+    training, _ = rev.create(Training, {"title": "Animer un lieu", "provider": "Réseau", "format": "remote",
+                                        "on_demand": True}, system, "")
+    rev.edit(training, {"price": "gratuit"}, system, "", training.current_revision_id)
+    training.refresh_from_db()
+    return {"file": file, "training": training,
+            "first_training_revision": Revision.objects.get(object_id=training.pk, content_type__model="training",
+                                                            number=1), "first_file_revision": Revision.objects.get(object_id=file.pk,
                                                                       content_type__model="mediafile", number=1),"promise": Promise.objects.get(metric="télécentres ouverts"), "report": report,
             "place": place, "page": page, "thread": thread, "message": thread.messages.get(), "pending": pending,
             "users": users, "targets": targets, "blocked_target": blocked_target, "system": system,
@@ -212,6 +223,17 @@ def request_for(endpoint, w, user):
         "file_protect": ("post", reverse("web:file_protect", args=[w["file"].name]), {"protected": "1"}),
         "file_new_thread": ("post", reverse("web:file_new_thread", args=[w["file"].name]), {
             "title": "Droits", "tag": "risque", "body": "Qui a pris cette photo ?"}),
+        "training_create": ("post", reverse("web:training_create"), {
+            "title": "Nouvelle formation", "provider": "Fablab", "format": "remote", "on_demand": "on"}),
+        "training_edit": ("post", reverse("web:training_edit", args=[w["training"].slug]), {
+            "title": w["training"].title, "provider": "Réseau", "format": "remote", "on_demand": "on",
+            "price": "10 €", "base_revision": w["training"].current_revision_id}),
+        "training_revert": ("post", reverse("web:training_revert", args=[w["training"].slug,
+                                                                          w["first_training_revision"].pk]),
+                            {"base_revision": w["training"].current_revision_id}),
+        "training_protect": ("post", reverse("web:training_protect", args=[w["training"].slug]), {"protected": "1"}),
+        "training_new_thread": ("post", reverse("web:training_new_thread", args=[w["training"].slug]), {
+            "title": "Dates", "tag": "analyse", "body": "Une session en mars ?"}),
     }[endpoint]
 
 
@@ -252,7 +274,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
                  "programme_evaluation", "evaluation_index", "places_evaluation", "place_provenance",
                  "import_runs", "review_locations", "review_hours", "review_values", "opendata", "opendata_download", "changes",
                  "changes_atom", "place_changes_atom", "page_changes_atom", "embed", "files", "file", "file_content",
-                 "file_history", "file_compare", "file_talk"}
+                 "file_history", "file_compare", "file_talk", "trainings", "training", "training_history",
+                 "training_compare", "training_talk"}
     # Writes of the census, policy and activity pages have their permission tests beside their features.
     covered_elsewhere = {
         "census_freeze": ("tests/test_census_web.py", "/recensement/figer/"),
@@ -289,7 +312,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
                "user_role", "user_manager", "archive_add", "archive_edit", "source_create", "source_edit", "census_definition_publish", "account",
                "token_create", "token_revoke",
                "delete_account", "logout", "place_report", "review_reports", "review_report_close",
-                   "file_upload", "file_edit", "file_revert", "file_protect", "file_new_thread"}
+                   "file_upload", "file_edit", "file_revert", "file_protect", "file_new_thread",
+                   "training_create", "training_edit", "training_revert", "training_protect", "training_new_thread"}
     assert names - read_only - covered - set(covered_elsewhere) == set()
     assert len(CASES) == len(MATRIX) * len(ROLES)
 

@@ -5,7 +5,8 @@ Reads are open to all. Writes (tilios.api.governance, tilios.api.pages, …) tak
 router mounted here; none imports this one, so there is no import circle."""
 from ninja import NinjaAPI
 
-from . import activity, census, changes, errors, exports, files, governance, pages, places, policy, sources
+from . import (activity, census, changes, errors, exports, files, governance, pages, places, policy, sources,
+               trainings)
 
 api = NinjaAPI(
     title="Tilios API",
@@ -15,5 +16,5 @@ api = NinjaAPI(
 )
 errors.register(api)
 
-for module in (places, governance, pages, files, census, policy, activity, sources, exports, changes):
+for module in (places, governance, pages, files, trainings, census, policy, activity, sources, exports, changes):
     api.add_router("", module.router)

@@ -7,4 +7,4 @@ class PagesConfig(AppConfig):
     verbose_name = _("Pages de connaissance")
 
     def ready(self):
-        from . import editing  # noqa: F401 — registers Page as revisable
+        from . import editing, trainings  # noqa: F401 — registers Page and Training as revisable

@@ -85,3 +85,47 @@ class ImportedThread(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["wiki", "mw_page_id", "heading"], name="one_thread_per_section")]
+
+
+class Training(models.Model):
+    """A training offer (« Formation »): who gives it, when — on dates or on demand —, how long, for how much,
+    for whom, on site or at a distance, and at which places (its page is listed on theirs). Governed like a
+    page: revisions, review of new accounts, talk."""
+
+    class Format(models.TextChoices):
+        ON_SITE = "on_site", _("sur place")
+        REMOTE = "remote", _("à distance")
+        MIXED = "mixed", _("sur place et à distance")
+
+    slug = models.SlugField(max_length=200, unique=True)
+    title = models.CharField(_("intitulé"), max_length=200)
+    provider = models.CharField(_("organisme"), max_length=200)
+    description = models.TextField(_("description (Markdown)"), blank=True)
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices, default=Format.ON_SITE)
+    on_demand = models.BooleanField(_("à la demande"), default=False)
+    starts_on = models.DateField(_("début"), null=True, blank=True)
+    ends_on = models.DateField(_("fin"), null=True, blank=True)
+    duration = models.CharField(_("durée"), max_length=100, blank=True)
+    price = models.CharField(_("prix"), max_length=200, blank=True)
+    audience = models.CharField(_("public"), max_length=300, blank=True)
+    url = models.URLField(_("inscription (lien)"), max_length=500, blank=True)
+    places = models.ManyToManyField("places.Place", related_name="trainings", blank=True, verbose_name=_("lieux"))
+    current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
+                                         related_name="+", editable=False)
+    is_published = models.BooleanField(default=True, db_index=True)
+    protected = models.BooleanField(_("protégée"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PublishedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_on", "title"]
+        verbose_name = _("formation")
+        verbose_name_plural = _("formations")
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("web:training", args=[self.slug])

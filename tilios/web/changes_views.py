@@ -25,6 +25,7 @@ from .common import paginate
 from .records import TYPES, find
 
 RECORD_TYPES = (("place", gettext_lazy("lieux")), ("page", gettext_lazy("pages du wiki")),
+                ("mediafile", gettext_lazy("fichiers")), ("training", gettext_lazy("formations")),
                 ("announcement", gettext_lazy("annonces")), ("programme", gettext_lazy("programmes")),
                 ("promise", gettext_lazy("promesses")), ("outcome", gettext_lazy("résultats")),
                 ("actor", gettext_lazy("acteurs")))

@@ -4,7 +4,7 @@ import difflib
 from django.utils.translation import gettext as _
 
 from tilios.media.models import MediaFile
-from tilios.pages.models import Page
+from tilios.pages.models import Page, Training
 from tilios.places.models import Kind, Place
 from tilios.revisions.models import Revision
 
@@ -79,4 +79,4 @@ def revision_rows(revision, current=None):
     else:
         before = {k: v[0] for k, v in revision.diff.items()}
     after = {k: revision.data.get(k, v[1]) for k, v in revision.diff.items()}
-    return rows(model if model in (Place, Page, MediaFile) else Place, before, after)
+    return rows(model if model in (Place, Page, MediaFile, Training) else Place, before, after)

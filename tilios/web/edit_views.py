@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
 from tilios.media.models import MediaFile
-from tilios.pages.models import LICENCE, LICENCE_URL, Page
+from tilios.pages.models import LICENCE, LICENCE_URL, Page, Training
 from tilios.places.models import Place
 from tilios.revisions import records
 from tilios.revisions import services as rev
@@ -19,11 +19,11 @@ from tilios.revisions.registry import spec_for
 
 from . import diffs
 from .common import add_errors, contributor_required, paginate, rate_limited, role_required
-from .forms import FileForm, PageForm, PlaceForm, ProtectForm, RevertForm
-from .records import FILE, PAGE, PLACE, TYPES, find, link, title_of
+from .forms import FileForm, PageForm, PlaceForm, ProtectForm, RevertForm, TrainingForm
+from .records import FILE, PAGE, PLACE, TRAINING, TYPES, find, link, title_of
 
 # The form each kind of governed record is edited with.
-FORMS = {Place: PlaceForm, Page: PageForm, MediaFile: FileForm}
+FORMS = {Place: PlaceForm, Page: PageForm, MediaFile: FileForm, Training: TrainingForm}
 
 
 def _published_message(request, revision):
@@ -76,6 +76,12 @@ def _conflict_context(exc, form, model):
     return current, mine, rows
 
 
+def _initial(form_class, data):
+    """A form's initial values from a revision's data (forms whose fields differ from it convert it)."""
+    convert = getattr(form_class, "initial_from", None)
+    return convert(data) if convert else dict(data)
+
+
 def _edit(request, model, record, template, extra, default_title=""):
     rtype = records.of(model)
     base = record.current_revision if record is not None else None
@@ -100,8 +106,7 @@ def _edit(request, model, record, template, extra, default_title=""):
                     response = _save(request, form, record, model, base)
                 except rev.EditConflict as exc:
                     current, mine, rows = _conflict_context(exc, form, model)
-                    initial = form_class.initial_from({**current.data, **mine}) if model is Place \
-                        else {**current.data, **mine}
+                    initial = _initial(form_class, {**current.data, **mine})
                     initial.update(base_revision=current.pk, summary=form.cleaned_data.get("summary"))
                     form = form_class(initial=initial, **kwargs)
                     conflict = {"current": current, "rows": rows,
@@ -118,7 +123,7 @@ def _edit(request, model, record, template, extra, default_title=""):
             for mine in rev.pending_of(record, request.user):  # go on from one's own pending proposal
                 data.update({name: mine.data[name] for name in mine.diff if name in mine.data})
                 extra = {**extra, "editing_pending": True}
-            initial = PlaceForm.initial_from(data) if model is Place else dict(data)
+            initial = _initial(form_class, data)
             initial["base_revision"] = base.pk
         else:
             initial = {"title": (request.GET.get("titre") or default_title)[:200]} if model is Page else {}
@@ -146,6 +151,19 @@ def place_create(request):
 def file_edit(request, name):
     record = find(FILE, name, request.user)
     return _edit(request, MediaFile, record, "web/file_edit.html", {"file": record, "tab": "edit"})
+
+
+@contributor_required
+@rate_limited("edit")
+def training_edit(request, slug):
+    record = find(TRAINING, slug, request.user)
+    return _edit(request, Training, record, "web/training_edit.html", {"training": record, "tab": "edit"})
+
+
+@contributor_required
+@rate_limited("edit")
+def training_create(request):
+    return _edit(request, Training, None, "web/training_edit.html", {"training": None, "tab": "edit"})
 
 
 @contributor_required

@@ -10,6 +10,8 @@ from tilios.accounts.models import Role
 from tilios.accounts.names import PSEUDONYM_PREFIX, is_reserved
 from tilios.places import editing as place_editing
 from tilios.media.models import DEFAULT_LICENCE, MediaFile
+from tilios.pages import trainings
+from tilios.pages.models import Training
 from tilios.places import contact, taxonomy
 from tilios.places.models import Kind, Place, Report
 from tilios.revisions.models import Thread
@@ -350,3 +352,47 @@ class FileUploadForm(_FileDescription):
 
 class FileForm(_FileDescription):
     base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class TrainingForm(HoneypotMixin):
+    title = forms.CharField(label=_("Intitulé"), max_length=200)
+    provider = forms.CharField(label=_("Organisme"), max_length=200)
+    format = forms.ChoiceField(label=_("Format"), choices=Training.Format.choices)
+    on_demand = forms.BooleanField(label=_("À la demande (sans dates fixes)"), required=False)
+    starts_on = forms.DateField(label=_("Début"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(label=_("Fin"), required=False,
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    duration = forms.CharField(label=_("Durée"), max_length=100, required=False,
+                               help_text=_("par exemple : 3 jours (21 h)"))
+    price = forms.CharField(label=_("Prix"), max_length=200, required=False,
+                            help_text=_("par exemple : gratuit pour les demandeurs d’emploi, 450 € sinon"))
+    audience = forms.CharField(label=_("Public"), max_length=300, required=False)
+    url = forms.CharField(label=_("Inscription (lien)"), max_length=500, required=False)
+    places = forms.CharField(label=_("Lieux (un identifiant ou une adresse de fiche par ligne)"), required=False,
+                             max_length=3000, widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(label=_("Description (Markdown)"), required=False, max_length=20000,
+                                  widget=forms.Textarea(attrs={"rows": 8}))
+    summary = forms.CharField(label=_("Résumé de la modification"), max_length=500, required=False)
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    content_fields = trainings.FIELDS
+
+    def data_for_revision(self):
+        c = self.cleaned_data
+        data = {name: (c.get(name) or "").strip() for name in ("title", "provider", "duration", "price", "audience",
+                                                                "url", "description")}
+        data.update(format=c["format"], on_demand=bool(c.get("on_demand")),
+                    starts_on=c["starts_on"].isoformat() if c.get("starts_on") else None,
+                    ends_on=c["ends_on"].isoformat() if c.get("ends_on") else None,
+                    places=sorted({line.rstrip("/").rsplit("/", 1)[-1] for line in _lines(c.get("places"))}))
+        return data
+
+    @staticmethod
+    def initial_from(data):
+        initial = dict(data)
+        initial["places"] = "\n".join(data.get("places") or [])
+        for name in ("starts_on", "ends_on"):
+            if data.get(name):
+                initial[name] = datetime.date.fromisoformat(data[name])
+        return initial

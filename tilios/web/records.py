@@ -5,12 +5,13 @@ from django.urls import reverse
 
 from tilios.media import editing as file_editing
 from tilios.pages import editing as page_editing
+from tilios.pages import trainings
 from tilios.places import editing as place_editing
 from tilios.revisions import records
 from tilios.revisions.visibility import visible_to
 
-PLACE, PAGE, FILE = place_editing.RECORD, page_editing.RECORD, file_editing.RECORD
-TYPES = {rt.name: rt for rt in (PLACE, PAGE, FILE)}
+PLACE, PAGE, FILE, TRAINING = place_editing.RECORD, page_editing.RECORD, file_editing.RECORD, trainings.RECORD
+TYPES = {rt.name: rt for rt in (PLACE, PAGE, FILE, TRAINING)}
 
 
 def find(rtype, key, user=None):

@@ -12,7 +12,7 @@ from . import source_views
 from . import talk_views as talk
 from . import census_views as census
 from . import changes_views
-from . import contact_views, embed_views, media_views, report_views, watchlist_views
+from . import contact_views, embed_views, media_views, report_views, training_views, watchlist_views
 from . import views
 from . import wiki_views as wiki
 
@@ -66,6 +66,11 @@ urlpatterns = [
     path("suivi/suivre-selection/", watchlist_views.follow_area, name="watch_follow_area"),
     path("suivi/<int:watch_id>/ne-plus-suivre/", watchlist_views.unfollow, name="watch_unfollow"),
     path("suivi/desabonner/<str:token>/", watchlist_views.unsubscribe, name="watch_unsubscribe"),
+    path("formations/", training_views.index, name="trainings"),
+    path("formations/nouvelle/", edit.training_create, name="training_create"),
+    path("formations/<slug:slug>/", training_views.training, name="training"),
+    path("formations/<slug:slug>/modifier/", edit.training_edit, name="training_edit"),
+    *record_urls("formations", "training", "slug"),
     path("fichiers/", media_views.index, name="files"),
     path("fichiers/envoyer/", media_views.upload, name="file_upload"),
     path("fichiers/<str:name>/", media_views.file_page, name="file"),

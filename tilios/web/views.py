@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
 from tilios.media.models import MediaFile
+from tilios.pages import trainings
 from tilios.places import contact, hours, queries, taxonomy, understanding
 from tilios.places.models import Kind, Place
 from tilios.places.presenters import directions, last_verified, offer_terms
@@ -210,6 +211,7 @@ def place(request, public_id, reveal_email=False):
         "offer": _offer(place, get_language(), links),
         "directions": directions(place),
         "contact": _contact(place, reveal_email),
+        "trainings": list(trainings.upcoming(place=place)[:20]),
         "photos": list(place.files.published().filter(kind=MediaFile.Kind.IMAGE).order_by("created_at", "id")[:12]),
         "verified": last_verified(place),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
