@@ -65,7 +65,8 @@ def test_the_main_pages_have_no_critical_or_serious_accessibility_violation(serv
 
 def check_pages(w, place, reachable):
     found = {}
-    for path in ("/", f"/lieux/{place}/", f"/lieux/{reachable}/", f"/lieux/{reachable}/contacter/", "/recensement/",
+    for path in ("/", f"/lieux/{place}/", f"/lieux/{reachable}/", f"/lieux/{reachable}/contacter/", "/formations/",
+                 "/fichiers/", "/recensement/",
                  "/recensement/estimation/?sources=cget-mission-coworking-2019&sources=maplabbzh"):
         found[path] = violations(w, path)
     w.goto("/compte/connexion/")
