@@ -232,7 +232,8 @@ def freeze(definition, valid_on=None, known_on=None, by=None, within=None, user=
         definition=definition, valid_on=result.valid_on, known_on=result.known_on, by=by or "",
         parameters={"within": result.within}, total=result.total, rows=result.rows,
         content_hash=_hash(definition, result.valid_on, result.known_on, by, result.within, result.rows, ids),
-        data_revision=Revision.objects.aggregate(m=Max("id"))["m"], title=title[:200],
+        # A NUL character cannot be stored in PostgreSQL text (the API fuzz test sent one in a title).
+        data_revision=Revision.objects.aggregate(m=Max("id"))["m"], title=title.replace("\x00", "")[:200],
         created_by=user if user is not None and user.is_authenticated else None)
 
 
