@@ -97,12 +97,12 @@ def test_dump_restore_dump_gives_the_same_bytes_and_no_secret(tmp_path, instance
 
 def test_uploaded_files_travel_in_the_dump(tmp_path, instance):
     file = instance["file"]
-    kept = storage.read(file.content)
+    kept = storage.path_of(file.content).read_bytes()
     path = dump(tmp_path / "files.jsonl")
     for thumb in (False, True):  # the files are gone from this machine: the dump brings them back
         storage.path_of(file.content, thumb=thumb).unlink()
     restore(path, "--replace")
-    assert storage.read(file.content) == kept and storage.path_of(file.content, thumb=True).exists()
+    assert storage.path_of(file.content).read_bytes() == kept and storage.path_of(file.content, thumb=True).exists()
     tampered = tmp_path / "tampered.jsonl"
     other = base64.b64encode(b"%PDF-1.4 autre chose %%EOF").decode()
     tampered.write_text("\n".join(

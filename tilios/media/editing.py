@@ -57,13 +57,12 @@ def validate(data):
 
 
 def apply(file, data):
+    if file.content != data["content"]:  # at creation only: the content is fixed after
+        file.media_type, file.width, file.height, file.size = processing.describe(storage.path_of(data["content"]))
+        file.kind = MediaFile.Kind.DOCUMENT if file.media_type == processing.PDF[1] else MediaFile.Kind.IMAGE
     for name in ("name", "content", "alt", "caption", "credit", "licence"):
         setattr(file, name, data[name])
     file.place = Place.objects.get(public_id=data["place"]) if data["place"] else None
-    stored = storage.read(file.content)
-    file.media_type, file.width, file.height = processing.describe(stored)
-    file.size = len(stored)
-    file.kind = MediaFile.Kind.DOCUMENT if file.media_type == processing.PDF[1] else MediaFile.Kind.IMAGE
     file.save()
 
 

@@ -19,7 +19,6 @@ DISPLAY_EDGE = 1600
 THUMB_EDGE = 480
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
 PDF = ("pdf", "application/pdf")
-EXTENSIONS = {ext: media_type for ext, media_type in [*FORMATS.values(), PDF]}
 
 
 class FileRefused(ValueError):
@@ -52,29 +51,31 @@ def process(data):
     image = _open(data)
     upright = ImageOps.exif_transpose(image)
     ext, media_type = FORMATS[image.format]
-    display = _encode(upright, DISPLAY_EDGE, image.format)
-    width, height = Image.open(io.BytesIO(display)).size
-    return Processed(display, _encode(upright, THUMB_EDGE, image.format), ext, media_type, width, height)
+    display, (width, height) = _encode(upright, DISPLAY_EDGE, image.format)
+    thumb, _size = _encode(upright, THUMB_EDGE, image.format)
+    return Processed(display, thumb, ext, media_type, width, height)
 
 
 def _open(data):
     refused = FileRefused("ni une image JPEG, PNG ou WebP, ni un document PDF")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-            if image.width * image.height > MAX_PIXELS:
-                raise FileRefused(f"image trop grande : {MAX_PIXELS // 1_000_000} millions de pixels au plus")
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
-        if isinstance(exc, FileRefused):
-            raise
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+                Image.DecompressionBombWarning):
+            raise refused from None
+    if image.width * image.height > MAX_PIXELS:  # read from the header, before decoding
+        raise FileRefused(f"image trop grande : {MAX_PIXELS // 1_000_000} millions de pixels au plus")
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError):
         raise refused from None
     return image
 
 
 def _encode(image, edge, fmt):
+    """(the encoded copy, its size) of `image` scaled to fit `edge`."""
     copy = image.copy()
     copy.thumbnail((edge, edge), Image.Resampling.LANCZOS)
     if fmt == "JPEG" and copy.mode not in ("RGB", "L"):
@@ -83,12 +84,13 @@ def _encode(image, edge, fmt):
     # No `exif=`, `icc_profile=` nor text chunks: the copy says nothing of where or with what it was taken.
     options = {"quality": 85, "optimize": True} if fmt == "JPEG" else {"quality": 85} if fmt == "WEBP" else {}
     copy.save(out, fmt, **options)
-    return out.getvalue()
+    return out.getvalue(), copy.size
 
 
-def describe(data):
-    """(media type, width, height) of a stored copy, read from its header."""
-    if data.startswith(b"%PDF-"):
-        return PDF[1], None, None
-    image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-    return FORMATS[image.format][1], image.width, image.height
+def describe(path):
+    """(media type, width, height, size in bytes) of a stored copy, from its header alone."""
+    with open(path, "rb") as stored:
+        if stored.read(5) == b"%PDF-":
+            return PDF[1], None, None, path.stat().st_size
+    with Image.open(path, formats=list(FORMATS)) as image:
+        return FORMATS[image.format][1], image.width, image.height, path.stat().st_size

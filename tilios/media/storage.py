@@ -59,7 +59,3 @@ def exists(content):
         return path_of(content).exists()
     except ValueError:
         return False
-
-
-def read(content):
-    return path_of(content).read_bytes()

@@ -2,6 +2,7 @@
 from django import template
 from django.urls import NoReverseMatch
 
+from tilios.watchlist import services as watchlist
 from tilios.web.records import link
 
 register = template.Library()
@@ -20,9 +21,7 @@ def record_url(rtype, record, name="read", *extra):
 @register.simple_tag(takes_context=True)
 def watch_of(context, record):
     """The viewer's watch of `record`, or None: `{% watch_of record as watch %}`."""
-    from tilios.watchlist.services import watch_of as find
-
-    return find(context["request"].user, record)
+    return watchlist.watch_of(context["request"].user, record)
 
 
 @register.filter
