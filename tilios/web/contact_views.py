@@ -1,28 +1,20 @@
 """Reaching a place: its e-mail address on request, and a message relayed to it without showing any address."""
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.contrib import messages
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tilios.accounts import throttle
 from tilios.places import contact
-from tilios.places.models import Place
-from tilios.revisions.visibility import visible_to
 
 from . import views
 from .common import rate_limited, too_many
 from .forms import ContactForm
+from .records import PLACE, find
 
 # A place's inbox takes this many messages a day, from every sender together.
 PLACE_DAILY_MESSAGES = "20/d"
-
-
-def _live_place(request, public_id):
-    place = get_object_or_404(Place.objects.select_related("merged_into"), public_id=public_id)
-    if not visible_to(place, request.user):
-        raise Http404
-    return place
 
 
 @require_POST
@@ -30,7 +22,7 @@ def _live_place(request, public_id):
 def place_email(request, public_id):
     """« Afficher le courriel »: a POST with the page's CSRF token, so that crawlers reading pages never
     see the address; scripts get it as JSON, others the place page with the address written in."""
-    place = _live_place(request, public_id)
+    place = find(PLACE, public_id, request.user)
     if place.merged_into_id or not place.email:
         raise Http404
     if request.headers.get("Accept", "").startswith("application/json"):
@@ -40,7 +32,7 @@ def place_email(request, public_id):
 
 @rate_limited("contact")
 def place_contact(request, public_id):
-    place = _live_place(request, public_id)
+    place = find(PLACE, public_id, request.user)
     if place.merged_into_id:
         return redirect("web:place_contact", place.merged_into.public_id)
     if not contact.recipients(place):

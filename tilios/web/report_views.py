@@ -1,18 +1,17 @@
 """Reporting a closed place or a wrong fact, without an account, and the queue where reviewers close reports."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
 from tilios.places import reports
-from tilios.places.models import Place, Report
-from tilios.revisions.visibility import visible_to
+from tilios.places.models import Report
 
 from .common import add_errors, paginate, rate_limited, role_required
 from .forms import ReportForm
+from .records import PLACE, find
 from .resolution_views import review_counts
 
 reviewers_only = role_required(permissions.can_review, reports.REVIEWERS_ONLY)
@@ -20,9 +19,7 @@ reviewers_only = role_required(permissions.can_review, reports.REVIEWERS_ONLY)
 
 @rate_limited("report")
 def place_report(request, public_id):
-    place = get_object_or_404(Place.objects.select_related("merged_into"), public_id=public_id)
-    if not visible_to(place, request.user):
-        raise Http404
+    place = find(PLACE, public_id, request.user)
     if place.merged_into_id:
         return redirect("web:place_report", place.merged_into.public_id)
     form = ReportForm(request.POST or None, initial={"kind": request.GET.get("kind", "")})
