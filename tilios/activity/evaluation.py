@@ -16,7 +16,6 @@ from .periods import (
     RURAL_POPULATION,
     RURAL_RULE,
     UNKNOWN,
-    UNKNOWN_LABEL,
     check_date,
     today,
 )
@@ -63,7 +62,7 @@ def _tally(scheme, on, cells):
         "on": on, "window": window_of(scheme, on), "scheme": scheme_out(scheme), "places": places, "known": known,
         "bands": [{"code": c, "label": labels[c], "count": counts.get(c, 0), "share": _share(counts.get(c, 0), known)}
                   for c in codes],
-        "unknown": {"code": UNKNOWN, "label": UNKNOWN_LABEL, "count": counts[UNKNOWN],
+        "unknown": {"code": UNKNOWN, "label": labels[UNKNOWN], "count": counts[UNKNOWN],
                     "share": _share(counts[UNKNOWN], places)},
         "empty_most_of_the_time": {"count": empty, "of": known, "share": _share(empty, known), "rule": EMPTY_RULE},
         "rural_rule": RURAL_RULE,

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 def month_index(day):
@@ -88,15 +89,19 @@ class ActivityReport(models.Model):
         return self.desk_days_used / self.desk_days_available
 
 
+# Shipped by migration 0002; translated where shown, like the band labels below.
+DEFAULT_SCHEME_LABEL = gettext_noop("Bandes de l’étude des télécentres ruraux (2011)")
+
+
 def default_bands():
     """The four bands of the 2011 study of rural télécentres (B. Moriset), in the order they are tried.
 
     `stat` is the scheme's statistic of monthly regular users over the window (see BandScheme)."""
     return [
-        {"code": "never", "label": "jamais utilisé", "no_activity": True},
-        {"code": "sporadic", "label": "usage sporadique, mois vides", "lt": 1},
-        {"code": "regular_1_5", "label": "1 à 5 usagers réguliers", "gte": 1, "lte": 5},
-        {"code": "regular_6_plus", "label": "plus de 5 usagers réguliers", "gt": 5},
+        {"code": "never", "label": gettext_noop("jamais utilisé"), "no_activity": True},
+        {"code": "sporadic", "label": gettext_noop("usage sporadique, mois vides"), "lt": 1},
+        {"code": "regular_1_5", "label": gettext_noop("1 à 5 usagers réguliers"), "gte": 1, "lte": 5},
+        {"code": "regular_6_plus", "label": gettext_noop("plus de 5 usagers réguliers"), "gt": 5},
     ]
 
 

@@ -21,7 +21,7 @@ EMPTY_RULE = gettext_noop("vide la plupart du temps = plus de la moitié des moi
 COST_RULE = gettext_noop("budget du programme ÷ somme, sur les lieux à l’activité connue, de la statistique "
                          "d’usagers réguliers du barème (médiane mensuelle sur la fenêtre)")
 UNKNOWN = "unknown"
-UNKNOWN_LABEL = "activité inconnue"
+UNKNOWN_LABEL = gettext_noop("activité inconnue")
 
 
 # --- dates ---------------------------------------------------------------------------------------

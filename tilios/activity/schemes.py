@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
 
-from .models import BandScheme, default_bands
+from .models import DEFAULT_SCHEME_LABEL, BandScheme, default_bands
 from .periods import UNKNOWN, UNKNOWN_LABEL
 
 
@@ -22,7 +22,7 @@ def current_scheme(code=None, version=None):
     if scheme is None:
         if code != "moriset-2011" or version:
             raise ValidationError({"scheme": _("barème inconnu « %(code)s »") % {"code": f"{code} v{version or ''}"}})
-        scheme = BandScheme(code="moriset-2011", version=1, label="défaut", bands=default_bands())
+        scheme = BandScheme(code="moriset-2011", version=1, label=DEFAULT_SCHEME_LABEL, bands=default_bands())
     return scheme
 
 
@@ -109,8 +109,9 @@ def _band_holds(band, value, empty):
 
 
 def band_labels(scheme):
-    labels = {b["code"]: b["label"] for b in scheme.bands}
-    labels[UNKNOWN] = UNKNOWN_LABEL
+    """Band labels in the reader's language where Tilios ships a translation (its own bands do)."""
+    labels = {b["code"]: _(b["label"]) for b in scheme.bands}
+    labels[UNKNOWN] = _(UNKNOWN_LABEL)
     return labels
 
 

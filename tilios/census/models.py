@@ -1,7 +1,11 @@
 """Counting places on two clocks: definitions as versioned data, facts, snapshots."""
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
+
+# The names of the definitions Tilios ships (migrations), so that the catalogue translates them.
+SHIPPED_NAMES = (gettext_noop("Tiers-lieux, définition large"), gettext_noop("Tiers-lieux confirmés"))
 
 
 class CensusDefinition(models.Model):
@@ -22,6 +26,11 @@ class CensusDefinition(models.Model):
 
     def __str__(self):
         return f"{self.name} (v{self.version})"
+
+    @property
+    def shown_name(self):
+        """The name in the reader's language when Tilios ships a translation, else as published."""
+        return gettext(self.name)
 
     @property
     def ref(self):

@@ -113,6 +113,8 @@ def _labels(level, keys):
         return {True: _("dans une métropole"), False: _("hors métropole")}
     if level == "presence":
         return dict(Place.Presence.choices)
+    if level == "population":
+        return {name: _(name) for _low, name in POPULATION_CLASSES}
     return {}
 
 

@@ -4,6 +4,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tilios.revisions.querysets import PublishedQuerySet
@@ -38,7 +39,12 @@ class Kind(models.Model):
         verbose_name_plural = _("types de lieux")
 
     def __str__(self):
-        return self.label
+        return self.shown_label
+
+    @property
+    def shown_label(self):
+        """The label in the language of the request (English when asked and known, else French)."""
+        return self.label_en if (get_language() or "").startswith("en") and self.label_en else self.label
 
 
 MARKERS = {

@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+from django.utils.translation import gettext_noop
 from rapidfuzz import fuzz, process
 
 from .entries import distance_m, prepare, same_area
@@ -34,6 +35,36 @@ NAME_BLOCK_SCORE = 70  # rapidfuzz token_set_ratio to keep a pair of the neighbo
 RARE_NAME = 3  # a proper name carried by at most this many entries
 MOVED_M = 30_000  # a place that moved across town, or was geocoded to the wrong commune
 PRIOR_LOG2 = -4.0  # log₂ odds that a candidate of the blocks is a match before looking at it
+
+# The reasons, in words. Kept in French (the registry's language) as formatted here; where they are shown,
+# `shown_reason` finds the template back and gives it in the reader's language.
+REASONS = {
+    "same_names": gettext_noop("noms identiques"),
+    "same_proper_kinds_differ": gettext_noop("même nom propre, types de structure différents (%s / %s)"),
+    "same_proper": gettext_noop("même nom propre (« %s »)"),
+    "proper_very_close": gettext_noop("noms propres très proches (%d %%)"),
+    "one_extends_other": gettext_noop("un nom prolonge l'autre (« %s » / « %s »)"),
+    "proper_close": gettext_noop("noms propres assez proches (%d %%)"),
+    "proper_differ": gettext_noop("noms propres différents (%d %%)"),
+    "names_differ": gettext_noop("noms différents (« %s » / « %s »)"),
+    "names_very_close": gettext_noop("noms très proches (%d %%)"),
+    "one_proper_same_kind": gettext_noop("un seul nom porte un nom propre, même type (%s)"),
+    "one_proper_kinds_differ": gettext_noop("un seul nom porte un nom propre, types différents"),
+    "same_generic": gettext_noop("même nom générique (« %s »)"),
+    "generic_close": gettext_noop("noms génériques proches (« %s » / « %s »)"),
+    "same_kind_named_otherwise": gettext_noop("même type, lieux nommés différemment (« %s » / « %s »)"),
+    "kinds_differ": gettext_noop("types de lieux différents (« %s » / « %s »)"),
+    "same_commune": gettext_noop("même commune"),
+    "communes_differ": gettext_noop("communes différentes"),
+    "same_address": gettext_noop("même adresse"),
+    "same_street": gettext_noop("même rue"),
+    "numbers_differ": gettext_noop("même rue, numéros différents"),
+    "addresses_differ": gettext_noop("adresses différentes"),
+    "distance": gettext_noop("à %s"),
+    "same_host": gettext_noop("même site web"), "host_differ": gettext_noop("sites web différents"),
+    "same_mail": gettext_noop("même courriel"), "mail_differ": gettext_noop("courriels différents"),
+    "same_tel": gettext_noop("même téléphone"), "tel_differ": gettext_noop("téléphones différents"),
+}
 
 @dataclass
 class Pair:
@@ -81,59 +112,59 @@ def compare(a, b):
         # « Limouzi Lab » / « LimouziLab », « Gold Or Hack » / « Goldorhack »: the same words, spaced otherwise.
         weight += 9
         level = "same"
-        reasons.append("noms identiques")
+        reasons.append(REASONS["same_names"])
     elif a.distinct and b.distinct:
         similarity, subset = _distinct_similarity(a, b)
         if similarity >= 85 and a.generic and b.generic and not set(a.generic) & set(b.generic):
             # Same proper name, different kinds of structure: « Bibliothèque Mansart » / « Mairie de quartier
             # Mansart » are two services of one building.
             weight, level = weight + 1, "weak"
-            reasons.append("même nom propre, types de structure différents (%s / %s)"
+            reasons.append(REASONS["same_proper_kinds_differ"]
                            % (" ".join(a.generic), " ".join(b.generic)))
         elif similarity >= 95:
             weight, level = weight + 8, "strong"
-            reasons.append("même nom propre (« %s »)" % " ".join(a.distinct))
+            reasons.append(REASONS["same_proper"] % " ".join(a.distinct))
         elif similarity >= 85:
             weight, level = weight + 6, "strong"
-            reasons.append("noms propres très proches (%d %%)" % similarity)
+            reasons.append(REASONS["proper_very_close"] % similarity)
         elif subset:
             weight, level = weight + 2, "subset"
-            reasons.append("un nom prolonge l'autre (« %s » / « %s »)" % (" ".join(a.distinct), " ".join(b.distinct)))
+            reasons.append(REASONS["one_extends_other"] % (" ".join(a.distinct), " ".join(b.distinct)))
         elif similarity >= 70:
             weight, level = weight + 2, "weak"
-            reasons.append("noms propres assez proches (%d %%)" % similarity)
+            reasons.append(REASONS["proper_close"] % similarity)
         elif similarity >= 50:
             weight, level = weight - 2, "differ"
-            reasons.append("noms propres différents (%d %%)" % similarity)
+            reasons.append(REASONS["proper_differ"] % similarity)
         else:
             weight, level = weight - 7, "differ"
-            reasons.append("noms différents (« %s » / « %s »)" % (" ".join(a.distinct), " ".join(b.distinct)))
+            reasons.append(REASONS["names_differ"] % (" ".join(a.distinct), " ".join(b.distinct)))
     elif a.distinct or b.distinct:
         # One name is only generic (« Fablab de Lannion »), the other has a proper name: compatible at best,
         # unless the whole names are a typo apart (« FabNLab de Clamecy » / « FabLab de Clamecy »).
         overlap = set(a.generic) & set(b.generic)
         if fuzz.ratio(joined_a, joined_b) >= 90:
             weight, level = weight + 6, "strong"
-            reasons.append("noms très proches (%d %%)" % fuzz.ratio(joined_a, joined_b))
+            reasons.append(REASONS["names_very_close"] % fuzz.ratio(joined_a, joined_b))
         elif overlap:
             weight, level = weight + 1, "weak"
-            reasons.append("un seul nom porte un nom propre, même type (%s)" % ", ".join(sorted(overlap)))
+            reasons.append(REASONS["one_proper_same_kind"] % ", ".join(sorted(overlap)))
         else:
             weight, level = weight - 3, "differ"
-            reasons.append("un seul nom porte un nom propre, types différents")
+            reasons.append(REASONS["one_proper_kinds_differ"])
     elif name_a == name_b:
         weight, level = weight + 5, "generic"
-        reasons.append("même nom générique (« %s »)" % name_a)
+        reasons.append(REASONS["same_generic"] % name_a)
     elif fuzz.token_set_ratio(name_a, name_b) == 100 or (
             a.generic == b.generic and fuzz.ratio(name_a, name_b) >= 90):
         weight, level = weight + 1, "generic_close"
-        reasons.append("noms génériques proches (« %s » / « %s »)" % (name_a, name_b))
+        reasons.append(REASONS["generic_close"] % (name_a, name_b))
     elif a.generic == b.generic:
         weight, level = weight - 3, "differ"
-        reasons.append("même type, lieux nommés différemment (« %s » / « %s »)" % (name_a, name_b))
+        reasons.append(REASONS["same_kind_named_otherwise"] % (name_a, name_b))
     else:
         weight, level = weight - 5, "differ"
-        reasons.append("types de lieux différents (« %s » / « %s »)" % (name_a, name_b))
+        reasons.append(REASONS["kinds_differ"] % (name_a, name_b))
 
     # Location: one comparison, the distance when both are located, else the commune.
     d = _point_distance(a, b)
@@ -150,14 +181,14 @@ def compare(a, b):
             weight -= 5
         else:
             weight -= 10
-        reasons.append("à " + _format_m(d))
+        reasons.append(REASONS["distance"] % _format_m(d))
     elif (area := same_area(a, b)) is not None:
         if area:
             weight += 3
-            reasons.append("même commune")
+            reasons.append(REASONS["same_commune"])
         else:
             weight -= 3
-            reasons.append("communes différentes")
+            reasons.append(REASONS["communes_differ"])
 
     # Address: a shared street number and street is strong; another number or street says « another
     # branch » (chains share a name and a website across a city), unless the points coincide.
@@ -168,25 +199,25 @@ def compare(a, b):
         if street_similarity >= 85 and (num_a == num_b or not num_a or not num_b):
             address = "same" if num_a == num_b else "street"
             weight += 3 if address == "same" else 1
-            reasons.append("même adresse" if address == "same" else "même rue")
+            reasons.append(REASONS["same_address"] if address == "same" else REASONS["same_street"])
         elif d is None or d > 60:
             address = "differ"
             weight -= 2 if street_similarity >= 85 else 4
-            reasons.append("même rue, numéros différents" if street_similarity >= 85 else "adresses différentes")
+            reasons.append(REASONS["numbers_differ"] if street_similarity >= 85 else REASONS["addresses_differ"])
 
     # Identifiers: rarely shared by two places, but a parent structure may run several.
     # Different ones say little: a place has several addresses on the web, an old and a new number.
     shared = 0
-    for attr, label in (("host", "site web"), ("mail", "courriel"), ("tel", "téléphone")):
+    for attr in ("host", "mail", "tel"):
         va, vb = getattr(a, attr), getattr(b, attr)
         if va and vb:
             if va == vb:
                 shared += 1
                 weight += 4
-                reasons.append(f"même {label}")
+                reasons.append(REASONS[f"same_{attr}"])
             elif "/" not in va and "/" not in vb:
                 weight -= 1
-                reasons.append(f"{label}s différents")
+                reasons.append(REASONS[f"{attr}_differ"])
 
     probability = 1 / (1 + 2 ** -weight)
     return probability, reasons, d, (level, address, shared)

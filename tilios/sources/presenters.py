@@ -1,14 +1,36 @@
 """Entity resolution as plain data: the same views of records, pairs, conflicts, merges and provenance for
 the API, the `tilios review` command and the pages."""
+import functools
+import re
+
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from tilios.places.queries import QueryError
 
-from . import provenance
+from . import matching, provenance
 from .models import FieldConflict, MatchCandidate, Merge, SourceRecord
 
+
+
+@functools.cache
+def _reason_patterns():
+    """Each reason template as a regular expression capturing its values, with the conversions."""
+    patterns = []
+    for template in matching.REASONS.values():
+        parts = re.split(r"(%[sd%])", template)
+        regex = "".join({"%s": "(.+?)", "%d": r"(\d+)", "%%": "%"}.get(p, re.escape(p)) for p in parts)
+        patterns.append((re.compile(regex), template, [int if p == "%d" else str for p in parts if p in ("%s", "%d")]))
+    return patterns
+
+
+def shown_reason(stored):
+    """A stored reason (French, formatted) in the reader's language; as stored when no template fits."""
+    for pattern, template, kinds in _reason_patterns():
+        if match := pattern.fullmatch(stored):
+            return _(template) % tuple(kind(value) for kind, value in zip(kinds, match.groups()))
+    return stored
 
 
 def records_of(places):
@@ -41,7 +63,8 @@ def place_out(place, records=()):
 
 def candidate_out(candidate, records):
     return {
-        "id": candidate.pk, "status": candidate.status, "score": candidate.score, "reasons": candidate.reasons,
+        "id": candidate.pk, "status": candidate.status, "score": candidate.score,
+        "reasons": [shown_reason(r) for r in candidate.reasons],
         "distance_m": round(candidate.distance_m, 1) if candidate.distance_m is not None else None,
         "created_at": candidate.created_at, "run": candidate.run_id,
         "decided_by": candidate.decided_by.get_username() if candidate.decided_by_id else None,
@@ -81,7 +104,7 @@ def merge_out(merge):
     return {
         "id": merge.pk, "kept": ref(merge.kept), "merged": ref(merge.merged), "records": merge.records,
         "at": merge.at, "by": merge.by.get_username() if merge.by_id else None, "automatic": merge.by_id is None,
-        "score": merge.score, "reasons": merge.reasons, "candidate": merge.candidate_id, "run": merge.run_id,
+        "score": merge.score, "reasons": [shown_reason(r) for r in merge.reasons], "candidate": merge.candidate_id, "run": merge.run_id,
         "undone_at": merge.undone_at,
         "undone_by": merge.undone_by.get_username() if merge.undone_by_id else None,
     }

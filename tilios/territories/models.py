@@ -1,6 +1,7 @@
 """The French administrative reference (COG): régions, départements, EPCI, communes."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 # Population classes of the 2018 Mission Coworking report (column COMCLASS of its base).
 POPULATION_CLASSES = [
@@ -8,7 +9,7 @@ POPULATION_CLASSES = [
     (5000, "5000-20000"),
     (20000, "20000-50000"),
     (50000, "50000-100000"),
-    (100000, "100000 et plus"),
+    (100000, gettext_noop("100000 et plus")),
 ]
 
 

@@ -35,19 +35,19 @@ BAR_ROWS = 30  # bars drawn; the table below always has every row
 SERIES_FROM = 2010
 EXPLAIN_LIMIT = 200
 LEVEL_LABELS = {
-    "": "—", "region": "région", "departement": "département", "epci": "intercommunalité (EPCI)",
-    "commune": "commune", "metropole": "dans / hors métropole", "population": "taille de commune",
-    "presence": "présence", "kind": "type de lieu",
+    "": "—", "region": _l("région"), "departement": _l("département"), "epci": _l("intercommunalité (EPCI)"),
+    "commune": _l("commune"), "metropole": _l("dans / hors métropole"), "population": _l("taille de commune"),
+    "presence": _l("présence"), "kind": _l("type de lieu"),
 }
 METHOD_LABELS = {
-    "chapman": "Lincoln–Petersen corrigé par Chapman (deux sources)",
-    "chao": "Borne inférieure de Chao",
-    "loglinear": "Modèles log-linéaires (trois sources ou plus)",
+    "chapman": _l("Lincoln–Petersen corrigé par Chapman (deux sources)"),
+    "chao": _l("Borne inférieure de Chao"),
+    "loglinear": _l("Modèles log-linéaires (trois sources ou plus)"),
 }
 
 
 def _levels():
-    return [(key, _(label)) for key, label in LEVEL_LABELS.items()]
+    return list(LEVEL_LABELS.items())
 
 
 def _definitions():
@@ -190,7 +190,7 @@ def index(request):
     context.update({
         "query": query, "definition": query.definition, "definition_html": markdown(query.definition.text),
         "within_labels": rp.within_labels(query.within), "within_text": rp.within_text(query.within),
-        "result": result, "rows": _row_links(query, result), "by_label": _(LEVEL_LABELS.get(query.by or "", "")),
+        "result": result, "rows": _row_links(query, result), "by_label": LEVEL_LABELS.get(query.by or "", ""),
         "reproduce": query.reproduce(),
         "csv_url": query.api_url("/api/census.csv"),
         "explain_url": reverse("web:census_explain") + "?" + query.query_string(by=""),
@@ -246,7 +246,7 @@ def estimate(request):
         context["error"] = str(exc)
         return render(request, "web/census_estimate.html", context, status=400)
     for e in result["estimates"]:
-        e["label"] = _(METHOD_LABELS.get(e["method"], e["method"]))
+        e["label"] = METHOD_LABELS.get(e["method"], e["method"])
     context.update({"query": query, "result": result, "reproduce": query.reproduce(),
                     "within_labels": rp.within_labels(query.within)})
     return render(request, "web/census_estimate.html", context)
@@ -286,7 +286,7 @@ def snapshot(request, snapshot_id):
     check = services.verify(snap)
     return render(request, "web/census_snapshot.html", {
         "snap": snap, "check": check, "query": query, "within_labels": rp.within_labels(within),
-        "by_label": _(LEVEL_LABELS.get(snap.by or "", "")),
+        "by_label": LEVEL_LABELS.get(snap.by or "", ""),
         "reproduce": {"cli": f"tilios census --verify {snap.pk}", "api": f"/api/census/snapshots/{snap.pk}"},
         "count_reproduce": query.reproduce(),
         "page_url": reverse("web:census") + "?" + query.query_string(),

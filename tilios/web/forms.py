@@ -98,7 +98,7 @@ class PlaceForm(HoneypotMixin):
 
     def __init__(self, *args, base_links=(), language="fr", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kinds"].choices = [(k.code, k.label) for k in Kind.objects.order_by("position")]
+        self.fields["kinds"].choices = [(k.code, k.shown_label) for k in Kind.objects.order_by("position")]
         for name in taxonomy.VOCABULARIES:
             self.fields[name].choices = taxonomy.choices(name, language)
         if "initial" in kwargs and not (kwargs["initial"] or {}).get("unrecognised"):

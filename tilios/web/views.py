@@ -57,12 +57,8 @@ REFERENCE_DATA = [
 ]
 
 
-def kind_label(kind):
-    return kind.label_en if get_language() == "en" and kind.label_en else kind.label
-
-
 def _kinds():
-    return [{"code": k.code, "label": kind_label(k)} for k in Kind.objects.order_by("position")]
+    return [{"code": k.code, "label": k.shown_label} for k in Kind.objects.order_by("position")]
 
 
 def _query_string(params, **changes):
@@ -170,7 +166,7 @@ def _understood(reading):
     """What the page says it understood of the words, when it read more than words to find in names."""
     if not (reading.kinds or reading.services or reading.town):
         return None
-    labels = {k.code: kind_label(k) for k in Kind.objects.filter(code__in=reading.kinds)}
+    labels = {k.code: k.shown_label for k in Kind.objects.filter(code__in=reading.kinds)}
     return {"kinds": [labels.get(code, code) for code in reading.kinds], "town": reading.town,
             "services": [taxonomy.label("services", code, get_language()) for code in reading.services],
             "words": reading.other_words}
@@ -204,7 +200,7 @@ def place(request, public_id, reveal_email=False):
     links = _safe_links(place.links)
     context = {
         "place": place,
-        "kinds": [kind_label(k) for k in place.kinds.all()],
+        "kinds": [k.shown_label for k in place.kinds.all()],
         "links": links,
         "sources": list(sources.values()),
         "hours": _hours(place),

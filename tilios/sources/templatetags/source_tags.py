@@ -1,7 +1,8 @@
-"""Show a field's value as a person reads it, whatever its JSON shape."""
+"""Show a field's value, or why two records were paired, as a person reads it."""
 from django import template
 
 from tilios.places import contact
+from tilios.sources.presenters import shown_reason
 
 register = template.Library()
 
@@ -28,3 +29,8 @@ def metres(value):
     if value is None:
         return ""
     return f"{value / 1000:.1f} km".replace(".", ",") if value >= 1000 else f"{value:.0f} m"
+
+
+@register.filter
+def reason(stored):
+    return shown_reason(stored)
