@@ -2,7 +2,9 @@
 places of a territory and a kind, sees what changed since the last visit, gets a daily or weekly digest by
 e-mail with a one-click unsubscribe, and a place's managers follow it from the day they are linked."""
 import datetime
+import html
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -138,3 +140,70 @@ def test_the_digest_choice_and_a_daily_digest(client, system):
     edit(place, system, capacity=45)
     assert digest("weekly").startswith("0 résumé(s)")
     assert digest("daily").startswith("1 résumé(s)")
+
+
+def test_follow_a_promise_and_hear_of_what_came_of_it(client, system):
+    """A promise is followed from its page, with its outcomes and the actors' replies; so is a programme."""
+    from tilios.policy import writing
+    from tilios.policy.models import Programme, Promise
+
+    promise = Promise.objects.published().filter(programme__isnull=False).order_by("id").first()
+    reader = make_user("lectrice-promesses")
+    client.force_login(reader)
+    page = client.get(promise.get_absolute_url()).content.decode()
+    assert 'id="watch-button"' in page and ">suivre<" in page
+    response = client.post(reverse("web:watch_follow"), {"type": "promise", "key": str(promise.pk),
+                                                         "next": promise.get_absolute_url()})
+    assert response["Location"] == promise.get_absolute_url()
+    assert ">ne plus suivre<" in client.get(promise.get_absolute_url()).content.decode()
+    assert client.post(reverse("web:watch_follow"), {"type": "promise", "key": "999999"}).status_code == 404
+    assert client.post(reverse("web:watch_follow"), {"type": "promesse", "key": str(promise.pk)}).status_code == 404
+    client.get(reverse("web:watchlist"))  # seen: what follows is news
+
+    outcome, _ = writing.create("outcomes", {
+        "promise": promise.pk, "value": 12, "measured_on": "2024-06-30", "source_url": "https://example.org/bilan",
+        "method": "comptage"}, system, "bilan")
+    other = Promise.objects.published().exclude(pk=promise.pk).exclude(programme=promise.programme).first()
+    writing.create("outcomes", {"promise": other.pk, "value": 1, "measured_on": "2024-06-30",
+                                "source_url": "https://example.org/autre"}, system, "autre bilan")
+    found, _cursor = services.unseen(reader)
+    assert [(c.type, c.record_id) for c in found] == [("outcome", outcome.pk)]
+
+    programme = Programme.objects.get(pk=promise.programme_id)
+    follower = make_user("suivi-programme")
+    client.force_login(follower)
+    client.post(reverse("web:watch_follow"), {"type": "programme", "key": programme.slug})
+    services.mark_seen(follower, services.unseen(follower)[1])
+    writing.edit("outcomes", outcome.pk, {"value": 14}, system, "corrigé", outcome.current_revision_id)
+    assert [c.record_id for c in services.unseen(follower)[0]] == [outcome.pk]
+    listed = client.get(reverse("web:watchlist")).content.decode()
+    assert html.escape(programme.name) in listed and programme.get_absolute_url() in listed
+
+
+def test_a_private_atom_feed_of_the_watchlist(client, system):
+    followed, other = Place.objects.live().order_by("id")[:2]
+    reader = make_user("lectrice-flux")
+    client.force_login(reader)
+    client.post(reverse("web:watch_follow"), {"type": "place", "key": followed.public_id})
+    edit(followed, system, capacity=44)
+    edit(other, system, capacity=45)
+    page = client.get(reverse("web:watchlist")).content.decode()
+    feed_url = re.search(r'id="watch-feed"[^>]*>([^<]+)<', page).group(1)
+    path = feed_url.removeprefix("http://testserver")
+
+    reader_app = Client()  # a feed reader: no session
+    feed = reader_app.get(path)
+    assert feed.status_code == 200 and feed["Content-Type"].startswith("application/atom+xml")
+    body = feed.content.decode()
+    assert html.escape(followed.name) in body and html.escape(other.name) not in body
+    assert "lectrice-flux" in body
+    assert reader_app.get(path.replace(".atom", "x.atom")).status_code == 404  # a forged token
+
+    assert client.post(reverse("web:watch_atom_renew")).status_code == 302
+    assert reader_app.get(path).status_code == 404  # the old address is retired
+    renewed = re.search(r'id="watch-feed"[^>]*>([^<]+)<', client.get(reverse("web:watchlist")).content.decode())
+    assert renewed.group(1) != feed_url and reader_app.get(renewed.group(1)).status_code == 200
+    assert Client().post(reverse("web:watch_atom_renew")).status_code == 302  # to the login page, nothing renewed
+    reader.is_active = False
+    reader.save()
+    assert reader_app.get(renewed.group(1)).status_code == 404

@@ -302,6 +302,8 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
         "watch_follow_area": ("tests/test_watchlist.py", "web:watch_follow_area"),
         "watch_unfollow": ("tests/test_watchlist.py", "web:watch_unfollow"),
         "watch_unsubscribe": ("tests/test_watchlist.py", "List-Unsubscribe"),
+        "watch_atom": ("tests/test_watchlist.py", "web:watch_atom_renew"),
+        "watch_atom_renew": ("tests/test_watchlist.py", "web:watch_atom_renew"),
     }
     here = Path(__file__).parent
     for name, (test_file, needle) in covered_elsewhere.items():

@@ -44,3 +44,5 @@ class Preferences(models.Model):
     seen_sequence = models.PositiveBigIntegerField(default=0)
     mailed_sequence = models.PositiveBigIntegerField(default=0)
     mailed_at = models.DateTimeField(null=True, blank=True)
+    # The private Atom feed's address is signed with this number: a new address (+1) retires the old one.
+    feed_generation = models.PositiveIntegerField(default=0)

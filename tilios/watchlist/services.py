@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from tilios.places import feed
 from tilios.places.models import Place
 from tilios.places.queries import QueryError
+from tilios.policy import following
 from tilios.revisions import changes
 from tilios.revisions.services import NotAllowed
 
@@ -26,6 +27,7 @@ from .models import Preferences, Watch
 
 log = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "tilios.watchlist.digest"
+FEED_SALT = "tilios.watchlist.feed"
 PERIODS = {Preferences.Digest.DAILY: datetime.timedelta(days=1), Preferences.Digest.WEEKLY: datetime.timedelta(days=7)}
 DIGEST_LIMIT = 200  # changes in one mail; the rest comes in the next
 
@@ -85,12 +87,22 @@ def watch_managed_place(sender, instance, created, **kwargs):
         _create(instance.user, content_type=ContentType.objects.get_for_model(Place), object_id=instance.place_id)
 
 
+def _records(records):
+    """A Q on revisions: the changes of these records."""
+    ids = {}
+    for record in records:
+        ids.setdefault(ContentType.objects.get_for_model(record).pk, []).append(record.pk)
+    return [Q(content_type_id=ct, object_id__in=pks) for ct, pks in ids.items()]
+
+
 def scope(user):
     """A Q on revisions: the changes of everything `user` follows; None when they follow nothing."""
     parts = []
-    for watch in Watch.objects.filter(user=user):
+    for watch in Watch.objects.filter(user=user).select_related("content_type"):
         if watch.content_type_id:
             parts.append(Q(content_type_id=watch.content_type_id, object_id=watch.object_id))
+            if watch.record is not None:
+                parts += _records(following.followed_with(watch.record))
         else:
             parts.append(feed.scope(watch.region, watch.departement, "", [watch.kind] if watch.kind else []))
     if not parts:
@@ -121,6 +133,36 @@ def set_digest(user, digest):
     prefs = preferences(user)
     prefs.digest = digest
     prefs.save(update_fields=["digest"])
+
+
+def recent(user, limit):
+    """The latest changes of what `user` follows, newest first (their Atom feed)."""
+    wanted = scope(user)
+    return changes.present(list(changes.recent(wanted)[:limit])) if wanted is not None else []
+
+
+def feed_token(user):
+    """The secret part of the person's feed address: feed readers carry no session."""
+    return signing.dumps({"u": user.pk, "g": preferences(user).feed_generation}, salt=FEED_SALT)
+
+
+def feed_owner(token):
+    """The active person a feed token was made for, if it is still their current one; else None."""
+    try:
+        claim = signing.loads(token, salt=FEED_SALT)
+        user_id, generation = claim["u"], claim["g"]
+    except (signing.BadSignature, KeyError, TypeError):
+        return None
+    prefs = Preferences.objects.filter(user_id=user_id, feed_generation=generation,
+                                       user__is_active=True).select_related("user").first()
+    return prefs.user if prefs else None
+
+
+def renew_feed(user):
+    """A new feed address; the old one stops working (it was shared, or leaked)."""
+    preferences(user)
+    Preferences.objects.filter(user=user).update(feed_generation=F("feed_generation") + 1)
+    log.info("watchlist feed address renewed for user %s", user.pk)
 
 
 def unsubscribe_token(user):

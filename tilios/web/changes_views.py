@@ -20,6 +20,7 @@ from tilios.places.queries import QueryError
 from tilios.revisions import changes
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
+from tilios.watchlist import services as watchlist
 
 from .common import paginate
 from .records import TYPES, find
@@ -146,3 +147,26 @@ class RecordChangesFeed(ChangesFeed):
 
     def items(self, record):
         return changes.present(list(changes.recent(changes.of_record(record))[:FEED_SIZE]))
+
+
+class WatchlistFeed(ChangesFeed):
+    """Atom: the latest changes of what one person follows, at a secret address (feed readers carry no
+    session); a new address from the watchlist page retires the old one."""
+
+    def get_object(self, request, token):
+        user = watchlist.feed_owner(token)
+        if user is None:
+            raise Http404
+        return user
+
+    def title(self, user):
+        return _("Tilios — liste de suivi de %(name)s") % {"name": user.get_username()}
+
+    def link(self, user):
+        return reverse("web:watchlist")
+
+    def subtitle(self, user):
+        return _("Les dernières modifications de ce que vous suivez.")
+
+    def items(self, user):
+        return watchlist.recent(user, FEED_SIZE)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -11,11 +12,32 @@ from django.views.decorators.http import require_POST
 
 from tilios.places.models import Kind
 from tilios.places.queries import QueryError
+from tilios.policy.models import Announcement, Programme, Promise
+from tilios.revisions.visibility import visible_to
 from tilios.territories.models import Departement, Region
 from tilios.watchlist import services
 from tilios.watchlist.models import Preferences, Watch
 
 from .records import TYPES, find, link
+
+
+# The archive's records that can be followed, by the field that names them in URLs.
+ARCHIVE = {"promise": (Promise, "pk"), "programme": (Programme, "slug"), "announcement": (Announcement, "pk")}
+
+
+def _followed(type_name, key, user):
+    """(the record named by a follow form, its title, its URL); 404 when unknown or not visible to `user`."""
+    if type_name in TYPES:
+        rtype = TYPES[type_name]
+        record = find(rtype, key, user)
+        return record, rtype.title_of(record), link(rtype, "read", record)
+    if type_name not in ARCHIVE:
+        raise Http404
+    model, field = ARCHIVE[type_name]
+    record = model.objects.filter(**{field: key}).first() if field != "pk" or key.isdigit() else None
+    if record is None or not visible_to(record, user):
+        raise Http404
+    return record, str(record), record.get_absolute_url()
 
 
 def _back(request, default):
@@ -29,14 +51,11 @@ def _back(request, default):
 @require_POST
 @login_required
 def follow(request):
-    rtype = TYPES.get(request.POST.get("type", ""))
-    if rtype is None:
-        raise Http404
-    record = find(rtype, request.POST.get("key", ""), request.user)
+    record, title, url = _followed(request.POST.get("type", ""), request.POST.get("key", ""), request.user)
     services.follow(request.user, record)
     messages.success(request, _("Vous suivez « %(title)s » : ses modifications apparaîtront dans votre liste de "
-                                "suivi.") % {"title": rtype.title_of(record)})
-    return _back(request, link(rtype, "read", record))
+                                "suivi.") % {"title": title})
+    return _back(request, url)
 
 
 @require_POST
@@ -76,6 +95,7 @@ def watchlist(request):
     services.mark_seen(request.user, cursor)
     return render(request, "web/watchlist.html", {
         "changes": list(reversed(found)), "watches": _described(request.user), "prefs": prefs,
+        "feed_url": request.build_absolute_uri(reverse("web:watch_atom", args=[services.feed_token(request.user)])),
         "digests": Preferences.Digest.choices})
 
 
@@ -98,6 +118,14 @@ def _described(user):
             watch.url = ""
         described.append(watch)
     return described
+
+
+@require_POST
+@login_required
+def renew_feed(request):
+    services.renew_feed(request.user)
+    messages.success(request, _("Nouvelle adresse du flux : l’ancienne ne fonctionne plus."))
+    return redirect("web:watchlist")
 
 
 @csrf_exempt  # the mail's one-click POST (RFC 8058) carries no CSRF token: the signed token is the proof
