@@ -231,3 +231,21 @@ def test_the_contact_section_speaks_english(client, place):
     assert "Afficher l’adresse" not in page and "Écrire au lieu" not in page
     form = client.get(reverse("web:place_contact", args=[place.public_id]), HTTP_ACCEPT_LANGUAGE="en")
     assert "Your e-mail" in form.content.decode() and "Votre courriel" not in form.content.decode()
+
+
+def test_history_comparisons_and_the_api_never_give_the_address_away(client, place):
+    """The place's e-mail address is revisioned: its history shows it masked, as the API's revisions do."""
+    moderator = make_user("contact-moderation", Role.MODERATOR)
+    rev.edit(place, {"email": "accueil@tiers-lieu-secret.fr"}, moderator, "nouvelle adresse",
+             place.current_revision_id)
+    place.refresh_from_db()
+    history = client.get(reverse("web:place_history", args=[place.public_id])).content.decode()
+    first, last = place.current_revision.parent_id, place.current_revision_id
+    compared = client.get(reverse("web:place_compare", args=[place.public_id]), {"r": [first, last]})
+    for page in (history, compared.content.decode()):
+        assert "accueil@" not in page and "bonjour@" not in page.lower()
+    assert "a•••@tiers-lieu-secret.fr" in compared.content.decode()
+    client.force_login(moderator)
+    for url in (f"/api/revisions/{last}", f"/api/revisions/compare?from={first}&to={last}"):
+        body = json.dumps(client.get(url).json(), ensure_ascii=False)
+        assert "a•••@tiers-lieu-secret.fr" in body and "accueil@" not in body and "bonjour@" not in body.lower(), url

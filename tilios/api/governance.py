@@ -20,6 +20,7 @@ from ninja.errors import HttpError
 from tilios.accounts import permissions, services as accounts
 from tilios.accounts.models import Role
 from tilios.accounts.throttle import hit
+from tilios.places.contact import public_value
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, ModerationAction, Revision, Thread
 
@@ -269,7 +270,8 @@ def compare_revisions(request, from_revision: int = Query(..., alias="from"), to
         raise ValidationError({"to": _("les deux révisions doivent porter sur le même contenu")})
     (a, b) = revisions_out([old, new])
     return {"record": a["record"], "from": a, "to": b,
-            "diff": {f: {"before": p[0], "after": p[1]} for f, p in rev.diff(old.data, new.data).items()}}
+            "diff": {f: {"before": public_value(f, p[0]), "after": public_value(f, p[1])}
+                     for f, p in rev.diff(old.data, new.data).items()}}
 
 
 @router.get("/revisions/{int:revision_id}", tags=["relecture"], summary="Une révision, avec l'état complet")

@@ -9,6 +9,7 @@ from ninja.errors import HttpError
 from tilios.pages.markdown import CATEGORY_PREFIXES, PLACE_PREFIX, WIKI_LINK, render
 from tilios.pages import editing as page_editing
 from tilios.places import editing as place_editing
+from tilios.places.contact import public_value
 from tilios.revisions import records
 from tilios.revisions.models import Revision
 from tilios.revisions.visibility import visible_to
@@ -74,10 +75,11 @@ def revision_out(revision, record=None, with_data=False):
         "reviewed_at": revision.reviewed_at,
         "review_note": revision.review_note,
         "patrolled": revision.patrolled_at is not None,
-        "diff": {field: {"before": pair[0], "after": pair[1]} for field, pair in revision.diff.items()},
+        "diff": {field: {"before": public_value(field, pair[0]), "after": public_value(field, pair[1])}
+                 for field, pair in revision.diff.items()},
     }
     if with_data:
-        out["data"] = revision.data
+        out["data"] = {field: public_value(field, value) for field, value in revision.data.items()}
     return out
 
 

@@ -92,6 +92,12 @@ def masked_email(address):
     return f"{local[:1]}•••@{domain}"
 
 
+def public_value(name, value):
+    """A revisioned value as history, comparisons and the API show it to anyone: the e-mail address masked
+    (the place page gives it on request only, so the history must not give it away)."""
+    return masked_email(value) if name == "email" and value else value
+
+
 def from_source(raw_phone, raw_email):
     """(fields, not understood) for what a source wrote: values that cannot be read are kept, as given,
     for review (`unrecognised`), never dropped."""

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from tilios.media.models import MediaFile
 from tilios.pages.models import Page, Training
+from tilios.places.contact import public_value
 from tilios.places.models import Kind, Place
 from tilios.revisions.models import Revision
 
@@ -51,11 +52,11 @@ def line_diff(before, after):
 def rows(model, before, after, only_changed=True):
     """[{name, label, before, after, lines, changed}] in the model's field order."""
     names = list(before) + [k for k in after if k not in before]
-    kinds = dict(Kind.objects.values_list("code", "label")) if model is Place and "kinds" in names else {}
+    kinds = {k.code: k.shown_label for k in Kind.objects.all()} if model is Place and "kinds" in names else {}
     result = []
     for name in names:
-        old, new = before.get(name), after.get(name)
-        changed = old != new
+        old, new = public_value(name, before.get(name)), public_value(name, after.get(name))
+        changed = before.get(name) != after.get(name)
         if only_changed and not changed:
             continue
         if name == "kinds":
