@@ -3,14 +3,15 @@ import html
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from tilios.accounts.models import Role
 from tilios.places.models import Place
-from tilios.policy import services
+from tilios.policy import services, writing
 from tilios.policy.seed import archive
-from tilios.policy.models import Announcement, Figure, Programme, Promise
+from tilios.policy.models import Announcement, Figure, Outcome, Programme, Promise
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 
@@ -267,3 +268,35 @@ def test_forms_need_their_csrf_token(datar):
         "csrfmiddlewaretoken": token, "made_on": "2024-01-02", "title": "Avec jeton", "text": "Un texte.",
         "source_url": "https://example.org/j"})
     assert response.status_code == 302 and Announcement.objects.filter(title="Avec jeton").exists()
+
+
+def test_a_citation_keeps_its_archived_copy(client):
+    """A source may vanish: an announcement or an outcome names its copy in a web archive, and only there;
+    without one, the page links to the Wayback Machine's copy nearest the date."""
+    as_user(client, make_user("archiviste-web", Role.TRUSTED))
+    base = {"made_on": "2019-06-17", "title": "Nouveaux lieux, nouveaux liens", "text": "110 millions d’euros.",
+            "source_url": "https://www.cohesion-territoires.gouv.fr/nouveaux-lieux"}
+    refused = client.post(reverse("web:announcement_create"), {**base, "archive_url": "https://spam.example/copie"})
+    assert refused.status_code == 400 and "web.archive.org" in refused.content.decode()
+    assert not Announcement.objects.filter(title=base["title"], made_on="2019-06-17").exists()
+    copy = "https://web.archive.org/web/20190618000000/https://www.cohesion-territoires.gouv.fr/nouveaux-lieux"
+    assert client.post(reverse("web:announcement_create"), {**base, "archive_url": copy}).status_code == 302
+    created = Announcement.objects.get(title=base["title"], made_on="2019-06-17")
+    assert created.archive_url == copy
+    assert f'href="{copy}"' in page(client, created.get_absolute_url()).content.decode()
+
+    datar = Announcement.objects.get(programme__slug="datar-telecentres-2005")
+    lookup = f'href="https://web.archive.org/web/{datar.made_on:%Y%m%d}/{datar.source_url}"'
+    assert lookup in page(client, datar.get_absolute_url()).content.decode()
+    outcome = Outcome.objects.filter(is_published=True).first()
+    with pytest.raises(ValidationError) as bad:
+        writing.edit("outcomes", outcome.pk, {"archive_url": "https://example.org/copie"},
+                     make_user("archiviste-resultats", Role.TRUSTED), "", outcome.current_revision_id)
+    assert "archive_url" in bad.value.message_dict
+    writing.edit("outcomes", outcome.pk, {"archive_url": "https://archive.ph/AbCd1"},
+                 make_user("archiviste-resultats-2", Role.TRUSTED), "", outcome.current_revision_id)
+    promise_page = page(client, outcome.promise.get_absolute_url()).content.decode()
+    assert 'href="https://archive.ph/AbCd1"' in promise_page
+    exported = client.get("/api/policy/announcements.csv").content.decode()
+    assert copy in exported and "archive_url" in exported.splitlines()[0]
+    assert client.get(f"/api/policy/announcements/{created.pk}").json()["source"]["archive_url"] == copy

@@ -50,7 +50,7 @@ def announcement_summary(a):
         "actors": [{"id": x.pk, "name": x.name, "kind": x.kind} for x in a.actors.all()],
         "territory_code": a.territory_code,
         "programme": {"slug": a.programme.slug, "name": a.programme.name} if a.programme_id else None,
-        "source": {"url": a.source_url, "title": a.source_title, "page": a.source_page},
+        "source": {"url": a.source_url, "title": a.source_title, "page": a.source_page, "archive_url": a.archive_url},
         "published": a.is_published,
     }
 
@@ -71,7 +71,7 @@ def match_out(m):
 def outcome_out(o):
     registry = isinstance(o, services.RegistryOutcome)
     return {"value": o.value, "measured_on": _date(o.measured_on), "source_url": o.source_url or None,
-            "method": o.method, "note": o.note, "distribution": list(o.distribution), "from_registry": registry}
+            "archive_url": o.archive_url or None, "method": o.method, "note": o.note, "distribution": list(o.distribution), "from_registry": registry}
 
 
 def promise_out(p, verdict):
@@ -147,7 +147,7 @@ def list_announcements(request, filters: Query[AnnouncementFilters]):
 
 
 ANNOUNCEMENT_CSV = ["id", "made_on", "title", "actors", "territory_code", "programme", "source_url", "source_title",
-                    "source_page", "figures", "url"]
+                    "source_page", "archive_url", "figures", "url"]
 
 
 @router.get("/policy/announcements.csv", tags=TAGS, summary="Annonces en CSV (mêmes filtres)")
@@ -157,7 +157,7 @@ def announcements_csv(request, filters: Query[AnnouncementFilters]):
         rows.append({"id": a.pk, "made_on": _date(a.made_on), "title": a.title,
                      "actors": " ; ".join(x.name for x in a.actors.all()), "territory_code": a.territory_code,
                      "programme": a.programme.slug if a.programme_id else "", "source_url": a.source_url,
-                     "source_title": a.source_title, "source_page": a.source_page,
+                     "source_title": a.source_title, "source_page": a.source_page, "archive_url": a.archive_url,
                      "figures": " ; ".join(f.key for f in a.figures.all()),
                      "url": request.build_absolute_uri(a.get_absolute_url())})
     return _csv(rows, ANNOUNCEMENT_CSV, "tilios-annonces.csv")
@@ -188,6 +188,7 @@ class AnnouncementIn(Schema):
     source_url: str
     source_title: str = ""
     source_page: str = ""
+    archive_url: str = Field("", description="la source dans une archive du web (web.archive.org, archive.today…)")
     actors: list[int | str | dict[str, str]] = Field(
         [], description="acteurs : identifiants, noms exacts, ou {\"name\", \"kind\"} pour en créer un")
     territory_code: str = ""
@@ -209,7 +210,8 @@ def announcement_data(payload, user):
                            payload.summary)
     return {"made_on": payload.made_on.isoformat(), "title": payload.title.strip(), "text": payload.text.strip(),
             "source_url": payload.source_url.strip(), "source_title": payload.source_title.strip(),
-            "source_page": payload.source_page.strip(), "territory_code": payload.territory_code.strip(),
+            "source_page": payload.source_page.strip(), "archive_url": payload.archive_url.strip(),
+            "territory_code": payload.territory_code.strip(),
             "programme": refs["programme"], "actors": refs["actors"]}
 
 

@@ -1,5 +1,6 @@
 """The archive of public policy: who announced what, what was promised, what came of it."""
 import re
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,6 +8,33 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tilios.revisions.querysets import PublishedQuerySet
+
+# Web archives whose copies a citation may point to: a page that moved or vanished stays readable there.
+WEB_ARCHIVES = ("web.archive.org", "archive.org", "wayback.archive-it.org", "archive.ph", "archive.today",
+                "archive.is", "perma.cc", "archivesinternet.bnf.fr")
+
+
+def validate_archive_url(url):
+    host = urlsplit(url).hostname or ""
+    if urlsplit(url).scheme not in ("http", "https") or not any(
+            host == archive or host.endswith("." + archive) for archive in WEB_ARCHIVES):
+        raise ValidationError(_("une copie dans une archive du web est attendue (%(archives)s)")
+                              % {"archives": ", ".join(WEB_ARCHIVES)})
+
+
+class Cited(models.Model):
+    """A record that cites a public source, with the archived copy that keeps it readable."""
+
+    archive_url = models.URLField(_("copie archivée"), max_length=500, blank=True,
+                                  validators=[validate_archive_url],
+                                  help_text=_("la source dans une archive du web (Wayback Machine, archive.today…)"))
+
+    class Meta:
+        abstract = True
+
+    def archive_lookup_url(self):
+        """The Wayback Machine's copy nearest the citation's date, when none was recorded."""
+        return f"https://web.archive.org/web/{self.cited_on:%Y%m%d}/{self.source_url}"
 
 
 class Revisable(models.Model):
@@ -77,7 +105,7 @@ class Programme(Revisable):
         return reverse("web:programme", args=[self.slug])
 
 
-class Announcement(Revisable):
+class Announcement(Revisable, Cited):
     made_on = models.DateField(_("date"))
     title = models.CharField(_("titre"), max_length=300)
     text = models.TextField(_("texte ou citation"))
@@ -97,6 +125,10 @@ class Announcement(Revisable):
 
     def get_absolute_url(self):
         return reverse("web:announcement", args=[self.pk])
+
+    @property
+    def cited_on(self):
+        return self.made_on
 
 
 class Figure(models.Model):
@@ -177,7 +209,7 @@ def validate_distribution(value):
             raise ValidationError(_("groupe %(n)s : un code de bande d'activité (lettres, chiffres, _)") % {"n": line})
 
 
-class Outcome(Revisable):
+class Outcome(Revisable, Cited):
     """What came of a promise: a measured value, or a published study with the distribution it found (how
     many places in each group), which evaluation pages show beside the places' own reports."""
 
@@ -196,6 +228,10 @@ class Outcome(Revisable):
     class Meta:
         ordering = ["measured_on", "id"]
         verbose_name = _("résultat")
+
+    @property
+    def cited_on(self):
+        return self.measured_on
 
     @property
     def is_study(self):

@@ -48,6 +48,7 @@ def seed():
         announcement = _create(Announcement, {
             "made_on": a["made_on"], "title": a["title"], "text": a["text"], "territory_code": a.get("territory", ""),
             "programme": programme, "source_url": a["source_url"], "source_title": a["source_title"],
+            "archive_url": a.get("archive_url", ""),
             "actors": [actors[name] for name in a["actors"]]})
         for p in a.get("promises", []):
             promise = _create(Promise, {
@@ -56,6 +57,7 @@ def seed():
                 "territory_code": p.get("territory", ""), "quote": a["text"]})
             for o in p.get("outcomes", []):
                 _create(Outcome, {"promise": promise.pk, "value": o["value"], "measured_on": o["measured_on"],
-                                  "source_url": o["source_url"], "method": o.get("method", ""),
+                                  "source_url": o["source_url"], "archive_url": o.get("archive_url", ""),
+                                  "method": o.get("method", ""),
                                   "note": o.get("note", ""), "distribution": o.get("distribution", [])})
     return Announcement.objects.count()

@@ -220,6 +220,7 @@ class RegistryOutcome:
     value: float
     measured_on: datetime.date
     source_url: str = ""
+    archive_url: str = ""
     note: str = "compté d'après les lieux du programme dans le registre Tilios"
     method: str = "comptage du registre"
     distribution: tuple = ()

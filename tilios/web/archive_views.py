@@ -33,7 +33,7 @@ FIELDS = {
     Programme: ["slug", "name", "kind", "started_on", "ended_on", "budget_eur", "description", "actors"],
     Promise: ["announcement", "programme", "metric", "target_value", "unit", "deadline", "territory_code", "quote",
               "count_from_registry"],
-    Outcome: ["promise", "value", "measured_on", "source_url", "method", "note", "distribution"],
+    Outcome: ["promise", "value", "measured_on", "source_url", "archive_url", "method", "note", "distribution"],
     Reply: ["actor", "promise", "outcome", "made_on", "text", "source_url"],
 }
 PUBLISHED = {"actor": Actor, "actors": Actor, "announcement": Announcement, "programme": Programme,

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
 from tilios.policy import services
-from tilios.policy.models import Actor, Announcement, Figure, Programme, Promise
+from tilios.policy.models import Actor, Announcement, Figure, Programme, Promise, validate_archive_url
 from tilios.revisions.models import Revision
 from tilios.territories.models import Commune, Departement, Epci, Region
 from tilios.revisions.visibility import visible_to
@@ -211,6 +211,8 @@ class AnnouncementForm(HoneypotMixin):
     source_url = forms.URLField(label=_l("Source (adresse)"), max_length=500, assume_scheme="https")
     source_title = forms.CharField(label=_l("Titre du document source"), max_length=300, required=False)
     source_page = forms.CharField(label=_l("Page"), max_length=20, required=False)
+    archive_url = forms.URLField(label=_l("Copie archivée (Wayback Machine, archive.today…)"), max_length=500,
+                                 required=False, assume_scheme="https", validators=[validate_archive_url])
     summary = forms.CharField(label=_l("Résumé de la modification"), max_length=500, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -223,7 +225,8 @@ class AnnouncementForm(HoneypotMixin):
         return {"made_on": c["made_on"].isoformat(), "title": c["title"].strip(), "text": c["text"].strip(),
                 "actors": sorted(a.pk for a in c["actors"]), "territory_code": c["territory_code"].strip(),
                 "programme": c["programme"].pk if c["programme"] else None, "source_url": c["source_url"].strip(),
-                "source_title": c["source_title"].strip(), "source_page": c["source_page"].strip()}
+                "source_title": c["source_title"].strip(), "source_page": c["source_page"].strip(),
+                "archive_url": c["archive_url"].strip()}
 
 
 @contributor_required
