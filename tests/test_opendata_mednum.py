@@ -191,7 +191,7 @@ def test_a_share_alike_source_makes_the_zip_say_so_and_carry_the_licence_of_the_
     _osm_record_on(Place.objects.live().filter(address__gt="", postcode__regex=r"^[0-9]{5}$").first())
     message = export(str(tmp_path / "m.csv"), "--format", "mednum")
     assert "l'ensemble est sous Open Data Commons Open Database License 1.0" in message
-    export(str(tmp_path / "m.zip"), "--format", "mednum")
+    assert "licence ODbL-1.0 (partage à l’identique" in export(str(tmp_path / "m.zip"), "--format", "mednum")
     with zipfile.ZipFile(tmp_path / "m.zip") as zf:
         assert sorted(zf.namelist()) == ["datapackage.json", "lieux-mediation-numerique.csv", "schema.json"]
         zf.extractall(tmp_path / "partage")

@@ -24,8 +24,6 @@ from .csv_mapping import add_offer, build, csv_rows, decode, links_from
 STANDARD = ["id", "nom", "adresse", "code_postal", "commune", "latitude", "longitude"]
 BFC = ["bfc_id", "nom_structure", "adresse", "code_postal", "ville", "lat", "lon", "code_typo"]
 BFC_TYPO = {"TL": ["autre"], "F": ["fablab"], "T": ["coworking"]}
-
-
 TYPOLOGIES = {"EPN": "epn", "FABLAB": "fablab", "TIERS_LIEUX": "autre"}  # data·inclusion typologies
 SOCIAL_HOSTS = {"facebook.com": "facebook", "twitter.com": "twitter", "x.com": "twitter",
                 "linkedin.com": "linkedin", "instagram.com": "instagram"}

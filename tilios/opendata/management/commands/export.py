@@ -54,8 +54,9 @@ class Command(BaseCommand):
             with open(out, "wb") as f:
                 descriptor = mednum.write_zip(places, f)
             licences = ", ".join(lic["name"] for lic in descriptor["licenses"])
-            self.stderr.write(f"paquet au schéma des lieux de médiation numérique écrit dans {out} — "
-                              f"licence {licences}")
+            self.stderr.write(f"paquet (CSV, schéma, licences) au schéma des lieux de médiation numérique écrit "
+                              f"dans {out} — licence {licences}"
+                              f"{' (partage à l’identique : l’ensemble est sous cette licence)' if whole else ''}")
             return
         if out == "-":
             written = mednum.write_csv(places, sys.stdout)
