@@ -15,10 +15,17 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBERS = (int, float, Decimal)  # bool is an int: written True / False, never a formula
 
 
+class Plain(str):
+    """A text its writer checked to be only a number for a spreadsheet although it starts like a formula (an
+    E.164 phone number « +33… », which a data standard wants as it is): written without the quote."""
+
+
 def cell(value):
     """`value`, or its text behind a single quote when a spreadsheet would read it as a formula."""
     if value is None or isinstance(value, NUMBERS):
         return value
+    if isinstance(value, Plain):
+        return str(value)
     text = value if isinstance(value, str) else str(value)
     return "'" + text if text.startswith(FORMULA_START) else value
 

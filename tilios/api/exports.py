@@ -25,7 +25,7 @@ def list_exports(request):
     return {"downloads": files, **licensing}
 
 
-@router.get("/exports/{name}", summary="Un téléchargement (CSV, GeoJSON ou paquet de données zip)",
+@router.get("/exports/{name}", summary="Un téléchargement (CSV, GeoJSON, zip)",
             url_name="get_export")
 def get_export(request, name: str):
     if name not in downloads.DOWNLOADS:

@@ -120,10 +120,7 @@ def write(queryset, directory):
         for f in files:
             f.close()
 
-    licences = {}
-    for source in sources:
-        licence = licence_rules.describe(source)
-        licences.setdefault(licence["id"], licence)
+    licences = {lic["id"]: lic for lic in distinct_licences(sources)}
     _table(directory / "kinds.csv", SCHEMAS["kinds"],
            ([k.code, k.label, k.label_en, k.cget_typology, k.introduced_in] for k in Kind.objects.all()))
     _table(directory / "licences.csv", SCHEMAS["licences"],
@@ -145,16 +142,30 @@ def _table(path, schema, rows):
         writer.writerows(rows)
 
 
+def distinct_licences(sources):
+    """The licences of `sources` as data packages name them, each once, by id."""
+    licences = {}
+    for source in sources:
+        licence = licence_rules.describe(source)
+        licences.setdefault(licence["id"], licence)
+    return sorted(licences.values(), key=lambda lic: lic["id"])
+
+
+def licence_terms(licences, whole, sources_where, places_where):
+    """(notice, licences the package declares): the share-alike licence of the whole when there is one,
+    else each part's own; `sources_where` and `places_where` say where the package tells them apart."""
+    if whole:
+        return (f"Cet export contient des données sous {whole['title']}, une licence à partage à l'identique : "
+                f"l'ensemble est diffusé sous {whole['title']}, et toute base qui en dérive doit l'être aussi. "
+                f"Chaque source garde sa licence et son attribution ({sources_where})."), [whole]
+    return (f"Chaque lieu garde la licence des sources dont il vient ({places_where}).",
+            sorted(licences, key=lambda lic: lic["id"]))
+
+
 def descriptor_of(count, sources, licences, whole):
     attribution = " ; ".join(s.attribution for s in sources)
-    if whole:
-        notice = (f"Cet export contient des données sous {whole['title']}, une licence à partage à l'identique : "
-                  f"l'ensemble est diffusé sous {whole['title']}, et toute base qui en dérive doit l'être aussi. "
-                  f"Chaque source garde sa licence et son attribution (table sources).")
-        package_licences = [whole]
-    else:
-        notice = "Chaque lieu garde la licence des sources dont il vient (tables sources et place_source_records)."
-        package_licences = sorted(licences, key=lambda lic: lic["id"])
+    notice, package_licences = licence_terms(licences, whole, "table sources",
+                                             "tables sources et place_source_records")
     return {
         "profile": "tabular-data-package",
         "name": "tilios-lieux",

@@ -13,8 +13,13 @@ from tilios.sources.models import Source
 from tilios.places import queries
 from tilios.places.presenters import source_summary
 
-from . import datapackage
+from . import datapackage, mednum
 from .exports import whole_licence, write_csv, write_geojson
+
+
+def _mednum_csv(places, out):
+    mednum.licensing(places)  # two share-alike licences: refused, as the other downloads are
+    mednum.write_csv(places, out)
 
 
 def _text(writer):
@@ -38,6 +43,19 @@ DOWNLOADS = {
         "description": _("lieux, types, sources, licences et table de correspondance lieu ↔ enregistrements "
                          "sources, chaque table décrite par son Table Schema"),
         "build": datapackage.write_zip},
+    mednum.CSV_NAME: {
+        "label": _("Lieux au schéma des lieux de médiation numérique (CSV)"),
+        "content_type": "text/csv; charset=utf-8",
+        "description": _("le standard national LaMednum (schema.data.gouv.fr), valide selon son schéma : les "
+                         "lieux qu’il peut tenir (adresse, code postal et commune connus, lieux non fermés), "
+                         "leurs services dans ses listes"),
+        "build": _text(_mednum_csv)},
+    "lieux-mediation-numerique.zip": {
+        "label": _("Lieux au schéma des lieux de médiation numérique, avec les licences (zip)"),
+        "content_type": "application/zip",
+        "description": _("le même CSV, le schéma publié et un descripteur Frictionless qui porte la licence de "
+                         "l’ensemble et l’attribution de chaque source"),
+        "build": mednum.write_zip},
 }
 
 

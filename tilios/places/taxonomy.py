@@ -116,11 +116,58 @@ OSM_TAGS = {
 WHEELCHAIR = {"yes": _("oui"), "limited": _("en partie"), "no": _("non")}
 
 
+# Version 1 of the médiation numérique standard (schema v1.0.2) has closed lists, coarser than these
+# vocabularies: vocabulary -> [(the standard's column, its label, the terms published under it)]. A label
+# of the standard is read as the first term listed; the others are narrower terms the standard does not
+# tell apart (published under that label, read back as the first).
+MEDNUM_V1 = {
+    "services": [
+        ("services", "Aide aux démarches administratives",
+         ("demarches-accompagnees", "demarches-autonomie", "demarches-sante")),
+        ("services", "Maîtrise des outils numériques du quotidien",
+         ("numerique-quotidien", "prise-en-main-ordinateur", "prise-en-main-smartphone")),
+        ("services", "Insertion professionnelle via le numérique", ("insertion-professionnelle", "entreprise")),
+        ("services", "Parentalité et éducation avec le numérique", ("parentalite",)),
+        ("services", "Loisirs et créations numériques", ("creation-numerique",)),
+        ("services", "Compréhension du monde numérique", ("culture-numerique", "citoyennete-numerique")),
+        ("services", "Accès internet et matériel informatique", ("internet",)),
+        ("services", "Acquisition de matériel informatique à prix solidaire", ("equipement-informatique",)),
+        ("modalites_accompagnement", "En autonomie", ("materiel",)),
+        ("modalites_accompagnement", "Accompagnement individuel", ("accompagnement-individuel",)),
+        ("modalites_accompagnement", "Dans un atelier collectif", ("ateliers-collectifs",)),
+        ("dispositif_programmes_nationaux", "Aidants Connect", ("aidant-habilite",)),
+    ],
+    "access": [
+        ("frais_a_charge", "Gratuit", ("gratuit",)),
+        ("frais_a_charge", "Gratuit sous condition", ("gratuit-sous-condition", "pass-numerique")),
+        ("frais_a_charge", "Payant", ("payant", "adhesion")),
+    ],
+    "audiences": [
+        ("publics_specifiquement_adresses", "Jeunes", ("jeunes",)),
+        ("publics_specifiquement_adresses", "Familles et/ou enfants", ("familles",)),
+        ("publics_specifiquement_adresses", "Seniors", ("seniors",)),
+        ("prise_en_charge_specifique", "Surdité", ("surdite",)),
+        ("prise_en_charge_specifique", "Handicaps mentaux", ("handicap-mental",)),
+        ("prise_en_charge_specifique", "Illettrisme", ("illettrisme",)),
+        ("prise_en_charge_specifique", "Langues étrangères (autres)", ("langues-etrangeres",)),
+        ("prise_en_charge_specifique", "Langues étrangères (anglais)", ("langues-etrangeres",)),
+        ("prise_en_charge_specifique", "Déficience visuelle", ("deficience-visuelle",)),
+    ],
+}
+
+
+def mednum_v1_label(vocabulary, code):
+    """(column, label) under which the standard's version 1 publishes the term `code`, or None."""
+    return next(((column, label) for column, label, codes in MEDNUM_V1[vocabulary] if code in codes), None)
+
+
 def _index(vocabulary):
-    return {fold(label): code for code, term in vocabulary.items() for label in term.mednum}
+    index = {fold(label): codes[0] for _column, label, codes in MEDNUM_V1[vocabulary]}
+    index.update({fold(label): code for code, term in VOCABULARIES[vocabulary].items() for label in term.mednum})
+    return index
 
 
-_INDEXES = {name: _index(vocabulary) for name, vocabulary in VOCABULARIES.items()}
+_INDEXES = {name: _index(name) for name in VOCABULARIES}
 
 
 def read_labels(vocabulary, cell, separator=";"):

@@ -8,8 +8,13 @@ files, records coming from France Tiers-Lieux (`source`) or labelled so → `aut
 `conditions_acces` (or `frais_a_charge`) and `publics_accueillis` are read through the vocabularies of
 places.taxonomy (values no term means are kept for review); `presentation_resume` / `presentation_detail`
 make the description, `fiche_acces_libre` an acceslibre link, `telephone` and `courriel` the place's contact.
+Version 1 of the standard (schema v1.0.2, what `tilios export --format mednum` writes) separates values with
+« | », splits the publics into `publics_specifiquement_adresses` and `prise_en_charge_specifique`, names
+programmes (Aidants Connect: formalities done for you), `courriels`, `itinerance` and data·inclusion
+`typologie`: EPN → epn, FABLAB → fablab, TIERS_LIEUX → autre; a place with none of those stays an `epn`.
 """
 import json
+from urllib.parse import urlsplit
 
 from tilios.places.taxonomy import read_labels
 
@@ -19,10 +24,19 @@ from .csv_mapping import add_offer, build, csv_rows, decode, links_from
 STANDARD = ["id", "nom", "adresse", "code_postal", "commune", "latitude", "longitude"]
 BFC = ["bfc_id", "nom_structure", "adresse", "code_postal", "ville", "lat", "lon", "code_typo"]
 BFC_TYPO = {"TL": ["autre"], "F": ["fablab"], "T": ["coworking"]}
+TYPOLOGIES = {"EPN": "epn", "FABLAB": "fablab", "TIERS_LIEUX": "autre"}  # data·inclusion typologies
+SOCIAL_HOSTS = {"facebook.com": "facebook", "twitter.com": "twitter", "x.com": "twitter",
+                "linkedin.com": "linkedin", "instagram.com": "instagram"}
+
+
+def _cells(row, *columns):
+    """The cells of `columns` as one « ; »-separated list (version 1 of the standard separates with « | »)."""
+    return ";".join((row.get(c) or "").replace("|", ";") for c in columns)
 
 
 def _kinds_standard(row):
-    kinds = ["epn"]
+    typologies = {t.strip().upper() for t in _cells(row, "typologie").split(";")}
+    kinds = [TYPOLOGIES[t] for t in sorted(typologies) if t in TYPOLOGIES] or ["epn"]
     source = (row.get("source") or "").strip().lower()
     labels = (row.get("labels_nationaux") or "").lower()
     if source == "france-tiers-lieux" or "tiers-lieu" in labels or "tiers lieu" in labels:
@@ -30,26 +44,48 @@ def _kinds_standard(row):
     return kinds
 
 
+def _link_kind(url):
+    host = urlsplit(url).netloc.lower().removeprefix("www.").removeprefix("m.")
+    return SOCIAL_HOSTS.get(host, "web")
+
+
+def _offer(mapped, row):
+    """Services, access and audiences from the standard's columns, of its first versions and of version 1;
+    programmes (`dispositif_programmes_nationaux`) name a service only for some, the others are not an offer."""
+    services, ways = read_labels("services", _cells(row, "services")), read_labels(
+        "services", _cells(row, "modalites_accompagnement"))
+    programmes = read_labels("services", _cells(row, "dispositif_programmes_nationaux"))[0]
+    return add_offer(mapped, {
+        "services": (services[0] + ways[0] + programmes, services[1] + ways[1]),
+        "access": read_labels("access", _cells(row, "conditions_acces", "frais_a_charge")),
+        "audiences": read_labels("audiences", _cells(row, "publics_accueillis", "publics_specifiquement_adresses",
+                                                     "prise_en_charge_specifique"))})
+
+
 def map_standard(line, row):
     values = {"name": row.get("nom"), "address": row.get("adresse"), "postcode": row.get("code_postal"),
               "town": row.get("commune"), "latitude": row.get("latitude"), "longitude": row.get("longitude"),
               "opening_hours": row.get("horaires")}
+    if "telephone" in row:
+        values["phone"] = row["telephone"]
+    if "courriels" in row or "courriel" in row:  # version 1 may give several: the first is the contact
+        values["email"] = (row.get("courriels") or row.get("courriel") or "").split("|")[0]
     if row.get("code_insee"):
         values["commune_code"] = row.get("code_insee")
     presentation = "\n\n".join(p.strip() for p in (row.get("presentation_resume"), row.get("presentation_detail"))
                                if p and p.strip())
-    links = links_from([("web", row.get("site_web")), ("other", row.get("prise_rdv")),
+    websites = (row.get("site_web") or "").replace("|", " ").split()
+    links = links_from([*((_link_kind(url), url) for url in websites), ("other", row.get("prise_rdv")),
                         ("acceslibre", row.get("fiche_acces_libre"))])
     mapped = build(line, row.get("id"), _raw(row), values, _kinds_standard(row), links,
                    {"name": "nom", "id": "id", "commune_code": "code_insee"})
-    if presentation and not mapped.error:
+    if mapped.error:
+        return mapped
+    if presentation:
         mapped.fields["description"] = presentation[:20000]
-    services, ways = read_labels("services", row.get("services")), read_labels("services",
-                                                                               row.get("modalites_accompagnement"))
-    return add_offer(mapped, {
-        "services": (services[0] + ways[0], services[1] + ways[1]),
-        "access": read_labels("access", row.get("conditions_acces") or row.get("frais_a_charge")),
-        "audiences": read_labels("audiences", row.get("publics_accueillis"))})
+    if (row.get("itinerance") or "").strip() == "Itinérant":
+        mapped.fields["mobility"] = "itinerant"
+    return _offer(mapped, row)
 
 
 def map_bfc(line, row):

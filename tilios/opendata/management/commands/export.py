@@ -2,18 +2,19 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tilios.opendata import datapackage
+from tilios.opendata import datapackage, mednum
 from tilios.places import queries
 from tilios.opendata.exports import WRITERS, ShareAlikeConflict
 
 
 class Command(BaseCommand):
-    help = ("Exporte les lieux en CSV, GeoJSON ou paquet de données Frictionless (datapackage : un dossier), "
+    help = ("Exporte les lieux en CSV, GeoJSON, paquet de données Frictionless (datapackage : un dossier) ou au "
+            "schéma des lieux de médiation numérique (mednum : un CSV, ou un zip qui porte aussi les licences), "
             "avec la licence, l'attribution et les enregistrements sources de chaque lieu")
 
     def add_arguments(self, parser):
         parser.add_argument("out", help="fichier de sortie (- pour la sortie standard) ; dossier pour datapackage")
-        parser.add_argument("--format", choices=sorted([*WRITERS, "datapackage"]), default="csv")
+        parser.add_argument("--format", choices=sorted([*WRITERS, "datapackage", "mednum"]), default="csv")
         parser.add_argument("--kind", action="append", default=[], help="type de lieu (répétable)")
         parser.add_argument("-q", "--query", default="", help="recherche par nom ou ville")
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         try:
             if format == "datapackage":
                 self._datapackage(places, out)
+            elif format == "mednum":
+                self._mednum(places, out)
             elif out == "-":
                 WRITERS[format](places, sys.stdout)
             else:
@@ -44,3 +47,23 @@ class Command(BaseCommand):
         licences = ", ".join(lic["name"] for lic in descriptor["licenses"])
         whole = " (partage à l'identique : l'ensemble est sous cette licence)" if descriptor["share_alike"] else ""
         self.stderr.write(f"paquet de données écrit dans {out}/datapackage.json — licence {licences}{whole}")
+
+    def _mednum(self, places, out):
+        _sources, whole = mednum.licensing(places)  # two share-alike licences: refused before writing
+        if out.endswith(".zip"):
+            with open(out, "wb") as f:
+                descriptor = mednum.write_zip(places, f)
+            licences = ", ".join(lic["name"] for lic in descriptor["licenses"])
+            self.stderr.write(f"paquet (CSV, schéma, licences) au schéma des lieux de médiation numérique écrit "
+                              f"dans {out} — licence {licences}"
+                              f"{' (partage à l’identique : l’ensemble est sous cette licence)' if whole else ''}")
+            return
+        if out == "-":
+            written = mednum.write_csv(places, sys.stdout)
+        else:
+            with open(out, "w", encoding="utf-8", newline="") as f:
+                written = mednum.write_csv(places, f)
+        whole_note = (f" ; contient des données sous {whole['title']} (partage à l'identique) : l'ensemble est "
+                      f"sous {whole['title']}" if whole else "")
+        self.stderr.write(f"{written.count} lieux exportés dans {out} au schéma des lieux de médiation numérique "
+                          f"{mednum.SCHEMA['version']} ; écartés : {written.summary()}{whole_note}")
