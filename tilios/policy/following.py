@@ -5,6 +5,10 @@ from django.db.models import Q
 from .models import Outcome, Programme, Promise, Reply
 
 
+# The models whose followers hear of more than the record itself: other records need not be loaded.
+COVERING = (Promise, Programme)
+
+
 def followed_with(record):
     """The records besides `record` whose changes its followers hear of (none for other records)."""
     if isinstance(record, Promise):

@@ -15,8 +15,9 @@ WEB_ARCHIVES = ("web.archive.org", "archive.org", "wayback.archive-it.org", "arc
 
 
 def validate_archive_url(url):
-    host = urlsplit(url).hostname or ""
-    if urlsplit(url).scheme not in ("http", "https") or not any(
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not any(
             host == archive or host.endswith("." + archive) for archive in WEB_ARCHIVES):
         raise ValidationError(_("une copie dans une archive du web est attendue (%(archives)s)")
                               % {"archives": ", ".join(WEB_ARCHIVES)})

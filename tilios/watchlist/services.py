@@ -88,7 +88,7 @@ def watch_managed_place(sender, instance, created, **kwargs):
 
 
 def _records(records):
-    """A Q on revisions: the changes of these records."""
+    """Qs on revisions, one per type: the changes of these records."""
     ids = {}
     for record in records:
         ids.setdefault(ContentType.objects.get_for_model(record).pk, []).append(record.pk)
@@ -101,7 +101,7 @@ def scope(user):
     for watch in Watch.objects.filter(user=user).select_related("content_type"):
         if watch.content_type_id:
             parts.append(Q(content_type_id=watch.content_type_id, object_id=watch.object_id))
-            if watch.record is not None:
+            if watch.content_type.model_class() in following.COVERING and watch.record is not None:
                 parts += _records(following.followed_with(watch.record))
         else:
             parts.append(feed.scope(watch.region, watch.departement, "", [watch.kind] if watch.kind else []))
