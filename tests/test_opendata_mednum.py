@@ -15,6 +15,7 @@ from frictionless import Resource, Schema, validate
 from tilios.opendata import mednum
 from tilios.places import taxonomy
 from tilios.places.models import Place
+from tilios.sources.importers import mednum as reader
 from tilios.sources.models import ImportRun, Source, SourceRecord
 from tilios.sources.services import run_import
 
@@ -207,7 +208,7 @@ def test_a_share_alike_source_makes_the_zip_say_so_and_carry_the_licence_of_the_
 def test_the_open_data_page_and_the_api_offer_the_same_files(client, tmp_path):
     _osm_record_on(Place.objects.live().filter(address__gt="", postcode__regex=r"^[0-9]{5}$").first())
     html = client.get("/donnees/").content.decode()
-    assert "/donnees/lieux-mediation-numerique.csv" in html and "/donnees/lieux-mediation-numerique.zip" in html
+    assert all(f"/donnees/lieux-mediation-numerique.{ext}" in html for ext in ("csv", "json", "zip"))
     assert "schéma des lieux de médiation numérique" in html
     english = client.get("/donnees/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "digital inclusion places standard" in english
@@ -217,7 +218,10 @@ def test_the_open_data_page_and_the_api_offer_the_same_files(client, tmp_path):
     assert_valid(tmp_path / "web.csv")
     listing = client.get("/api/exports").json()
     names = {d["name"] for d in listing["downloads"]}
-    assert {"lieux-mediation-numerique.csv", "lieux-mediation-numerique.zip"} <= names
+    assert {"lieux-mediation-numerique.csv", "lieux-mediation-numerique.json", "lieux-mediation-numerique.zip"} <= names
+    response = client.get("/api/exports/lieux-mediation-numerique.json")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert len(json.loads(b"".join(response.streaming_content))) == len(rows_of(tmp_path / "web.csv"))
     assert listing["licence_of_whole"]["id"] == "ODbL-1.0"
     response = client.get("/api/exports/lieux-mediation-numerique.zip")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
@@ -249,3 +253,31 @@ def test_the_importer_reads_the_standard_s_own_example(tmp_path):
     # what no term means is kept for review, never dropped
     assert place.unrecognised["audiences"] == ["Femmes"]
     assert place.unrecognised["services"] == ["À distance"]
+
+
+def test_json_holds_the_csv_s_records_valid_against_the_schema_and_imports_back_the_same(registry, tmp_path):
+    """The JSON form: the same places, fields and values as the CSV, typed (numbers as numbers), empty fields
+    left out; valid against the published schema, and read back by `tilios import mednum` as the CSV is."""
+    export(str(tmp_path / "m.csv"), "--format", "mednum")
+    message = export(str(tmp_path / "m.json"), "--format", "mednum")
+    records = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    rows = rows_of(tmp_path / "m.csv")
+    assert f"{len(records)} lieux exportés dans {tmp_path / 'm.json'}" in message
+    assert [r["id"] for r in records] == [r["id"] for r in rows]
+    for record, row in zip(records, rows):
+        assert {k: str(v) for k, v in record.items()} == {k: v for k, v in row.items() if v != ""}, row["id"]
+        assert isinstance(record.get("latitude", 0.0), float)
+    schema = Schema.from_descriptor(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    report = Resource(data=[[*mednum.COLUMNS], *([r.get(c) for c in mednum.COLUMNS] for r in records)],
+                      schema=schema).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "message"])[:5]
+    wrong = [[*mednum.COLUMNS], [records[0].get(c) if c != "code_postal" else "3600" for c in mednum.COLUMNS]]
+    assert not Resource(data=wrong, schema=schema).validate().valid  # the check can fail
+
+    # Read back, the JSON gives the rows the CSV gives: the same import.
+    as_json, as_csv = reader.read(tmp_path / "m.json"), reader.read(tmp_path / "m.csv")
+    pairs = [(a, b) for a, b in zip(as_json, as_csv, strict=True)]
+    assert len(pairs) == len(records) and not any(a.error or b.error for a, b in pairs)
+    for from_json, from_csv in pairs:
+        assert (from_json.external_id, from_json.fields, from_json.kinds) == (
+            from_csv.external_id, from_csv.fields, from_csv.kinds)

@@ -17,9 +17,11 @@ from . import datapackage, mednum
 from .exports import whole_licence, write_csv, write_geojson
 
 
-def _mednum_csv(places, out):
-    mednum.licensing(places)  # two share-alike licences: refused, as the other downloads are
-    mednum.write_csv(places, out)
+def _refusing_conflicts(writer):
+    def write(places, out):
+        mednum.licensing(places)  # two share-alike licences: refused, as the other downloads are
+        writer(places, out)
+    return write
 
 
 def _text(writer):
@@ -49,7 +51,13 @@ DOWNLOADS = {
         "description": _("le standard national LaMednum (schema.data.gouv.fr), valide selon son schéma : les "
                          "lieux qu’il peut tenir (adresse, code postal et commune connus, lieux non fermés), "
                          "leurs services dans ses listes"),
-        "build": _text(_mednum_csv)},
+        "build": _text(_refusing_conflicts(mednum.write_csv))},
+    mednum.JSON_NAME: {
+        "label": _("Lieux au schéma des lieux de médiation numérique (JSON)"),
+        "content_type": "application/json",
+        "description": _("les mêmes lieux en tableau JSON d’objets : les champs et types du schéma, les champs "
+                         "vides omis"),
+        "build": _text(_refusing_conflicts(mednum.write_json))},
     "lieux-mediation-numerique.zip": {
         "label": _("Lieux au schéma des lieux de médiation numérique, avec les licences (zip)"),
         "content_type": "application/zip",

@@ -34,6 +34,7 @@ SCHEMA_PATH = settings.DATA_DIR / "mednum-schema-v1.0.2" / "schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 COLUMNS = [f["name"] for f in SCHEMA["fields"]]
 CSV_NAME = "lieux-mediation-numerique.csv"
+JSON_NAME = "lieux-mediation-numerique.json"
 PIVOT_UNKNOWN = "00000000000000"
 TYPOLOGIES = {"epn": "EPN", "fablab": "FABLAB"}  # every other kind is a tiers-lieu
 TIERS_LIEUX = "TIERS_LIEUX"
@@ -124,19 +125,36 @@ def row(place):
     return values
 
 
-def write_csv(queryset, out):
-    """The places of `queryset` the standard can hold, as a CSV of its schema; returns what was written."""
-    writer = csvsafe.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    written = Written()
+def _rows(queryset, written):
+    """The standard's rows of the places of `queryset` it can hold; counts in `written` those it cannot."""
     for place in _places(queryset).iterator(chunk_size=2000):
         why = left_out_because(place)
         if why:
             written.left_out[why] = written.left_out.get(why, 0) + 1
             continue
-        values = row(place)
-        writer.writerow([values[c] for c in COLUMNS])
         written.count += 1
+        yield row(place)
+
+
+def write_csv(queryset, out):
+    """The places of `queryset` the standard can hold, as a CSV of its schema; returns what was written."""
+    writer = csvsafe.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    written = Written()
+    for values in _rows(queryset, written):
+        writer.writerow([values[c] for c in COLUMNS])
+    return written
+
+
+def write_json(queryset, out):
+    """The same places as a JSON array of records: the schema's fields and types (numbers as numbers,
+    « | » between the values of a list, as the schema's patterns want), empty fields left out."""
+    written = Written()
+    out.write("[")
+    for number, values in enumerate(_rows(queryset, written)):
+        record = {c: values[c] for c in COLUMNS if values[c] != ""}
+        out.write(("," if number else "") + "\n" + json.dumps(record, ensure_ascii=False))
+    out.write("\n]\n")
     return written
 
 

@@ -118,6 +118,18 @@ def run_import(kind, path, source=None, progress=None, dry_run=False, known_on=N
         raise FileError(f"--mapping ne s'applique qu'au format csv, pas à {kind}")
     else:
         rows = list(reader.read(path))  # reads and maps everything before touching the database
+    return import_rows(kind, rows, slug, str(path), file_sha256(path), applied, progress=progress, dry_run=dry_run,
+                       known_on=known_on, auto_merge=auto_merge)
+
+
+def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_run=False, known_on=None,
+                auto_merge=True, gone=None):
+    """Import mapped `rows` into the source `slug` as one run (`origin`: the file or address they came from,
+    `checksum` its digest, `applied`: how they were read, kept with the run).
+
+    `gone` is None for a whole file: the records it no longer holds are marked missing. A partial update
+    (a change feed) passes the ids it says are gone instead, and the records it does not mention stay as
+    they are."""
     kinds = {k.code: k for k in Kind.objects.all()}
     summary = ImportSummary(run=None)
     try:
@@ -126,8 +138,8 @@ def run_import(kind, path, source=None, progress=None, dry_run=False, known_on=N
             if src is None:
                 raise FileError(f"source inconnue : {slug} (un administrateur l'enregistre d'abord : "
                                 f"tilios sources add {slug} --name … --licence …)")
-            run = ImportRun.objects.create(source=src, kind=kind, filename=str(path), known_on=known_on,
-                                           file_sha256=file_sha256(path), mapping=applied)
+            run = ImportRun.objects.create(source=src, kind=kind, filename=origin, known_on=known_on,
+                                           file_sha256=checksum, mapping=applied)
             summary.run = run
             known_at = None
             if known_on is not None:
@@ -161,7 +173,7 @@ def run_import(kind, path, source=None, progress=None, dry_run=False, known_on=N
                                                              pair.distance_m, run):
                     summary.review_items += 1
                 step()
-            summary.missing = _mark_missing(src, run, records, present)
+            summary.missing = _mark_missing(run, records, present, gone)
             places_attested.send(sender=ImportRun, place_ids=set(places.values()), step=step)
             for name in ("rows", "created", "updated", "unchanged", "rejected", "missing", "errors", "matched",
                          "review_items", "changed_fields"):
@@ -309,9 +321,12 @@ def _match(rows, auto_merge=True):
     return plan
 
 
-def _mark_missing(source, run, records, present):
-    """Flag the records this file no longer holds; clear the flag of those it holds again."""
-    gone = [r.pk for r in records.values() if r.external_id not in present and r.missing_since_run_id is None]
+def _mark_missing(run, records, present, gone=None):
+    """Flag the records this file no longer holds (or, for a partial update, those it says are `gone`);
+    clear the flag of those it holds again."""
+    if gone is None:
+        gone = {r.external_id for r in records.values() if r.external_id not in present}
+    gone = [records[i].pk for i in gone if i in records and i not in present and records[i].missing_since_run_id is None]
     back = [r.pk for r in records.values() if r.external_id in present and r.missing_since_run_id is not None]
     for start in range(0, len(gone), 500):
         SourceRecord.objects.filter(pk__in=gone[start:start + 500]).update(missing_since_run=run)

@@ -9,7 +9,8 @@ from tilios.opendata.exports import WRITERS, ShareAlikeConflict
 
 class Command(BaseCommand):
     help = ("Exporte les lieux en CSV, GeoJSON, paquet de données Frictionless (datapackage : un dossier) ou au "
-            "schéma des lieux de médiation numérique (mednum : un CSV, ou un zip qui porte aussi les licences), "
+            "schéma des lieux de médiation numérique (mednum : un CSV, un JSON si OUT finit par .json, ou un zip qui "
+            "porte aussi les licences), "
             "avec la licence, l'attribution et les enregistrements sources de chaque lieu")
 
     def add_arguments(self, parser):
@@ -58,11 +59,12 @@ class Command(BaseCommand):
                               f"dans {out} — licence {licences}"
                               f"{' (partage à l’identique : l’ensemble est sous cette licence)' if whole else ''}")
             return
+        write = mednum.write_json if out.endswith(".json") else mednum.write_csv
         if out == "-":
-            written = mednum.write_csv(places, sys.stdout)
+            written = write(places, sys.stdout)
         else:
             with open(out, "w", encoding="utf-8", newline="") as f:
-                written = mednum.write_csv(places, f)
+                written = write(places, f)
         whole_note = (f" ; contient des données sous {whole['title']} (partage à l'identique) : l'ensemble est "
                       f"sous {whole['title']}" if whole else "")
         self.stderr.write(f"{written.count} lieux exportés dans {out} au schéma des lieux de médiation numérique "
