@@ -57,6 +57,7 @@ MATRIX = {
     "archive_add_form": ("login", "ok",      "ok",      "ok",      "ok",      "ok",      "403"),
     "archive_add":      ("login", "pending", "live",    "live",    "live",    "pending", "403"),
     "archive_edit":     ("login", "pending", "live",    "live",    "live",    "pending", "403"),
+    "programme_places": ("login", "pending", "live",    "live",    "live",    "pending", "403"),
     "source_create":    ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
     "source_edit":      ("login", "403",     "403",     "403",     "ok",      "403",     "403"),
     "census_definition": ("login", "403",    "403",     "403",     "ok",      "403",     "403"),
@@ -199,6 +200,8 @@ def request_for(endpoint, w, user):
         "archive_edit": ("post", reverse("web:archive_edit", args=["promises", w["promise"].pk]), {
             "announcement": w["promise"].announcement_id, "metric": w["promise"].metric, "target_value": "120",
             "unit": w["promise"].unit, "deadline": "2007-12-31", "base_revision": w["promise"].current_revision_id}),
+        "programme_places": ("post", reverse("web:programme_places", args=[w["promise"].programme.slug]), {
+            "place": pid, "since": "2006-01-01", "base_revision": w["promise"].programme.current_revision_id}),
         "source_create": ("post", reverse("web:source_create"), {"slug": "hub-lo", "name": "Hub LO",
                                                                   "licence": "odbl-1.0", "priority": "50"}),
         "source_edit": ("post", reverse("web:source_edit", args=["openstreetmap"]), {
@@ -311,7 +314,7 @@ def test_the_matrix_covers_every_post_endpoint_of_the_web():
     covered = {"place_edit", "place_create", "page_edit", "place_revert", "page_revert", "place_protect",
                "page_protect", "place_new_thread", "page_new_thread", "talk_reply", "talk_hide", "moderation",
                "accept", "reject", "users", "user_tools", "user_rollback", "user_block", "user_unblock",
-               "user_role", "user_manager", "archive_add", "archive_edit", "source_create", "source_edit", "census_definition_publish", "account",
+               "user_role", "user_manager", "archive_add", "archive_edit", "programme_places", "source_create", "source_edit", "census_definition_publish", "account",
                "token_create", "token_revoke",
                "delete_account", "logout", "place_report", "review_reports", "review_report_close",
                    "file_upload", "file_edit", "file_revert", "file_protect", "file_new_thread",

@@ -67,7 +67,7 @@ def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
 
     `universe`: None (all published places), ("territory", (level, code)) (those of a région or a
     département), ("programme", id: its places, a merged one standing for the place it went into) or
-    ("places", [ids]). With a `snapshot`
+    ("places", [ids]); a programme's places are those it had taken in by `on`. With a `snapshot`
     (see `snapshot_for`), places read their aggregate from it, except the `changed` ones, whose window
     differs from the snapshot's and which are aggregated from their reports."""
     median = scheme.statistic == BandScheme.Statistic.MEDIAN
@@ -85,8 +85,8 @@ def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
         # Two levels: a place merged into one that was merged in turn (a merge never targets a merged place).
         universe_sql = (f"SELECT COALESCE(k.merged_into_id, m.merged_into_id, m.id) FROM {table} t "
                         f"JOIN places_place m ON m.id = t.place_id LEFT JOIN places_place k ON k.id = m.merged_into_id "
-                        f"WHERE t.programme_id = %s")
-        universe_params = [universe[1]]
+                        f"WHERE t.programme_id = %s AND (t.since IS NULL OR t.since <= %s)")
+        universe_params = [universe[1], _d(on)]  # taken in by then; one that left since is still evaluated
     else:
         ids = [int(i) for i in universe[1]] or [0]
         universe_sql, universe_params = _placeholders(ids), ids

@@ -296,8 +296,9 @@ def get_programme(request, slug: str):
     return {**programme_summary(programme), "description": programme.description,
             "announcements": [announcement_summary(a) for a in announcements.order_by("made_on", "id")],
             "promises": promises,
-            "places": [{"id": p.public_id, "name": p.name, "url": reverse("web:place", args=[p.public_id])}
-                       for p in programme.places.published().order_by("name")]}
+            "places": [{"id": link.place.public_id, "name": link.place.name, "since": _date(link.since),
+                        "until": _date(link.until), "url": reverse("web:place", args=[link.place.public_id])}
+                       for link in services.linked_places(programme)]}
 
 
 class PromiseFilters(Schema):

@@ -93,7 +93,7 @@ class Programme(Revisable):
     ended_on = models.DateField(_("fin"), null=True, blank=True)
     budget_eur = models.DecimalField(_("budget (€)"), max_digits=15, decimal_places=2, null=True, blank=True)
     description = models.TextField(_("description"), blank=True)
-    places = models.ManyToManyField("places.Place", related_name="programmes", blank=True)
+    places = models.ManyToManyField("places.Place", through="ProgrammePlace", related_name="programmes", blank=True)
 
     class Meta:
         ordering = ["started_on", "name"]
@@ -104,6 +104,31 @@ class Programme(Revisable):
 
     def get_absolute_url(self):
         return reverse("web:programme", args=[self.slug])
+
+    def places_on(self, day):
+        """The places the programme had taken in by `day` (a place that left it stays: what became of the
+        places it funded is what an evaluation asks)."""
+        return self.places.filter(models.Q(programme_links__since__isnull=True)
+                                  | models.Q(programme_links__since__lte=day),
+                                  programme_links__programme=self)
+
+
+class ProgrammePlace(models.Model):
+    """A place funded or labelled by a programme, from `since` to `until` (both optional: often only the
+    year of the call is known). Edited as the programme's `places`, so every change is a revision of it."""
+
+    programme = models.ForeignKey(Programme, models.CASCADE, related_name="place_links")
+    place = models.ForeignKey("places.Place", models.CASCADE, related_name="programme_links")
+    since = models.DateField(_("depuis"), null=True, blank=True)
+    until = models.DateField(_("jusqu'au"), null=True, blank=True)
+
+    class Meta:
+        db_table = "policy_programme_places"  # the table of the plain link it replaced, rows kept
+        constraints = [models.UniqueConstraint(fields=["programme", "place"], name="policy_programme_place_once")]
+        ordering = ["place__name"]
+
+    def __str__(self):
+        return f"{self.programme} — {self.place}"
 
 
 class Announcement(Revisable, Cited):

@@ -226,6 +226,12 @@ class RegistryOutcome:
     distribution: tuple = ()
 
 
+def linked_places(programme):
+    """The programme's links to published places, with their dates, by the places' names."""
+    return (programme.place_links.filter(place__is_published=True).select_related("place", "place__commune")
+            .order_by("place__name", "place_id"))
+
+
 def outcomes(promise, today=None):
     found = list(promise.outcomes.published().order_by("measured_on", "id"))
     if promise.count_from_registry and promise.programme_id:
@@ -233,7 +239,7 @@ def outcomes(promise, today=None):
 
         today = today or timezone.localdate()
         day = min(promise.deadline or today, today)
-        places = promise.programme.places.values("pk")
+        places = promise.programme.places_on(day).values("pk")
         value = facts(day, today).filter(place__in=places).count()
         found.append(RegistryOutcome(float(value), day))
         found.sort(key=lambda o: o.measured_on)

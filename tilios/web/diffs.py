@@ -7,6 +7,7 @@ from tilios.media.models import MediaFile
 from tilios.pages.models import Page, Training
 from tilios.places.contact import public_value
 from tilios.places.models import Kind, Place
+from tilios.policy.models import Programme
 from tilios.revisions.models import Revision
 
 LONG_TEXT = {"description", "body"}
@@ -29,6 +30,16 @@ def show(value):
     if isinstance(value, list):
         return "\n".join(item.get("url", str(item)) if isinstance(item, dict) else str(item) for item in value)
     return str(value)
+
+
+def shown_place_links(links):
+    """A programme's place links as lines « name (id) since → until » (bare ids: links of older revisions)."""
+    links = [link if isinstance(link, dict) else {"place": link} for link in links or []]
+    names = {pk: f"{name} ({public_id})" for pk, name, public_id in Place.objects.filter(
+        pk__in=[link.get("place") for link in links]).values_list("pk", "name", "public_id")}
+    return [names.get(link.get("place"), str(link.get("place")))
+            + (f" {link.get('since') or '…'} → {link.get('until') or '…'}" if link.get("since") or link.get("until")
+               else "") for link in links]
 
 
 def line_diff(before, after):
@@ -62,6 +73,8 @@ def rows(model, before, after, only_changed=True):
         if name == "kinds":
             old = [kinds.get(code, code) for code in old or []]
             new = [kinds.get(code, code) for code in new or []]
+        if model is Programme and name == "places":
+            old, new = shown_place_links(old), shown_place_links(new)
         long_text = name in LONG_TEXT and changed
         result.append({
             "name": name, "label": field_label(model, name), "changed": changed,

@@ -17,9 +17,12 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
-from tilios.policy import services
+from tilios.places.models import Place
+from tilios.policy import services, writing
+from tilios.policy.editing import place_links
 from tilios.policy.models import Actor, Announcement, Figure, Programme, Promise, validate_archive_url
 from tilios.revisions.models import Revision
+from tilios.revisions.services import EditConflict, NoChange
 from tilios.territories.models import Commune, Departement, Epci, Region
 from tilios.revisions.visibility import visible_to
 
@@ -270,7 +273,17 @@ def programmes(request):
         request, "programmes", programmes=Programme.objects.published().prefetch_related("actors")))
 
 
-def programme(request, slug):
+class PlaceLinkForm(HoneypotMixin):
+    """Link a place to a programme (or change the dates of its link) from the programme's page."""
+
+    place = forms.CharField(label=_l("Lieu (identifiant ou adresse de sa page)"), max_length=300)
+    since = forms.DateField(label=_l("Depuis"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_l("Jusqu’au"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    summary = forms.CharField(label=_l("Résumé de la modification"), max_length=500, required=False)
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+def programme(request, slug, link_form=None, status=200):
     record = get_object_or_404(Programme.objects.prefetch_related("actors"), slug=slug)
     if not visible_to(record, request.user):
         raise Http404
@@ -280,9 +293,57 @@ def programme(request, slug):
         for p in a.promises.published():
             promises.append({"promise": p, "verdict": services.status(p), "outcomes": services.outcomes(p)})
         rows.append({"announcement": a, "promises": promises})
+    current = record.current_revision_id
     return render(request, "web/policy/programme.html", _context(
-        request, "programmes", programme=record, rows=rows,
-        places=record.places.published().order_by("name")))
+        request, "programmes", programme=record, rows=rows, links=services.linked_places(record),
+        link_form=link_form or PlaceLinkForm(initial={"base_revision": current}), base_revision=current),
+        status=status)
+
+
+@require_POST
+@contributor_required
+@rate_limited("edit")
+def programme_places(request, slug):
+    """Link a place (or change its dates), or unlink one (`remove`: its public id): a revision of the
+    programme, published or proposed as any other edit."""
+    record = get_object_or_404(Programme.objects.published(), slug=slug)
+    links = {link["place"]: link for link in place_links(record)}
+    form = PlaceLinkForm(request.POST)
+    if "remove" in request.POST:
+        form.fields["place"].required = False
+    if not form.is_valid():
+        return programme(request, slug, form, 400)
+    data = form.cleaned_data
+    if "remove" in request.POST:
+        gone = Place.objects.filter(public_id=request.POST["remove"][:12]).values_list("pk", flat=True).first()
+        changes = [link for pk, link in links.items() if pk != gone]
+        summary = data["summary"] or _("Lieu retiré du programme")
+    else:
+        given = {"place": data["place"], "since": data["since"] and data["since"].isoformat(),
+                 "until": data["until"] and data["until"].isoformat()}
+        changes = [*links.values(), given]  # a place linked already takes the new dates
+        summary = data["summary"] or _("Lieu rattaché au programme")
+    try:
+        _record, revision = writing.edit("programmes", slug, {"places": changes}, request.user, summary,
+                                         data["base_revision"])
+    except EditConflict:
+        messages.error(request, _("Le programme a changé pendant que vous le lisiez : relisez ses lieux et "
+                                  "recommencez."))
+        return redirect(record.get_absolute_url() + "#h-places")
+    except NoChange:
+        messages.info(request, _("Rien n’a changé."))
+        return redirect(record.get_absolute_url() + "#h-places")
+    except ValidationError as exc:
+        for message in exc.message_dict.pop("places", []):  # the list the form's one place was added to
+            form.add_error("place", message)
+        add_errors(form, exc)
+        return programme(request, slug, form, 400)
+    if revision.status == Revision.Status.ACCEPTED:
+        messages.success(request, _("Enregistré et publié."))
+    else:
+        messages.info(request, _("Merci ! Votre contribution attend la relecture d’un contributeur de confiance "
+                                 "avant d’être publiée."))
+    return redirect(record.get_absolute_url() + "#h-places")
 
 
 def promises(request):

@@ -115,6 +115,7 @@ urlpatterns = [
     path("politiques/recyclage/", policy.clusters, name="policy_clusters"),
     path("politiques/programmes/", policy.programmes, name="programmes"),
     path("politiques/programmes/<slug:slug>/", policy.programme, name="programme"),
+    path("politiques/programmes/<slug:slug>/lieux/", policy.programme_places, name="programme_places"),
     path("politiques/programmes/<slug:slug>/chronologie/", policy.programme_timeline, name="programme_timeline"),
     path("politiques/promesses/", policy.promises, name="promises"),
     path("politiques/promesses/<int:pk>/", policy.promise, name="promise"),

@@ -208,6 +208,8 @@ def place(request, public_id, reveal_email=False):
         "directions": directions(place),
         "contact": _contact(place, reveal_email),
         "trainings": list(trainings.upcoming(place=place)[:20]),
+        "programmes": list(place.programme_links.filter(programme__is_published=True).select_related("programme")
+                           .order_by("programme__started_on", "programme__name")),
         "photos": list(place.files.published().filter(kind=MediaFile.Kind.IMAGE).order_by("created_at", "id")[:12]),
         "verified": last_verified(place),
         "commune_differs": place.commune_check == Place.CommuneCheck.DIFFERS,
