@@ -164,3 +164,15 @@ def test_a_busy_instance_is_asked_again_after_the_wait_it_says(monkeypatch):
     finally:
         server.shutdown()
     assert len(asked) == 2 and asked[0] == asked[1] and "since=3" in asked[0]
+
+
+def test_share_alike_data_there_needs_the_same_licence_here():
+    """Places there built from ODbL data may only enter a source here that is under ODbL too."""
+    open_source = registry.register({"slug": SLUG, "name": "Réseau voisin", "licence": "etalab-2.0"})
+    same = registry.register({"slug": "voisin-odbl", "name": "Voisin (ODbL)", "licence": "odbl-1.0"})
+    from_osm = {"id": "abc", "sources": [{"slug": "openstreetmap", "licence_code": "odbl-1.0", "share_alike": True}]}
+    open_only = {"id": "def", "sources": [{"slug": "cget", "licence_code": "etalab-2.0", "share_alike": False}]}
+    refusal = sync.licence_refusal([open_only, from_osm], open_source)
+    assert "odbl-1.0 (partage à l'identique)" in refusal and f"tilios sources edit {SLUG} --licence odbl-1.0" in refusal
+    assert sync.licence_refusal([open_only, from_osm], same) is None
+    assert sync.licence_refusal([open_only], open_source) is None

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from . import services
 from .importers import FileError
 from .importers.csv_mapping import add_offer, build, links_from
-from .models import ImportRun
+from .models import ImportRun, Source
 
 KIND = "tilios"
 READER = "tilios.sources.sync"
@@ -48,6 +48,9 @@ def follow(base_url, slug, since=None, scope=None, dry_run=False, progress=None,
         since = last_cursor(slug, base_url, scope)
     keys, cursor = changed_places(base_url, since, scope)
     places, gone = fetch_places(base_url, keys)
+    refusal = licence_refusal(places, Source.objects.filter(slug=slug).first())
+    if refusal:
+        raise FileError(refusal)
     rows = [map_place(line, data) for line, data in enumerate(places, start=1)]
     payload = json.dumps(places, sort_keys=True, ensure_ascii=False).encode()
     applied = {"reader": READER, "feed": base_url, "scope": scope, "since": since, "cursor": cursor,
@@ -59,6 +62,18 @@ def follow(base_url, slug, since=None, scope=None, dry_run=False, progress=None,
     for error in summary.errors:  # the other instance's id says which place better than its rank here
         error["id"] = ids.get(error["line"], "")
     return summary
+
+
+def licence_refusal(places, source):
+    """Why `source` cannot take `places` (None when it can): data under a share-alike licence there must stay
+    under it here, or the exports that carry the source's licence would misstate it."""
+    share_alike = sorted({s.get("licence_code") or s.get("licence") for place in places
+                          for s in place.get("sources") or [] if s.get("share_alike")})
+    if not share_alike or source is None or (source.share_alike and source.licence_code in share_alike):
+        return None
+    return (f"des lieux suivis portent des données sous {', '.join(share_alike)} (partage à l'identique) : la "
+            f"source {source.slug} doit être sous la même licence (tilios sources edit {source.slug} --licence "
+            f"{share_alike[0].lower()})")
 
 
 def last_cursor(slug, base_url, scope):
