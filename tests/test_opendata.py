@@ -129,7 +129,7 @@ def test_api_lists_and_serves_the_same_downloads(client):
     listing = client.get("/api/exports").json()
     assert [d["name"] for d in listing["downloads"]] == ["lieux.csv", "lieux.geojson", "tilios-datapackage.zip",
                                                          "lieux-mediation-numerique.csv",
-                                                         "lieux-mediation-numerique.zip"]
+                                                         "lieux-mediation-numerique.json", "lieux-mediation-numerique.zip"]
     assert listing["licence_of_whole"] is None
     assert listing["sources"][0]["licence_id"] == "etalab-2.0" and listing["sources"][0]["share_alike"] is False
     response = client.get("/api/exports/lieux.csv")

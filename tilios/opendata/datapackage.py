@@ -18,7 +18,7 @@ from tilios.sources import crosswalk
 from tilios.sources import licences as licence_rules
 from tilios.sources.models import Source
 
-from .exports import CSV_COLUMNS, _places, _row, whole_licence
+from .exports import CSV_COLUMNS, csv_row, whole_licence, with_export_details
 
 
 def _enum(choices):
@@ -108,8 +108,8 @@ def write(queryset, directory):
             writers[name] = csvsafe.writer(f, lineterminator="\n")
             writers[name].writerow([field["name"] for field in SCHEMAS[name]["fields"]])
         count = 0
-        for place in _places(queryset).iterator(chunk_size=2000):
-            row = _row(place)
+        for place in with_export_details(queryset).iterator(chunk_size=2000):
+            row = csv_row(place)
             writers["places"].writerow([row[c] for c in PLACE_COLUMNS])
             writers["place_kinds"].writerows([place.public_id, k.code] for k in place.kinds.all())
             writers["place_source_records"].writerows(

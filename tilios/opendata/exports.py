@@ -21,22 +21,25 @@ CSV_COLUMNS = [
 ]
 
 
-def _places(queryset):
+def with_export_details(queryset):
+    """Places with what every export writes of them, fetched in a few queries, in a stable order."""
     return (queryset.select_related("commune", "declared_commune", "epci", "departement", "region")
             .prefetch_related(Prefetch("kinds", queryset=Kind.objects.order_by("position")),
                               Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
             .order_by("id"))
 
 
-def _sources(place):
+def sources_of(place):
+    """The sources a place was built from, each once (its records must be prefetched)."""
     seen = {}
     for record in place.records.all():
         seen.setdefault(record.source.slug, record.source)
     return list(seen.values())
 
 
-def _row(place):
-    sources = _sources(place)
+def csv_row(place):
+    """A place as a row of `CSV_COLUMNS`."""
+    sources = sources_of(place)
     return {
         "id": place.public_id, "name": place.name, "alternate_names": " | ".join(place.alternate_names),
         "kinds": " ".join(k.code for k in place.kinds.all()), "presence": place.presence,
@@ -74,8 +77,8 @@ def write_csv(queryset, out):
     writer = csvsafe.dict_writer(out, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
-    for place in _places(queryset).iterator(chunk_size=2000):
-        writer.writerow(_row(place))
+    for place in with_export_details(queryset).iterator(chunk_size=2000):
+        writer.writerow(csv_row(place))
         count += 1
     return count
 
@@ -106,8 +109,8 @@ def write_geojson(queryset, out):
     head = json.dumps(header, ensure_ascii=False, default=str)
     out.write(head[:-1] + ', "features": [\n')
     count = 0
-    for place in _places(queryset.filter(latitude__isnull=False)).iterator(chunk_size=2000):
-        properties = _row(place)
+    for place in with_export_details(queryset.filter(latitude__isnull=False)).iterator(chunk_size=2000):
+        properties = csv_row(place)
         feature = {"type": "Feature", "id": place.public_id,
                    "geometry": {"type": "Point", "coordinates": [place.longitude, place.latitude]},
                    "properties": {**{k: v for k, v in properties.items() if k not in ("latitude", "longitude")},

@@ -28,7 +28,7 @@ from tilios.places.models import Place
 from tilios.sources.models import Source
 
 from . import datapackage
-from .exports import _places, _sources, whole_licence
+from .exports import sources_of, whole_licence, with_export_details
 
 SCHEMA_PATH = settings.DATA_DIR / "mednum-schema-v1.0.2" / "schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -104,7 +104,7 @@ def row(place):
     description = place.description.strip()
     short = len(description) <= RESUME_MAX
     code_insee = place.commune.code if place.commune_id else place.declared_commune_code
-    sources = _sources(place)
+    sources = sources_of(place)
     values = dict.fromkeys(COLUMNS, "")
     values.update({
         "id": place.public_id, "pivot": PIVOT_UNKNOWN, "nom": _line(place.name), "commune": _commune(place),
@@ -127,7 +127,7 @@ def row(place):
 
 def _rows(queryset, written):
     """The standard's rows of the places of `queryset` it can hold; counts in `written` those it cannot."""
-    for place in _places(queryset).iterator(chunk_size=2000):
+    for place in with_export_details(queryset).iterator(chunk_size=2000):
         why = left_out_because(place)
         if why:
             written.left_out[why] = written.left_out.get(why, 0) + 1
