@@ -18,10 +18,9 @@ from tilios.accounts import permissions
 from tilios.policy import writing
 from tilios.policy.models import Actor, Announcement, Outcome, Programme, Promise, Reply
 from tilios.revisions import services as rev
-from tilios.revisions.models import Revision
 from tilios.revisions.registry import spec_for
 
-from .common import add_errors, contributor_required, rate_limited
+from .common import add_errors, contributor_required, rate_limited, say_saved
 from .forms import HoneypotMixin
 
 TYPE_LABELS = {"actors": gettext_lazy("un acteur"), "programmes": gettext_lazy("un programme"),
@@ -161,7 +160,7 @@ def record_add(request, type_name):
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
-                _said(request, revision)
+                say_saved(request, revision)
                 return redirect(url_of(record))
         status = 400
     else:
@@ -200,7 +199,7 @@ def record_edit(request, type_name, key):
                 add_errors(form, exc)
                 status = 400
             else:
-                _said(request, revision)
+                say_saved(request, revision)
                 return redirect(url_of(record))
         else:
             status = 400
@@ -211,9 +210,3 @@ def record_edit(request, type_name, key):
         "live": permissions.can_publish(request.user, record)}, status=status)
 
 
-def _said(request, revision):
-    if revision.status == Revision.Status.ACCEPTED:
-        messages.success(request, _("Enregistré et publié."))
-    else:
-        messages.info(request, _("Merci ! Votre contribution attend la relecture d’un contributeur de confiance "
-                                 "avant d’être publiée."))

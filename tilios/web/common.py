@@ -1,6 +1,7 @@
 """Helpers the governance views share: rate limits, the 429 page, pagination, errors on forms."""
 import functools
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -8,6 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from tilios.accounts import permissions, throttle
+from tilios.revisions.models import Revision
 from tilios.revisions.services import NotAllowed
 
 PER_PAGE = 50
@@ -91,3 +93,12 @@ def paginate(request, queryset, per_page=PER_PAGE):
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     return page
+
+
+def say_saved(request, revision):
+    """Tell the writer whether their revision is live or waits for review."""
+    if revision.status == Revision.Status.ACCEPTED:
+        messages.success(request, _("Enregistré et publié."))
+    else:
+        messages.info(request, _("Merci ! Votre contribution attend la relecture d’un contributeur de confiance "
+                                 "avant d’être publiée."))

@@ -26,7 +26,7 @@ from tilios.revisions.services import EditConflict, NoChange
 from tilios.territories.models import Commune, Departement, Epci, Region
 from tilios.revisions.visibility import visible_to
 
-from .common import add_errors, contributor_required, paginate, rate_limited, role_required
+from .common import add_errors, contributor_required, paginate, rate_limited, role_required, say_saved
 from .forms import HoneypotMixin
 
 PER_PAGE = 30
@@ -338,11 +338,7 @@ def programme_places(request, slug):
             form.add_error("place", message)
         add_errors(form, exc)
         return programme(request, slug, form, 400)
-    if revision.status == Revision.Status.ACCEPTED:
-        messages.success(request, _("Enregistré et publié."))
-    else:
-        messages.info(request, _("Merci ! Votre contribution attend la relecture d’un contributeur de confiance "
-                                 "avant d’être publiée."))
+    say_saved(request, revision)
     return redirect(record.get_absolute_url() + "#h-places")
 
 
