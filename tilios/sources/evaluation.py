@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from importlib import import_module
 
 from . import matching
-from .services import READERS, commune_centres, entry_for_row
+from .planning import commune_centres, entry_for_row
+from .services import READERS
 
 
 def read_entries(files):

@@ -5,7 +5,7 @@ unexpected aborts the run and leaves the database as it was. On SQLite it commit
 so that a failure puts everything back (`tilios.journal`), and the site keeps serving writes meanwhile. Re-importing the same file
 changes nothing, since each raw record is compared with the one kept from the previous run.
 
-A record seen for the first time is matched (`matching`) against the registry and the rest of the file:
+A record seen for the first time is matched (`planning`) against the registry and the rest of the file:
 sure matches join the known place, uncertain ones create their own place and a pair to review. A record
 never overwrites a field that a person edited: what it says instead becomes a `FieldConflict`.
 """
@@ -14,8 +14,6 @@ import datetime
 import hashlib
 import json
 import logging
-import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import import_module
 
@@ -27,10 +25,8 @@ from tilios import journal
 from tilios.places.models import Kind, Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
-from tilios.territories.services import locator
 
-from . import catalogue, matching, provenance, resolution
-from .entries import Entry, PointSet
+from . import catalogue, planning, provenance, resolution
 from .importers import FileError, RowError
 from .models import FieldConflict, ImportRun, Source, SourceRecord
 from .signals import places_attested
@@ -155,7 +151,7 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                     row.fields = {**row.fields, "kinds": [c for c in row.kinds if c in kinds]}
                 new = [row for row in valid if records.get(row.external_id) is None
                        or records[row.external_id].place_id is None]
-                plan = _match(new, auto_merge)
+                plan = planning.plan(new, auto_merge)
             places = {}  # row line -> place it now describes
             for row in (progress or _quiet)(valid):
                 target = plan.targets.get(row.line)
@@ -219,106 +215,6 @@ def _screen(rows, summary):
         seen.add(row.external_id)
         valid.append(row)
     return valid
-
-
-def _website(links):
-    return next((link["url"] for link in links or [] if link.get("kind") == "web"), "")
-
-
-def commune_centres():
-    """Commune centres of the reference, to recognise records geocoded to their town and nothing finer."""
-    index = locator()
-    if getattr(index, "centre_points", None) is None:
-        index.centre_points = PointSet(zip(map(math.degrees, index.lat), map(math.degrees, index.lon)))
-    return index.centre_points
-
-
-def entry_for_row(row, centres=None):
-    f = row.fields
-    lat, lon = f.get("latitude"), f.get("longitude")
-    return Entry(("row", row.line), f.get("name", ""), lat, lon,
-                          f.get("address", ""), f.get("postcode", ""), f.get("town", ""),
-                          f.get("declared_commune_code", ""), _website(f.get("links")), _contact(f, "email"),
-                          _contact(f, "phone"), approximate=bool(centres and centres.near(lat, lon)))
-
-
-def _contact(fields, name):
-    """A source's phone or e-mail, even one places.contact could not read: it may still match another's."""
-    return fields.get(name) or next(iter(fields.get("unrecognised", {}).get(name, [])), "")
-
-
-def registry_entries(centres):
-    """Every published place as a matching entry (one group: places already in the registry are not
-    compared with each other here)."""
-    contact = defaultdict(dict)
-    for place_id, phone, email in (SourceRecord.objects.exclude(place=None)
-                                   .values_list("place_id", "fields__phone", "fields__email")):
-        if phone:
-            contact[place_id].setdefault("phone", phone)
-        if email:
-            contact[place_id].setdefault("email", email)
-    entries = []
-    for values in (Place.objects.live()
-                   .values("id", "name", "latitude", "longitude", "address", "postcode", "town",
-                           "declared_commune_code", "commune__code", "links", "phone", "email")
-                   .iterator(chunk_size=2000)):
-        extra = contact.get(values["id"], {})
-        entries.append(Entry(
-            ("place", values["id"]), values["name"], values["latitude"], values["longitude"], values["address"],
-            values["postcode"], values["town"], values["commune__code"] or values["declared_commune_code"],
-            _website(values["links"]), values["email"] or extra.get("email", ""),
-            values["phone"] or extra.get("phone", ""), group="registry",
-            approximate=centres.near(values["latitude"], values["longitude"])))
-    return entries
-
-
-@dataclass
-class MatchPlan:
-    targets: dict = field(default_factory=dict)  # row line -> ("place", id) | ("row", leading line)
-    reasons: dict = field(default_factory=dict)  # row line -> the Pair that decided it
-    reviews: list = field(default_factory=list)  # (key, key, Pair) to queue once every row has its place
-
-
-def _match(rows, auto_merge=True):
-    """Decide, for the rows seen for the first time, which known place (or earlier row) each one joins."""
-    plan = MatchPlan()
-    if not rows:
-        return plan
-    centres = commune_centres()
-    row_entries = [entry_for_row(row, centres) for row in rows]
-    entries = registry_entries(centres) + row_entries
-    logger.info("matching %d new rows with %d known places", len(row_entries), len(entries) - len(row_entries))
-    pairs = matching.find_pairs(entries, focus={e.key for e in row_entries})
-    if not auto_merge:
-        for pair in pairs:
-            pair.decision = "review"
-    sure = [p for p in pairs if p.decision == "auto"]
-    by_key = defaultdict(list)
-    for pair in sure:
-        by_key[pair.a].append(pair)
-        by_key[pair.b].append(pair)
-    component = {}
-    for group in matching.clusters(sure):
-        known = [k for k in group if k[0] == "place"]
-        lines = sorted(k[1] for k in group if k[0] == "row")
-        if known:
-            pair = max((p for k in known for p in by_key[k]), key=lambda p: p.score)
-            place_key = pair.a if pair.a[0] == "place" else pair.b
-            for line in lines:
-                plan.targets[line] = place_key
-                plan.reasons[line] = pair
-            for other in known:
-                if other != place_key:  # a row bridging two known places: people decide about those
-                    plan.reviews.append((place_key, other, pair))
-        else:
-            for line in lines[1:]:
-                plan.targets[line] = ("row", lines[0])
-                plan.reasons[line] = max(by_key[("row", line)], key=lambda p: p.score)
-        component.update({k: group for k in group})
-    for pair in pairs:
-        if pair.decision == "review" and not (pair.a in component and component[pair.a] is component.get(pair.b)):
-            plan.reviews.append((pair.a, pair.b, pair))
-    return plan
 
 
 def _mark_missing(run, records, present, gone=None):
