@@ -130,8 +130,8 @@ def test_sync_through_the_command_and_an_unreachable_instance_changes_nothing(ot
     places, runs = Place.objects.count(), ImportRun.objects.count()
     with pytest.raises(FileError, match="injoignable"):
         sync.follow("http://127.0.0.1:9", SLUG)
-    with pytest.raises(FileError, match="source inconnue"):
-        sync.follow(base, "pas-une-source")
+    with pytest.raises(FileError, match="source inconnue"):  # said before anything is read there
+        sync.follow("http://127.0.0.1:9", "pas-une-source")
     assert (Place.objects.count(), ImportRun.objects.count()) == (places, runs)
 
 

@@ -130,10 +130,7 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
     summary = ImportSummary(run=None)
     try:
         with journal.stepwise(one_transaction=dry_run) as step:
-            src = Source.objects.filter(slug=slug).first()
-            if src is None:
-                raise FileError(f"source inconnue : {slug} (un administrateur l'enregistre d'abord : "
-                                f"tilios sources add {slug} --name … --licence …)")
+            src = registered_source(slug)
             run = ImportRun.objects.create(source=src, kind=kind, filename=origin, known_on=known_on,
                                            file_sha256=checksum, mapping=applied)
             summary.run = run
@@ -187,6 +184,15 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                 kind, slug, summary.run.pk, summary.rows, summary.created, summary.updated, summary.rejected,
                 summary.review_items)
     return summary
+
+
+def registered_source(slug):
+    """The source `slug`; FileError saying how to register it when there is none."""
+    source = Source.objects.filter(slug=slug).first()
+    if source is None:
+        raise FileError(f"source inconnue : {slug} (un administrateur l'enregistre d'abord : "
+                        f"tilios sources add {slug} --name … --licence …)")
+    return source
 
 
 def _quiet(rows):

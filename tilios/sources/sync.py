@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from . import services
 from .importers import FileError
 from .importers.csv_mapping import add_offer, build, links_from
-from .models import ImportRun, Source
+from .models import ImportRun
 
 KIND = "tilios"
 READER = "tilios.sources.sync"
@@ -43,12 +43,13 @@ def follow(base_url, slug, since=None, scope=None, dry_run=False, progress=None,
     (`region`, `departement`, `commune`, `kind`). Returns the import summary; raises FileError when the
     other instance cannot be read (nothing is written then)."""
     base_url = base_url.rstrip("/")
+    source = services.registered_source(slug)  # before reading anything from the other instance
     scope = {k: v for k, v in (scope or {}).items() if v}
     if since is None:
         since = last_cursor(slug, base_url, scope)
     keys, cursor = changed_places(base_url, since, scope)
     places, gone = fetch_places(base_url, keys)
-    refusal = licence_refusal(places, Source.objects.filter(slug=slug).first())
+    refusal = licence_refusal(places, source)
     if refusal:
         raise FileError(refusal)
     rows = [map_place(line, data) for line, data in enumerate(places, start=1)]
@@ -69,7 +70,7 @@ def licence_refusal(places, source):
     under it here, or the exports that carry the source's licence would misstate it."""
     share_alike = sorted({s.get("licence_code") or s.get("licence") for place in places
                           for s in place.get("sources") or [] if s.get("share_alike")})
-    if not share_alike or source is None or (source.share_alike and source.licence_code in share_alike):
+    if not share_alike or (source.share_alike and source.licence_code in share_alike):
         return None
     return (f"des lieux suivis portent des données sous {', '.join(share_alike)} (partage à l'identique) : la "
             f"source {source.slug} doit être sous la même licence (tilios sources edit {source.slug} --licence "
