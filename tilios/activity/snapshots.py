@@ -86,7 +86,7 @@ def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
         universe_sql = (f"SELECT COALESCE(k.merged_into_id, m.merged_into_id, m.id) FROM {table} t "
                         f"JOIN places_place m ON m.id = t.place_id LEFT JOIN places_place k ON k.id = m.merged_into_id "
                         f"WHERE t.programme_id = %s AND (t.since IS NULL OR t.since <= %s)")
-        universe_params = [universe[1], _d(on)]  # taken in by then; one that left since is still evaluated
+        universe_params = [universe[1], _d(on)]  # as Programme.places_on: one that left since still counts
     else:
         ids = [int(i) for i in universe[1]] or [0]
         universe_sql, universe_params = _placeholders(ids), ids

@@ -17,6 +17,11 @@ from . import taxonomy
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 
 
+def public_id_in(ref):
+    """A place's public id from itself or from the address of its page (…/lieux/ID/), as people paste them."""
+    return str(ref).strip().rstrip("/").rsplit("/", 1)[-1]
+
+
 def new_public_id():
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
 

@@ -31,15 +31,20 @@ def place_links(record):
             for place, since, until in record.place_links.order_by("place_id").values_list("place_id", "since", "until")]
 
 
+def as_link(item):
+    """One link as revisions hold it; a bare place id is a link without dates, as revisions written before
+    links had dates hold them."""
+    return {"place": item, "since": None, "until": None} if isinstance(item, int) else item
+
+
 def clean_place_links(value):
-    """[{place, since, until}] from what a revision or a writer gives (a bare id: a link with no dates, as
-    revisions made before links had dates hold them). Raises ValidationError with every error; a place is
-    named by its public id, as people know it."""
+    """[{place, since, until}] from what a revision or a writer gives (see `as_link`). Raises
+    ValidationError with every error; a place is named by its public id, as people know it."""
     if not isinstance(value, list):
         raise ValidationError([_("une liste de lieux attendue")])
     links, errors = {}, []
     for item in value:
-        link = {"place": item} if isinstance(item, int) else item
+        link = as_link(item)
         if not isinstance(link, dict) or not isinstance(link.get("place"), int) or set(link) - {"place", "since",
                                                                                                    "until"}:
             errors.append(_("lien illisible : %(item)s ({\"place\": id, \"since\": date, \"until\": date} "
@@ -88,13 +93,13 @@ def _programme():
             raise ValidationError(errors)
         return clean
 
-    def apply(record, data):
+    def apply(record, data):  # `data` was validated when its revision was written
         with transaction.atomic():
             plain.apply(record, {k: v for k, v in data.items() if k != "places"})
             record.place_links.all().delete()
             ProgrammePlace.objects.bulk_create(
-                ProgrammePlace(programme=record, place_id=link["place"], since=link["since"], until=link["until"])
-                for link in clean_place_links(data.get("places") or []))
+                ProgrammePlace(programme=record, place_id=link["place"], since=link.get("since"),
+                               until=link.get("until")) for link in map(as_link, data.get("places") or []))
 
     return register(dataclasses.replace(plain, fields=plain.fields + ("places",),
                                         defaults={**plain.defaults, "places": []},

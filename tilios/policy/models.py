@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from tilios.places.models import Place
 from tilios.revisions.querysets import PublishedQuerySet
 
 # Web archives whose copies a citation may point to: a page that moved or vanished stays readable there.
@@ -108,9 +109,9 @@ class Programme(Revisable):
     def places_on(self, day):
         """The places the programme had taken in by `day` (a place that left it stays: what became of the
         places it funded is what an evaluation asks)."""
-        return self.places.filter(models.Q(programme_links__since__isnull=True)
-                                  | models.Q(programme_links__since__lte=day),
-                                  programme_links__programme=self)
+        return Place.objects.filter(models.Q(programme_links__since__isnull=True)  # the same rule in SQL:
+                                    | models.Q(programme_links__since__lte=day),  # activity.snapshots
+                                    programme_links__programme=self)
 
 
 class ProgrammePlace(models.Model):

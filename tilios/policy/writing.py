@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tilios.places.models import Place
+from tilios.places.models import Place, public_id_in
 from tilios.revisions import services as revisions
 
 from .models import Actor, Announcement, Outcome, Programme, Promise, Reply
@@ -64,16 +64,10 @@ def _by(model, field, value, name, errors):
     return found.pk
 
 
-def _place_ref(ref):
-    """A place's public id from its id, its public id or its page's address (…/lieux/ID/)."""
-    if isinstance(ref, int):
-        return Place.objects.filter(pk=ref).values_list("public_id", flat=True).first()
-    return str(ref).strip().rstrip("/").rsplit("/", 1)[-1]
-
-
 def _place_links(value, errors):
     """A programme's places as people write them — public ids, page addresses, or {place, since, until} —
-    as the revision holds them (place ids). A place merged since stands for the one it went into."""
+    as the revision holds them (place ids; an id is kept as it is). A place merged since stands for the one
+    it went into."""
     if not isinstance(value, list):
         errors["places"] = [_("une liste de lieux attendue")]
         return value
@@ -81,15 +75,14 @@ def _place_links(value, errors):
     if not all(isinstance(link.get("place"), (int, str)) for link in links):
         errors["places"] = [_("un lieu est donné par son identifiant ou l'adresse de sa page")]
         return value
-    wanted = {link.get("place"): _place_ref(link.get("place")) for link in links}
+    named = {link["place"]: public_id_in(link["place"]) for link in links if isinstance(link["place"], str)}
     found = {public_id: merged_into or pk for public_id, pk, merged_into in Place.objects.filter(
-        public_id__in=[p for p in wanted.values() if p], is_published=True).values_list(
-        "public_id", "pk", "merged_into_id")}
-    unknown = [str(ref) for ref, public_id in wanted.items() if public_id not in found]
+        public_id__in=set(named.values()), is_published=True).values_list("public_id", "pk", "merged_into_id")}
+    unknown = [ref for ref, public_id in named.items() if public_id not in found]
     if unknown:
         errors["places"] = [_("lieu inconnu : %(ref)s") % {"ref": ", ".join(unknown[:5])}]
         return value
-    return [{**link, "place": found[wanted[link.get("place")]]} for link in links]
+    return [{**link, "place": found[named[link["place"]]]} if link["place"] in named else link for link in links]
 
 
 def resolve(model, data, user=None, summary=""):

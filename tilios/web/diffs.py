@@ -7,6 +7,7 @@ from tilios.media.models import MediaFile
 from tilios.pages.models import Page, Training
 from tilios.places.contact import public_value
 from tilios.places.models import Kind, Place
+from tilios.policy.editing import as_link
 from tilios.policy.models import Programme
 from tilios.revisions.models import Revision
 
@@ -34,7 +35,7 @@ def show(value):
 
 def shown_place_links(links):
     """A programme's place links as lines « name (id) since → until » (bare ids: links of older revisions)."""
-    links = [link if isinstance(link, dict) else {"place": link} for link in links or []]
+    links = [as_link(link) for link in links or []]
     names = {pk: f"{name} ({public_id})" for pk, name, public_id in Place.objects.filter(
         pk__in=[link.get("place") for link in links]).values_list("pk", "name", "public_id")}
     return [names.get(link.get("place"), str(link.get("place")))

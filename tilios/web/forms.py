@@ -13,7 +13,7 @@ from tilios.media.models import DEFAULT_LICENCE, MediaFile
 from tilios.pages import trainings
 from tilios.pages.models import Training
 from tilios.places import contact, taxonomy
-from tilios.places.models import Kind, Place, Report
+from tilios.places.models import Kind, Place, Report, public_id_in
 from tilios.revisions.models import Thread
 
 try:  # the three markers of the 2018 report, when the place model has them
@@ -385,7 +385,7 @@ class TrainingForm(HoneypotMixin):
         data.update(format=c["format"], on_demand=bool(c.get("on_demand")),
                     starts_on=c["starts_on"].isoformat() if c.get("starts_on") else None,
                     ends_on=c["ends_on"].isoformat() if c.get("ends_on") else None,
-                    places=sorted({line.rstrip("/").rsplit("/", 1)[-1] for line in _lines(c.get("places"))}))
+                    places=sorted({public_id_in(line) for line in _lines(c.get("places"))}))
         return data
 
     @staticmethod
