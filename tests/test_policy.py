@@ -56,6 +56,7 @@ def test_figure_extraction_on_the_real_corpus():
     ("d'ici 2022", ("deadline", 2022, "année")),
     ("à l’horizon 2007", ("deadline", 2007, "année")),
     ("52 %", ("percent", 52, "%")),
+    ("à moins de 20 minutes d'un tiers-lieu", ("count", 20, "minutes")),
 ])
 def test_figure_forms(text, expected):
     assert (figures.extract(text)[0].kind, figures.extract(text)[0].value, figures.extract(text)[0].unit) == expected
@@ -85,6 +86,11 @@ def test_ranges_are_ranges_with_their_unit(text, expected):
     first = figures.extract(text)[0]
     assert (first.kind, first.value, first.high, first.unit) == expected
     assert len([f for f in figures.extract(text) if f.kind in ("amount", "count")]) == 1
+
+
+def test_a_change_from_one_figure_to_another_is_two_figures_of_one_unit():
+    assert keys("Le budget passe de 62 à 27 millions d'euros.") == ["amount:62000000:EUR", "amount:27000000:EUR"]
+    assert keys("de 12 à 8 tiers-lieux en deux ans") == ["count:12:tiers-lieux", "count:8:tiers-lieux"]
 
 
 @pytest.mark.parametrize("text, on, year", [

@@ -89,6 +89,31 @@ def test_a_wave_that_quotes_a_pending_promise_again_repeats_it():
     assert "reprend une promesse" in html and escape(promised.title) in html
 
 
+def test_a_figure_of_the_programme_quoted_again_repeats_an_announcement_that_promised_nothing():
+    """The 2025 Nouvelle-Aquitaine strategy repeats « à moins de 20 minutes d'un tiers-lieu », a goal the
+    region never recorded as a promise; the Manufactures' call for projects repeats the 100 of the August 2021
+    plan, which made none either. A figure shared across programmes, even by one actor, is no reprise: the
+    circular on the 4 000 conseillers and the pass numérique both quote « 13 millions de Français »."""
+    def announced(title):
+        return Announcement.objects.get(title=title)
+
+    strategy = announced("Nouvelle-Aquitaine : aucun habitant à plus de 20 minutes d'un tiers-lieu")
+    first = announced("Nouvelle-Aquitaine : environ 300 tiers-lieux en 2020")
+    match = next(m for m in services.recycled(strategy) if m.other == first)
+    assert match.reasons == ["chiffre"] and match.shared_figures == ["count:20:minutes"]
+    plan = announced("130 millions d'euros pour les tiers-lieux, dont 100 Manufactures de proximité")
+    assert not plan.promises.exists()
+    call = announced("Appel à manifestation d'intérêt : 100 Manufactures de proximité en trois vagues")
+    assert [m.reasons for m in services.recycled(call) if m.other == plan] == [["chiffre"]]
+    circular = announced("Circulaire : 4 000 conseillers numériques, 250 millions d'euros")
+    pass_numerique = announced("10,5 millions d'euros pour un million de pass numériques")
+    assert circular.figures.filter(key="count:13000000:personnes").exists()
+    assert pass_numerique.figures.filter(key="count:13000000:personnes").exists()
+    assert pass_numerique not in [m.other for m in services.recycled(circular)]
+    html = Client().get(call.get_absolute_url()).content.decode()
+    assert "reprend un chiffre du programme" in html and escape(plan.title) in html
+
+
 def test_the_datar_evaluation_shows_the_2011_study_instead_of_empty_reports(client):
     response = client.get(EVALUATION)
     html = response.content.decode()

@@ -34,7 +34,9 @@ COUNT_UNITS = [
     (r"conseillers?(?: num[ée]riques?)?", "conseillers numériques"), (r"communes?", "communes"),
     (r"territoires?", "territoires"), (r"structures?", "structures"), (r"acteurs?", "acteurs"),
     (r"laur[ée]ats?", "lauréats"), (r"labellisations?", "labellisations"), (r"points?", "points"),
+    (r"minutes?", "minutes"), (r"km|kilom[èe]tres?", "km"),  # « à moins de 20 minutes d'un tiers-lieu »
 ]
+UNITS = sorted({unit for _pattern, unit in COUNT_UNITS})
 DEADLINE_CUES = r"(?:d['’]ici(?: à| a)?|à l['’]horizon|a l['’]horizon|horizon|avant|au plus tard en|fin|jusqu['’]en)"
 MONTHS = ("janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|"
           "decembre")
@@ -54,11 +56,11 @@ class Figure:
 
     def key(self):
         """What makes two figures « the same figure » across announcements."""
-        value = _plain(self.value) if self.high is None else f"{_plain(self.value)}-{_plain(self.high)}"
+        value = plain(self.value) if self.high is None else f"{plain(self.value)}-{plain(self.high)}"
         return f"{self.kind}:{value}:{self.unit}"
 
 
-def _plain(value):
+def plain(value):
     return int(value) if float(value).is_integer() else round(value, 3)
 
 
@@ -131,16 +133,20 @@ def _add_range(m, text, add, taken):
     high_factor = MULTIPLIERS.get((high_mult or "").lower().rstrip("."), 1.0)
     low_factor = MULTIPLIERS.get(low_mult.lower().rstrip("."), 1.0) if low_mult else high_factor
     values = (_to_number(low) * low_factor, _to_number(high) * high_factor)
-    if values[0] >= values[1]:
-        return
     end = m.end()
     tail = None if euro else re.match(r"\s*(?:de |d['’]\s*)(€|euros?)\b", text[end:], re.I)
     if euro or tail:
-        add("amount", values[0], "EUR", m.start(), end + (tail.end() if tail else 0), values[1])
-        return
-    unit, unit_end = _unit(text, end)
-    if unit:
-        add("count", values[0], unit, m.start(), unit_end, values[1])
+        kind, unit, end = "amount", "EUR", end + (tail.end() if tail else 0)
+    else:
+        kind = "count"
+        unit, end = _unit(text, end)
+        if not unit:
+            return
+    if values[0] < values[1]:
+        add(kind, values[0], unit, m.start(), end, values[1])
+    else:  # « ramène de 62 à 27 millions d'euros »: a change, two figures of one unit
+        add(kind, values[0], unit, m.start(), m.end(2) if low_mult else m.end(1))
+        add(kind, values[1], unit, m.start(3), end)
 
 
 def _overlaps(span, taken):

@@ -142,14 +142,15 @@ def compare(text, figure_keys, other_text, other_keys, common=frozenset()):
     return Match(None, text_sim, shared, words, reasons, spans_mine, spans_theirs)
 
 
-def restatement(text, other_text, restated_keys):
-    """A Match for a text that quotes again the target of a promise the other one made, when both speak of
-    the same thing (their lemmas overlap as much as shared figures require); None otherwise."""
+def restatement(text, other_text, restated_keys, reasons):
+    """A Match for a text that quotes again a target the other one announced (`reasons`: « promesse » when
+    it was a promise still pending, « chiffre » otherwise), when both speak of the same thing (their lemmas
+    overlap as much as shared figures require); None otherwise."""
     words = jaccard(lemmas(text), lemmas(other_text))
     if words < LEMMA_THRESHOLD:
         return None
     spans_mine, spans_theirs = passages(text, other_text)
-    return Match(None, jaccard(shingles(text), shingles(other_text)), sorted(restated_keys), words, ["promesse"],
+    return Match(None, jaccard(shingles(text), shingles(other_text)), sorted(restated_keys), words, sorted(reasons),
                  spans_mine, spans_theirs)
 
 

@@ -101,16 +101,16 @@ def recycled(announcement, limit=20):
                    .values("announcement_id").annotate(n=Count("key", distinct=True)).filter(n__gte=2))
         candidates |= {row["announcement_id"] for row in sharing}
     common = _common_figures(mine)
-    restated = _restated_promises(announcement, figures, common)
+    restated = _restated_targets(announcement, figures, common)
     candidates |= set(restated)
     matches = []
     others = Announcement.objects.published().filter(pk__in=candidates, made_on__lte=announcement.made_on)
     for other in others.prefetch_related("figures"):
         match = recycling.compare(announcement.text, mine, other.text, [f.key for f in other.figures.all()], common)
         if match is None and other.pk in restated:
-            match = recycling.restatement(announcement.text, other.text, restated[other.pk])
+            match = recycling.restatement(announcement.text, other.text, *restated[other.pk])
         elif match is not None and other.pk in restated:
-            match.reasons.append("promesse")
+            match.reasons.extend(sorted(restated[other.pk][1]))
         if match:
             match.other = other
             matches.append(match)
@@ -118,32 +118,53 @@ def recycled(announcement, limit=20):
     return matches[:limit]
 
 
-def _restated_promises(announcement, figures, common):
-    """{earlier announcement id: its figure keys that `announcement` restates} for promises still pending when
-    `announcement` was made (no deadline, or a deadline not yet past), of the same programme or by a shared
-    actor, whose target `announcement` quotes again: a wave of a programme that repeats « 300 fabriques d'ici
-    2022 » among its own news re-announces that promise even when the texts share no sentence."""
-    figures_of_mine = [f for f in figures if f.kind in ("count", "amount") and f.key not in common]
-    if not figures_of_mine or announcement.pk is None:
+def _restated_targets(announcement, figures, common):
+    """{earlier announcement id: (its figure keys that `announcement` quotes again, reasons)}.
+
+    A real reprise restates one figure — the target (« 300 fabriques », « 100 Manufactures ») — among the
+    new figures of its own news, so one shared uncommon count or amount is enough here, when the texts also
+    speak of the same thing (`recycling.restatement` checks their lemmas). Reason « promesse »: the figure
+    is the target of a promise still pending on `announcement`'s date, of the same programme or by a shared
+    actor. A target whose deadline had passed is left out: a new wave of 80 after the 80 promised for last
+    year is news, not a reprise. Reason « chiffre »: any other figure of an announcement of the same
+    programme (announcements that made no recorded promise are repeated too). Across programmes a plain
+    figure is no evidence: actors as broad as « the government » quote the same populations (« 13 millions
+    de Français ») for different things."""
+    mine = {f.key: f for f in figures if f.kind in ("count", "amount") and f.high is None and f.key not in common}
+    if not mine or announcement.pk is None:
         return {}
-    related = Q(announcement__actors__in=announcement.actors.all())
-    if announcement.programme_id:
-        related |= Q(programme_id=announcement.programme_id) | Q(announcement__programme_id=announcement.programme_id)
-    promises = (Promise.objects.published().filter(related, announcement__is_published=True,
-                                                   announcement__made_on__lte=announcement.made_on)
-                .filter(Q(deadline__isnull=True) | Q(deadline__gte=announcement.made_on))
-                .exclude(announcement=announcement).select_related("announcement")
-                .prefetch_related("announcement__figures").distinct())
+    programme = announcement.programme_id
+    related = Q(announcement__actors__in=announcement.actors.all(), announcement__promises__isnull=False)
+    if programme:
+        related |= Q(announcement__programme_id=programme) | Q(announcement__promises__programme_id=programme)
+    keys = {key for f in mine.values() for key in _same_figure_keys(f)}
+    found = list(Figure.objects.filter(related, key__in=keys, high__isnull=True, announcement__is_published=True,
+                                       announcement__made_on__lte=announcement.made_on)
+                 .exclude(announcement=announcement).select_related("announcement").distinct())
+    targets, programmes = {}, {f.announcement_id: {f.announcement.programme_id} for f in found}
+    for promise in Promise.objects.published().filter(announcement__in=programmes):
+        targets.setdefault((promise.announcement_id, promise.target_value), []).append(promise)
+        programmes[promise.announcement_id].add(promise.programme_id)
     restated = {}
-    for promise in promises:
-        targets = [f for f in promise.announcement.figures.all() if f.value == promise.target_value
-                   and f.kind in ("count", "amount") and f.high is None]
-        for target in targets:
-            for f in figures_of_mine:
-                if (f.kind, f.value) == (target.kind, target.value) and f.high is None \
-                        and (f.unit == target.unit or not f.unit or not target.unit):
-                    restated.setdefault(promise.announcement_id, set()).add(f.key)
+    for target in found:
+        made = targets.get((target.announcement_id, target.value), [])
+        pending = [p for p in made if p.deadline is None or p.deadline >= announcement.made_on]
+        if made and not pending or not made and not (programme and programme in programmes[target.announcement_id]):
+            continue
+        keys_found, reasons = restated.setdefault(target.announcement_id, (set(), set()))
+        keys_found.update(key for key, f in mine.items() if target.key in _same_figure_keys(f))
+        reasons.add("promesse" if made else "chiffre")
     return restated
+
+
+def _same_figure_keys(figure):
+    """The keys an earlier figure may carry to be `figure` said again: the same kind and value, the same unit
+    or none on either side (« 100 Manufactures de proximité » and « les 100 tiers-lieux labellisés »)."""
+    if figure.unit and figure.kind == "count":
+        return {figure.key, f"count:{figures_mod.plain(figure.value)}:"}
+    if figure.kind == "count":
+        return {f"count:{figures_mod.plain(figure.value)}:{unit}" for unit in ("", *figures_mod.UNITS)}
+    return {figure.key}
 
 
 def _common_figures(keys):

@@ -31,7 +31,8 @@ from .policy_presenters import figure_marks, highlight, territory_label
 
 PER_PAGE = 30
 CAN_CORRECT = _l("Seuls les contributeurs de confiance corrigent les chiffres.")
-REASONS = {"texte": _l("même texte"), "chiffres": _l("mêmes chiffres"), "promesse": _l("reprend une promesse")}
+REASONS = {"texte": _l("même texte"), "chiffres": _l("mêmes chiffres"), "promesse": _l("reprend une promesse"),
+           "chiffre": _l("reprend un chiffre du programme")}
 
 
 # --- Helpers ----------------------------------------------------------------------------------------
