@@ -13,7 +13,7 @@ from django.utils import timezone
 from tilios.accounts.models import ApiToken, PlaceManager, Role
 from tilios.pages.models import Page
 from tilios.places.models import Place
-from tilios.revisions import services as rev
+from tilios.revisions import services as rev, talk
 
 from people import make_user
 
@@ -47,7 +47,7 @@ def world():
     r2 = rev.edit(place, {"capacity": 10}, seed_trusted, "seed", r1).pk
     other = Place.objects.exclude(pk=place.pk).order_by("id").first()
     pending = rev.edit(other, {"description": "proposé"}, proposer, "", other.current_revision_id).pk
-    thread = rev.start_thread(place, proposer, "Sujet", "analyse", "Premier message")
+    thread = talk.start_thread(place, proposer, "Sujet", "analyse", "Premier message")
     page, page_rev = rev.create(Page, {"title": "Guide", "body": "v1"}, admin_seed, "")
     page_r2 = rev.edit(page, {"body": "v2"}, admin_seed, "", page_rev.pk).pk
     make_user("cible")

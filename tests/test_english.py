@@ -20,6 +20,7 @@ from tilios.media.models import MediaFile
 from tilios.pages.models import Category, Page, Training
 from tilios.places.models import Place
 from tilios.policy import models as policy
+from tilios.revisions import talk
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, Revision, Thread
 from tilios.sources import matching
@@ -126,7 +127,7 @@ def world(client):
     moderator = make_user("moderatrice", Role.MODERATOR)
     place = Place.objects.live().filter(commune__code="42218").order_by("id").first()
     rev.edit(place, {"capacity": 12}, make_user("nouvelle"), "capacité", base_revision=place.current_revision_id)
-    rev.start_thread(place, moderator, "Horaires d’été", "proposition", "Ouvert en août ?")
+    talk.start_thread(place, moderator, "Horaires d’été", "proposition", "Ouvert en août ?")
     page, _ = rev.create(Page, {"title": "Ouvrir un tiers-lieu", "body": f"Voir [[lieu:{place.public_id}]]."},
                          moderator, "nouvelle page")
     training, _ = rev.create(Training, {

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tilios.accounts.models import ApiToken, Role
 from tilios.accounts.services import user_for_token
+from tilios.revisions import moderation
 from tilios.revisions import services as rev
 from tilios.web.forms import SignupForm
 
@@ -108,14 +109,14 @@ def _until():
 def test_a_moderator_cannot_unblock_a_moderator_an_admin_blocked(client):
     admin, target = make_user("admin", Role.ADMIN), make_user("modo-bloque", Role.MODERATOR)
     moderator = make_user("modo", Role.MODERATOR)
-    rev.block(target, admin, _until(), "abus")
+    moderation.block(target, admin, _until(), "abus")
     with pytest.raises(rev.NotAllowed):
-        rev.unblock(target, moderator)
+        moderation.unblock(target, moderator)
     client.force_login(moderator)
     assert client.post(reverse("web:user_unblock", args=[target.pk]), {"reason": "copinage"}).status_code == 403
     target.profile.refresh_from_db()
     assert target.profile.is_blocked
-    rev.unblock(target, make_user("admin-2", Role.ADMIN), "revu")
+    moderation.unblock(target, make_user("admin-2", Role.ADMIN), "revu")
     target.profile.refresh_from_db()
     assert not target.profile.is_blocked
 
@@ -123,11 +124,11 @@ def test_a_moderator_cannot_unblock_a_moderator_an_admin_blocked(client):
 def test_a_moderator_cannot_lift_or_shorten_a_block_an_admin_placed(client):
     admin, moderator = make_user("admin", Role.ADMIN), make_user("modo", Role.MODERATOR)
     target = make_user("contrib")
-    rev.block(target, admin, _until(), "décision d'administration")
+    moderation.block(target, admin, _until(), "décision d'administration")
     with pytest.raises(rev.NotAllowed):
-        rev.unblock(target, moderator)
+        moderation.unblock(target, moderator)
     with pytest.raises(rev.NotAllowed):
-        rev.block(target, moderator, timezone.now() + datetime.timedelta(minutes=1), "raccourci")
+        moderation.block(target, moderator, timezone.now() + datetime.timedelta(minutes=1), "raccourci")
     token = ApiToken.issue(moderator)
     response = client.post(f"/api/users/{target.get_username()}/unblock", json.dumps({"reason": ""}),
                            content_type="application/json", headers={"Authorization": f"Bearer {token}"})
@@ -139,8 +140,8 @@ def test_a_moderator_cannot_lift_or_shorten_a_block_an_admin_placed(client):
 def test_moderators_still_lift_blocks_of_their_rank():
     first, second = make_user("modo-1", Role.MODERATOR), make_user("modo-2", Role.MODERATOR)
     target = make_user("contrib")
-    rev.block(target, first, _until(), "spam")
-    rev.unblock(target, second, "erreur")
+    moderation.block(target, first, _until(), "spam")
+    moderation.unblock(target, second, "erreur")
     target.profile.refresh_from_db()
     assert not target.profile.is_blocked
 

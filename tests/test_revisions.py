@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from tilios.accounts.models import PlaceManager, Role
 from tilios.places.models import Place
+from tilios.revisions import moderation, talk
 from tilios.revisions import services as rev
 from tilios.revisions.models import ModerationAction, Revision
 
@@ -99,14 +100,14 @@ def test_revert_restores_an_earlier_revision_as_a_new_one(place, people):
 
 
 def test_protected_place_needs_a_moderator(place, people):
-    rev.set_protection(place, people[Role.MODERATOR], True, "guerre d'édition")
+    moderation.set_protection(place, people[Role.MODERATOR], True, "guerre d'édition")
     r = rev.edit(place, {"capacity": 3}, people[Role.TRUSTED], "", place.current_revision_id)
     assert r.status == Revision.Status.PENDING
     with pytest.raises(rev.NotAllowed):
         rev.accept(r, people[Role.TRUSTED])
     rev.accept(r, people[Role.MODERATOR])
     with pytest.raises(rev.NotAllowed):
-        rev.set_protection(place, people[Role.TRUSTED], False)
+        moderation.set_protection(place, people[Role.TRUSTED], False)
 
 
 def test_place_manager_edits_their_place_live(place, people):
@@ -124,11 +125,11 @@ def test_anonymous_and_blocked_users_cannot_write(place, people):
     with pytest.raises(rev.NotAllowed):
         rev.edit(place, {"capacity": 1}, AnonymousUser(), "", place.current_revision_id)
     vandal = people[Role.CONTRIBUTOR]
-    rev.block(vandal, people[Role.MODERATOR], timezone.now() + datetime.timedelta(days=1), "vandalisme")
+    moderation.block(vandal, people[Role.MODERATOR], timezone.now() + datetime.timedelta(days=1), "vandalisme")
     with pytest.raises(rev.NotAllowed):
         rev.edit(place, {"capacity": 1}, vandal, "", place.current_revision_id)
     with pytest.raises(rev.NotAllowed):
-        rev.block(people[Role.MODERATOR], people[Role.MODERATOR], None, "pair")
+        moderation.block(people[Role.MODERATOR], people[Role.MODERATOR], None, "pair")
 
 
 def test_create_by_contributor_is_hidden_until_accepted(people):
@@ -175,7 +176,7 @@ def test_rollback_all_edits_of_a_user_since_a_date_and_block(people):
     pending = rev.edit(places[0], {"capacity": 666}, make_user("complice"), "", Place.objects.get(pk=places[0].pk).current_revision_id)
     created, _ = rev.create(Place, {"name": "Faux lieu"}, vandal, "")
     until = timezone.now() + datetime.timedelta(days=30)
-    result = rev.rollback_user(vandal, since, people[Role.MODERATOR], "vandalisme", block_until=until)
+    result = moderation.rollback_user(vandal, since, people[Role.MODERATOR], "vandalisme", block_until=until)
     assert len(result["reverted"]) == 2 and len(result["skipped"]) == 1 and len(result["unpublished"]) == 1
     for p in places[:2]:
         p.refresh_from_db()
@@ -189,14 +190,14 @@ def test_rollback_all_edits_of_a_user_since_a_date_and_block(people):
 
 
 def test_talk_threads_and_replies(place, people):
-    thread = rev.start_thread(place, people[Role.CONTRIBUTOR], "Horaires d'été ?", "proposition", "Ouvert en août ?")
-    answer = rev.reply(thread, people[Role.TRUSTED], "Oui, sauf le 15.", parent=thread.messages.first())
+    thread = talk.start_thread(place, people[Role.CONTRIBUTOR], "Horaires d'été ?", "proposition", "Ouvert en août ?")
+    answer = talk.reply(thread, people[Role.TRUSTED], "Oui, sauf le 15.", parent=thread.messages.first())
     assert answer.parent.thread_id == thread.pk
     with pytest.raises(ValidationError):
-        rev.start_thread(place, people[Role.CONTRIBUTOR], "x", "bavardage", "y")
+        talk.start_thread(place, people[Role.CONTRIBUTOR], "x", "bavardage", "y")
     with pytest.raises(rev.NotAllowed):
-        rev.hide_message(answer, people[Role.TRUSTED])
-    rev.hide_message(answer, people[Role.MODERATOR], "hors sujet")
+        talk.hide_message(answer, people[Role.TRUSTED])
+    talk.hide_message(answer, people[Role.MODERATOR], "hors sujet")
     assert ModerationAction.objects.filter(action="hide").count() == 1
 
 

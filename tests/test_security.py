@@ -12,6 +12,7 @@ from tilios.accounts import throttle
 from tilios.accounts.models import Role
 from tilios.pages.models import Page
 from tilios.places.models import Place
+from tilios.revisions import talk
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision, Thread
 
@@ -71,7 +72,7 @@ def post_endpoints(place, page, thread, target, token_id, pending):
 
 def test_every_form_needs_its_csrf_token(place, page):
     admin = make_user("admin-csrf", Role.ADMIN)
-    thread = rev.start_thread(place, admin, "Sujet", "analyse", "Message")
+    thread = talk.start_thread(place, admin, "Sujet", "analyse", "Message")
     target = make_user("cible")
     other = Place.objects.exclude(pk=place.pk).first()
     pending = rev.edit(other, {"capacity": 3}, target, "", other.current_revision_id)
@@ -250,7 +251,7 @@ def test_filled_honeypot_is_refused(client, place):
     response = client.post(reverse("web:place_new_thread", args=[place.public_id]),
                            {"title": "Spam", "tag": "analyse", "body": "b", "website": "x"})
     assert response.status_code == 400 and not Thread.objects.filter(title="Spam").exists()
-    thread = rev.start_thread(place, make_user("humain"), "Vrai", "analyse", "b")
+    thread = talk.start_thread(place, make_user("humain"), "Vrai", "analyse", "b")
     client.post(reverse("web:talk_reply", args=[thread.pk]), {"body": "spam", "website": "x"})
     assert thread.messages.count() == 1
 
@@ -276,7 +277,7 @@ def _web_patterns(resolver=None, prefix=""):
 
 def test_security_headers_on_every_page(client, place, page):
     moderator = make_user("modo-headers", Role.MODERATOR)
-    thread = rev.start_thread(place, moderator, "Sujet", "analyse", "Message")
+    thread = talk.start_thread(place, moderator, "Sujet", "analyse", "Message")
     rev.edit(page, {"body": "Texte [[Catégorie:Formation]]"}, moderator, "", page.current_revision_id)
     values = {"public_id": place.public_id, "key": place.public_id, "slug": "formation",
               "revision_id": place.current_revision_id, "thread_id": thread.pk,

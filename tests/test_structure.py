@@ -33,10 +33,6 @@ RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
 
 # Arrows that still run upwards, each with why it has not been reversed yet. The list may only shrink.
 KNOWN_UPWARD = {
-    # accounts' services write moderation actions (revisions) and check a place's managers (places):
-    # set_role and link_manager belong with block/unblock in revisions.
-    ("accounts", "revisions"),
-    ("accounts", "places"),
     # `tilios import mediawiki` dispatches to the wiki importer from the sources' import command.
     ("sources", "pages"),
 }

@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from people import make_user
-from tilios.accounts import services as accounts
 from tilios.accounts.models import Role
 from tilios.pages.models import Page
 from tilios.places.models import Place
+from tilios.revisions import moderation
 from tilios.revisions import services as rev
 from tilios.watchlist import services
 from tilios.watchlist.models import Preferences, Watch
@@ -81,7 +81,7 @@ def test_follow_the_places_of_a_territory_and_a_kind(client, system):
 def test_a_manager_follows_the_place_from_the_link(system):
     place = Place.objects.live().first()
     manager = make_user("gerant-suivi")
-    accounts.link_manager(manager, place, system)
+    moderation.link_manager(manager, place, system)
     assert services.watch_of(manager, place) is not None
 
 

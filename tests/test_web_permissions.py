@@ -16,6 +16,7 @@ from tilios.accounts.models import PlaceManager, Role
 from tilios.media import services as media
 from tilios.pages.models import Page, Training
 from tilios.places.models import Place
+from tilios.revisions import talk
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 
@@ -92,7 +93,7 @@ def world():
     page, _ = rev.create(Page, {"title": "Charte", "body": "Texte initial"}, system, "")
     rev.edit(page, {"body": "Texte revu"}, system, "", page.current_revision_id)
     page.refresh_from_db()
-    thread = rev.start_thread(place, system, "Sujet", "analyse", "Premier message")
+    thread = talk.start_thread(place, system, "Sujet", "analyse", "Premier message")
     other = Place.objects.exclude(pk=place.pk).first()
     pending = rev.edit(other, {"capacity": 99}, make_user("proposant"), "", other.current_revision_id)
     users = {

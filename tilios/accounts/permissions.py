@@ -1,5 +1,11 @@
 """Every write asks here. One function per capability, so views, API and CLI agree."""
+from django.core.exceptions import PermissionDenied
+
 from .models import ROLE_RANK, Role
+
+
+class NotAllowed(PermissionDenied):
+    """The user's role does not allow this write."""
 
 
 def role_of(user):
@@ -26,9 +32,8 @@ def can_contribute(user):
 
 
 def manages(user, obj):
-    from tilios.places.models import Place
-
-    return (isinstance(obj, Place) and obj.pk is not None and user is not None and user.is_authenticated
+    # A place is known by its label: accounts sit below places and do not import them.
+    return (getattr(obj, "_meta", None) is not None and obj._meta.label == "places.Place" and obj.pk is not None and user is not None and user.is_authenticated
             and user.managed_places.filter(place=obj).exists())
 
 

@@ -6,11 +6,9 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tilios.revisions.models import ModerationAction
-from tilios.revisions.services import NotAllowed
-
 from . import permissions
-from .models import ApiToken, PlaceManager, Role
+from .models import ApiToken
+from .permissions import NotAllowed
 from .names import free_pseudonym
 
 
@@ -39,37 +37,6 @@ def delete_account(user):
         profile = user.profile
         profile.deleted_at = timezone.now()
         profile.save(update_fields=["deleted_at"])
-
-
-def set_role(target, role, actor, reason=""):
-    role = Role(role)
-    if role == Role.READER or not permissions.can_grant(actor, role) or not permissions.can_grant(
-            actor, permissions.role_of(target)):
-        raise NotAllowed(_("vous ne pouvez pas attribuer ce rôle"))
-    profile = target.profile
-    before = profile.role
-    profile.role = role
-    profile.save(update_fields=["role"])
-    ModerationAction.objects.create(actor=actor, action=ModerationAction.Action.ROLE, target_user=target,
-                                    reason=reason[:500], details={"from": before, "to": role.value})
-
-
-def link_manager(user, place, actor, reason=""):
-    if not permissions.can_moderate(actor):
-        raise NotAllowed(_("seuls les modérateurs désignent les gestionnaires d'un lieu"))
-    link, _created = PlaceManager.objects.get_or_create(user=user, place=place, defaults={"linked_by": actor})
-    ModerationAction.objects.create(actor=actor, action=ModerationAction.Action.MANAGER, target_user=user,
-                                    object_id=place.pk, reason=reason[:500],
-                                    content_type_id=_place_ct().pk, details={"place": place.public_id})
-    return link
-
-
-def _place_ct():
-    from django.contrib.contenttypes.models import ContentType
-
-    from tilios.places.models import Place
-
-    return ContentType.objects.get_for_model(Place)
 
 
 def issue_token(user, name="API"):

@@ -1,7 +1,7 @@
 """Wiki governance through the API: edits, history, review, talk, moderation and tokens.
 
 Thin on purpose: each endpoint finds its objects, counts the rate limit, calls
-`tilios.revisions.services` / `tilios.accounts.services`, and shapes the answer. The services'
+`tilios.revisions` (`services`, `talk`, `moderation`) or `tilios.accounts.services`, and shapes the answer. The services'
 exceptions become HTTP answers in `tilios.api.errors`.
 """
 import datetime
@@ -21,6 +21,7 @@ from tilios.accounts import permissions, services as accounts
 from tilios.accounts.models import Role
 from tilios.accounts.throttle import hit
 from tilios.places.contact import public_value
+from tilios.revisions import moderation, talk
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, ModerationAction, Revision, Thread
 
@@ -173,7 +174,7 @@ def revert_record(request, rt, key, payload):
 def protect_record(request, rt, key, payload):
     record = find_record(rt, key, for_write=True)
     hit(request, "review")
-    rev.set_protection(record, actor(request), payload.protected, payload.reason)
+    moderation.set_protection(record, actor(request), payload.protected, payload.reason)
     return {"record": ref_of(record), "protected": payload.protected}
 
 
@@ -196,7 +197,7 @@ def start_thread(request, rt, key, payload):
     user = actor(request)
     record = find_record(rt, key, user)
     hit(request, "message")
-    thread = rev.start_thread(record, user, payload.title, payload.tag, payload.body)
+    thread = talk.start_thread(record, user, payload.title, payload.tag, payload.body)
     thread = _threads(record).get(pk=thread.pk)
     return Status(201, thread_out(thread, permissions.can_moderate(user)))
 
@@ -246,7 +247,7 @@ def link_place_manager(request, public_id: str, payload: ManagerIn):
     if target is None:
         raise ValidationError({"username": _("compte inconnu")})
     hit(request, "review")
-    accounts.link_manager(target, place, actor(request), payload.reason)
+    moderation.link_manager(target, place, actor(request), payload.reason)
     return Status(201, {"place": place.public_id, "username": target.get_username(),
                         "managers": sorted(place.managers.values_list("user__username", flat=True))})
 
@@ -319,7 +320,7 @@ def reply(request, thread_id: int, payload: MessageIn):
         if parent is None:
             raise ValidationError({"parent": _("message inconnu")})
     hit(request, "message")
-    message = rev.reply(thread, user, payload.body, parent)
+    message = talk.reply(thread, user, payload.body, parent)
     message = Message.objects.select_related("author", "hidden_by").get(pk=message.pk)
     return Status(201, message_out(message, permissions.can_moderate(user)))
 
@@ -329,7 +330,7 @@ def reply(request, thread_id: int, payload: MessageIn):
 def hide_message(request, message_id: int, payload: ReasonIn):
     message = get_object_or_404(Message.objects.select_related("thread"), pk=message_id)
     hit(request, "review")
-    rev.hide_message(message, actor(request), payload.reason)
+    talk.hide_message(message, actor(request), payload.reason)
     return {"id": message.pk, "hidden": True}
 
 
@@ -347,7 +348,7 @@ def rollback_user(request, username: str, payload: RollbackIn):
     since = payload.since if timezone.is_aware(payload.since) else timezone.make_aware(payload.since)
     until = timezone.now() + datetime.timedelta(days=payload.block_days) if payload.block_days else None
     hit(request, "review")
-    result = rev.rollback_user(target, since, actor(request), payload.reason, block_until=until)
+    result = moderation.rollback_user(target, since, actor(request), payload.reason, block_until=until)
     return {"username": target.get_username(), "reverted": [ref_of(r) for r in result["reverted"]],
             "unpublished": [ref_of(r) for r in result["unpublished"]],
             "skipped": [ref_of(r) for r in result["skipped"]], "rejected": result["rejected"],
@@ -360,7 +361,7 @@ def block_user(request, username: str, payload: BlockIn):
     target = _target(username)
     until = timezone.now() + datetime.timedelta(days=payload.days)
     hit(request, "review")
-    rev.block(target, actor(request), until, payload.reason)
+    moderation.block(target, actor(request), until, payload.reason)
     return {"username": target.get_username(), "blocked_until": until}
 
 
@@ -369,7 +370,7 @@ def block_user(request, username: str, payload: BlockIn):
 def unblock_user(request, username: str, payload: ReasonIn):
     target = _target(username)
     hit(request, "review")
-    rev.unblock(target, actor(request), payload.reason)
+    moderation.unblock(target, actor(request), payload.reason)
     return {"username": target.get_username(), "blocked_until": None}
 
 
@@ -381,7 +382,7 @@ def set_role(request, username: str, payload: RoleIn):
     if payload.role not in Role.values or payload.role == Role.READER:
         raise ValidationError({"role": _("rôle inconnu : contributor, trusted, moderator ou admin")})
     hit(request, "review")
-    accounts.set_role(target, payload.role, actor(request), payload.reason)
+    moderation.set_role(target, payload.role, actor(request), payload.reason)
     return {"username": target.get_username(), "role": payload.role}
 
 

@@ -1,4 +1,5 @@
-"""Edits, reviews, reverts and moderation: the one way in for every change to a revisable record.
+"""Edits, reviews and reverts: the one way in for every change to a revisable record (moderation acts are
+in `moderation`, talk pages in `talk`; both write through `log_action` and `check_spam` here).
 
 Every change goes through `create` or `edit`, checks permissions, validates, detects edit
 conflicts against the base revision the editor saw, and either publishes at once (trusted roles)
@@ -11,16 +12,17 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tilios.accounts import permissions
-from tilios.accounts.models import ROLE_RANK, Role
+from tilios.accounts.permissions import NotAllowed
+from tilios.accounts.models import Role
 
-from .models import Message, ModerationAction, Revision, Thread
+from .models import ModerationAction, Revision
 from .registry import spec_for
 
 # Sent inside the publishing transaction, after the record took its new state.
@@ -31,10 +33,6 @@ record_unpublished = Signal()
 URL = re.compile(r"(?:https?://|www\.)[^\s<>\"')\]]+", re.I)
 SPAM_MAX_NEW_LINKS = 2
 NEW_CONTRIBUTOR_EDITS = 10
-
-
-class NotAllowed(PermissionDenied):
-    pass
 
 
 class NoChange(Exception):
@@ -107,7 +105,7 @@ def _added_links(spec, before, after):
     return links(after) - links(before)
 
 
-def _check_spam(user, spec, before, after):
+def check_spam(user, spec, before, after):
     """New contributors may not add more than a couple of links in one edit."""
     if user is None or permissions.at_least(user, Role.TRUSTED):
         return
@@ -139,7 +137,7 @@ def create(model, changes, user, summary="", source=None, kind=Revision.Kind.CRE
     _who_may_write(user, system, spec, changes)
     data = spec.validate({**spec.defaults, **changes})
     if not system:
-        _check_spam(user, spec, {}, data)
+        check_spam(user, spec, {}, data)
     live = system or permissions.can_publish(user, None)
     with transaction.atomic():
         record = model(is_published=live)
@@ -191,7 +189,7 @@ def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Ki
             raise ValidationError({name: _("fixé à la création, ne change pas") for name in fixed})
         _who_may_write(user, system, spec, {name: True for name in changed})
         if not system:
-            _check_spam(user, spec, current.data, data)
+            check_spam(user, spec, current.data, data)
         revision = Revision(content_type=current.content_type, object_id=record.pk, kind=kind, parent=current,
                             author=user if user and user.is_authenticated else None, source=source,
                             summary=summary[:500], data=data, diff=changed, status=Revision.Status.PENDING)
@@ -232,7 +230,7 @@ def revert(record, to_revision, user, summary="", base_revision=None):
     summary = summary or _("Retour à la révision %(n)d") % {"n": to_revision.number}
     revision = edit(record, to_revision.data, user, summary, base_revision, kind=Revision.Kind.REVERT)
     if revision.status == Revision.Status.ACCEPTED and permissions.can_review(user):
-        _log(user, ModerationAction.Action.REVERT, revision=revision, record=record, reason=summary)
+        log_action(user, ModerationAction.Action.REVERT, revision=revision, record=record, reason=summary)
     return revision
 
 
@@ -258,7 +256,7 @@ def accept(revision, user, note=""):
             revision.data, revision.diff = data, diff(current.data, data)
         revision.reviewed_by, revision.reviewed_at, revision.review_note = user, timezone.now(), note[:500]
         _publish(record, revision, spec)
-        _log(user, ModerationAction.Action.ACCEPT, revision=revision, record=record, reason=note)
+        log_action(user, ModerationAction.Action.ACCEPT, revision=revision, record=record, reason=note)
     return revision
 
 
@@ -272,7 +270,7 @@ def reject(revision, user, note=""):
         revision.status = Revision.Status.REJECTED
         revision.reviewed_by, revision.reviewed_at, revision.review_note = user, timezone.now(), note[:500]
         revision.save()
-        _log(user, ModerationAction.Action.REJECT, revision=revision, record=revision.record, reason=note)
+        log_action(user, ModerationAction.Action.REJECT, revision=revision, record=revision.record, reason=note)
     return revision
 
 
@@ -283,7 +281,7 @@ def patrol(revision, user):
         return revision
     revision.patrolled_by, revision.patrolled_at = user, timezone.now()
     revision.save(update_fields=["patrolled_by", "patrolled_at"])
-    _log(user, ModerationAction.Action.PATROL, revision=revision, record=revision.record)
+    log_action(user, ModerationAction.Action.PATROL, revision=revision, record=revision.record)
     return revision
 
 
@@ -293,154 +291,7 @@ def pending_queue():
             .select_related("author", "content_type", "parent").order_by("created_at", "id"))
 
 
-def set_protection(record, user, protected, reason=""):
-    if not permissions.can_moderate(user):
-        raise NotAllowed(_("seuls les modérateurs protègent un contenu"))
-    type(record).objects.filter(pk=record.pk).update(protected=protected)
-    record.protected = protected
-    _log(user, ModerationAction.Action.PROTECT if protected else ModerationAction.Action.UNPROTECT,
-         record=record, reason=reason)
-
-
-def _outranks(actor, target):
-    return ROLE_RANK[permissions.role_of(actor)] > ROLE_RANK[permissions.role_of(target)]
-
-
-def _block_rank(target):
-    """The rank of whoever placed `target`'s block in force (as it was then), or None if not blocked."""
-    if not target.profile.is_blocked:
-        return None
-    placed = (ModerationAction.objects.filter(target_user=target, action=ModerationAction.Action.BLOCK)
-              .select_related("actor", "actor__profile").order_by("-id").first())
-    if placed is None:  # set outside the moderation tools
-        return None
-    rank = placed.details.get("rank")
-    return ROLE_RANK[Role(rank) if rank in Role.values else permissions.role_of(placed.actor)]
-
-
-def _may_change_block(user, target):
-    """Outrank the account, and be at least of the rank that placed the block in force."""
-    if not permissions.can_moderate(user) or not _outranks(user, target):
-        return False
-    placed = _block_rank(target)
-    return placed is None or ROLE_RANK[permissions.role_of(user)] >= placed
-
-
-def block(target, user, until, reason):
-    if not _may_change_block(user, target):
-        raise NotAllowed(_("vous ne pouvez pas bloquer ce compte"))
-    profile = target.profile
-    profile.blocked_until, profile.blocked_reason = until, reason[:500]
-    profile.save(update_fields=["blocked_until", "blocked_reason"])
-    _log(user, ModerationAction.Action.BLOCK, target_user=target, reason=reason,
-         details={"until": until.isoformat() if until else None, "rank": permissions.role_of(user).value})
-
-
-def unblock(target, user, reason=""):
-    """Moderators lift the blocks of accounts they outrank, unless a higher rank placed the block."""
-    if not _may_change_block(user, target):
-        raise NotAllowed(_("vous ne pouvez pas débloquer ce compte : il faut un rang supérieur au sien "
-                           "et au moins celui de qui l’a bloqué"))
-    profile = target.profile
-    profile.blocked_until, profile.blocked_reason = None, ""
-    profile.save(update_fields=["blocked_until", "blocked_reason"])
-    _log(user, ModerationAction.Action.UNBLOCK, target_user=target, reason=reason)
-
-
-def rollback_user(target, since, user, reason, block_until=None):
-    """Undo everything `target` did since `since`, in one action; optionally block them.
-
-    Pending proposals are rejected. A record whose latest revision is theirs is restored to the
-    state before their first edit in the period (a record they created is unpublished). A record
-    someone else edited after them is left for a human and reported in `skipped`.
-    """
-    if not permissions.can_moderate(user) or not _outranks(user, target):
-        raise NotAllowed(_("vous ne pouvez pas annuler les modifications de ce compte"))
-    reverted, unpublished, skipped, rejected = [], [], [], 0
-    summary = _("Annulation des modifications de %(user)s depuis le %(date)s") % {
-        "user": target.get_username(), "date": since.strftime("%Y-%m-%d %H:%M")}
-    with transaction.atomic():
-        for revision in Revision.objects.filter(author=target, status=Revision.Status.PENDING, created_at__gte=since):
-            reject(revision, user, reason)
-            rejected += 1
-        touched = (Revision.objects.filter(author=target, status=Revision.Status.ACCEPTED, accepted_at__gte=since)
-                   .values_list("content_type", "object_id").distinct())
-        for ct_id, object_id in touched:
-            model = ContentType.objects.get_for_id(ct_id).model_class()
-            record = model.objects.get(pk=object_id)
-            theirs = Revision.objects.filter(content_type_id=ct_id, object_id=object_id, author=target,
-                                             status=Revision.Status.ACCEPTED, accepted_at__gte=since)
-            first = theirs.order_by("number").first()
-            if record.current_revision.author_id != target.pk:
-                skipped.append(record)
-                continue
-            before = history(record).filter(status=Revision.Status.ACCEPTED, number__lt=first.number).order_by(
-                "-number").first()
-            if before is None:
-                model.objects.filter(pk=record.pk).update(is_published=False)
-                record_unpublished.send(sender=model, record=record, when=timezone.now())
-                unpublished.append(record)
-                continue
-            try:
-                edit(record, before.data, user, summary, record.current_revision_id, kind=Revision.Kind.REVERT)
-                reverted.append(record)
-            except NoChange:
-                pass
-        if block_until is not None:
-            block(target, user, block_until, reason)
-        _log(user, ModerationAction.Action.ROLLBACK_USER, target_user=target, reason=reason,
-             details={"since": since.isoformat(), "reverted": len(reverted), "unpublished": len(unpublished),
-                      "skipped": len(skipped), "rejected": rejected})
-    return {"reverted": reverted, "unpublished": unpublished, "skipped": skipped, "rejected": rejected}
-
-
-def start_thread(record, user, title, tag, body):
-    if not permissions.can_contribute(user):
-        raise NotAllowed(_("connectez-vous pour écrire sur la page de discussion"))
-    errors = {}
-    title, body = (title or "").strip(), (body or "").strip()
-    if not title or len(title) > 200:
-        errors["title"] = _("un sujet de 200 caractères au plus")
-    if tag not in Thread.Tag.values:
-        errors["tag"] = _("étiquette inconnue")
-    if not body or len(body) > 20000:
-        errors["body"] = _("un message de 20 000 caractères au plus")
-    if errors:
-        raise ValidationError(errors)
-    _check_spam(user, _TextSpec, {}, {"body": body})
-    with transaction.atomic():
-        thread = Thread.objects.create(content_type=ContentType.objects.get_for_model(record), object_id=record.pk,
-                                       title=title, tag=tag, author=user)
-        Message.objects.create(thread=thread, author=user, body=body)
-    return thread
-
-
-def reply(thread, user, body, parent=None):
-    if not permissions.can_contribute(user):
-        raise NotAllowed(_("connectez-vous pour écrire sur la page de discussion"))
-    body = (body or "").strip()
-    if not body or len(body) > 20000:
-        raise ValidationError({"body": _("un message de 20 000 caractères au plus")})
-    if parent is not None and parent.thread_id != thread.pk:
-        raise ValidationError({"parent": _("ce message n'appartient pas à cette discussion")})
-    _check_spam(user, _TextSpec, {}, {"body": body})
-    return Message.objects.create(thread=thread, author=user, body=body, parent=parent)
-
-
-def hide_message(message, user, reason=""):
-    if not permissions.can_moderate(user):
-        raise NotAllowed(_("seuls les modérateurs masquent un message"))
-    message.hidden_by = user
-    message.save(update_fields=["hidden_by"])
-    _log(user, ModerationAction.Action.HIDE, record=message.thread.record, reason=reason,
-         details={"message": message.pk})
-
-
-class _TextSpec:
-    text_fields = ("body",)
-
-
-def _log(actor, action, revision=None, record=None, target_user=None, reason="", details=None):
+def log_action(actor, action, revision=None, record=None, target_user=None, reason="", details=None):
     logger.info("moderation: %s by %s on %s%s%s", action, actor.get_username(),
                 f"{type(record).__name__} {record.pk}" if record is not None else "-",
                 f" (revision {revision.pk})" if revision is not None else "",

@@ -13,6 +13,7 @@ from tilios.media.models import MediaFile
 from tilios.pages.models import LICENCE, LICENCE_URL, Page, Training
 from tilios.places.models import Place
 from tilios.revisions import records
+from tilios.revisions import moderation
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 from tilios.revisions.registry import spec_for
@@ -253,7 +254,7 @@ def protect(request, kind, key):
     form = ProtectForm(request.POST)
     form.is_valid()
     protected = bool(form.cleaned_data.get("protected"))
-    rev.set_protection(record, request.user, protected, form.cleaned_data.get("reason") or "")
+    moderation.set_protection(record, request.user, protected, form.cleaned_data.get("reason") or "")
     messages.success(request, _("Contenu protégé : toute modification passe par un modérateur.") if protected
                      else _("Protection levée."))
     return redirect(link(rtype, "history", record))

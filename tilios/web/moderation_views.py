@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions
-from tilios.accounts import services as accounts
+from tilios.revisions import moderation
 from tilios.revisions import services as rev
 from tilios.revisions.models import ModerationAction, Revision
 
@@ -112,7 +112,7 @@ def user_rollback(request, user_id):
         return _user_tools(request, target, 400, rollback_form=form)
     days = form.cleaned_data.get("block_days") or 0
     until = timezone.now() + datetime.timedelta(days=days) if days else None
-    result = rev.rollback_user(target, form.cleaned_data["since"], request.user, form.cleaned_data["reason"],
+    result = moderation.rollback_user(target, form.cleaned_data["since"], request.user, form.cleaned_data["reason"],
                                block_until=until)
     messages.success(request, _("%(reverted)d contenu(s) rétabli(s), %(unpublished)d dépublié(s), "
                                 "%(rejected)d proposition(s) refusée(s), %(skipped)d laissé(s) à vérifier "
@@ -132,7 +132,7 @@ def user_block(request, user_id):
     if not form.is_valid():
         return _user_tools(request, target, 400, block_form=form)
     until = timezone.now() + datetime.timedelta(days=form.cleaned_data["days"])
-    rev.block(target, request.user, until, form.cleaned_data["reason"])
+    moderation.block(target, request.user, until, form.cleaned_data["reason"])
     messages.success(request, _("Compte bloqué."))
     return redirect("web:user_tools", target.pk)
 
@@ -143,7 +143,7 @@ def user_unblock(request, user_id):
     target = _target(user_id)
     form = UnblockForm(request.POST)
     form.is_valid()
-    rev.unblock(target, request.user, form.cleaned_data.get("reason") or "")
+    moderation.unblock(target, request.user, form.cleaned_data.get("reason") or "")
     messages.success(request, _("Compte débloqué."))
     return redirect("web:user_tools", target.pk)
 
@@ -155,7 +155,7 @@ def user_role(request, user_id):
     form = RoleForm(request.POST)
     if not form.is_valid():
         return _user_tools(request, target, 400, role_form=form)
-    accounts.set_role(target, form.cleaned_data["role"], request.user, form.cleaned_data["reason"])
+    moderation.set_role(target, form.cleaned_data["role"], request.user, form.cleaned_data["reason"])
     messages.success(request, _("Rôle modifié."))
     return redirect("web:user_tools", target.pk)
 
@@ -167,7 +167,7 @@ def user_manager(request, user_id):
     form = ManagerForm(request.POST)
     if not form.is_valid():
         return _user_tools(request, target, 400, manager_form=form)
-    accounts.link_manager(target, form.cleaned_data["place"], request.user, form.cleaned_data["reason"])
+    moderation.link_manager(target, form.cleaned_data["place"], request.user, form.cleaned_data["reason"])
     messages.success(request, _("Gestionnaire du lieu désigné : ses modifications de ce lieu sont publiées "
                                 "directement."))
     return redirect("web:user_tools", target.pk)

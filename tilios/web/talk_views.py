@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from tilios.accounts import permissions
 from tilios.pages.markdown import render as markdown
 from tilios.pages.models import LICENCE, LICENCE_URL, Page, Redirect
-from tilios.revisions import services as rev
+from tilios.revisions import talk as talk_pages
 from tilios.revisions.models import Message, Thread
 from tilios.revisions.visibility import visible_to
 
@@ -73,7 +73,7 @@ def new_thread(request, kind, key):
     form = ThreadForm(request.POST)
     if form.is_valid():
         try:
-            thread = rev.start_thread(record, request.user, form.cleaned_data["title"], form.cleaned_data["tag"],
+            thread = talk_pages.start_thread(record, request.user, form.cleaned_data["title"], form.cleaned_data["tag"],
                                       form.cleaned_data["body"])
         except ValidationError as exc:
             add_errors(form, exc)
@@ -106,7 +106,7 @@ def reply(request, thread_id):
     if form.cleaned_data.get("parent"):
         parent = Message.objects.filter(pk=form.cleaned_data["parent"], thread=thread).first()
     try:
-        message = rev.reply(thread, request.user, form.cleaned_data["body"], parent=parent)
+        message = talk_pages.reply(thread, request.user, form.cleaned_data["body"], parent=parent)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(link(rtype, "talk", record) + f"#fil-{thread.pk}")
@@ -120,6 +120,6 @@ def hide(request, message_id):
     rtype, record = _thread_record(message.thread, request.user)
     form = HideForm(request.POST)
     form.is_valid()
-    rev.hide_message(message, request.user, form.cleaned_data.get("reason") or "")
+    talk_pages.hide_message(message, request.user, form.cleaned_data.get("reason") or "")
     messages.success(request, _("Message masqué."))
     return redirect(link(rtype, "talk", record) + f"#message-{message.pk}")
