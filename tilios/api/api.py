@@ -5,8 +5,8 @@ Reads are open to all. Writes (tilios.api.governance, tilios.api.pages, …) tak
 router mounted here; none imports this one, so there is no import circle."""
 from ninja import NinjaAPI
 
-from . import (activity, census, changes, errors, exports, files, governance, pages, places, policy, sources,
-               trainings)
+from . import (activity, census, changes, errors, exports, files, governance, moderation, pages, places, policy,
+               sources, trainings)
 
 api = NinjaAPI(
     title="Tilios API",
@@ -16,5 +16,5 @@ api = NinjaAPI(
 )
 errors.register(api)
 
-for module in (places, governance, pages, files, trainings, census, policy, activity, sources, exports, changes):
+for module in (places, governance, moderation, pages, files, trainings, census, policy, activity, sources, exports, changes):
     api.add_router("", module.router)

@@ -27,74 +27,13 @@ from tilios.revisions.visibility import visible_to
 
 from .auth import WRITE, actor, viewer
 from .governance import ACTION_ERRORS, WRITE_ERRORS, CreateIn, EditIn
+from .policy_presenters import (announcement_ref, announcement_summary, event_out, figure_out, iso_date, match_out,
+                                outcome_out, programme_summary, promise_out, statuses)
 
 router = Router()
 
 TAGS = ["politiques"]
 MAX_LIMIT = 200
-
-
-# --- Presenters (shared with nothing else: the web pages render the same services themselves) ---------
-
-def _date(value):
-    return value.isoformat() if value else None
-
-
-def announcement_ref(a):
-    return {"id": a.pk, "made_on": _date(a.made_on), "title": a.title, "url": a.get_absolute_url()}
-
-
-def announcement_summary(a):
-    return {
-        **announcement_ref(a),
-        "actors": [{"id": x.pk, "name": x.name, "kind": x.kind} for x in a.actors.all()],
-        "territory_code": a.territory_code,
-        "programme": {"slug": a.programme.slug, "name": a.programme.name} if a.programme_id else None,
-        "source": {"url": a.source_url, "title": a.source_title, "page": a.source_page, "archive_url": a.archive_url},
-        "published": a.is_published,
-    }
-
-
-def figure_out(f):
-    return {"id": f.pk, "kind": f.kind, "value": f.value, "high": f.high, "unit": f.unit, "text": f.text, "start": f.start,
-            "end": f.end, "by_hand": f.by_hand, "key": f.key}
-
-
-def match_out(m):
-    return {"announcement": announcement_ref(m.other), "reasons": m.reasons,
-            "text_similarity": round(m.text_similarity, 3), "word_overlap": round(m.word_overlap, 3),
-            "shared_figures": m.shared_figures,
-            "shared_passages": [list(span) for span in m.shared_passages],
-            "other_passages": [list(span) for span in m.other_passages]}
-
-
-def outcome_out(o):
-    registry = isinstance(o, services.RegistryOutcome)
-    return {"value": o.value, "measured_on": _date(o.measured_on), "source_url": o.source_url or None,
-            "archive_url": o.archive_url or None, "method": o.method, "note": o.note, "distribution": list(o.distribution), "from_registry": registry}
-
-
-def promise_out(p, verdict):
-    return {
-        "id": p.pk, "metric": p.metric, "target_value": p.target_value, "unit": p.unit,
-        "deadline": _date(p.deadline), "territory_code": p.territory_code or p.announcement.territory_code,
-        "programme": p.programme.slug if p.programme_id else None,
-        "announcement": announcement_ref(p.announcement), "source_url": p.announcement.source_url,
-        "count_from_registry": p.count_from_registry,
-        "status": verdict.status, "status_label": verdict.label,
-        "latest_outcome": outcome_out(verdict.latest) if verdict.latest is not None else None,
-        "reached_on": _date(verdict.reached_on), "url": p.get_absolute_url(),
-        "replies": [reply_out(r) for r in services.replies(p)],
-    }
-
-
-def reply_out(r):
-    return {"id": r.pk, "actor": r.actor.name, "made_on": _date(r.made_on), "text": r.text,
-            "source_url": r.source_url, "about": "outcome" if r.outcome_id else "promise", "outcome": r.outcome_id}
-
-
-def _statuses():
-    return {code: str(label) for code, label in services.STATUS_LABELS.items()}
 
 
 def _announcement(announcement_id, user):
@@ -154,7 +93,7 @@ ANNOUNCEMENT_CSV = ["id", "made_on", "title", "actors", "territory_code", "progr
 def announcements_csv(request, filters: Query[AnnouncementFilters]):
     rows = []
     for a in _announcements(filters).prefetch_related("figures").order_by("made_on", "id"):
-        rows.append({"id": a.pk, "made_on": _date(a.made_on), "title": a.title,
+        rows.append({"id": a.pk, "made_on": iso_date(a.made_on), "title": a.title,
                      "actors": " ; ".join(x.name for x in a.actors.all()), "territory_code": a.territory_code,
                      "programme": a.programme.slug if a.programme_id else "", "source_url": a.source_url,
                      "source_title": a.source_title, "source_page": a.source_page, "archive_url": a.archive_url,
@@ -270,12 +209,6 @@ def remove_figure(request, announcement_id: int, figure_id: int):
 
 # --- Programmes, promises, clusters, timelines ---------------------------------------------------------
 
-def programme_summary(p):
-    return {"slug": p.slug, "name": p.name, "kind": p.kind, "started_on": _date(p.started_on),
-            "ended_on": _date(p.ended_on), "budget_eur": float(p.budget_eur) if p.budget_eur is not None else None,
-            "actors": [x.name for x in p.actors.all()], "url": p.get_absolute_url()}
-
-
 @router.get("/policy/programmes", tags=TAGS, summary="Programmes, plans et appels à projets")
 def list_programmes(request):
     qs = (Programme.objects.published().prefetch_related("actors")
@@ -296,8 +229,8 @@ def get_programme(request, slug: str):
     return {**programme_summary(programme), "description": programme.description,
             "announcements": [announcement_summary(a) for a in announcements.order_by("made_on", "id")],
             "promises": promises,
-            "places": [{"id": link.place.public_id, "name": link.place.name, "since": _date(link.since),
-                        "until": _date(link.until), "url": reverse("web:place", args=[link.place.public_id])}
+            "places": [{"id": link.place.public_id, "name": link.place.name, "since": iso_date(link.since),
+                        "until": iso_date(link.until), "url": reverse("web:place", args=[link.place.public_id])}
                        for link in services.linked_places(programme)]}
 
 
@@ -316,7 +249,7 @@ def _promise_rows(filters):
 @router.get("/policy/promises", tags=TAGS, summary="Promesses et leur statut")
 def list_promises(request, filters: Query[PromiseFilters]):
     """Each promise with its status (by the written `status_rule`), label and latest outcome."""
-    return {"status_rule": str(services.STATUS_RULE), "statuses": _statuses(),
+    return {"status_rule": str(services.STATUS_RULE), "statuses": statuses(),
             "results": [promise_out(p, v) for p, v in _promise_rows(filters)]}
 
 
@@ -329,12 +262,12 @@ def promises_csv(request, filters: Query[PromiseFilters]):
     rows = []
     for p, v in _promise_rows(filters):
         latest = v.latest
-        rows.append({"id": p.pk, "announced_on": _date(p.announcement.made_on), "metric": p.metric,
-                     "target": p.target_value, "unit": p.unit, "deadline": _date(p.deadline),
+        rows.append({"id": p.pk, "announced_on": iso_date(p.announcement.made_on), "metric": p.metric,
+                     "target": p.target_value, "unit": p.unit, "deadline": iso_date(p.deadline),
                      "territory_code": p.territory_code or p.announcement.territory_code,
                      "programme": p.programme.slug if p.programme_id else "", "status": v.status,
                      "status_label": v.label, "latest_value": latest.value if latest else None,
-                     "latest_on": _date(latest.measured_on) if latest else None,
+                     "latest_on": iso_date(latest.measured_on) if latest else None,
                      "latest_source": (latest.source_url or "") if latest else "",
                      "announcement_source": p.announcement.source_url,
                      "url": request.build_absolute_uri(p.get_absolute_url())})
@@ -352,19 +285,6 @@ def list_clusters(request):
     """Announcements linked by recycling, oldest first in each group, newest group first."""
     return [{"size": len(group), "announcements": [announcement_ref(a) for a in group]}
             for group in services.clusters()]
-
-
-def event_out(day, kind, obj):
-    out = {"date": _date(day), "kind": kind}
-    if kind == "announcement":
-        out["announcement"] = announcement_ref(obj)
-    elif kind == "deadline":
-        out["promise"] = {"id": obj.pk, "metric": obj.metric, "target_value": obj.target_value, "unit": obj.unit,
-                          "url": obj.get_absolute_url()}
-    else:
-        out["outcome"] = {"promise": obj.promise_id, "value": obj.value, "source_url": obj.source_url,
-                          "note": obj.note}
-    return out
 
 
 @router.get("/policy/timeline", tags=TAGS, summary="Chronologie d'un programme ou d'un territoire")
