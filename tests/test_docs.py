@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.management import get_commands
 
-from tilios.sources import matching
+from tilios.sources import blocking, matching
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -22,8 +22,8 @@ def test_the_matching_thresholds_are_the_ones_the_code_applies():
     grid = re.search(r"blocage spatial \(grille de ([\d,]+) km, tous\s+les points à moins de (\d+) m, noms "
                      r"voisins jusqu'à ([\d,]+) km\)", README)
     assert grid, "the README no longer describes the spatial blocking"
-    assert french_number(grid.group(1)) * 1000 == matching.AREA_M == french_number(grid.group(3)) * 1000
-    assert int(grid.group(2)) == matching.NEAR_M
+    assert french_number(grid.group(1)) * 1000 == blocking.AREA_M == french_number(grid.group(3)) * 1000
+    assert int(grid.group(2)) == blocking.NEAR_M
 
 
 def test_every_command_the_readme_names_exists():

@@ -3,8 +3,8 @@
 Pure Python over plain `Entry` values (`sources.entries`, which normalises them), so the importer, the review
 tools and the benchmark share it.
 
-1. Blocking finds candidate pairs cheaply: entries a few hundred metres apart, entries in the same
-   neighbourhood or commune whose names are alike (scored in bulk by rapidfuzz), and entries sharing a
+1. Blocking (`blocking.candidate_pairs`) finds candidate pairs cheaply: entries a few hundred metres
+   apart, entries in the same neighbourhood or commune whose names are alike, and entries sharing a
    website, an e-mail address or a phone number wherever they are.
 2. Each candidate gets a score in the manner of Fellegi and Sunter: independent pieces of evidence add
    log₂ Bayes factors (name, location, address, identifiers), turned into a probability. Location is one
@@ -15,23 +15,17 @@ tools and the benchmark share it.
 
 Every score comes with its reasons, in words, so a moderator sees why a pair was proposed.
 """
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-import numpy as np
 from django.utils.translation import gettext_noop
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
+from .blocking import candidate_pairs
 from .entries import distance_m, prepare, same_area
 
 AUTO_PROBABILITY = 0.95
 REVIEW_PROBABILITY = 0.1
-NEAR_M = 200  # co-located: always compared, whatever the names
-AREA_M = 1500  # neighbourhood compared with names alike
-BLOCK_ROWS = 256  # rows of a dense cell compared at once
-SMALL_AREA = 64  # entries of a commune compared with each other whatever their points
-NAME_BLOCK_SCORE = 70  # rapidfuzz token_set_ratio to keep a pair of the neighbourhood or commune
 RARE_NAME = 3  # a proper name carried by at most this many entries
 MOVED_M = 30_000  # a place that moved across town, or was geocoded to the wrong commune
 PRIOR_LOG2 = -4.0  # log₂ odds that a candidate of the blocks is a match before looking at it
@@ -250,117 +244,6 @@ def _decision(probability, levels, d, a, b, rare=True, rare_proper=True):
     if probability >= AUTO_PROBABILITY and sure_names and located and not branch:
         return "auto"
     return "review"
-
-
-def _cell(entry, size_deg):
-    return (math.floor(entry.latitude / size_deg), math.floor(entry.longitude / size_deg))
-
-
-def candidate_pairs(entries, focus=None):
-    """Index pairs (i, j), i < j, worth scoring. With `focus` (a set of keys) only pairs touching it."""
-    found = set()
-    located = [i for i, e in enumerate(entries) if e.latitude is not None and e.longitude is not None]
-    wanted = (lambda i, j: True) if focus is None else (
-        lambda i, j: entries[i].key in focus or entries[j].key in focus)
-
-    def add(i, j):
-        if i == j:
-            return
-        if i > j:
-            i, j = j, i
-        gi, gj = entries[i].group, entries[j].group
-        if gi is not None and gi == gj:
-            return
-        if wanted(i, j):
-            found.add((i, j))
-
-    # Neighbourhood: cells of AREA_M; every pair closer than NEAR_M, names alike up to AREA_M.
-    size = AREA_M / 111_000
-    cells = defaultdict(list)
-    for i in located:
-        cells[_cell(entries[i], size)].append(i)
-    names = [" ".join(e.tokens) for e in entries]
-    lat = np.array([e.latitude if e.latitude is not None else 0.0 for e in entries])
-    lon = np.array([e.longitude if e.longitude is not None else 0.0 for e in entries])
-    for (cy, cx), members in cells.items():
-        neighbours = [j for dy in (-1, 0, 1) for dx in (-1, 0, 1) for j in cells.get((cy + dy, cx + dx), ())]
-        if focus is not None and not any(entries[j].key in focus for j in neighbours):
-            continue
-        if len(members) * len(neighbours) <= 64:  # a quiet neighbourhood: one by one is cheaper
-            for i in members:
-                for j in neighbours:
-                    if j > i:
-                        d = distance_m(entries[i], entries[j])
-                        if d <= NEAR_M or (d <= AREA_M and fuzz.token_set_ratio(
-                                names[i], names[j], score_cutoff=NAME_BLOCK_SCORE)):
-                            add(i, j)
-            continue
-        n = np.array(neighbours)
-        for start in range(0, len(members), BLOCK_ROWS):  # dense city cells in slices: memory stays bounded
-            rows = members[start:start + BLOCK_ROWS]
-            scores = process.cdist([names[i] for i in rows], [names[j] for j in neighbours],
-                                   scorer=fuzz.token_set_ratio, score_cutoff=NAME_BLOCK_SCORE, workers=-1)
-            m = np.array(rows)
-            # Equirectangular distance: exact enough below a few kilometres, and vectorised.
-            dy = (lat[m][:, None] - lat[n][None, :]) * 111_195
-            dx = (lon[m][:, None] - lon[n][None, :]) * 111_195 * np.cos(np.radians(lat[m]))[:, None]
-            d = np.hypot(dx, dy)
-            keep = ((d <= NEAR_M) | ((d <= AREA_M) & (scores > 0))) & (n[None, :] > m[:, None])
-            for row, col in zip(*np.nonzero(keep)):
-                add(rows[row], neighbours[col])
-
-    # Commune: names alike in the same commune (a place moved across town, or geocoded badly); in a large
-    # commune only when one of the two is not precisely located (no point, or only the town's centre).
-    areas = defaultdict(list)
-    for i, e in enumerate(entries):
-        for key in e.areas:
-            areas[key].append(i)
-    for members in areas.values():
-        if len(members) < 2 or (focus is not None and not any(entries[i].key in focus for i in members)):
-            continue
-        loose = members if len(members) <= SMALL_AREA else [
-            i for i in members if entries[i].approximate or entries[i].latitude is None or entries[i].longitude is None]
-        if not loose:
-            continue
-        if len(loose) * len(members) < 256:  # most communes: cheaper one by one than through an array
-            for i in loose:
-                for j in members:
-                    if i != j and fuzz.token_set_ratio(names[i], names[j], score_cutoff=70):
-                        add(i, j)
-            continue
-        scores = process.cdist([names[i] for i in loose], [names[j] for j in members],
-                               scorer=fuzz.token_set_ratio, score_cutoff=70, workers=-1)
-        for row, col in zip(*np.nonzero(scores)):
-            if loose[row] != members[col]:
-                add(loose[row], members[col])
-
-    # Identifiers: a website, e-mail or phone in common, anywhere.
-    for attr in ("host", "mail", "tel"):
-        holders = defaultdict(list)
-        for i, e in enumerate(entries):
-            value = getattr(e, attr)
-            if value:
-                holders[value].append(i)
-        for members in holders.values():
-            if 1 < len(members) <= 50:  # a number shared by fifty places is a network's switchboard
-                for x in range(len(members)):
-                    for y in range(x + 1, len(members)):
-                        add(members[x], members[y])
-
-    # Same distinctive name in the same département (a place moved across the commune line, or no area),
-    # or the same letters once spaces are dropped (« Quai-Lab » / « Quailab »).
-    by_name = defaultdict(list)
-    for i, e in enumerate(entries):
-        if e.distinct:
-            dep = (e.commune_code or e.postcode or "")[:2]
-            by_name[(" ".join(sorted(e.distinct)), dep)].append(i)
-            by_name[("".join(e.tokens), dep)].append(i)
-    for members in by_name.values():
-        if 1 < len(members) <= 50:
-            for x in range(len(members)):
-                for y in range(x + 1, len(members)):
-                    add(members[x], members[y])
-    return found
 
 
 def find_pairs(entries, focus=None):
