@@ -31,13 +31,6 @@ LAYERS = [
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
 
-# Arrows that still run upwards, each with why it has not been reversed yet. The list may only shrink.
-KNOWN_UPWARD = {
-    # `tilios import mediawiki` dispatches to the wiki importer from the sources' import command.
-    ("sources", "pages"),
-}
-
-
 def app_of(module):
     parts = module.split(".")
     return parts[1] if parts[0] == "tilios" and len(parts) > 1 else None
@@ -78,15 +71,8 @@ def test_every_app_has_a_layer():
 
 def test_no_app_imports_an_app_above_it():
     upward = sorted({(a, b, f"{file}:{line}") for a, b, file, line in imports() if RANK[b] > RANK[a]})
-    new = [arrow for arrow in upward if arrow[:2] not in KNOWN_UPWARD]
-    assert new == [], "imports that run up the layers (use a signal of the lower app instead):\n" + "\n".join(
-        f"  {a} → {b}  ({where})" for a, b, where in new)
-
-
-def test_the_known_upward_arrows_still_exist():
-    """A reversed arrow leaves the list: the list says what remains, never more."""
-    upward = {(a, b) for a, b, _file, _line in imports() if RANK[b] > RANK[a]}
-    assert sorted(KNOWN_UPWARD - upward) == []
+    assert upward == [], "imports that run up the layers (use a signal of the lower app instead):\n" + "\n".join(
+        f"  {a} → {b}  ({where})" for a, b, where in upward)
 
 
 def test_one_record_type_and_one_visibility_rule():

@@ -1,3 +1,5 @@
+"""`tilios import`: one command for every file Tilios reads. It lives in `instance`, above the apps it
+dispatches to — places from a source file go to `sources`, a wiki's pages to `pages`."""
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,7 +10,7 @@ from tilios.places.models import Place
 from tilios.sources.importers import FileError
 from tilios.sources.services import READERS, line_label, run_import
 
-WIKI = "mediawiki"  # a wiki's pages, not places: imported by the pages app
+WIKI = "mediawiki"  # a wiki's pages, not places
 
 
 class Command(BaseCommand):
