@@ -24,8 +24,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from nearest import (PG_ADMIN, PG_DB, PG_URL, ROOT, TILIOS, build_postgres, build_sqlite, log, pg_connect,
-                     prepare_postgres, synthetic_places, tilios_env)
+from nearest import (
+    PG_ADMIN,
+    PG_DB,
+    PG_URL,
+    ROOT,
+    TILIOS,
+    build_postgres,
+    build_sqlite,
+    log,
+    pg_connect,
+    prepare_postgres,
+    synthetic_places,
+    tilios_env,
+)
 
 OUT = ROOT / "bench" / "out"
 VIEWS = {  # name: (zoom, west, south, east, north), as the phone's map asks them (its view and a margin)

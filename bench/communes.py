@@ -33,8 +33,8 @@ LABELS = {"agree": "confirmée", "differs": "frontière", "far": "signalée", "d
 
 def read_rule(index, postcode, town):
     """Which rule read a postal address: 'postcode' (as before), 'cedex', 'delegated' or None."""
-    from tilios.text import search_text
     from tilios.territories.services import CEDEX, departement_of_postcode
+    from tilios.text import search_text
 
     postcode = (postcode or "").strip()
     cid = index.commune_for_postcode(postcode, town)

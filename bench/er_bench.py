@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import er_synthetic  # noqa: E402
+
 from tilios.text import fold, search_tokens  # noqa: E402  (pure Python, no Django needed)
 
 OUT = ROOT / "bench" / "out"
@@ -468,6 +469,7 @@ def commune_centres():
     import csv
 
     from er_synthetic import CENTRES
+
     from tilios.sources.entries import PointSet
 
     with open(CENTRES, newline="", encoding="utf-8") as f:

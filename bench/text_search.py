@@ -25,8 +25,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nearest import (COMMUNES, PG_ADMIN, PG_URL, ROOT, TILIOS, log, pg_connect,  # noqa: E402
-                     place_row_values, tilios_env)
+from nearest import (  # noqa: E402
+    COMMUNES,
+    PG_ADMIN,
+    PG_URL,
+    ROOT,
+    TILIOS,
+    log,
+    pg_connect,
+    place_row_values,
+    tilios_env,
+)
 
 OUT = ROOT / "bench" / "out"
 PG_DB = "tilios_bench"

@@ -7,7 +7,6 @@ rolled back, so tests may write freely.
 from pathlib import Path
 
 import pytest
-
 import servers
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -8,7 +8,6 @@ import os
 import urllib.request
 
 import pytest
-
 from people import PASSWORD
 from servers import REPO, in_browser_server
 from test_census_browser import in_browser

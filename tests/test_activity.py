@@ -8,13 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from people import make_user
 
 from tilios.accounts.models import ApiToken, PlaceManager, Role
 from tilios.activity import importing, per_place, periods, reporting, schemes
 from tilios.activity.models import ActivityReport
 from tilios.places.models import Place
-
-from people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 TODAY = datetime.date(2026, 1, 15)

@@ -7,7 +7,6 @@ import os
 import urllib.request
 
 import pytest
-
 from servers import in_browser_server
 from test_census_browser import in_browser
 

@@ -6,15 +6,13 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from people import make_user
 
 from tilios.accounts.models import Role
 from tilios.activity import evaluation, importing, periods, reporting, schemes, snapshots
 from tilios.activity.models import ActivityReport, BandScheme, WindowSnapshot, WindowSummary, default_bands
 from tilios.places.models import Place
 from tilios.policy.models import Programme
-
-from people import make_user
-
 
 pytestmark = pytest.mark.django_db
 D = datetime.date

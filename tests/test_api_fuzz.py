@@ -4,11 +4,11 @@ response schema they document. Bounded and derandomised so the suite runs the sa
 (about a minute); `bench/api_fuzz.py` runs the long, random version against a served Tilios."""
 import pytest
 import schemathesis
-from people import make_user
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from people import make_user
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 

@@ -5,13 +5,12 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from people import make_user
 
 from tilios.accounts.models import ApiToken, PlaceManager, Role
 from tilios.pages.models import Page
 from tilios.places.models import Place
 from tilios.revisions.models import ModerationAction, Revision
-
-from people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 User = get_user_model()

@@ -9,13 +9,13 @@ from django.contrib.auth import get_user_model
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from django.utils import timezone
+from people import make_user
 
 from tilios.accounts.models import ApiToken, PlaceManager, Role
 from tilios.pages.models import Page
 from tilios.places.models import Place
-from tilios.revisions import services as rev, talk
-
-from people import make_user
+from tilios.revisions import services as rev
+from tilios.revisions import talk
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 User = get_user_model()

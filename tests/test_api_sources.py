@@ -12,6 +12,7 @@ import json
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from people import make_user
 
 from tilios.accounts.models import ApiToken, Role
 from tilios.places.models import Place
@@ -19,8 +20,6 @@ from tilios.revisions import services as rev
 from tilios.sources import resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
-
-from people import make_user
 
 pytestmark = pytest.mark.django_db
 

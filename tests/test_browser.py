@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
-
 from servers import CHROMIUM, CHROMIUM_ARGS, call, in_browser_server
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")

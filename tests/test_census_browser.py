@@ -7,7 +7,6 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from servers import CHROMIUM, CHROMIUM_ARGS, call
 from test_browser import CSP_PROBE, PHONE, Watched
 

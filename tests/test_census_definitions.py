@@ -4,11 +4,10 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from people import make_user
 
 from tilios.accounts.models import ApiToken, Role
 from tilios.census.models import CensusDefinition
-
-from people import make_user
 
 pytestmark = pytest.mark.django_db
 FABLABS = {"slug": "fablabs-ouverts", "name": "Fablabs ouverts", "text": "Les fablabs ouverts au public.",

@@ -6,14 +6,13 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from people import make_user
 
 from tilios.accounts.models import Role
 from tilios.places.models import Place
 from tilios.revisions import changes
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
-
-from people import make_user
 
 pytestmark = pytest.mark.django_db
 

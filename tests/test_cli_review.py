@@ -6,9 +6,18 @@ import sys
 
 import pytest
 from django.core.management import CommandError, call_command
+from test_api_sources import (  # noqa: F401
+    conflicted_place,
+    joined_place,
+    load,
+    make_user,
+    pending_pair,
+    place_of,
+    planner_statistics,
+    row,
+    sources,
+)
 
-from test_api_sources import (conflicted_place, joined_place, load, make_user, pending_pair, place_of,  # noqa: F401
-                              planner_statistics, row, sources)
 from tilios.accounts.models import Role
 from tilios.places.models import Place
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source

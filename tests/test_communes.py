@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.management import call_command
 from django.test import Client
-
 from people import make_user
+
 from tilios.accounts.models import Role
 from tilios.places.models import Place
 from tilios.places.services import assign_territory

@@ -14,7 +14,6 @@ import time
 import urllib.error
 
 import pytest
-
 from servers import TILIOS, call, free_port, postgres_database, stop
 
 WORKERS = 8

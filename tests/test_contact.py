@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-
 from people import make_user
+
 from tilios.accounts.models import ApiToken, PlaceManager, Role
 from tilios.places import contact
 from tilios.places.models import Place

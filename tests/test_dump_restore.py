@@ -18,13 +18,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
+from people import PASSWORD, make_user
 from PIL import Image
 
-from people import PASSWORD, make_user
 from tilios.accounts.models import ApiToken, Role
+from tilios.activity.models import ActivityReport
 from tilios.media import services as media
 from tilios.media import storage
-from tilios.activity.models import ActivityReport
 from tilios.pages.models import Page
 from tilios.places.models import Place
 from tilios.revisions import services as revisions

@@ -14,21 +14,20 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
+from people import make_user
 
 from tilios.accounts.models import Role
 from tilios.media.models import MediaFile
 from tilios.pages.models import Category, Page, Training
 from tilios.places.models import Place
 from tilios.policy import models as policy
-from tilios.revisions import talk
 from tilios.revisions import services as rev
+from tilios.revisions import talk
 from tilios.revisions.models import Message, Revision, Thread
 from tilios.sources import matching
 from tilios.sources.models import Source
 from tilios.sources.presenters import shown_reason
 from tilios.territories.models import Commune, Departement, Epci, Region
-
-from people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 

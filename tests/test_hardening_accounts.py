@@ -11,14 +11,13 @@ from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from people import PASSWORD, make_user
 
 from tilios.accounts.models import ApiToken, Role
 from tilios.accounts.services import user_for_token
 from tilios.revisions import moderation
 from tilios.revisions import services as rev
 from tilios.web.forms import SignupForm
-
-from people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 

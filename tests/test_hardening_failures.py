@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from people import make_user
 from django.db import connection
 from django.test import Client
+from people import make_user
 
 from tilios.accounts.models import ApiToken, Role
 from tilios.places.models import Place

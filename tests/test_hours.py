@@ -12,13 +12,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import translation
+from people import make_user
 
 from tilios.places import hours
 from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
-
-from people import make_user
 
 PARIS = ZoneInfo("Europe/Paris")
 REUNION = ZoneInfo("Indian/Reunion")

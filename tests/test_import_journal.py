@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from servers import TILIOS, call, free_port, postgres_database
 
 CGET_CSV = Path(__file__).resolve().parents[1] / "tilios" / "data" / "cget-mission-coworking-2019" / \

@@ -14,9 +14,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tilios.places.models import Place
+from tilios.sources import services
 from tilios.sources.importers import FileError
 from tilios.sources.models import ImportRun, Source, SourceRecord
-from tilios.sources import services
 
 # These tests are about reading: every record keeps its own place (matching is tested in test_matching.py).
 run_import = functools.partial(services.run_import, auto_merge=False)

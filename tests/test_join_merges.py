@@ -5,16 +5,15 @@ import io
 import json
 
 import pytest
+from directories import directory
 from django.core.management import CommandError, call_command
+from people import make_user
 
 from tilios.accounts.models import ApiToken, Role
 from tilios.places import queries
 from tilios.places.models import Place
 from tilios.sources.models import MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
-
-from people import make_user
-from directories import directory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 

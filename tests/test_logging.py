@@ -2,15 +2,14 @@
 import logging
 
 import pytest
+from directories import directory
+from people import make_user
 
 from tilios.accounts.models import Role
 from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.sources.models import Source, SourceRecord
 from tilios.sources.services import run_import
-
-from directories import directory
-from people import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -4,6 +4,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from directories import directory
 from django.contrib.auth import get_user_model
 
 from tilios.accounts.models import Role
@@ -12,13 +13,11 @@ from tilios.places.models import Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
 from tilios.sources import provenance, resolution
-from tilios.sources.evaluation import evaluate, read_entries, read_labels
 from tilios.sources.entries import Entry
+from tilios.sources.evaluation import evaluate, read_entries, read_labels
 from tilios.sources.matching import clusters, find_pairs
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
-
-from directories import directory
 
 LANNION = dict(cp="22300", town="Lannion", insee="22113")
 

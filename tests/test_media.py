@@ -2,15 +2,15 @@
 metadata, a new account's file waits for review like an edit, an image needs its text alternative, every file
 has a licence, and the wiki shows them with [[Fichier:…]]."""
 import hashlib
-import json
 import io
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from people import make_user
 from PIL import Image
 
-from people import make_user
 from tilios.accounts.models import Role
 from tilios.media import processing, services, storage
 from tilios.media.models import MediaFile

@@ -8,7 +8,6 @@ import urllib.request
 
 import pytest
 from PIL import Image
-
 from servers import in_browser_server
 from test_census_browser import in_browser
 

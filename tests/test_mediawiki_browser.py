@@ -4,7 +4,6 @@ history and its talk page. TILIOS_SKIP_BROWSER=1 skips."""
 import os
 
 import pytest
-
 from servers import REPO, in_browser_server
 from test_census_browser import in_browser
 

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils.text import slugify
-
 from people import make_user
+
 from tilios.accounts.models import Role
 from tilios.pages import mediawiki
 from tilios.pages.models import ImportedRevision, Page

@@ -6,8 +6,8 @@ import re
 
 import pytest
 from django.urls import reverse
-
 from people import make_user
+
 from tilios.accounts.models import ApiToken, Role
 from tilios.pages.markdown import render
 from tilios.places.models import Place

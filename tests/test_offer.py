@@ -8,9 +8,9 @@ import json
 
 import pytest
 from django.core.management import call_command
-
 from people import make_user
-from tilios.accounts.models import Role, ApiToken
+
+from tilios.accounts.models import ApiToken, Role
 from tilios.places import taxonomy
 from tilios.places.models import Place
 from tilios.revisions import services as rev

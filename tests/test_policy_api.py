@@ -5,14 +5,13 @@ import json
 
 import pytest
 from django.test import Client
+from people import make_user
 
 from tilios.accounts.models import ApiToken, Role
 from tilios.policy import services
 from tilios.policy.models import Announcement, Figure, Programme
 from tilios.policy.seed import archive
 from tilios.revisions.models import Revision
-
-from people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 REPEAT = {

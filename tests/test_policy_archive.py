@@ -3,12 +3,14 @@ distribution, shown on the programme's evaluation beside the places' own reports
 studies are written through the API and the command line like any outcome."""
 import datetime
 import io
-from html import escape
 import json
+from html import escape
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from people import make_user
+from test_policy_api import Caller, ok
 
 from tilios.accounts.models import Role
 from tilios.activity import importing, reporting
@@ -17,9 +19,6 @@ from tilios.places.models import Place
 from tilios.policy import services
 from tilios.policy.models import Announcement, Outcome, Programme, Promise
 from tilios.policy.seed import archive
-
-from people import make_user
-from test_policy_api import Caller, ok
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 EVALUATION = "/politiques/programmes/datar-telecentres-2005/evaluation/"

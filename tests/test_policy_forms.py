@@ -5,13 +5,12 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
+from people import make_user
 
 from tilios.accounts.models import Role
 from tilios.policy.models import Actor, Outcome, Programme, Promise, Reply
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
-
-from people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 

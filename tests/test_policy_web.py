@@ -6,16 +6,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from people import make_user
 
 from tilios.accounts.models import Role
 from tilios.places.models import Place
 from tilios.policy import services, writing
-from tilios.policy.seed import archive
 from tilios.policy.models import Announcement, Figure, Outcome, Programme, Promise
+from tilios.policy.seed import archive
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
-
-from people import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 REPEAT_TEXT = ("D'ici 2022, l'État veut repérer 300 Fabriques de territoire, dont 150 fabriques dans les quartiers "

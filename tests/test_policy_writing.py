@@ -5,13 +5,12 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from people import make_user
+from test_policy_api import Caller, ok
 
 from tilios.accounts.models import Role
 from tilios.policy.models import Actor, Outcome, Programme, Promise, Reply
 from tilios.revisions.models import Revision
-
-from people import make_user
-from test_policy_api import Caller, ok
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 

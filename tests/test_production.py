@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-
 from servers import OPENER, TILIOS, call, free_port, postgres_database
 
 

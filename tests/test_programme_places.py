@@ -7,6 +7,8 @@ import json
 
 import pytest
 from django.core.management import call_command
+from people import make_user
+from test_policy_api import Caller, ok
 
 from tilios.accounts.models import Role
 from tilios.activity import evaluation
@@ -15,9 +17,6 @@ from tilios.policy import services
 from tilios.policy.models import Programme, ProgrammePlace, Promise
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
-
-from people import make_user
-from test_policy_api import Caller, ok
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 SLUG = "datar-telecentres-2005"

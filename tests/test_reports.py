@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
-
 from people import make_user
+
 from tilios.accounts.models import PlaceManager, Role
 from tilios.places.models import Place, Report
 

@@ -3,14 +3,13 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from people import make_user
 
 from tilios.accounts.models import PlaceManager, Role
 from tilios.places.models import Place
 from tilios.revisions import moderation, talk
 from tilios.revisions import services as rev
 from tilios.revisions.models import ModerationAction, Revision
-
-from people import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -7,16 +7,15 @@ from django.contrib.auth import get_user_model
 from django.templatetags.static import static
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from people import PASSWORD, make_user
 
 from tilios.accounts import throttle
 from tilios.accounts.models import Role
 from tilios.pages.models import Page
 from tilios.places.models import Place
-from tilios.revisions import talk
 from tilios.revisions import services as rev
+from tilios.revisions import talk
 from tilios.revisions.models import Revision, Thread
-
-from people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 User = get_user_model()

@@ -9,13 +9,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from people import PASSWORD, make_user
 
 from tilios.accounts.models import ApiToken, Role
 from tilios.places.models import Place
 from tilios.sources.catalogue import entries
 from tilios.sources.models import Source
-
-from people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 

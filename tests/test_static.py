@@ -4,10 +4,9 @@ import json
 import re
 
 import brotli
+import pytest
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
-
-import pytest
 
 from tilios.web import storage
 

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 from django.core.management import call_command
-
 from servers import LISTENING, REPO, TILIOS, call, stop
+
 from tilios.places.models import Place
 from tilios.revisions import services as revisions
 from tilios.sources import registry, sync

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-
 from people import make_user
+
 from tilios.accounts.models import Role
 from tilios.pages import trainings
 from tilios.pages.models import Training

@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.conf import settings
 from django.utils import timezone
-
 from people import make_user
+
 from tilios.accounts.models import Role
 from tilios.places.models import Place
 from tilios.places.presenters import last_verified

@@ -3,8 +3,8 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
-
 from people import make_user
+
 from tilios.accounts.models import Role
 from tilios.pages.models import Page
 from tilios.places.models import Place

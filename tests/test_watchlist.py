@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-
 from people import make_user
+
 from tilios.accounts.models import Role
 from tilios.pages.models import Page
 from tilios.places.models import Place

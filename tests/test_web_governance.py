@@ -6,14 +6,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.urls import reverse
+from people import PASSWORD, make_user
 
 from tilios.accounts.models import Role
 from tilios.pages.models import Category, Page
 from tilios.places.models import Place
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, ModerationAction, Revision
-
-from people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 User = get_user_model()

@@ -10,17 +10,16 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from people import PASSWORD, make_user
 from PIL import Image
 
 from tilios.accounts.models import PlaceManager, Role
 from tilios.media import services as media
 from tilios.pages.models import Page, Training
 from tilios.places.models import Place
-from tilios.revisions import talk
 from tilios.revisions import services as rev
+from tilios.revisions import talk
 from tilios.revisions.models import Revision
-
-from people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 
@@ -113,9 +112,8 @@ def world():
     blocked_target = make_user("cible-bloquee")
     blocked_target.profile.blocked_until = timezone.now() + datetime.timedelta(days=3)
     blocked_target.profile.save()
-    from tilios.policy.models import Promise
-
     from tilios.places import reports
+    from tilios.policy.models import Promise
 
     report = reports.submit(other, "hours", "Les horaires ont changé.")
     file, _ = media.upload(system, _photo().getvalue(), "facade.jpg", {"alt": "La façade"})

@@ -3,8 +3,10 @@ published, so its pairs wait in the queue): roles on every page and POST, merge 
 conflicts, provenance with a visible disagreement, CSRF and escaping."""
 
 import pytest
+from directories import directory
 from django.test import Client
 from django.urls import reverse
+from people import make_user
 
 from tilios.accounts.models import Role
 from tilios.places.models import Place
@@ -12,9 +14,6 @@ from tilios.revisions import services as revisions
 from tilios.sources import resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
-
-from people import make_user
-from directories import directory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_rate_limits")]
 ROLES = ("anonymous", "contributor", "blocked", "trusted", "moderator")

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 
 from . import permissions
 from .models import ApiToken
-from .permissions import NotAllowed
 from .names import free_pseudonym
+from .permissions import NotAllowed
 
 
 def delete_account(user):

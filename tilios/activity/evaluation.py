@@ -9,6 +9,8 @@ from django.utils.translation import gettext_noop
 
 from tilios import csvsafe
 from tilios.places.models import Place
+from tilios.policy.models import Outcome
+from tilios.territories.models import Commune, Departement, Region
 
 from .periods import (
     COST_RULE,
@@ -21,10 +23,10 @@ from .periods import (
 )
 from .schemes import band_labels, current_scheme
 from .snapshots import (
-    row_indicators,
     _snapshot,
     evaluation_rows,
     evaluation_sql,
+    row_indicators,
     scheme_out,
     window_of,
 )
@@ -113,8 +115,6 @@ def published_studies(programme, result, labels):
     """The studies published on the programme's promises (outcomes with a distribution), oldest first, each
     with its groups and, for the groups it maps to the scheme's bands, the same bands as the places' own
     reports give them — the evaluation a researcher made by hand beside the one the registry makes."""
-    from tilios.policy.models import Outcome
-
     outcomes = (Outcome.objects.published().filter(promise__programme=programme, promise__is_published=True)
                 .select_related("promise").order_by("measured_on", "id"))
     studies = []
@@ -143,8 +143,6 @@ def published_studies(programme, result, labels):
 
 def territory_of(region=None, departement=None):
     """("region" | "departement", code) from a request's or a command's options, or None for all of France."""
-    from tilios.territories.models import Departement, Region
-
     if region and departement:
         raise ValidationError({"territory": _("une région ou un département, pas les deux")})
     for level, code, model in (("region", region, Region), ("departement", departement, Departement)):
@@ -159,8 +157,6 @@ def evaluate_places(on=None, scheme=None, territory=None):
     """Every published place (or those of a `territory`, see `territory_of`), as of `on`: the same figures
     as a programme's (no cost, no rows) and, by département, the bands; counted in SQL over the snapshot
     of the window aggregates (see `snapshot_for`)."""
-    from tilios.territories.models import Commune, Departement, Region
-
     on = check_date(on) or today()
     scheme = scheme or current_scheme()
     universe = ("territory", territory) if territory else None

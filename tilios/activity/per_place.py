@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from .models import ActivityReport, month_index
 from .periods import UNKNOWN, add_months, check_date, today
 from .schemes import band_labels, current_scheme
-from .snapshots import row_indicators, evaluation_rows, window_of
+from .snapshots import evaluation_rows, row_indicators, window_of
 
 
 def place_indicators(place, on=None, scheme=None):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
 from tilios.places.models import Place
+from tilios.revisions.models import ModerationAction
 
 from .evaluation import jsonable
 from .models import ActivityReport
@@ -234,8 +235,6 @@ def on_merge_undone(sender, merge, **kwargs):
 
 
 def _log(user, report, operation, before):
-    from tilios.revisions.models import ModerationAction
-
     verb = _("modifié") if operation == "edit" else _("supprimé")
     ModerationAction.objects.create(
         actor=user, action=ModerationAction.Action.ACTIVITY, object_id=report.place_id,

@@ -5,6 +5,8 @@ import datetime
 from django.db import connection, transaction
 from django.db.models import Q
 
+from tilios.policy.models import Programme
+
 from .models import ActivityReport, BandScheme, WindowSnapshot, month_index
 from .periods import TREND_MONTHS, UNKNOWN, add_months, month_end, today
 from .schemes import band_case
@@ -79,8 +81,6 @@ def evaluation_sql(scheme, on, universe=None, snapshot=None, changed=()):
             universe_params = [code]
         universe_sql = f"SELECT p.id FROM places_place p WHERE {where_sql}"
     elif universe[0] == "programme":
-        from tilios.policy.models import Programme
-
         table = Programme.places.through._meta.db_table
         # Two levels: a place merged into one that was merged in turn (a merge never targets a merged place).
         universe_sql = (f"SELECT COALESCE(k.merged_into_id, m.merged_into_id, m.id) FROM {table} t "

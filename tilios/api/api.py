@@ -5,8 +5,21 @@ Reads are open to all. Writes (tilios.api.governance, tilios.api.pages, …) tak
 router mounted here; none imports this one, so there is no import circle."""
 from ninja import NinjaAPI
 
-from . import (activity, census, changes, errors, exports, files, governance, moderation, pages, places, policy,
-               sources, trainings)
+from . import (
+    activity,
+    census,
+    changes,
+    errors,
+    exports,
+    files,
+    governance,
+    moderation,
+    pages,
+    places,
+    policy,
+    sources,
+    trainings,
+)
 
 api = NinjaAPI(
     title="Tilios API",

@@ -18,9 +18,8 @@ from ninja.errors import HttpError
 from tilios import csvsafe
 from tilios.accounts import permissions
 from tilios.accounts.throttle import hit
-from tilios.census import definitions
+from tilios.census import definitions, services
 from tilios.census import reproduce as rp
-from tilios.census import services
 from tilios.census.models import CensusDefinition, Snapshot
 
 from .auth import WRITE, actor

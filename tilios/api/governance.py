@@ -23,8 +23,18 @@ from tilios.revisions.models import Message, Revision, Thread
 
 from .auth import WRITE, actor, viewer
 from .errors import Conflict, Error, FieldErrors
-from .records import (PLACE, find_record, keyset, message_out, ref_of, revision_out, revisions_out, revisions_qs,
-                      thread_out, write_result)
+from .records import (
+    PLACE,
+    find_record,
+    keyset,
+    message_out,
+    ref_of,
+    revision_out,
+    revisions_out,
+    revisions_qs,
+    thread_out,
+    write_result,
+)
 
 router = Router()
 

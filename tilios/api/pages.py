@@ -9,9 +9,24 @@ from tilios.pages.markdown import WIKI_LINK
 from tilios.pages.models import LICENCE, LICENCE_URL, Page
 
 from .auth import WRITE, viewer
-from .governance import (ACTION_ERRORS, WRITE_ERRORS, EditIn, Paging, ProtectIn, RevertIn, ThreadIn, WriteOut,
-                         _current, create_record, edit_record, protect_record, record_history, record_talk,
-                         revert_record, start_thread)
+from .governance import (
+    ACTION_ERRORS,
+    WRITE_ERRORS,
+    EditIn,
+    Paging,
+    ProtectIn,
+    RevertIn,
+    ThreadIn,
+    WriteOut,
+    _current,
+    create_record,
+    edit_record,
+    protect_record,
+    record_history,
+    record_talk,
+    revert_record,
+    start_thread,
+)
 from .records import MAX_LIMIT, PAGE, find_record, html_of
 
 router = Router()

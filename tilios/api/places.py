@@ -12,15 +12,14 @@ from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 
 from tilios.accounts.throttle import hit
+from tilios.media.models import MediaFile
 from tilios.places import clusters, queries, reports, understanding
-from tilios.sources import crosswalk
 from tilios.places.models import Kind, Place, Report
 from tilios.places.presenters import geojson_feature, map_properties, place_detail, place_summary, source_summary
+from tilios.sources import crosswalk
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories import services as territories
 from tilios.text import QueryTooLong
-
-from tilios.media.models import MediaFile
 
 from .auth import WRITE
 from .files import file_out

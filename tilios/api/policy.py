@@ -27,8 +27,18 @@ from tilios.revisions.visibility import visible_to
 
 from .auth import WRITE, actor, viewer
 from .governance import ACTION_ERRORS, WRITE_ERRORS, CreateIn, EditIn
-from .policy_presenters import (announcement_ref, announcement_summary, event_out, figure_out, iso_date, match_out,
-                                outcome_out, programme_summary, promise_out, statuses)
+from .policy_presenters import (
+    announcement_ref,
+    announcement_summary,
+    event_out,
+    figure_out,
+    iso_date,
+    match_out,
+    outcome_out,
+    programme_summary,
+    promise_out,
+    statuses,
+)
 
 router = Router()
 

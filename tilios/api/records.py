@@ -6,8 +6,8 @@ from django.urls import NoReverseMatch
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 
-from tilios.pages.markdown import CATEGORY_PREFIXES, PLACE_PREFIX, WIKI_LINK, render
 from tilios.pages import editing as page_editing
+from tilios.pages.markdown import CATEGORY_PREFIXES, PLACE_PREFIX, WIKI_LINK, render
 from tilios.places import editing as place_editing
 from tilios.places.contact import public_value
 from tilios.revisions import records

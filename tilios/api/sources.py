@@ -21,15 +21,26 @@ from ninja.errors import HttpError
 from pydantic import StrictInt
 
 from tilios.accounts.throttle import hit
-from tilios.places.models import Place
 from tilios.places import services as place_services
+from tilios.places.models import Place
 from tilios.places.presenters import doubtful_location, source_summary, unparsed_hours_item, unrecognised_item
 from tilios.sources import provenance, registry, resolution
 from tilios.sources.licences import LICENCES
 from tilios.sources.models import FieldConflict, MatchCandidate, Source
-from tilios.sources.presenters import (candidates_out, candidates_qs, closed_out, conflict_out,
-                                       conflicts_qs, merge_out, merges_qs, place_out, provenance_out, queue_page,
-                                       records_of, ref)
+from tilios.sources.presenters import (
+    candidates_out,
+    candidates_qs,
+    closed_out,
+    conflict_out,
+    conflicts_qs,
+    merge_out,
+    merges_qs,
+    place_out,
+    provenance_out,
+    queue_page,
+    records_of,
+    ref,
+)
 
 from .auth import WRITE, actor, viewer
 from .errors import Error, FieldErrors

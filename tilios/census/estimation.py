@@ -18,8 +18,7 @@ import math
 from collections import Counter
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from tilios.places.models import Place
 from tilios.sources.models import MatchCandidate, Source, SourceRecord

@@ -15,6 +15,7 @@ from django.utils import timezone
 from tilios.accounts.models import ROLE_RANK, Role
 from tilios.accounts.permissions import role_of
 from tilios.revisions.models import Revision
+from tilios.sources.models import SourceRecord
 
 JOINED = "kinds"
 POSITION = ("latitude", "longitude")
@@ -43,8 +44,6 @@ class State:
 
 def evidence(place_id):
     """The records and person revisions that attest the place, each with its attestation moment."""
-    from tilios.sources.models import SourceRecord
-
     found = []
     records = SourceRecord.objects.filter(place_id=place_id).select_related("source", "first_run", "last_run")
     for record in records.only("external_id", "fields", "source__priority", "source__slug",

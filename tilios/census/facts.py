@@ -3,10 +3,13 @@ import datetime
 
 from django.utils import timezone
 
+from tilios.places.editing import FIELDS
 from tilios.places.models import Kind, Place
+from tilios.places.services import assign_territory
 from tilios.revisions.models import Revision
 from tilios.territories.models import population_class
 
+from .evidence import evidence, timeline
 from .models import PlaceFact
 
 _kind_bits = None
@@ -30,9 +33,6 @@ def kinds_mask(codes):
 
 def _state(place_id, data):
     """An unsaved Place holding the state a revision describes, with its territory derived."""
-    from tilios.places.editing import FIELDS
-    from tilios.places.services import assign_territory
-
     state = Place(pk=place_id)
     for name in FIELDS:
         if name in ("kinds", "merged_into") or name not in data:  # a merged place has no facts at all
@@ -72,8 +72,6 @@ def rebuild_facts(place_id):
     """Rewrite the facts of a place from its evidence, in the order it was attested (see evidence.py), so
     they are the same whatever order the sources were imported in. A merged place keeps no facts: what
     attested it now attests the place it was merged into."""
-    from .evidence import evidence, timeline
-
     place = Place.objects.filter(pk=place_id).only("is_published", "merged_into_id").first()
     if place is None or not place.is_published:
         return 0  # an unpublished place keeps the facts it had (closed when it was unpublished)

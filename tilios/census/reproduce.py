@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from tilios.territories.models import Commune, Departement, Epci, Region
 
 from . import services
+from .estimation import estimate_population
 
 CODE = re.compile(r"^[0-9A-Za-z]{1,9}$")
 TERRITORY_MODELS = {"region": Region, "departement": Departement, "epci": Epci, "commune": Commune}
@@ -141,8 +142,6 @@ class EstimateQuery:
     by: str | None = None
 
     def run(self):
-        from .estimation import estimate_population
-
         return estimate_population(self.sources, self.definition, self.valid_on, self.known_on, self.within,
                                    self.by)
 

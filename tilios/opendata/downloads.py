@@ -7,11 +7,10 @@ import tempfile
 
 from django.utils.translation import gettext_lazy as _
 
-from tilios.sources import licences as licence_rules
-from tilios.sources.models import Source
-
 from tilios.places import queries
 from tilios.places.presenters import source_summary
+from tilios.sources import licences as licence_rules
+from tilios.sources.models import Source
 
 from . import datapackage, mednum
 from .exports import whole_licence, write_csv, write_geojson

@@ -16,6 +16,9 @@ import nh3
 from django.urls import reverse
 from django.utils.text import slugify
 
+from tilios.media.models import MediaFile
+from tilios.places.models import Place
+
 WIKI_LINK = re.compile(r"\[\[([^\[\]|]{1,200})(?:\|([^\[\]]{1,200}))?\]\]")
 CATEGORY_PREFIXES = ("catégorie:", "categorie:", "category:")
 PLACE_PREFIX = "lieu:"
@@ -46,8 +49,6 @@ def categories_of(text):
 
 
 def _place_names(text):
-    from tilios.places.models import Place
-
     ids = {slugify(target[len(PLACE_PREFIX):]) for target, _label in WIKI_LINK.findall(text or "")
            if target.strip().lower().startswith(PLACE_PREFIX)}
     if not ids:
@@ -56,8 +57,6 @@ def _place_names(text):
 
 
 def _files(text):
-    from tilios.media.models import MediaFile
-
     names = {target.split(":", 1)[1].strip().lower() for target, _label in WIKI_LINK.findall(text or "")
              if target.strip().lower().startswith(FILE_PREFIXES)}
     if not names:

@@ -11,8 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import mwparserfromhell
-from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HTMLEntity, Tag, Template, Text,
-                                    Wikilink)
+from mwparserfromhell.nodes import Argument, Comment, ExternalLink, Heading, HTMLEntity, Tag, Template, Text, Wikilink
 
 CATEGORY_NAMES = {"category", "catégorie", "categorie"}
 FILE_NAMES = {"file", "fichier", "image", "media", "média"}

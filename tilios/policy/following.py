@@ -4,7 +4,6 @@ from django.db.models import Q
 
 from .models import Outcome, Programme, Promise, Reply
 
-
 # The models whose followers hear of more than the record itself: other records need not be loaded.
 COVERING = (Promise, Programme)
 

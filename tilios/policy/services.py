@@ -8,6 +8,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tilios.census.services import facts
+from tilios.revisions import services as revisions
+from tilios.revisions.models import Revision
+
 from . import figures as figures_mod
 from . import recycling
 from .models import Announcement, Figure, Promise, Reply, TextSignature
@@ -47,9 +51,6 @@ def propose_announcement(data, user, summary=""):
     """A new announcement through the revisions (live for trusted contributors, pending otherwise),
     with the earlier announcements it repeats, found at once. A pending one is indexed too, so its
     author sees the candidates; `recycled` only ever returns published announcements."""
-    from tilios.revisions import services as revisions
-    from tilios.revisions.models import Revision
-
     record, revision = revisions.create(Announcement, data, user, summary)
     if revision.status != Revision.Status.ACCEPTED:
         refresh_index(record)
@@ -256,8 +257,6 @@ def linked_places(programme):
 def outcomes(promise, today=None):
     found = list(promise.outcomes.published().order_by("measured_on", "id"))
     if promise.count_from_registry and promise.programme_id:
-        from tilios.census.services import facts
-
         today = today or timezone.localdate()
         day = min(promise.deadline or today, today)
         places = promise.programme.places_on(day).values("pk")

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tilios.accounts import permissions
-from tilios.accounts.permissions import NotAllowed
 from tilios.accounts.models import Role
+from tilios.accounts.permissions import NotAllowed
 
 from .models import ModerationAction, Revision
 from .registry import spec_for

@@ -13,7 +13,6 @@ from . import matching, provenance
 from .models import FieldConflict, MatchCandidate, Merge, SourceRecord
 
 
-
 @functools.cache
 def _reason_patterns():
     """Each reason template as a regular expression capturing its values, with the conversions."""

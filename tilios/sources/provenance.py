@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
+from tilios.places.editing import snapshot
 from tilios.revisions.models import Revision
 from tilios.revisions.services import NotAllowed, history
 from tilios.text import fold
@@ -127,8 +128,6 @@ def _last_setters(place):
 
 def place_provenance(place):
     """One row per compared field: displayed value, who gave it and when, and every source's claim."""
-    from tilios.places.editing import snapshot
-
     current = snapshot(place)
     records = list(place.records.select_related("source", "last_run"))
     setters = _last_setters(place)

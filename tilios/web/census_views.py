@@ -22,11 +22,12 @@ from django.views.decorators.http import require_POST
 
 from tilios.accounts import permissions, throttle
 from tilios.accounts.models import Role
-from tilios.census import definitions
+from tilios.census import definitions, services
 from tilios.census import reproduce as rp
-from tilios.census import services
+from tilios.census.estimation import STRATA
 from tilios.census.models import CensusDefinition, Snapshot
 from tilios.pages.markdown import render as markdown
+from tilios.sources.models import ImportRun, Source
 
 from .common import add_errors, rate_limited, role_required
 from .forms import DefinitionForm
@@ -146,8 +147,6 @@ def _contrast(definition, within):
 
 def _first_source_date():
     """The earliest day a source the registry holds was published (an import's --known-on, else its date)."""
-    from tilios.sources.models import ImportRun, Source
-
     run = ImportRun.objects.exclude(known_on=None).order_by("known_on").values_list("known_on", flat=True).first()
     source = (Source.objects.filter(records__isnull=False).exclude(data_date=None).order_by("data_date")
               .values_list("data_date", flat=True).first())
@@ -228,9 +227,6 @@ def explain(request):
 
 
 def estimate(request):
-    from tilios.census.estimation import STRATA
-    from tilios.sources.models import Source
-
     chosen = rp.parse_sources(",".join(request.GET.getlist("sources")))[:10]
     raw = _raw(request, "definition", "valid_on", "known_on", "within", "by")
     with_records = Source.objects.filter(records__isnull=False).distinct().order_by("name")  # registered ≠ imported

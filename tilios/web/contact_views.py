@@ -1,7 +1,7 @@
 """Reaching a place: its e-mail address on request, and a message relayed to it without showing any address."""
+from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.contrib import messages
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 

@@ -12,8 +12,7 @@ from tilios.accounts import permissions
 from tilios.media.models import MediaFile
 from tilios.pages.models import LICENCE, LICENCE_URL, Page, Training
 from tilios.places.models import Place
-from tilios.revisions import records
-from tilios.revisions import moderation
+from tilios.revisions import moderation, records
 from tilios.revisions import services as rev
 from tilios.revisions.models import Revision
 from tilios.revisions.registry import spec_for

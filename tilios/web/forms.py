@@ -8,13 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 from tilios.accounts.models import Role
 from tilios.accounts.names import PSEUDONYM_PREFIX, is_reserved
-from tilios.places import editing as place_editing
 from tilios.media.models import DEFAULT_LICENCE, MediaFile
 from tilios.pages import trainings
 from tilios.pages.models import Training
 from tilios.places import contact, taxonomy
+from tilios.places import editing as place_editing
 from tilios.places.models import Kind, Place, Report, public_id_in
 from tilios.revisions.models import Thread
+from tilios.sources.licences import LICENCES
 
 try:  # the three markers of the 2018 report, when the place model has them
     from tilios.places.models import MARKERS
@@ -272,8 +273,6 @@ class SourceForm(forms.Form):
     description = forms.CharField(label=_("Description"), max_length=5000, required=False, widget=forms.Textarea)
 
     def __init__(self, *args, editing=False, **kwargs):
-        from tilios.sources.licences import LICENCES
-
         super().__init__(*args, **kwargs)
         self.fields["licence"].choices = [
             (code, f"{licence.name}" + (_(" — partage à l'identique") if licence.share_alike else ""))

@@ -8,7 +8,10 @@ from tilios.pages import editing as page_editing
 from tilios.pages import trainings
 from tilios.places import editing as place_editing
 from tilios.revisions import records
+from tilios.revisions.services import pending_of
 from tilios.revisions.visibility import visible_to
+
+from .diffs import revision_rows
 
 PLACE, PAGE, FILE, TRAINING = place_editing.RECORD, page_editing.RECORD, file_editing.RECORD, trainings.RECORD
 TYPES = {rt.name: rt for rt in (PLACE, PAGE, FILE, TRAINING)}
@@ -59,9 +62,6 @@ def attach_records(items):
 
 def my_pending(record, user):
     """The viewer's own proposals on `record` still waiting for review, each with its `.rows` to show."""
-    from tilios.revisions.services import pending_of
-
-    from .diffs import revision_rows
 
     items = pending_of(record, user)
     for item in items:

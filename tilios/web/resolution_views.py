@@ -14,9 +14,9 @@ from tilios.places import reports
 from tilios.places import services as place_services
 from tilios.places.models import Place
 from tilios.revisions import services as rev
+from tilios.revisions.visibility import visible_to
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, ImportRun, MatchCandidate, Merge, SourceRecord
-from tilios.revisions.visibility import visible_to
 
 from .common import paginate, rate_limited, role_required
 from .records import PLACE

@@ -3,17 +3,24 @@ from django.urls import path
 from . import account_views as accounts
 from . import activity_views as activity
 from . import archive_views as archive
+from . import census_views as census
+from . import (
+    changes_views,
+    contact_views,
+    embed_views,
+    media_views,
+    report_views,
+    source_views,
+    training_views,
+    views,
+    watchlist_views,
+)
 from . import edit_views as edit
 from . import moderation_views as moderation
 from . import opendata_views as opendata
 from . import policy_views as policy
 from . import resolution_views as resolution
-from . import source_views
 from . import talk_views as talk
-from . import census_views as census
-from . import changes_views
-from . import contact_views, embed_views, media_views, report_views, training_views, watchlist_views
-from . import views
 from . import wiki_views as wiki
 
 app_name = "web"

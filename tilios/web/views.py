@@ -1,9 +1,9 @@
 """Server-rendered pages: the map and search (usable without JavaScript), a place, the sources."""
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.http import Http404
-from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -16,11 +16,11 @@ from tilios.pages import trainings
 from tilios.places import contact, hours, queries, taxonomy, understanding
 from tilios.places.models import Kind, Place
 from tilios.places.presenters import directions, last_verified, offer_terms
+from tilios.revisions.visibility import visible_to
 from tilios.sources.models import Source, SourceRecord
 from tilios.territories.models import Commune
 from tilios.territories.services import find_communes
 from tilios.text import QueryTooLong
-from tilios.revisions.visibility import visible_to
 
 from .records import PLACE, my_pending
 

@@ -20,7 +20,6 @@ from tilios.watchlist.models import Preferences, Watch
 
 from .records import TYPES, find, link
 
-
 # The archive's records that can be followed, by the field that names them in URLs.
 ARCHIVE = {"promise": (Promise, "pk"), "programme": (Programme, "slug"), "announcement": (Announcement, "pk")}
 

@@ -1,6 +1,8 @@
 """Readers that turn a source file into mapped rows; `tilios.sources.services` does the rest."""
 from dataclasses import dataclass, field
 
+from tilios.places.editing import is_web_url
+
 
 class FileError(Exception):
     """The file as a whole cannot be read: nothing of it is imported."""
@@ -53,8 +55,6 @@ def parse_float(row, column, field_name, low, high):
 
 def url_or_blank(value):
     """A web address from a source cell, or "" when the cell holds none that could be followed."""
-    from tilios.places.editing import is_web_url
-
     value = (value or "").strip()
     if not value:
         return ""

@@ -3,8 +3,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from tilios.opendata import datapackage, mednum
-from tilios.places import queries
 from tilios.opendata.exports import WRITERS, ShareAlikeConflict
+from tilios.places import queries
 
 
 class Command(BaseCommand):

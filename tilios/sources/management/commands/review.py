@@ -16,8 +16,15 @@ from tilios.places.models import Place, Report
 from tilios.places.presenters import doubtful_location, unparsed_hours_item, unrecognised_item
 from tilios.sources import provenance, resolution
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge
-from tilios.sources.presenters import (candidates_out, closed_out, conflict_out, conflicts_qs, merge_out, merges_qs,
-                                       queue_page)
+from tilios.sources.presenters import (
+    candidates_out,
+    closed_out,
+    conflict_out,
+    conflicts_qs,
+    merge_out,
+    merges_qs,
+    queue_page,
+)
 
 STATUS = {"pending": "à examiner", "later": "plus tard", "same": "même lieu", "distinct": "lieux distincts"}
 
