@@ -105,3 +105,45 @@ def fast_password_hashing(settings):
 def server():
     """The real app (`tilios serve`, SQLite, demo data) that the browser tests drive."""
     yield from servers.browser_server()
+
+
+@pytest.fixture
+def api(client):
+    """`api(name, role)`: a Caller with a new account of that role and its token; `api()`: anonymous."""
+    from api_client import Caller
+    from people import make_user
+
+    from tilios.accounts.models import Role
+
+    def as_(name=None, role=Role.CONTRIBUTOR):
+        return Caller(client, make_user(name, role) if name else None)
+
+    return as_
+
+
+@pytest.fixture(scope="session")
+def analyzed_database(django_db_setup, django_db_blocker):
+    """PostgreSQL plans the review queue's joins from table statistics; a server without autovacuum (as on the
+    test machines) never gathers them after the demo import, and a two-place join then takes seconds."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+
+
+@pytest.fixture
+def review_sources():
+    """The three test sources of tests/review_scenarios.py, with their priorities; rate limits cleared."""
+    from django.core.cache import cache
+    from review_scenarios import PRIORITIES
+
+    from tilios.sources.models import Source
+
+    cache.clear()
+    for slug, priority in PRIORITIES.items():
+        Source.objects.create(slug=slug, name=f"Annuaire {slug[-1].upper()}", licence="CC BY 4.0",
+                              attribution=f"© annuaire {slug}", priority=priority)
+    yield
+    cache.clear()

@@ -8,9 +8,9 @@ import os
 import urllib.request
 
 import pytest
+from browsing import in_browser
 from people import PASSWORD
 from servers import REPO, in_browser_server
-from test_census_browser import in_browser
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
 AXE = REPO / "tests" / "vendor" / "axe-core-4.10.2" / "axe.min.js"

@@ -16,38 +16,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits"
 User = get_user_model()
 
 
-class Caller:
-    """The test client, speaking JSON with one account's bearer token."""
-
-    def __init__(self, client, user=None):
-        self.client, self.user = client, user
-        self.token = ApiToken.issue(user) if user is not None else None
-
-    def _headers(self):
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
-
-    def get(self, path, params=None):
-        return self.client.get(path, params or {}, headers=self._headers())
-
-    def send(self, method, path, body=None):
-        return self.client.generic(method, path, json.dumps(body if body is not None else {}),
-                                   content_type="application/json", headers=self._headers())
-
-    def post(self, path, body=None):
-        return self.send("POST", path, body)
-
-    def patch(self, path, body=None):
-        return self.send("PATCH", path, body)
-
-
-@pytest.fixture
-def api(client):
-    def as_(name=None, role=Role.CONTRIBUTOR):
-        return Caller(client, make_user(name, role) if name else None)
-
-    return as_
-
-
 @pytest.fixture
 def place():
     return Place.objects.get(name="SICTIAM")

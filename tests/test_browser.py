@@ -15,27 +15,20 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
+from browsing import CSP_PROBE, PHONE, Watched
 from servers import CHROMIUM, CHROMIUM_ARGS, call, in_browser_server
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
 
-PHONE = {"width": 390, "height": 844}
 SAINT_ETIENNE = {"latitude": 45.44, "longitude": 4.39}
 DISTANCE = re.compile(r"^(\d+(?:\u202f\d{3})*,\d) km$")
 
-CSP_PROBE = """
-window.__csp = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));
-"""
 
 # Every "tilios:rendered" event's detail ({seq, kind, query, count, shown}), from the page's first script on.
 RENDER_PROBE = """
 window.__renders = [];
 document.addEventListener("tilios:rendered", (e) => window.__renders.push(e.detail));
 """
-
-
 
 
 @pytest.fixture(scope="session")
@@ -46,55 +39,6 @@ def browser(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-class Watched:
-    """A page and what went wrong on it: console errors, uncaught exceptions, CSP violations."""
-
-    def __init__(self, page, base):
-        self.page, self.base = page, base
-        self.tile_host = None
-        self.page_errors, self.failed, self.console, self.responses = [], [], [], []
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.page_errors.append(f"pageerror: {exc}"))
-        page.on("requestfailed", self._failed)
-        page.on("response", lambda r: self.responses.append(r))
-
-    def _is_tile(self, url):
-        return bool(self.tile_host) and urlsplit(url).netloc == self.tile_host
-
-    def _failed(self, request):
-        # ERR_ABORTED is the browser cancelling a load the page no longer needs (a favicon still in flight
-        # when the test moves on); a server that fails answers with a status, reported on the console.
-        if request.failure != "net::ERR_ABORTED":
-            self.failed.append((request.url, f"request failed: {request.url} {request.failure}"))
-
-    def _console(self, msg):
-        if msg.type == "error":
-            url = (msg.location or {}).get("url", "")
-            tile_failure = msg.text.startswith("Failed to load resource")
-            self.console.append((url if tile_failure else "", f"console: {msg.text} ({url})"))
-
-    @property
-    def tile_errors(self):
-        return [url for url, _ in self.console if self._is_tile(url)]
-
-    @property
-    def errors(self):
-        """Everything that went wrong, except tiles that could not load (no network here)."""
-        return self.page_errors + [text for url, text in self.failed + self.console if not self._is_tile(url)]
-
-    def goto(self, path):
-        self.page.goto(self.base + path)
-        tile_url = self.page.locator("[data-tile-url]").first.get_attribute("data-tile-url") if \
-            self.page.locator("[data-tile-url]").count() else None
-        if tile_url:
-            self.tile_host = urlsplit(tile_url.replace("{s}", "a")).netloc
-
-    def assert_clean(self):
-        csp = self.page.evaluate("window.__csp || []")
-        assert csp == [], f"CSP violations: {csp}"
-        assert self.errors == [], self.errors
 
 
 @pytest.fixture

@@ -1,34 +1,13 @@
 """The census page in a real headless Chromium at phone width, against `tilios serve` (the server
-fixture is in tests/conftest.py, the watched page in tests/test_browser.py). TILIOS_SKIP_BROWSER=1 skips.
-
-Playwright's sync API allows one instance per thread, and tests/test_browser.py keeps its own open
-for the whole session: each test here drives its own Chromium from a worker thread."""
+fixture is in tests/conftest.py, the watched page and `in_browser` in tests/browsing.py).
+TILIOS_SKIP_BROWSER=1 skips."""
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from servers import CHROMIUM, CHROMIUM_ARGS, call
-from test_browser import CSP_PROBE, PHONE, Watched
+from browsing import in_browser
+from servers import call
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
-
-
-def in_browser(base, check, **context_options):
-    def run():
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                context = browser.new_context(viewport=PHONE, locale="fr-FR", device_scale_factor=1,
-                                              **context_options)
-                context.add_init_script(CSP_PROBE)
-                check(Watched(context.new_page(), base))
-            finally:
-                browser.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(run).result()
 
 
 def test_choropleth_of_departements_at_phone_width(server):

@@ -1,4 +1,4 @@
-"""`tilios review …` and `tilios sources`, on the scenarios of test_api_sources (built by the real importer)."""
+"""`tilios review …` and `tilios sources`, on the scenarios of tests/review_scenarios.py (built by the real importer)."""
 import io
 import json
 import subprocess
@@ -6,23 +6,14 @@ import sys
 
 import pytest
 from django.core.management import CommandError, call_command
-from test_api_sources import (  # noqa: F401
-    conflicted_place,
-    joined_place,
-    load,
-    make_user,
-    pending_pair,
-    place_of,
-    planner_statistics,
-    row,
-    sources,
-)
+from people import make_user
+from review_scenarios import conflicted_place, joined_place, load, pending_pair, place_of, row
 
 from tilios.accounts.models import Role
 from tilios.places.models import Place
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("analyzed_database", "review_sources")]
 
 
 def run(*args):

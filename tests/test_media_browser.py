@@ -7,9 +7,9 @@ import os
 import urllib.request
 
 import pytest
+from browsing import in_browser
 from PIL import Image
 from servers import in_browser_server
-from test_census_browser import in_browser
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
 PASSWORD = "mot-de-passe-des-photos-42"

@@ -4,8 +4,8 @@ history and its talk page. TILIOS_SKIP_BROWSER=1 skips."""
 import os
 
 import pytest
+from browsing import in_browser
 from servers import REPO, in_browser_server
-from test_census_browser import in_browser
 
 pytestmark = pytest.mark.skipif(os.environ.get("TILIOS_SKIP_BROWSER") == "1", reason="TILIOS_SKIP_BROWSER=1")
 DUMP = REPO / "tests" / "data" / "mediawiki" / "movilab-2018.xml"

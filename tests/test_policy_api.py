@@ -4,10 +4,11 @@ import io
 import json
 
 import pytest
+from api_client import ok
 from django.test import Client
 from people import make_user
 
-from tilios.accounts.models import ApiToken, Role
+from tilios.accounts.models import Role
 from tilios.policy import services
 from tilios.policy.models import Announcement, Figure, Programme
 from tilios.policy.seed import archive
@@ -22,38 +23,9 @@ REPEAT = {
     "programme": "nouveaux-lieux-nouveaux-liens", "summary": "communiqué"}
 
 
-class Caller:
-    def __init__(self, client, user=None):
-        self.client, self.user = client, user
-        self.token = ApiToken.issue(user) if user is not None else None
-
-    def _headers(self):
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
-
-    def get(self, path, params=None):
-        return self.client.get(path, params or {}, headers=self._headers())
-
-    def send(self, method, path, body=None):
-        return self.client.generic(method, path, json.dumps(body if body is not None else {}),
-                                   content_type="application/json", headers=self._headers())
-
-
-@pytest.fixture
-def api(client):
-    def as_(name=None, role=Role.CONTRIBUTOR):
-        return Caller(client, make_user(name, role) if name else None)
-
-    return as_
-
-
 def seeded(programme=None):
     """The archive file's announcements (of a programme): what the seed loaded."""
     return [a for a in archive()["announcements"] if programme is None or a.get("programme") == programme]
-
-
-def ok(response, status=200):
-    assert response.status_code == status, response.content
-    return response.json()
 
 
 def test_announcements_list_and_filters(api):

@@ -7,10 +7,10 @@ import json
 from html import escape
 
 import pytest
+from api_client import Caller, ok
 from django.core.management import call_command
 from django.test import Client
 from people import make_user
-from test_policy_api import Caller, ok
 
 from tilios.accounts.models import Role
 from tilios.activity import importing, reporting

@@ -4,9 +4,9 @@ import io
 import json
 
 import pytest
+from api_client import Caller, ok
 from django.core.management import CommandError, call_command
 from people import make_user
-from test_policy_api import Caller, ok
 
 from tilios.accounts.models import Role
 from tilios.policy.models import Actor, Outcome, Programme, Promise, Reply

@@ -6,9 +6,9 @@ import io
 import json
 
 import pytest
+from api_client import Caller, ok
 from django.core.management import call_command
 from people import make_user
-from test_policy_api import Caller, ok
 
 from tilios.accounts.models import Role
 from tilios.activity import evaluation
