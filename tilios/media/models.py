@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from tilios.revisions.querysets import PublishedQuerySet
+from tilios.revisions.models import Revisable
 
 # The licences a contributor may choose for their file: (label, URL). CC BY-SA, the wiki's, by default.
 LICENCES = {
@@ -15,7 +15,7 @@ LICENCES = {
 DEFAULT_LICENCE = "CC-BY-SA-4.0"
 
 
-class MediaFile(models.Model):
+class MediaFile(Revisable):
     """One uploaded file. Its content is fixed at upload (stored once, named by its SHA-256, see
     media.storage); what is said of it — text alternative, caption, credit, licence, place — is edited
     through revisions like a place, so a new account's upload waits for review before anyone sees it."""
@@ -40,14 +40,8 @@ class MediaFile(models.Model):
     place = models.ForeignKey("places.Place", models.SET_NULL, null=True, blank=True, related_name="files",
                               verbose_name=_("lieu"))
 
-    current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
-                                         related_name="+", editable=False)
-    is_published = models.BooleanField(default=True, db_index=True)
-    protected = models.BooleanField(_("protégé"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = PublishedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "id"]

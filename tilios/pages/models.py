@@ -3,7 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from tilios.revisions.querysets import PublishedQuerySet
+from tilios.revisions.models import Revisable
 
 LICENCE = "CC BY-SA 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by-sa/4.0/deed.fr"
@@ -24,19 +24,13 @@ class Category(models.Model):
         return reverse("web:category", args=[self.slug])
 
 
-class Page(models.Model):
+class Page(Revisable):
     slug = models.SlugField(max_length=200, unique=True, allow_unicode=False)
     title = models.CharField(_("titre"), max_length=200)
     body = models.TextField(_("texte (Markdown)"), blank=True)
     categories = models.ManyToManyField(Category, related_name="pages", blank=True)
-    current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
-                                         related_name="+", editable=False)
-    is_published = models.BooleanField(default=True, db_index=True)
-    protected = models.BooleanField(_("protégée"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = PublishedQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -87,7 +81,7 @@ class ImportedThread(models.Model):
         constraints = [models.UniqueConstraint(fields=["wiki", "mw_page_id", "heading"], name="one_thread_per_section")]
 
 
-class Training(models.Model):
+class Training(Revisable):
     """A training offer (« Formation »): who gives it, when — on dates or on demand —, how long, for how much,
     for whom, on site or at a distance, and at which places (its page is listed on theirs). Governed like a
     page: revisions, review of new accounts, talk."""
@@ -110,14 +104,8 @@ class Training(models.Model):
     audience = models.CharField(_("public"), max_length=300, blank=True)
     url = models.URLField(_("inscription (lien)"), max_length=500, blank=True)
     places = models.ManyToManyField("places.Place", related_name="trainings", blank=True, verbose_name=_("lieux"))
-    current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
-                                         related_name="+", editable=False)
-    is_published = models.BooleanField(default=True, db_index=True)
-    protected = models.BooleanField(_("protégée"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = PublishedQuerySet.as_manager()
 
     class Meta:
         ordering = ["starts_on", "title"]

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from tilios.places.models import Place
-from tilios.revisions.querysets import PublishedQuerySet
+from tilios.revisions.models import Revisable
 
 # Web archives whose copies a citation may point to: a page that moved or vanished stays readable there.
 WEB_ARCHIVES = ("web.archive.org", "archive.org", "wayback.archive-it.org", "archive.ph", "archive.today",
@@ -37,20 +37,6 @@ class Cited(models.Model):
     def archive_lookup_url(self):
         """The Wayback Machine's copy nearest the citation's date, when none was recorded."""
         return f"https://web.archive.org/web/{self.cited_on:%Y%m%d}/{self.source_url}"
-
-
-class Revisable(models.Model):
-    """What every archived record needs to be governed by revisions like a place or a page."""
-
-    current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
-                                         related_name="+", editable=False)
-    is_published = models.BooleanField(default=True, db_index=True)
-    protected = models.BooleanField(default=False)
-
-    objects = PublishedQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
 
 
 class Actor(Revisable):

@@ -12,6 +12,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .querysets import PublishedQuerySet
+
 
 class Revision(models.Model):
     class Status(models.TextChoices):
@@ -160,3 +162,19 @@ class ModerationAction(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("action de modération")
+
+
+class Revisable(models.Model):
+    """What every record governed by revisions carries, a place apart (it has its own vocabulary of
+    querysets): the accepted revision its state comes from, unpublished while its creation waits for
+    review, and protected when every change must be reviewed."""
+
+    current_revision = models.ForeignKey("revisions.Revision", models.SET_NULL, null=True, blank=True,
+                                         related_name="+", editable=False)
+    is_published = models.BooleanField(_("publié"), default=True, db_index=True)
+    protected = models.BooleanField(_("protégé"), default=False)
+
+    objects = PublishedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
