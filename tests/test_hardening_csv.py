@@ -135,3 +135,22 @@ def test_no_csv_is_written_around_the_shared_writer():
     offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
                  if p.name != "csvsafe.py" and direct.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_the_one_reader_guesses_the_separator_and_names_lines():
+    text = "place ; month;regular_users\nA;2025-01;3\n\nB;2025-02;" + "4" * 200_000 + "\n"
+    with pytest.raises(csvsafe.Unreadable) as unreadable:
+        list(csvsafe.rows(text, ("place", ("period_start", "month")), strip=True))
+    assert unreadable.value.line == 4 and "field limit" in str(unreadable.value.reason)
+    assert list(csvsafe.rows("place;month\nA;2025-01\n\nB;2025-02\n", ("place",))) == [
+        (2, {"place": "A", "month": "2025-01"}), (4, {"place": "B", "month": "2025-02"})]
+    with pytest.raises(csvsafe.MissingColumns) as missing:
+        list(csvsafe.rows("place;regular_users\nA;1\n", ("place", ("period_start", "month")), delimiter=","))
+    assert missing.value.missing == ["place", "period_start"] and missing.value.separator_hint == ";"
+
+
+def test_undecodable_bytes_name_their_line():
+    with pytest.raises(csvsafe.Undecodable) as bad:
+        csvsafe.decode("nom\nCafé\n".encode("latin-1"))
+    assert (bad.value.line, bad.value.byte) == (2, 0xE9)
+    assert csvsafe.decode("\ufeffnom\n".encode("utf-8")) == "nom\n"

@@ -1,13 +1,12 @@
 """Activity reports from a CSV survey: all or nothing, every bad line named."""
-import csv
 import datetime
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from tilios import csvsafe
 from tilios.places.models import Place
 
 from .models import ActivityReport
@@ -51,34 +50,27 @@ def import_csv(stream, kind=ActivityReport.ReportedBy.SURVEY, source="", user=No
     text = stream.read() if hasattr(stream, "read") else stream
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            result.errors.append((1, "file", _("le fichier n’est pas en UTF-8 (octet %(at)s)") % {"at": exc.start}))
+            text = csvsafe.decode(text)
+        except csvsafe.Undecodable as exc:
+            message = _("le fichier n’est pas en UTF-8 (octet %(at)s)") % {"at": exc.offset}
+            result.errors.append((exc.line, "file", message))
             return result
-    text = text.lstrip("\ufeff")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in ("place", "regular_users") if c not in header]
-    if "month" not in header and "period_start" not in header:
-        missing.append("period_start")
-    if missing:
-        result.errors.append((1, ",".join(missing), _("colonnes manquantes : %(cols)s") % {"cols": ", ".join(missing)}))
-        return result
+    rows = csvsafe.rows(text.lstrip("\ufeff"), ("place", "regular_users", ("period_start", "month")), strip=True)
     places, touched = {}, {}
     try:
         with transaction.atomic():
-            for number, raw in enumerate(reader, start=2):
+            for number, row in rows:
                 result.lines += 1
-                row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k}
                 _import_line(number, row, kind, source, user, on, places, result, touched)
             if result.errors:
                 raise ImportFailed
             refresh_snapshots(touched)
-    except ImportFailed:
+    except csvsafe.MissingColumns as exc:
+        missing = ", ".join(exc.missing)
+        result.errors.append((1, ",".join(exc.missing), _("colonnes manquantes : %(cols)s") % {"cols": missing}))
+    except (ImportFailed, csvsafe.Unreadable) as exc:
+        if isinstance(exc, csvsafe.Unreadable):
+            result.errors.append((exc.line, "file", _("ligne illisible : %(reason)s") % {"reason": exc.reason}))
         result.created = result.updated = result.unchanged = 0
     return result
 

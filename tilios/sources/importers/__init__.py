@@ -1,6 +1,8 @@
 """Readers that turn a source file into mapped rows; `tilios.sources.services` does the rest."""
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from tilios import csvsafe
 from tilios.places.editing import is_web_url
 
 
@@ -26,18 +28,28 @@ class MappedRow:
     error: RowError | None = None
 
 
-def read_text(path):
+def read_text(path, encoding="utf-8"):
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise FileError(f"impossible de lire {path} : {exc.strerror}") from exc
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FileError(f"{path} n'est pas en UTF-8 : octet 0x{data[exc.start]:02x} illisible à la ligne {line}"
-                        ) from exc
+        return csvsafe.decode(data, encoding)
+    except csvsafe.Undecodable as exc:
+        raise FileError(f"{path} n'est pas en {exc.encoding} : octet 0x{exc.byte:02x} illisible à la ligne "
+                        f"{exc.line}") from exc
+
+
+def csv_rows(path, required, delimiter=",", encoding="utf-8"):
+    """(line, row) for each data row of a CSV file; FileError when columns are missing or a row is unreadable."""
+    rows = csvsafe.rows(read_text(path, encoding), required, delimiter)
+    try:
+        yield from rows
+    except csvsafe.MissingColumns as exc:
+        hint = f" (le séparateur attendu est « {delimiter} »)" if exc.separator_hint else ""
+        raise FileError(f"colonnes manquantes : {', '.join(exc.missing)}{hint}") from exc
+    except csvsafe.Unreadable as exc:
+        raise FileError(f"CSV illisible ligne {exc.line} : {exc.reason}") from exc
 
 
 def parse_float(row, column, field_name, low, high):

@@ -1,8 +1,6 @@
 """The national base of the 2018 Mission Coworking (CGET), CSV as published in 2019."""
-import csv
-import io
 
-from . import FileError, MappedRow, RowError, parse_float, read_text, url_or_blank
+from . import MappedRow, RowError, csv_rows, parse_float, url_or_blank
 
 REQUIRED_COLUMNS = ["ID", "NOM_TL", "ADRESSE", "CP", "COMINIT", "INSEECOM", "WEB", "TWITTER", "FACEBOOK",
                     "TYPO", "LAT", "LONG"]
@@ -23,20 +21,8 @@ def in_france(lat, lon):
 
 
 def read(path):
-    text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        hint = ""
-        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
-            hint = " (le séparateur attendu est la virgule)"
-        raise FileError(f"colonnes manquantes : {', '.join(missing)}{hint}")
-    try:
-        for row in reader:
-            yield map_row(reader.line_num, row)
-    except csv.Error as exc:
-        raise FileError(f"CSV illisible ligne {reader.line_num} : {exc}") from exc
+    for line, row in csv_rows(path, REQUIRED_COLUMNS):
+        yield map_row(line, row)
 
 
 def map_row(line, row):

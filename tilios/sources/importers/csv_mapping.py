@@ -26,8 +26,6 @@ A mapping names, for each Tilios field, the column that holds it::
     [links]                        # link kind -> column (several addresses may be space-separated)
     web = "web"
 """
-import csv
-import io
 import json
 import re
 import tomllib
@@ -37,7 +35,7 @@ from pathlib import Path
 
 from tilios.places import contact, hours
 
-from . import FileError, MappedRow, RowError, url_or_blank
+from . import FileError, MappedRow, RowError, csv_rows, url_or_blank
 from .cget import in_france
 
 TEXT_FIELDS = {"name": 200, "address": 300, "postcode": 10, "town": 200, "commune_code": 5, "opening_hours": 255}
@@ -121,41 +119,6 @@ def load_mapping(path):
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise FileError(f"mapping {path.name} illisible : {exc}") from exc
     return Mapping.from_dict(parsed, where=f"mapping {path.name}")
-
-
-def decode(path, encoding="utf-8"):
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise FileError(f"impossible de lire {path} : {exc.strerror}") from exc
-    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise FileError(f"{path} n'est pas en {encoding.upper()} : octet 0x{data[exc.start]:02x} illisible "
-                        f"à la ligne {line}") from exc
-
-
-def csv_rows(path, required, delimiter=",", encoding="utf-8"):
-    """(line, row) for each data row of a CSV file; FileError when columns are missing."""
-    text = decode(path, encoding)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = reader.fieldnames or []
-    missing = [c for c in required if c not in header]
-    if missing:
-        hint = ""
-        others = [sep for sep in ",;\t|" if sep != delimiter]
-        if len(header) <= 1 and header and any(sep in header[0] for sep in others):
-            hint = f" (le séparateur attendu est « {delimiter} »)"
-        raise FileError(f"colonnes manquantes : {', '.join(missing)}{hint}")
-    try:
-        for row in reader:
-            if not any((v or "").strip() for k, v in row.items() if k is not None) and None not in row:
-                continue  # a blank line
-            yield reader.line_num, row
-    except csv.Error as exc:
-        raise FileError(f"CSV illisible ligne {reader.line_num} : {exc}") from exc
 
 
 def number(value, field_name, low, high):

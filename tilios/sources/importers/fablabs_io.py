@@ -3,8 +3,8 @@
 The file carries no identifier column: the lab's fablabs.io page (`url`, …/labs/SLUG) is its identity,
 the name when the page is missing. Every lab is a `fablab` (fab_lab, mini_fab_lab, supernode).
 """
-from . import RowError
-from .csv_mapping import build, csv_rows, links_from
+from . import RowError, csv_rows
+from .csv_mapping import build, links_from
 
 REQUIRED = ["name", "kind_name", "address_1", "postal_code", "city", "latitude", "longitude", "url"]
 

@@ -6,8 +6,8 @@ means the N-th feature of the collection (counted from 1).
 """
 import json
 
-from . import FileError, MappedRow, RowError
-from .csv_mapping import build, decode, links_from
+from . import FileError, MappedRow, RowError, read_text
+from .csv_mapping import build, links_from
 
 LINE_LABEL = "entité"
 PROPERTIES = {
@@ -50,7 +50,7 @@ def kinds_for(value):
 
 
 def load(path):
-    text = decode(path)
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from tilios.places.taxonomy import read_labels
 
-from . import FileError, MappedRow, RowError
-from .csv_mapping import add_offer, build, csv_rows, decode, links_from
+from . import FileError, MappedRow, RowError, csv_rows, read_text
+from .csv_mapping import add_offer, build, links_from
 
 STANDARD = ["id", "nom", "adresse", "code_postal", "commune", "latitude", "longitude"]
 BFC = ["bfc_id", "nom_structure", "adresse", "code_postal", "ville", "lat", "lon", "code_typo"]
@@ -110,7 +110,7 @@ def _too_many(line, row):
 
 
 def read(path):
-    text = decode(path)
+    text = read_text(path)
     if text.lstrip()[:1] in ("[", "{"):
         yield from _read_json(text)
         return

@@ -10,8 +10,8 @@ import json
 
 from tilios.places import taxonomy
 
-from . import FileError, MappedRow, RowError
-from .csv_mapping import add_contact, add_offer, build, decode, links_from
+from . import FileError, MappedRow, RowError, read_text
+from .csv_mapping import add_contact, add_offer, build, links_from
 
 LINE_LABEL = "élément"
 LINK_TAGS = [("web", "website"), ("web", "contact:website"), ("web", "url"), ("facebook", "contact:facebook"),
@@ -33,7 +33,7 @@ def kinds_for(tags):
 
 
 def read(path):
-    text = decode(path)
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
