@@ -231,13 +231,31 @@ def report_place(request, public_id: str, payload: ReportIn):
                         "status": report.status})
 
 
-@router.get("/kinds", summary="Types de lieux (taxonomie)")
+class KindOut(Schema):
+    code: str
+    label: str
+    label_en: str
+    cget_typology: str = Field(..., description="typologie de la base CGET qui donne ce type à l'import")
+    osm_tags: list[Any] = Field(..., description="étiquettes OpenStreetMap qui donnent ce type à l'import")
+    taxonomy_version: str
+
+
+class CommuneOut(Schema):
+    code: str = Field(..., description="code INSEE")
+    name: str
+    departement: str | None
+    latitude: float | None
+    longitude: float | None
+    population: int | None
+
+
+@router.get("/kinds", response=list[KindOut], summary="Types de lieux (taxonomie)")
 def list_kinds(request):
     return [{"code": k.code, "label": k.label, "label_en": k.label_en, "cget_typology": k.cget_typology,
              "osm_tags": k.osm_tags, "taxonomy_version": k.introduced_in} for k in Kind.objects.all()]
 
 
-@router.get("/communes", summary="Chercher une commune (centre et codes)")
+@router.get("/communes", response=list[CommuneOut], summary="Chercher une commune (centre et codes)")
 def find_communes(request, q: str, limit: int = 10):
     try:
         communes = territories.find_communes(q, limit)

@@ -8,6 +8,7 @@ or the session, and the services say who may: reviewers (trusted contributors an
 site) decide, merge, split and settle conflicts; administrators set priorities. A decision on something
 already decided is a 409.
 """
+import datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
@@ -286,12 +287,34 @@ def split_place(request, public_id: str, payload: SplitIn):
 # --- Sources ---------------------------------------------------------------------------------------------------
 
 
-@router.get("/sources", tags=["sources"], summary="Sources et licences")
+class SourceOut(Schema):
+    slug: str
+    name: str
+    publisher: str
+    licence: str
+    licence_code: str = Field(..., description="code de la licence (voir /api/licences), vide si elle n'y est pas")
+    licence_url: str
+    share_alike: bool = Field(..., description="les données réutilisées doivent garder la même licence")
+    attribution: str = Field(..., description="la mention à faire figurer en réutilisant ces données")
+    url: str
+    data_date: datetime.date | None
+    priority: int = Field(..., description="entre deux sources en désaccord, la valeur de la plus haute l'emporte")
+
+
+class LicenceOut(Schema):
+    code: str
+    name: str
+    url: str
+    share_alike: bool
+    open: bool
+
+
+@router.get("/sources", response=list[SourceOut], tags=["sources"], summary="Sources et licences")
 def list_sources(request):
     return [source_summary(s) for s in Source.objects.all()]
 
 
-@router.get("/licences", tags=["sources"], summary="Licences qu'une source peut déclarer")
+@router.get("/licences", response=list[LicenceOut], tags=["sources"], summary="Licences qu'une source peut déclarer")
 def list_licences(request):
     return [{"code": licence.code, "name": licence.name, "url": licence.url, "share_alike": licence.share_alike,
              "open": licence.open} for licence in LICENCES.values()]
