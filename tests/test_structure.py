@@ -93,3 +93,22 @@ def test_one_record_type_and_one_visibility_rule():
     assert {rt.name for rt in records.all_types()} == {"place", "page", "file", "training"}
     assert records.of(Place).key == "public_id" and records.of(Page()).key == "slug"
     assert records.of(MediaFile).key == "name"
+
+
+def test_every_api_schema_has_its_own_name():
+    """The OpenAPI document names each schema by its class: two classes of one name in two modules would
+    document one endpoint with the other's fields."""
+    import inspect
+
+    from ninja import Schema
+
+    from tilios.api import api  # noqa: F401 — every API module loaded
+
+    seen = {}
+    for module_name, module in list(__import__("sys").modules.items()):
+        if not module_name.startswith("tilios.api."):
+            continue
+        for name, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, Schema) and obj.__module__ == module_name:
+                seen.setdefault(name, set()).add(module_name)
+    assert {name: sorted(where) for name, where in seen.items() if len(where) > 1} == {}

@@ -20,7 +20,7 @@ from .errors import Error, FieldErrors
 router = Router()
 
 
-class ReportIn(Schema):
+class ActivityReportIn(Schema):
     period_start: datetime.date
     period_end: datetime.date | None = None
     regular_users: int
@@ -82,7 +82,7 @@ def list_activity(request, public_id: str):
 
 @router.post("/places/{public_id}/activity", auth=WRITE, summary="Déclarer l’activité d’un lieu",
           response={201: dict, 400: FieldErrors, 401: Error, 403: Error, 429: Error})
-def post_activity(request, public_id: str, payload: ReportIn):
+def post_activity(request, public_id: str, payload: ActivityReportIn):
     """For the place's managers and moderators. `period_end` defaults to the end of `period_start`'s month.
     Negative counts, used desk-days above available ones, periods not yet over, an end before the start
     and periods overlapping another report of the place are refused (400, `errors` by field)."""

@@ -23,6 +23,17 @@ from tilios.revisions.models import Message, Revision, Thread
 
 from .auth import WRITE, actor, viewer
 from .errors import Conflict, Error, FieldErrors
+from .record_schemas import (
+    HistoryOut,
+    MessageOut,
+    ProtectOut,
+    RecordRefOut,
+    RevisionOut,
+    RevisionPage,
+    RevisionWithDataOut,
+    TalkOut,
+    ThreadOut,
+)
 from .records import (
     PLACE,
     find_record,
@@ -41,11 +52,6 @@ router = Router()
 User = get_user_model()
 
 # --- Schemas ---------------------------------------------------------------------------------
-
-
-class RecordRefOut(Schema):
-    type: str
-    id: str
 
 
 class RevisionStatusOut(Schema):
@@ -112,6 +118,17 @@ class ManagerIn(Schema):
 class Paging(Schema):
     cursor: str | None = None
     limit: int = 50
+
+
+class ManagersOut(Schema):
+    place: str
+    username: str
+    managers: list[str] = Field(..., description="tous les gestionnaires du lieu")
+
+
+class HiddenOut(Schema):
+    id: int
+    hidden: bool
 
 
 WRITE_ERRORS = {400: FieldErrors, 401: Error, 403: Error, 404: Error, 409: Conflict, 429: Error}
@@ -196,7 +213,7 @@ def _current(record):
 # --- Places ----------------------------------------------------------------------------------------
 
 
-@router.get("/places/{public_id}/history", tags=["lieux"], summary="Historique d'un lieu")
+@router.get("/places/{public_id}/history", response=HistoryOut, tags=["lieux"], summary="Historique d'un lieu")
 def place_history(request, public_id: str, page: Query[Paging]):
     """Revisions, newest first (pending and rejected ones included), `next_cursor` for the next page."""
     return record_history(request, PLACE, public_id, page)
@@ -208,24 +225,24 @@ def revert_place(request, public_id: str, payload: RevertIn):
     return revert_record(request, PLACE, public_id, payload)
 
 
-@router.post("/places/{public_id}/protect", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["lieux"],
+@router.post("/places/{public_id}/protect", response={200: ProtectOut, **ACTION_ERRORS}, auth=WRITE, tags=["lieux"],
           summary="Protéger un lieu (modérateurs)")
 def protect_place(request, public_id: str, payload: ProtectIn):
     return protect_record(request, PLACE, public_id, payload)
 
 
-@router.get("/places/{public_id}/talk", tags=["discussion"], summary="Page de discussion d'un lieu")
+@router.get("/places/{public_id}/talk", response=TalkOut, exclude_unset=True, tags=["discussion"], summary="Page de discussion d'un lieu")
 def place_talk(request, public_id: str):
     return record_talk(request, PLACE, public_id)
 
 
-@router.post("/places/{public_id}/talk", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["discussion"],
+@router.post("/places/{public_id}/talk", response={201: ThreadOut, **ACTION_ERRORS}, exclude_unset=True, auth=WRITE, tags=["discussion"],
           summary="Ouvrir une discussion sur un lieu")
 def start_place_thread(request, public_id: str, payload: ThreadIn):
     return start_thread(request, PLACE, public_id, payload)
 
 
-@router.post("/places/{public_id}/managers", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/places/{public_id}/managers", response={201: ManagersOut, **ACTION_ERRORS}, auth=WRITE,
           tags=["modération"], summary="Désigner un gestionnaire du lieu (modérateurs)")
 def link_place_manager(request, public_id: str, payload: ManagerIn):
     place = find_record(PLACE, public_id, for_write=True)
@@ -241,7 +258,7 @@ def link_place_manager(request, public_id: str, payload: ManagerIn):
 # --- Revisions and review ------------------------------------------------------------------------------
 
 
-@router.get("/revisions/pending", tags=["relecture"], summary="Modifications en attente de relecture")
+@router.get("/revisions/pending", response=RevisionPage, tags=["relecture"], summary="Modifications en attente de relecture")
 def pending_revisions(request, page: Query[Paging]):
     """Oldest first, with their diff against the revision they were based on."""
     items, next_cursor = keyset(rev.pending_queue().select_related("source"), page.cursor, page.limit,
@@ -261,7 +278,7 @@ def compare_revisions(request, from_revision: int = Query(..., alias="from"), to
                      for f, p in rev.diff(old.data, new.data).items()}}
 
 
-@router.get("/revisions/{int:revision_id}", tags=["relecture"], summary="Une révision, avec l'état complet")
+@router.get("/revisions/{int:revision_id}", response=RevisionWithDataOut, tags=["relecture"], summary="Une révision, avec l'état complet")
 def get_revision(request, revision_id: int):
     return revisions_out([get_object_or_404(revisions_qs(), pk=revision_id)], with_data=True)[0]
 
@@ -273,20 +290,20 @@ def _review(request, revision_id, operation, *args):
     return revisions_out([get_object_or_404(revisions_qs(), pk=done.pk)])[0]
 
 
-@router.post("/revisions/{int:revision_id}/accept", response={200: dict, **WRITE_ERRORS}, auth=WRITE,
+@router.post("/revisions/{int:revision_id}/accept", response={200: RevisionOut, **WRITE_ERRORS}, auth=WRITE,
           tags=["relecture"], summary="Accepter une modification en attente")
 def accept_revision(request, revision_id: int, payload: NoteIn):
     """409 when the record changed meanwhile on the same fields (otherwise the change is rebased)."""
     return _review(request, revision_id, rev.accept, payload.note)
 
 
-@router.post("/revisions/{int:revision_id}/reject", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/revisions/{int:revision_id}/reject", response={200: RevisionOut, **ACTION_ERRORS}, auth=WRITE,
           tags=["relecture"], summary="Refuser une modification en attente")
 def reject_revision(request, revision_id: int, payload: NoteIn):
     return _review(request, revision_id, rev.reject, payload.note)
 
 
-@router.post("/revisions/{int:revision_id}/patrol", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/revisions/{int:revision_id}/patrol", response={200: RevisionOut, **ACTION_ERRORS}, auth=WRITE,
           tags=["relecture"], summary="Marquer une modification publiée comme relue")
 def patrol_revision(request, revision_id: int):
     return _review(request, revision_id, rev.patrol)
@@ -295,7 +312,8 @@ def patrol_revision(request, revision_id: int):
 # --- Talk --------------------------------------------------------------------------------------------
 
 
-@router.post("/talk/{int:thread_id}/messages", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/talk/{int:thread_id}/messages", response={201: MessageOut, **ACTION_ERRORS}, exclude_unset=True,
+          auth=WRITE,
           tags=["discussion"], summary="Répondre dans une discussion")
 def reply(request, thread_id: int, payload: MessageIn):
     thread = get_object_or_404(Thread, pk=thread_id)
@@ -311,7 +329,7 @@ def reply(request, thread_id: int, payload: MessageIn):
     return Status(201, message_out(message, permissions.can_moderate(user)))
 
 
-@router.post("/messages/{int:message_id}/hide", response={200: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/messages/{int:message_id}/hide", response={200: HiddenOut, **ACTION_ERRORS}, auth=WRITE,
           tags=["discussion"], summary="Masquer un message (modérateurs)")
 def hide_message(request, message_id: int, payload: ReasonIn):
     message = get_object_or_404(Message.objects.select_related("thread"), pk=message_id)

@@ -27,6 +27,7 @@ from .governance import (
     revert_record,
     start_thread,
 )
+from .record_schemas import HistoryOut, ProtectOut, TalkOut, ThreadOut
 from .records import MAX_LIMIT, PAGE, find_record, html_of
 
 router = Router()
@@ -100,7 +101,7 @@ def edit_page(request, slug: str, payload: EditIn):
     return edit_record(request, PAGE, slug, payload)
 
 
-@router.get("/pages/{slug}/history", tags=["pages"], summary="Historique d'une page")
+@router.get("/pages/{slug}/history", response=HistoryOut, tags=["pages"], summary="Historique d'une page")
 def page_history(request, slug: str, page: Query[Paging]):
     return record_history(request, PAGE, slug, page)
 
@@ -111,18 +112,18 @@ def revert_page(request, slug: str, payload: RevertIn):
     return revert_record(request, PAGE, slug, payload)
 
 
-@router.post("/pages/{slug}/protect", response={200: dict, **ACTION_ERRORS}, auth=WRITE, tags=["pages"],
+@router.post("/pages/{slug}/protect", response={200: ProtectOut, **ACTION_ERRORS}, auth=WRITE, tags=["pages"],
           summary="Protéger une page (modérateurs)")
 def protect_page(request, slug: str, payload: ProtectIn):
     return protect_record(request, PAGE, slug, payload)
 
 
-@router.get("/pages/{slug}/talk", tags=["discussion"], summary="Page de discussion d'une page")
+@router.get("/pages/{slug}/talk", response=TalkOut, exclude_unset=True, tags=["discussion"], summary="Page de discussion d'une page")
 def page_talk(request, slug: str):
     return record_talk(request, PAGE, slug)
 
 
-@router.post("/pages/{slug}/talk", response={201: dict, **ACTION_ERRORS}, auth=WRITE, tags=["discussion"],
+@router.post("/pages/{slug}/talk", response={201: ThreadOut, **ACTION_ERRORS}, exclude_unset=True, auth=WRITE, tags=["discussion"],
           summary="Ouvrir une discussion sur une page")
 def start_page_thread(request, slug: str, payload: ThreadIn):
     return start_thread(request, PAGE, slug, payload)

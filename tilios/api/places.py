@@ -206,7 +206,7 @@ def get_place(request, public_id: str):
     return data
 
 
-class ReportIn(Schema):
+class PlaceReportIn(Schema):
     kind: Report.Kind = Field(..., description="ce qui ne va pas")
     message: str = Field(..., max_length=2000, description="ce que la personne sait (2 000 caractères au plus)")
     email: str = Field("", description="facultatif, pour répondre ; jamais publié")
@@ -221,7 +221,7 @@ class ReportOut(Schema):
 
 @router.post("/places/{public_id}/reports", response={201: ReportOut}, summary="Signaler qu’un lieu a fermé ou "
              "qu’une information est fausse (sans compte : limité par adresse IP)")
-def report_place(request, public_id: str, payload: ReportIn):
+def report_place(request, public_id: str, payload: PlaceReportIn):
     """The report waits in the reviewers' queue (`/revue/signalements/`) and the place's managers receive it by
     e-mail. Reports sent through the API are anonymous; a signed-in person reports from the place's page."""
     hit(request, "report")

@@ -45,6 +45,7 @@ from tilios.sources.presenters import (
 
 from .auth import WRITE, actor, viewer
 from .errors import Error, FieldErrors
+from .governance import Paging
 from .records import MAX_LIMIT, PLACE, find_record, keyset
 
 router = Router()
@@ -55,11 +56,6 @@ REVIEW = ["doublons et provenance"]
 
 
 # --- Schemas ---------------------------------------------------------------------------------
-
-
-class Paging(Schema):
-    cursor: str | None = None
-    limit: int = 50
 
 
 class DuplicateFilters(Paging):
