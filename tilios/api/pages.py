@@ -1,9 +1,11 @@
 """Knowledge pages through the API: the wiki part, Markdown under CC BY-SA 4.0."""
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from tilios.pages.markdown import WIKI_LINK
 from tilios.pages.models import LICENCE, LICENCE_URL, Page
@@ -27,7 +29,7 @@ from .governance import (
     revert_record,
     start_thread,
 )
-from .record_schemas import HistoryOut, ProtectOut, TalkOut, ThreadOut
+from .record_schemas import HistoryOut, ProtectOut, RevisionRefOut, TalkOut, ThreadOut
 from .records import MAX_LIMIT, PAGE, find_record, html_of
 
 router = Router()
@@ -45,6 +47,32 @@ class PageFilters(Schema):
     limit: int = 50
 
 
+class CategoryOut(Schema):
+    slug: str
+    name: str
+
+
+class PageOut(Schema):
+    slug: str
+    title: str
+    categories: list[CategoryOut]
+    current_revision: RevisionRefOut | None
+    updated_at: datetime.datetime
+    licence: str = Field(..., description="la licence du texte des pages")
+    licence_url: str
+
+
+class FullPageOut(PageOut):
+    body: str = Field(..., description="le texte en Markdown, liens de wiki [[…]] compris")
+    html: str = Field(..., description="le texte en HTML nettoyé, liens vers les pages qui existent")
+    protected: bool
+
+
+class PageList(Schema):
+    next_cursor: str | None
+    results: list[PageOut]
+
+
 def _page_out(page, full=False):
     out = {"slug": page.slug, "title": page.title,
            "categories": [{"slug": c.slug, "name": c.name} for c in page.categories.all()],
@@ -57,7 +85,7 @@ def _page_out(page, full=False):
     return out
 
 
-@router.get("/pages", tags=["pages"], summary="Pages de connaissances")
+@router.get("/pages", response=PageList, tags=["pages"], summary="Pages de connaissances")
 def list_pages(request, filters: Query[PageFilters]):
     """Published pages by slug; `category` (slug) filters; `next_cursor` for the next page."""
     if not 1 <= filters.limit <= MAX_LIMIT:
@@ -73,7 +101,7 @@ def list_pages(request, filters: Query[PageFilters]):
     return {"next_cursor": items[-1].slug if more and items else None, "results": [_page_out(p) for p in items]}
 
 
-@router.get("/pages/{slug}", tags=["pages"], summary="Une page de connaissances")
+@router.get("/pages/{slug}", response=FullPageOut, tags=["pages"], summary="Une page de connaissances")
 def get_page(request, slug: str):
     """Its Markdown `body`, the sanitised `html`, its categories, licence and `current_revision`."""
     return _page_out(find_record(PAGE, slug, viewer(request)), full=True)
