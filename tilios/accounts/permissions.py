@@ -33,7 +33,8 @@ def can_contribute(user):
 
 def manages(user, obj):
     # A place is known by its label: accounts sit below places and do not import them.
-    return (getattr(obj, "_meta", None) is not None and obj._meta.label == "places.Place" and obj.pk is not None and user is not None and user.is_authenticated
+    is_place = getattr(obj, "_meta", None) is not None and obj._meta.label == "places.Place"
+    return (is_place and obj.pk is not None and user is not None and user.is_authenticated
             and user.managed_places.filter(place=obj).exists())
 
 

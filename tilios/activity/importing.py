@@ -65,12 +65,14 @@ def import_csv(stream, kind=ActivityReport.ReportedBy.SURVEY, source="", user=No
             if result.errors:
                 raise ImportFailed
             refresh_snapshots(touched)
+    except ImportFailed:
+        pass
     except csvsafe.MissingColumns as exc:
         missing = ", ".join(exc.missing)
         result.errors.append((1, ",".join(exc.missing), _("colonnes manquantes : %(cols)s") % {"cols": missing}))
-    except (ImportFailed, csvsafe.Unreadable) as exc:
-        if isinstance(exc, csvsafe.Unreadable):
-            result.errors.append((exc.line, "file", _("ligne illisible : %(reason)s") % {"reason": exc.reason}))
+    except csvsafe.Unreadable as exc:
+        result.errors.append((exc.line, "file", _("ligne illisible : %(reason)s") % {"reason": exc.reason}))
+    if result.errors:  # the transaction was rolled back: nothing of the file is written
         result.created = result.updated = result.unchanged = 0
     return result
 

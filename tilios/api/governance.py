@@ -1,8 +1,8 @@
 """Wiki governance through the API: edits, history, review and talk (moderation and tokens: `moderation`).
 
 Thin on purpose: each endpoint finds its objects, counts the rate limit, calls
-`tilios.revisions` (`services`, `talk`, `moderation`) or `tilios.accounts.services`, and shapes the answer. The services'
-exceptions become HTTP answers in `tilios.api.errors`.
+`tilios.revisions` (`services`, `talk`, `moderation`) or `tilios.accounts.services`, and shapes the answer.
+The services' exceptions become HTTP answers in `tilios.api.errors`.
 """
 from typing import Any
 
@@ -231,13 +231,14 @@ def protect_place(request, public_id: str, payload: ProtectIn):
     return protect_record(request, PLACE, public_id, payload)
 
 
-@router.get("/places/{public_id}/talk", response=TalkOut, exclude_unset=True, tags=["discussion"], summary="Page de discussion d'un lieu")
+@router.get("/places/{public_id}/talk", response=TalkOut, exclude_unset=True,
+            tags=["discussion"], summary="Page de discussion d'un lieu")
 def place_talk(request, public_id: str):
     return record_talk(request, PLACE, public_id)
 
 
-@router.post("/places/{public_id}/talk", response={201: ThreadOut, **ACTION_ERRORS}, exclude_unset=True, auth=WRITE, tags=["discussion"],
-          summary="Ouvrir une discussion sur un lieu")
+@router.post("/places/{public_id}/talk", response={201: ThreadOut, **ACTION_ERRORS}, exclude_unset=True,
+             auth=WRITE, tags=["discussion"], summary="Ouvrir une discussion sur un lieu")
 def start_place_thread(request, public_id: str, payload: ThreadIn):
     return start_thread(request, PLACE, public_id, payload)
 
@@ -258,7 +259,8 @@ def link_place_manager(request, public_id: str, payload: ManagerIn):
 # --- Revisions and review ------------------------------------------------------------------------------
 
 
-@router.get("/revisions/pending", response=RevisionPage, tags=["relecture"], summary="Modifications en attente de relecture")
+@router.get("/revisions/pending", response=RevisionPage,
+            tags=["relecture"], summary="Modifications en attente de relecture")
 def pending_revisions(request, page: Query[Paging]):
     """Oldest first, with their diff against the revision they were based on."""
     items, next_cursor = keyset(rev.pending_queue().select_related("source"), page.cursor, page.limit,
@@ -278,7 +280,8 @@ def compare_revisions(request, from_revision: int = Query(..., alias="from"), to
                      for f, p in rev.diff(old.data, new.data).items()}}
 
 
-@router.get("/revisions/{int:revision_id}", response=RevisionWithDataOut, tags=["relecture"], summary="Une révision, avec l'état complet")
+@router.get("/revisions/{int:revision_id}", response=RevisionWithDataOut,
+            tags=["relecture"], summary="Une révision, avec l'état complet")
 def get_revision(request, revision_id: int):
     return revisions_out([get_object_or_404(revisions_qs(), pk=revision_id)], with_data=True)[0]
 
@@ -313,8 +316,7 @@ def patrol_revision(request, revision_id: int):
 
 
 @router.post("/talk/{int:thread_id}/messages", response={201: MessageOut, **ACTION_ERRORS}, exclude_unset=True,
-          auth=WRITE,
-          tags=["discussion"], summary="Répondre dans une discussion")
+             auth=WRITE, tags=["discussion"], summary="Répondre dans une discussion")
 def reply(request, thread_id: int, payload: MessageIn):
     thread = get_object_or_404(Thread, pk=thread_id)
     user = actor(request)

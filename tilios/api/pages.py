@@ -146,12 +146,13 @@ def protect_page(request, slug: str, payload: ProtectIn):
     return protect_record(request, PAGE, slug, payload)
 
 
-@router.get("/pages/{slug}/talk", response=TalkOut, exclude_unset=True, tags=["discussion"], summary="Page de discussion d'une page")
+@router.get("/pages/{slug}/talk", response=TalkOut, exclude_unset=True,
+            tags=["discussion"], summary="Page de discussion d'une page")
 def page_talk(request, slug: str):
     return record_talk(request, PAGE, slug)
 
 
-@router.post("/pages/{slug}/talk", response={201: ThreadOut, **ACTION_ERRORS}, exclude_unset=True, auth=WRITE, tags=["discussion"],
-          summary="Ouvrir une discussion sur une page")
+@router.post("/pages/{slug}/talk", response={201: ThreadOut, **ACTION_ERRORS}, exclude_unset=True,
+             auth=WRITE, tags=["discussion"], summary="Ouvrir une discussion sur une page")
 def start_page_thread(request, slug: str, payload: ThreadIn):
     return start_thread(request, PAGE, slug, payload)

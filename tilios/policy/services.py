@@ -138,7 +138,8 @@ def _restated_targets(announcement, figures, common):
     related = Q(announcement__actors__in=announcement.actors.all(), announcement__promises__isnull=False)
     if programme:
         related |= Q(announcement__programme_id=programme) | Q(announcement__promises__programme_id=programme)
-    keys = {key for f in mine.values() for key in _same_figure_keys(f)}
+    same = {key: _same_figure_keys(f) for key, f in mine.items()}
+    keys = set().union(*same.values())
     found = list(Figure.objects.filter(related, key__in=keys, high__isnull=True, announcement__is_published=True,
                                        announcement__made_on__lte=announcement.made_on)
                  .exclude(announcement=announcement).select_related("announcement").distinct())
@@ -153,7 +154,7 @@ def _restated_targets(announcement, figures, common):
         if made and not pending or not made and not (programme and programme in programmes[target.announcement_id]):
             continue
         keys_found, reasons = restated.setdefault(target.announcement_id, (set(), set()))
-        keys_found.update(key for key, f in mine.items() if target.key in _same_figure_keys(f))
+        keys_found.update(key for key, also in same.items() if target.key in also)
         reasons.add("promesse" if made else "chiffre")
     return restated
 

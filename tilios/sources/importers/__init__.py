@@ -42,9 +42,13 @@ def read_text(path, encoding="utf-8"):
 
 def csv_rows(path, required, delimiter=",", encoding="utf-8"):
     """(line, row) for each data row of a CSV file; FileError when columns are missing or a row is unreadable."""
-    rows = csvsafe.rows(read_text(path, encoding), required, delimiter)
+    yield from text_rows(read_text(path, encoding), required, delimiter)
+
+
+def text_rows(text, required, delimiter=","):
+    """`csv_rows` of a file's text already read."""
     try:
-        yield from rows
+        yield from csvsafe.rows(text, required, delimiter)
     except csvsafe.MissingColumns as exc:
         hint = f" (le séparateur attendu est « {delimiter} »)" if exc.separator_hint else ""
         raise FileError(f"colonnes manquantes : {', '.join(exc.missing)}{hint}") from exc

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from tilios.places.taxonomy import read_labels
 
-from . import FileError, MappedRow, RowError, csv_rows, read_text
+from . import FileError, MappedRow, RowError, read_text, text_rows
 from .csv_mapping import add_offer, build, links_from
 
 STANDARD = ["id", "nom", "adresse", "code_postal", "commune", "latitude", "longitude"]
@@ -119,7 +119,7 @@ def read(path):
         required, mapper = BFC, map_bfc
     else:
         required, mapper = STANDARD, map_standard
-    for line, row in csv_rows(path, required):
+    for line, row in text_rows(text, required):
         yield _too_many(line, row) if None in row else mapper(line, row)
 
 
