@@ -137,6 +137,28 @@ def test_openapi_and_local_docs(client):
     assert client.get(bundle[1]).status_code == 200
 
 
+def _described(response):
+    """A success answer the OpenAPI document describes: a JSON schema with its fields, or a file's type."""
+    for content_type, media in (response.get("content") or {}).items():
+        shape = media.get("schema", {})
+        if content_type != "application/json":
+            return shape.get("type") == "string"
+        listed = shape.get("items", shape)
+        return "$ref" in listed or "properties" in listed
+    return False
+
+
+def test_every_answer_is_described_by_the_openapi_document(client):
+    spec = client.get("/api/openapi.json").json()
+    vague = [f"{method.upper()} {path} {code}"
+             for path, operations in spec["paths"].items() for method, operation in operations.items()
+             for code, response in operation["responses"].items()
+             if code.startswith("2") and code != "204" and not _described(response)]
+    assert vague == []
+    # Answers forbid undeclared fields: what the code sends and what the document says cannot drift apart.
+    assert spec["components"]["schemas"]["PlaceOut"]["additionalProperties"] is False
+
+
 def test_communes_lookup_for_the_town_box(client):
     found = client.get("/api/communes", {"q": "st etienne"}).json()
     assert found[0]["code"] == "42218" and found[0]["name"] == "Saint-Étienne"

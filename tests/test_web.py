@@ -109,6 +109,32 @@ def test_kind_filter_without_javascript(fr):
     assert fr.get("/", {"kind": "nope"}).status_code == 400
 
 
+def found(response):
+    return int(re.search(r"(\d[\d\u202f ]*) lieux? trouvés?", response.content.decode())[1].replace("\u202f", "")
+               .replace(" ", ""))
+
+
+@pytest.mark.parametrize("params", [
+    {"kind": ["fablab", "coworking"]},
+    {"q": "saint", "kind": ["coworking", "epn"]},
+    {"kind": ["fablab"], "open_at": "2026-12-07T10:30"},
+])
+def test_home_reads_a_search_as_the_api_does(fr, params):
+    """The page reads its address with the API's PlaceFilters: the same search finds the same places."""
+    fablabs = Place.objects.filter(kinds__code="fablab").order_by("id")
+    Place.objects.filter(id__in=fablabs.values("id")[:7]).update(opening_hours="Mo-Fr 09:00-18:00")
+    api = fr.get("/api/places", params).json()
+    page = fr.get("/", params)
+    assert page.status_code == 200 and found(page) == api["count"] > 0
+
+
+def test_home_names_the_parameter_it_cannot_read(fr):
+    response = fr.get("/", {"open_now": "peut-être"})
+    assert response.status_code == 400 and "open_now : valeur illisible" in response.content.decode()
+    response = fr.get("/", {"open_now": "1", "open_at": "2026-12-07T10:30"})
+    assert response.status_code == 400 and "open_now et open_at" in response.content.decode()
+
+
 def test_keyset_pagination_has_no_repeat(fr):
     first = fr.get("/", {"kind": "fablab"})
     link = re.search(r'<a href="(\?[^"]+)" rel="next">page suivante</a>', first.content.decode())

@@ -14,6 +14,15 @@ from tilios.activity.models import ActivityReport, BandScheme
 from tilios.places.models import Place
 from tilios.policy.models import Programme
 
+from .activity_schemas import (
+    ActivityList,
+    ActivityReportOut,
+    PlaceIndicatorsOut,
+    PlacesEvaluationOut,
+    ProgrammeEvaluationOut,
+    SchemeOut,
+)
+from .answers import Answer
 from .auth import WRITE
 from .errors import Error, FieldErrors
 
@@ -46,20 +55,20 @@ class ReportPatch(Schema):
     note: str | None = None
 
 
-class LineError(Schema):
+class LineError(Answer):
     line: int
     field: str
     message: str
 
 
-class ImportOut(Schema):
+class ImportOut(Answer):
     lines: int
     created: int
     updated: int
     unchanged: int
 
 
-class ImportErrors(Schema):
+class ImportErrors(Answer):
     detail: str
     errors: list[LineError]
 
@@ -72,7 +81,7 @@ def _place(public_id):
     return get_object_or_404(Place.objects.published(), public_id=public_id)
 
 
-@router.get("/places/{public_id}/activity", summary="Rapports d’activité d’un lieu")
+@router.get("/places/{public_id}/activity", response=ActivityList, summary="Rapports d’activité d’un lieu")
 def list_activity(request, public_id: str):
     """Aggregate figures only (regular users, visits, desk-days, events) per period, newest first."""
     place = _place(public_id)
@@ -81,7 +90,7 @@ def list_activity(request, public_id: str):
 
 
 @router.post("/places/{public_id}/activity", auth=WRITE, summary="Déclarer l’activité d’un lieu",
-          response={201: dict, 400: FieldErrors, 401: Error, 403: Error, 429: Error})
+          response={201: ActivityReportOut, 400: FieldErrors, 401: Error, 403: Error, 429: Error})
 def post_activity(request, public_id: str, payload: ActivityReportIn):
     """For the place's managers and moderators. `period_end` defaults to the end of `period_start`'s month.
     Negative counts, used desk-days above available ones, periods not yet over, an end before the start
@@ -98,7 +107,8 @@ def _report(public_id, report_id):
 
 
 @router.patch("/places/{public_id}/activity/{report_id}", auth=WRITE, summary="Corriger un rapport d’activité",
-           response={200: dict, 400: FieldErrors, 401: Error, 403: Error, 404: Error, 409: Error, 429: Error})
+           response={200: ActivityReportOut, 400: FieldErrors, 401: Error, 403: Error, 404: Error, 409: Error,
+                     429: Error})
 def patch_activity(request, public_id: str, report_id: int, payload: ReportPatch):
     """For the place's managers and moderators. Send the `version` you read: if the report changed since,
     the answer is 409 and nothing is written. Only the fields sent change (`desk_days_used: null` clears
@@ -128,7 +138,7 @@ def delete_activity(request, public_id: str, report_id: int, version: int):
     return Status(204, None)
 
 
-@router.get("/places/{public_id}/indicators", summary="Indicateurs d’activité d’un lieu")
+@router.get("/places/{public_id}/indicators", response=PlaceIndicatorsOut, summary="Indicateurs d’activité d’un lieu")
 def place_indicators(request, public_id: str, on: datetime.date | None = None):
     """Occupancy, regular users (the band scheme's statistic over the window), trend over 6 months,
     months without activity, last report, and the evaluation band — « unknown » when nothing was
@@ -136,14 +146,14 @@ def place_indicators(request, public_id: str, on: datetime.date | None = None):
     return evaluation.jsonable(per_place.place_indicators(_place(public_id), on))
 
 
-@router.get("/programmes/{slug}/evaluation", summary="Évaluation d’un programme")
+@router.get("/programmes/{slug}/evaluation", response=ProgrammeEvaluationOut, summary="Évaluation d’un programme")
 def programme_evaluation(request, slug: str, on: datetime.date | None = None, scheme: str | None = None):
     programme = get_object_or_404(Programme.objects.published(), slug=slug)
     return evaluation.jsonable(evaluation.evaluate_programme(programme, on, schemes.current_scheme(scheme)))
 
 
 @router.get("/evaluation", summary="Évaluation de tous les lieux publiés",
-         response={200: dict, 400: FieldErrors})
+         response={200: PlacesEvaluationOut, 400: FieldErrors})
 def places_evaluation(request, on: datetime.date | None = None, scheme: str | None = None,
                       region: str | None = None, departement: str | None = None):
     """The same figures as a programme's evaluation (bands, « activité inconnue » apart, empty most of the
@@ -174,14 +184,14 @@ class SchemeIn(Schema):
     bands: list[BandIn]
 
 
-@router.get("/band-schemes", summary="Barèmes d’évaluation")
+@router.get("/band-schemes", response=list[SchemeOut], summary="Barèmes d’évaluation")
 def band_schemes(request):
     """Every version of every scheme, newest first: an evaluation names the code and version it used."""
     return [snapshots.scheme_out(s) for s in BandScheme.objects.order_by("code", "-version")]
 
 
 @router.post("/band-schemes", auth=WRITE, summary="Ajouter une version d’un barème",
-          response={201: dict, 400: FieldErrors, 401: Error, 403: Error, 429: Error})
+          response={201: SchemeOut, 400: FieldErrors, 401: Error, 403: Error, 429: Error})
 def create_band_scheme(request, payload: SchemeIn):
     """Administrators. Bands are tried in order; each has either `no_activity: true` (a window without any
     activity) or bounds on the scheme's statistic of monthly regular users (`lt`, `lte`, `gt`, `gte`).

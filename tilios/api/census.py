@@ -22,7 +22,16 @@ from tilios.census import definitions, services
 from tilios.census import reproduce as rp
 from tilios.census.models import CensusDefinition, Snapshot
 
+from .answers import CSV
 from .auth import WRITE, actor
+from .census_schemas import (
+    CountOut,
+    DefinitionOut,
+    EstimateOut,
+    ExplainOut,
+    SeriesOut,
+    SnapshotOut,
+)
 from .errors import Error
 
 router = Router()
@@ -103,12 +112,12 @@ def snapshot_out(s, verify=False):
 
 # --- Definitions ---------------------------------------------------------------------------------
 
-@router.get("/census/definitions", tags=TAGS, summary="Définitions de recensement (toutes les versions)")
+@router.get("/census/definitions", tags=TAGS, response=list[DefinitionOut], summary="Définitions de recensement (toutes les versions)")
 def list_definitions(request):
     return [definition_out(d) for d in CensusDefinition.objects.all()]
 
 
-@router.get("/census/definitions/{ref}", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census/definitions/{ref}", tags=TAGS, response={200: DefinitionOut, 400: Error},
          summary="Une définition (`slug` : dernière version, ou `slug@version`)")
 def get_definition(request, ref: str):
     return definition_out(services.get_definition(ref))
@@ -122,7 +131,7 @@ class DefinitionIn(Schema):
     changelog: str = ""
 
 
-@router.post("/census/definitions", tags=TAGS, auth=WRITE, response={201: dict[str, Any], 400: Error, 401: Error,
+@router.post("/census/definitions", tags=TAGS, auth=WRITE, response={201: DefinitionOut, 400: Error, 401: Error,
                                                                       403: Error, 429: Error},
              summary="Publier une définition ou une nouvelle version (administrateurs)")
 def publish_definition(request, payload: DefinitionIn):
@@ -136,7 +145,7 @@ def publish_definition(request, payload: DefinitionIn):
 
 # --- Counts --------------------------------------------------------------------------------------
 
-@router.get("/census", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census", tags=TAGS, response={200: CountOut, 400: Error},
          summary="Compter les lieux valides le jour D tels que connus le jour K")
 def census(request, definition: str = "", valid_on: str = "", known_on: str = "", by: str = "", within: str = ""):
     """Places valid on `valid_on` (D) as known on `known_on` (K), by a versioned definition
@@ -150,14 +159,14 @@ def census(request, definition: str = "", valid_on: str = "", known_on: str = ""
     return {**query.run().as_dict(), "reproduce": query.reproduce()}
 
 
-@router.get("/census.csv", tags=TAGS, summary="Le même compte en CSV")
+@router.get("/census.csv", tags=TAGS, openapi_extra=CSV, summary="Le même compte en CSV")
 def census_csv(request, definition: str = "", valid_on: str = "", known_on: str = "", by: str = "",
                within: str = ""):
     query = rp.resolve(definition, valid_on, known_on, by, within)
     return csv_response(count_csv(query.run()), csv_name(query, "recensement"))
 
 
-@router.get("/census/explain", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census/explain", tags=TAGS, response={200: ExplainOut, 400: Error}, exclude_unset=True,
          summary="Les lieux comptés, et ceux qui ne le sont pas avec la raison")
 def census_explain(request, definition: str = "", valid_on: str = "", known_on: str = "", within: str = "",
                    limit: int = 200):
@@ -179,7 +188,7 @@ def _series(definition, year_from, year_to, known_on, within):
     return query, year_from, year_to, series_rows(query, year_from, year_to)
 
 
-@router.get("/census/series", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census/series", tags=TAGS, response={200: SeriesOut, 400: Error}, by_alias=True,
          summary="Lieux valides à la fin de chaque année, connus aujourd'hui et connus à l'époque")
 def census_series(request, definition: str = "", known_on: str = "", within: str = "",
                   year_from: int | None = Query(None, alias="from"),
@@ -194,7 +203,7 @@ def census_series(request, definition: str = "", known_on: str = "", within: str
                                         "csv": query.api_url("/api/census/series.csv", valid_on="", **params)}}
 
 
-@router.get("/census/series.csv", tags=TAGS, summary="La même série en CSV")
+@router.get("/census/series.csv", tags=TAGS, openapi_extra=CSV, summary="La même série en CSV")
 def census_series_csv(request, definition: str = "", known_on: str = "", within: str = "",
                       year_from: int | None = Query(None, alias="from"),
                   year_to: int | None = Query(None, alias="to")):
@@ -214,8 +223,8 @@ class SnapshotIn(Schema):
     title: str = ""
 
 
-@router.post("/census/snapshots", tags=TAGS, auth=WRITE, response={201: dict[str, Any], 400: Error, 401: Error,
-                                                                 403: Error, 429: dict[str, Any]},
+@router.post("/census/snapshots", tags=TAGS, auth=WRITE, response={201: SnapshotOut, 400: Error, 401: Error,
+                                                                 403: Error, 429: Error}, exclude_unset=True,
           summary="Figer un compte (contributeur connecté)")
 def create_snapshot(request, payload: SnapshotIn):
     """Freeze a count: its definition version, dates, rows and a hash of the places it counted.
@@ -230,14 +239,14 @@ def create_snapshot(request, payload: SnapshotIn):
     return Status(201, snapshot_out(snapshot))
 
 
-@router.get("/census/snapshots", tags=TAGS, summary="Les comptes figés")
+@router.get("/census/snapshots", tags=TAGS, response=list[SnapshotOut], exclude_unset=True, summary="Les comptes figés")
 def list_snapshots(request, limit: int = 50):
     limit = max(1, min(limit, 200))
     qs = Snapshot.objects.select_related("definition", "created_by")[:limit]
     return [snapshot_out(s) for s in qs]
 
 
-@router.get("/census/snapshots/{snapshot_id}", tags=TAGS, response={200: dict[str, Any], 404: Error},
+@router.get("/census/snapshots/{snapshot_id}", tags=TAGS, response={200: SnapshotOut, 404: Error},
          summary="Un compte figé, et son recalcul aujourd'hui (même nombre, même empreinte ?)")
 def get_snapshot(request, snapshot_id: int):
     snapshot = get_object_or_404(Snapshot.objects.select_related("definition", "created_by"), pk=snapshot_id)
@@ -246,7 +255,7 @@ def get_snapshot(request, snapshot_id: int):
 
 # --- Estimates -----------------------------------------------------------------------------------
 
-@router.get("/census/estimate", tags=TAGS, response={200: dict[str, Any], 400: Error},
+@router.get("/census/estimate", tags=TAGS, response={200: EstimateOut, 400: Error},
          summary="Estimer le nombre total de lieux à partir de sources qui se recoupent")
 def census_estimate(request, sources: str, definition: str = "", valid_on: str = "", known_on: str = "",
                     within: str = "", by: str = ""):

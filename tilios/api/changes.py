@@ -7,6 +7,8 @@ from ninja import Query, Router, Schema
 from tilios.places import feed
 from tilios.revisions import changes
 
+from .answers import Answer
+
 router = Router(tags=["modifications"])
 
 
@@ -20,7 +22,7 @@ class ChangeFilters(Schema):
     kind: list[str] = []
 
 
-class ChangeOut(Schema):
+class ChangeOut(Answer):
     sequence: int
     at: datetime
     type: str
@@ -35,7 +37,7 @@ class ChangeOut(Schema):
     closed: bool
 
 
-class ChangePage(Schema):
+class ChangePage(Answer):
     changes: list[ChangeOut]
     cursor: int
     next: str

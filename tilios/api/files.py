@@ -2,7 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tilios.accounts.throttle import hit
@@ -10,8 +10,10 @@ from tilios.media import editing as file_editing
 from tilios.media import processing, services
 from tilios.media.models import DEFAULT_LICENCE, MediaFile
 
+from .answers import Answer
 from .auth import WRITE, actor, viewer
 from .governance import ACTION_ERRORS, WRITE_ERRORS, EditIn, WriteOut, _current, edit_record
+from .record_schemas import RevisionRefOut
 from .records import MAX_LIMIT, find_record, write_result
 
 router = Router(tags=["fichiers"])
@@ -22,6 +24,32 @@ class FileFilters(Schema):
     place: str | None = None
     cursor: str | None = None
     limit: int = 50
+
+
+class FileOut(Answer):
+    name: str = Field(..., description="le nom du fichier dans le wiki, unique")
+    kind: str = Field(..., description="image ou document")
+    media_type: str
+    size: int = Field(..., description="en octets")
+    width: int | None
+    height: int | None
+    alt: str = Field(..., description="texte de remplacement (images)")
+    caption: str
+    credit: str
+    licence: str
+    licence_label: str
+    licence_url: str
+    place: str | None = Field(..., description="identifiant public du lieu illustré")
+    url: str = Field(..., description="la page du fichier")
+    content_url: str
+    thumbnail_url: str | None
+    wiki: str = Field(..., description="comment l'insérer dans une page du wiki")
+    current_revision: RevisionRefOut | None
+
+
+class FilePage(Answer):
+    next_cursor: str | None
+    results: list[FileOut]
 
 
 def file_out(file):
@@ -36,7 +64,7 @@ def file_out(file):
             "wiki": f"[[Fichier:{file.name}]]", "current_revision": _current(file)}
 
 
-@router.get("/files", summary="Fichiers publiés (photos des lieux, documents)")
+@router.get("/files", response=FilePage, summary="Fichiers publiés (photos des lieux, documents)")
 def list_files(request, filters: Query[FileFilters]):
     """Newest first; `place` (public id) keeps the files of one place; `next_cursor` for the next page."""
     if not 1 <= filters.limit <= MAX_LIMIT:
@@ -54,7 +82,7 @@ def list_files(request, filters: Query[FileFilters]):
     return {"next_cursor": str(items[-1].pk) if more and items else None, "results": [file_out(f) for f in items]}
 
 
-@router.get("/files/{name}", summary="Un fichier")
+@router.get("/files/{name}", response=FileOut, summary="Un fichier")
 def get_file(request, name: str):
     return file_out(find_record(FILE, name, viewer(request)))
 

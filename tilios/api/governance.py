@@ -21,9 +21,11 @@ from tilios.revisions import moderation, talk
 from tilios.revisions import services as rev
 from tilios.revisions.models import Message, Revision, Thread
 
+from .answers import Answer
 from .auth import WRITE, actor, viewer
 from .errors import Conflict, Error, FieldErrors
 from .record_schemas import (
+    ComparisonOut,
     HistoryOut,
     MessageOut,
     ProtectOut,
@@ -54,13 +56,13 @@ User = get_user_model()
 # --- Schemas ---------------------------------------------------------------------------------
 
 
-class RevisionStatusOut(Schema):
+class RevisionStatusOut(Answer):
     id: int
     number: int | None
     status: str
 
 
-class WriteOut(Schema):
+class WriteOut(Answer):
     record: RecordRefOut
     revision: RevisionStatusOut
     live: bool
@@ -120,13 +122,13 @@ class Paging(Schema):
     limit: int = 50
 
 
-class ManagersOut(Schema):
+class ManagersOut(Answer):
     place: str
     username: str
     managers: list[str] = Field(..., description="tous les gestionnaires du lieu")
 
 
-class HiddenOut(Schema):
+class HiddenOut(Answer):
     id: int
     hidden: bool
 
@@ -268,7 +270,7 @@ def pending_revisions(request, page: Query[Paging]):
     return {"next_cursor": next_cursor, "results": revisions_out(items)}
 
 
-@router.get("/revisions/compare", tags=["relecture"], summary="Comparer deux révisions d'un même contenu")
+@router.get("/revisions/compare", response=ComparisonOut, by_alias=True, tags=["relecture"], summary="Comparer deux révisions d'un même contenu")
 def compare_revisions(request, from_revision: int = Query(..., alias="from"), to_revision: int = Query(..., alias="to")):
     old = get_object_or_404(revisions_qs(), pk=from_revision)
     new = get_object_or_404(revisions_qs(), pk=to_revision)

@@ -17,6 +17,7 @@ from tilios.accounts.throttle import hit
 from tilios.revisions import moderation
 from tilios.revisions.models import ModerationAction
 
+from .answers import Answer
 from .auth import WRITE, WRITE_EVEN_BLOCKED, actor
 from .errors import Error
 from .governance import ACTION_ERRORS, Paging, ReasonIn
@@ -47,12 +48,12 @@ class TokenIn(Schema):
     name: str = "API"
 
 
-class RecordOut(Schema):
+class RecordOut(Answer):
     type: str
     id: str | int = Field(..., description="identifiant public d'un lieu, adresse d'une page, numéro sinon")
 
 
-class RollbackOut(Schema):
+class RollbackOut(Answer):
     username: str
     reverted: list[RecordOut] = Field(..., description="contenus remis dans leur état d'avant")
     unpublished: list[RecordOut] = Field(..., description="contenus créés par ce compte, retirés")
@@ -61,17 +62,17 @@ class RollbackOut(Schema):
     blocked_until: datetime.datetime | None
 
 
-class BlockOut(Schema):
+class BlockOut(Answer):
     username: str
     blocked_until: datetime.datetime | None
 
 
-class RoleOut(Schema):
+class RoleOut(Answer):
     username: str
     role: str
 
 
-class LogEntryOut(Schema):
+class LogEntryOut(Answer):
     id: int
     action: str
     actor: str
@@ -83,18 +84,18 @@ class LogEntryOut(Schema):
     created_at: datetime.datetime
 
 
-class LogPage(Schema):
+class LogPage(Answer):
     next_cursor: str | None
     results: list[LogEntryOut]
 
 
-class NewTokenOut(Schema):
+class NewTokenOut(Answer):
     token: str = Field(..., description="le jeton entier, montré cette fois seulement")
     prefix: str
     name: str
 
 
-class TokenOut(Schema):
+class TokenOut(Answer):
     prefix: str
     name: str
     created_at: datetime.datetime

@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema
 from tilios.pages.markdown import WIKI_LINK
 from tilios.pages.models import LICENCE, LICENCE_URL, Page
 
+from .answers import Answer
 from .auth import WRITE, viewer
 from .governance import (
     ACTION_ERRORS,
@@ -47,12 +48,12 @@ class PageFilters(Schema):
     limit: int = 50
 
 
-class CategoryOut(Schema):
+class CategoryOut(Answer):
     slug: str
     name: str
 
 
-class PageOut(Schema):
+class PageOut(Answer):
     slug: str
     title: str
     categories: list[CategoryOut]
@@ -68,7 +69,7 @@ class FullPageOut(PageOut):
     protected: bool
 
 
-class PageList(Schema):
+class PageList(Answer):
     next_cursor: str | None
     results: list[PageOut]
 

@@ -21,15 +21,25 @@ from tilios.sources.models import Source, SourceRecord
 from tilios.territories import services as territories
 from tilios.text import QueryTooLong
 
+from .answers import Answer
 from .auth import WRITE
 from .files import file_out
 from .governance import ACTION_ERRORS, WRITE_ERRORS, CreateIn, EditIn, WriteOut, create_record, edit_record
+from .place_schemas import (
+    MAX_FEATURES,
+    CommuneOut,
+    GroupCollection,
+    KindOut,
+    PlaceCollection,
+    PlaceOut,
+    PlaceSummaryOut,
+    ReportOut,
+)
 from .records import PLACE, html_of
 
 router = Router()
 
 MAX_LIMIT = 200
-MAX_FEATURES = 20000
 
 
 class PlaceFilters(Schema):
@@ -45,7 +55,7 @@ class PlaceFilters(Schema):
     open_at: str | None = None
 
 
-class PlacePage(Schema):
+class PlacePage(Answer):
     count: int | None
     next_cursor: str | None
     next: str | None
@@ -54,7 +64,7 @@ class PlacePage(Schema):
                                                          "résultats depuis son centre (`town`), mots cherchés dans "
                                                          "les noms et villes (`text`), et parmi eux ceux qui ne sont "
                                                          "pas le nom de la commune (`other_words`)")
-    results: list[dict[str, Any]]
+    results: list[PlaceSummaryOut]
 
 
 def _filtered(filters, reading):
@@ -62,7 +72,7 @@ def _filtered(filters, reading):
     return queries.search(reading.text, [*filters.kind, *reading.kinds], bbox, [*filters.service, *reading.services])
 
 
-def _open_at(filters):
+def open_moment(filters):
     """When the places must be open (`open_now`, or `open_at` an ISO datetime), or None."""
     if filters.open_at and filters.open_now:
         raise queries.QueryError("open_now et open_at : l'un ou l'autre")
@@ -71,7 +81,7 @@ def _open_at(filters):
     return timezone.now() if filters.open_now else None
 
 
-@router.get("/places", response=PlacePage, summary="Lister et chercher des lieux")
+@router.get("/places", response=PlacePage, exclude_unset=True, summary="Lister et chercher des lieux")
 def list_places(request, filters: Query[PlaceFilters]):
     """Search places by text (`q`), kind, bounding box (`bbox=west,south,east,north`) or nearness
     (`near=lat,lon`, optional `radius` in km; results sorted by distance, with `distance_km`).
@@ -86,7 +96,7 @@ def list_places(request, filters: Query[PlaceFilters]):
     located = near is None and reading.town is not None
     if located:  # « coworking lyon »: Lyon's places, nearest its centre first
         near = (reading.town.latitude, reading.town.longitude)
-    open_at = _open_at(filters)
+    open_at = open_moment(filters)
     qs = _filtered(filters, reading)
     page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius, open_at=open_at,
                         load=queries.with_summary)
@@ -105,11 +115,11 @@ def list_places(request, filters: Query[PlaceFilters]):
     }
 
 
-@router.get("/places.geojson", summary="Lieux en GeoJSON")
+@router.get("/places.geojson", response=PlaceCollection, summary="Lieux en GeoJSON")
 @decorate_view(gzip_page)  # the map's largest download; public data, no secret to leak by compression
 def places_geojson(request, filters: Query[PlaceFilters]):
     """A GeoJSON FeatureCollection of the places matching the filters (usually a `bbox`)."""
-    open_at = _open_at(filters)
+    open_at = open_moment(filters)
     qs = _filtered(filters, understanding.read(filters.q, locate=False)).filter(latitude__isnull=False)
     if open_at is not None:
         ids = queries.open_ids(qs, open_at)[: MAX_FEATURES + 1]
@@ -154,7 +164,8 @@ def _group_feature(group, places):
             "properties": {"cluster": False, "count": 1, **map_properties(place)}}
 
 
-@router.get("/places/clusters", summary="Lieux groupés pour une vue de carte")
+@router.get("/places/clusters", response=GroupCollection, exclude_unset=True,
+            summary="Lieux groupés pour une vue de carte")
 @decorate_view(gzip_page)
 def places_clusters(request, filters: Query[ClusterFilters]):
     """The places of a map view (`bbox`) at a zoom level, grouped by the server: the view is cut into square
@@ -164,7 +175,7 @@ def places_clusters(request, filters: Query[ClusterFilters]):
     matching places in it. With `summary=true`, `total` and `extent` of every matching place on the map (to
     fit a view to a search) and the `licences` of their sources. Filters as `/api/places` (`q`, `kind`,
     `open_now`, `open_at`)."""
-    open_at = _open_at(filters)
+    open_at = open_moment(filters)
     reading = understanding.read(filters.q, locate=False)
     # The view is cut by cells, not by bbox.
     qs = queries.search(reading.text, [*filters.kind, *reading.kinds], services=[*filters.service, *reading.services])
@@ -187,7 +198,7 @@ def places_clusters(request, filters: Query[ClusterFilters]):
     return answer
 
 
-@router.get("/places/{public_id}", summary="Un lieu")
+@router.get("/places/{public_id}", response=PlaceOut, summary="Un lieu")
 def get_place(request, public_id: str):
     qs = queries.with_details(Place.objects.published()).prefetch_related(
         Prefetch("records", queryset=SourceRecord.objects.select_related("source")))
@@ -212,13 +223,6 @@ class PlaceReportIn(Schema):
     email: str = Field("", description="facultatif, pour répondre ; jamais publié")
 
 
-class ReportOut(Schema):
-    id: int
-    place: str = Field(..., description="identifiant du lieu signalé (celui où un lieu fusionné a été rattaché)")
-    kind: str
-    status: str
-
-
 @router.post("/places/{public_id}/reports", response={201: ReportOut}, summary="Signaler qu’un lieu a fermé ou "
              "qu’une information est fausse (sans compte : limité par adresse IP)")
 def report_place(request, public_id: str, payload: PlaceReportIn):
@@ -229,24 +233,6 @@ def report_place(request, public_id: str, payload: PlaceReportIn):
     report = reports.submit(place, payload.kind, payload.message, payload.email)
     return Status(201, {"id": report.pk, "place": report.place.public_id, "kind": report.kind,
                         "status": report.status})
-
-
-class KindOut(Schema):
-    code: str
-    label: str
-    label_en: str
-    cget_typology: str = Field(..., description="typologie de la base CGET qui donne ce type à l'import")
-    osm_tags: list[Any] = Field(..., description="étiquettes OpenStreetMap qui donnent ce type à l'import")
-    taxonomy_version: str
-
-
-class CommuneOut(Schema):
-    code: str = Field(..., description="code INSEE")
-    name: str
-    departement: str | None
-    latitude: float | None
-    longitude: float | None
-    population: int | None
 
 
 @router.get("/kinds", response=list[KindOut], summary="Types de lieux (taxonomie)")

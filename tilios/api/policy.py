@@ -25,6 +25,7 @@ from tilios.policy.models import Announcement, Figure, Programme
 from tilios.revisions.models import Revision
 from tilios.revisions.visibility import visible_to
 
+from .answers import CSV, Answer
 from .auth import WRITE, actor, viewer
 from .governance import ACTION_ERRORS, WRITE_ERRORS, CreateIn, EditIn
 from .policy_presenters import (
@@ -38,6 +39,17 @@ from .policy_presenters import (
     programme_summary,
     promise_out,
     statuses,
+)
+from .policy_schemas import (
+    AnnouncementOut,
+    AnnouncementPage,
+    ClusterOut,
+    FailureOut,
+    FigureOut,
+    ProgrammeListItem,
+    ProgrammeOut,
+    PromiseList,
+    TimelineOut,
 )
 
 router = Router()
@@ -82,7 +94,7 @@ def _announcements(filters):
                                          filters.q)
 
 
-@router.get("/policy/announcements", tags=TAGS, summary="Annonces publiques (filtres : acteur, territoire, "
+@router.get("/policy/announcements", tags=TAGS, response=AnnouncementPage, summary="Annonces publiques (filtres : acteur, territoire, "
                                                        "programme, année)")
 def list_announcements(request, filters: Query[AnnouncementFilters]):
     """Newest first. `next_offset` gives the next page."""
@@ -99,7 +111,7 @@ ANNOUNCEMENT_CSV = ["id", "made_on", "title", "actors", "territory_code", "progr
                     "source_page", "archive_url", "figures", "url"]
 
 
-@router.get("/policy/announcements.csv", tags=TAGS, summary="Annonces en CSV (mêmes filtres)")
+@router.get("/policy/announcements.csv", tags=TAGS, openapi_extra=CSV, summary="Annonces en CSV (mêmes filtres)")
 def announcements_csv(request, filters: Query[AnnouncementFilters]):
     rows = []
     for a in _announcements(filters).prefetch_related("figures").order_by("made_on", "id"):
@@ -112,7 +124,7 @@ def announcements_csv(request, filters: Query[AnnouncementFilters]):
     return _csv(rows, ANNOUNCEMENT_CSV, "tilios-annonces.csv")
 
 
-@router.get("/policy/announcements/{int:announcement_id}", tags=TAGS, summary="Une annonce, ses chiffres et les "
+@router.get("/policy/announcements/{int:announcement_id}", tags=TAGS, response=AnnouncementOut, summary="Une annonce, ses chiffres et les "
                                                                              "annonces antérieures qu'elle répète")
 def get_announcement(request, announcement_id: int):
     """`figures` carry their character span (`start`, `end`) in `text`; each of `recycled` gives the
@@ -145,7 +157,7 @@ class AnnouncementIn(Schema):
     summary: str = ""
 
 
-class WrittenAnnouncement(Schema):
+class WrittenAnnouncement(Answer):
     id: int
     url: str
     live: bool
@@ -192,7 +204,7 @@ def _check_corrector(request):
         raise PermissionDenied(_("seuls les contributeurs de confiance corrigent les chiffres"))
 
 
-@router.post("/policy/announcements/{int:announcement_id}/figures", response={201: dict, **ACTION_ERRORS}, auth=WRITE,
+@router.post("/policy/announcements/{int:announcement_id}/figures", response={201: FigureOut, **ACTION_ERRORS}, auth=WRITE,
           tags=TAGS, summary="Ajouter un chiffre à la main (contributeurs de confiance)")
 def add_figure(request, announcement_id: int, payload: FigureIn):
     _check_corrector(request)
@@ -219,7 +231,7 @@ def remove_figure(request, announcement_id: int, figure_id: int):
 
 # --- Programmes, promises, clusters, timelines ---------------------------------------------------------
 
-@router.get("/policy/programmes", tags=TAGS, summary="Programmes, plans et appels à projets")
+@router.get("/policy/programmes", tags=TAGS, response=list[ProgrammeListItem], summary="Programmes, plans et appels à projets")
 def list_programmes(request):
     qs = (Programme.objects.published().prefetch_related("actors")
           .annotate(n_announcements=Count("announcements", filter=Q(announcements__is_published=True), distinct=True),
@@ -229,7 +241,7 @@ def list_programmes(request):
              "places": p.n_places} for p in qs]
 
 
-@router.get("/policy/programmes/{slug}", tags=TAGS, summary="Un programme : annonces, promesses, résultats, lieux")
+@router.get("/policy/programmes/{slug}", tags=TAGS, response=ProgrammeOut, summary="Un programme : annonces, promesses, résultats, lieux")
 def get_programme(request, slug: str):
     programme = get_object_or_404(Programme.objects.published().prefetch_related("actors"), slug=slug)
     announcements = programme.announcements.published().select_related("programme") \
@@ -256,7 +268,7 @@ def _promise_rows(filters):
     return services.promises(filters.actor, filters.status)
 
 
-@router.get("/policy/promises", tags=TAGS, summary="Promesses et leur statut")
+@router.get("/policy/promises", tags=TAGS, response=PromiseList, summary="Promesses et leur statut")
 def list_promises(request, filters: Query[PromiseFilters]):
     """Each promise with its status (by the written `status_rule`), label and latest outcome."""
     return {"status_rule": str(services.STATUS_RULE), "statuses": statuses(),
@@ -267,7 +279,7 @@ PROMISE_CSV = ["id", "announced_on", "metric", "target", "unit", "deadline", "te
                "status_label", "latest_value", "latest_on", "latest_source", "announcement_source", "url"]
 
 
-@router.get("/policy/promises.csv", tags=TAGS, summary="Promesses et leur statut en CSV")
+@router.get("/policy/promises.csv", tags=TAGS, openapi_extra=CSV, summary="Promesses et leur statut en CSV")
 def promises_csv(request, filters: Query[PromiseFilters]):
     rows = []
     for p, v in _promise_rows(filters):
@@ -284,20 +296,20 @@ def promises_csv(request, filters: Query[PromiseFilters]):
     return _csv(rows, PROMISE_CSV, "tilios-promesses.csv")
 
 
-@router.get("/policy/failures", tags=TAGS, summary="Échecs passés : promesses non tenues et leurs preuves")
+@router.get("/policy/failures", tags=TAGS, response=list[FailureOut], summary="Échecs passés : promesses non tenues et leurs preuves")
 def list_failures(request):
     return [{**promise_out(p, v), "outcomes": [outcome_out(o) for o in services.outcomes(p)]}
             for p, v in services.past_failures()]
 
 
-@router.get("/policy/clusters", tags=TAGS, summary="Groupes d'annonces recyclées")
+@router.get("/policy/clusters", tags=TAGS, response=list[ClusterOut], summary="Groupes d'annonces recyclées")
 def list_clusters(request):
     """Announcements linked by recycling, oldest first in each group, newest group first."""
     return [{"size": len(group), "announcements": [announcement_ref(a) for a in group]}
             for group in services.clusters()]
 
 
-@router.get("/policy/timeline", tags=TAGS, summary="Chronologie d'un programme ou d'un territoire")
+@router.get("/policy/timeline", tags=TAGS, response=TimelineOut, exclude_unset=True, summary="Chronologie d'un programme ou d'un territoire")
 def timeline(request, programme: str | None = None, territory: str | None = None):
     """Announcements, promise deadlines and outcomes in date order."""
     found = None
@@ -311,7 +323,7 @@ def timeline(request, programme: str | None = None, territory: str | None = None
 
 # --- Writing the rest of the archive ------------------------------------------------------------------
 
-class ArchiveWriteOut(Schema):
+class ArchiveWriteOut(Answer):
     type: str
     id: int
     url: str

@@ -3,25 +3,27 @@ review queue, talk pages. The OpenAPI document describes them from here."""
 import datetime
 from typing import Any
 
-from ninja import Field, Schema
+from ninja import Field
+
+from .answers import Answer
 
 
-class RecordRefOut(Schema):
+class RecordRefOut(Answer):
     type: str = Field(..., description="place, page, training, file, announcement…")
     id: str | int = Field(..., description="identifiant public d'un lieu, adresse d'une page, numéro sinon")
 
 
-class RevisionRefOut(Schema):
+class RevisionRefOut(Answer):
     id: int
     number: int | None
 
 
-class FieldChangeOut(Schema):
+class FieldChangeOut(Answer):
     before: Any
     after: Any
 
 
-class RevisionOut(Schema):
+class RevisionOut(Answer):
     id: int
     number: int | None = Field(..., description="rang dans l'historique une fois acceptée, vide en attente")
     status: str = Field(..., description="pending, accepted ou rejected")
@@ -43,9 +45,16 @@ class RevisionWithDataOut(RevisionOut):
     data: dict[str, Any] = Field(..., description="l'état complet du contenu selon cette révision")
 
 
-class RevisionPage(Schema):
+class RevisionPage(Answer):
     next_cursor: str | None
     results: list[RevisionOut]
+
+
+class ComparisonOut(Answer):
+    record: RecordRefOut | None
+    from_revision: RevisionOut = Field(..., alias="from")
+    to_revision: RevisionOut = Field(..., alias="to")
+    diff: dict[str, FieldChangeOut] = Field(..., description="champ par champ, la valeur de `from` et de `to`")
 
 
 class HistoryOut(RevisionPage):
@@ -53,12 +62,12 @@ class HistoryOut(RevisionPage):
     current_revision: RevisionRefOut | None
 
 
-class ProtectOut(Schema):
+class ProtectOut(Answer):
     record: RecordRefOut
     protected: bool
 
 
-class MessageOut(Schema):
+class MessageOut(Answer):
     id: int
     parent: int | None
     created_at: datetime.datetime
@@ -70,7 +79,7 @@ class MessageOut(Schema):
     replies: list["MessageOut"]
 
 
-class ThreadOut(Schema):
+class ThreadOut(Answer):
     id: int
     title: str
     tag: str
@@ -79,7 +88,7 @@ class ThreadOut(Schema):
     messages: list[MessageOut]
 
 
-class TalkOut(Schema):
+class TalkOut(Answer):
     record: RecordRefOut
     tags: list[str] = Field(..., description="les étiquettes qu'un sujet peut porter")
     threads: list[ThreadOut]

@@ -8,7 +8,6 @@ or the session, and the services say who may: reviewers (trusted contributors an
 site) decide, merge, split and settle conflicts; administrators set priorities. A decision on something
 already decided is a 409.
 """
-import datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
@@ -47,6 +46,25 @@ from .auth import WRITE, actor, viewer
 from .errors import Error, FieldErrors
 from .governance import Paging
 from .records import MAX_LIMIT, PLACE, find_record, keyset
+from .source_schemas import (
+    CandidateOut,
+    CandidatePage,
+    ClosedPage,
+    ConflictPage,
+    DecisionOut,
+    DoubtfulLocationPage,
+    LicenceOut,
+    MergeDoneOut,
+    PlaceMergesOut,
+    ProvenanceOut,
+    ResolvedConflictOut,
+    SourceOut,
+    SourceWithRecordsOut,
+    SplitOut,
+    UndoneMergeOut,
+    UnparsedHoursPage,
+    UnrecognisedPage,
+)
 
 router = Router()
 
@@ -108,7 +126,7 @@ class SourceIn(SourceChanges):
 # --- Duplicates ------------------------------------------------------------------------------------------
 
 
-@router.get("/review/duplicates", tags=REVIEW, summary="Doublons possibles à examiner (public)")
+@router.get("/review/duplicates", tags=REVIEW, response=CandidatePage, summary="Doublons possibles à examiner (public)")
 def duplicates_queue(request, filters: Query[DuplicateFilters]):
     """Pairs of places that may be one, pending first (most likely first), then those put off « plus tard »;
     each with both places, the score, the reasons in words and the distance. `next_cursor` for the next page."""
@@ -121,12 +139,12 @@ def duplicates_queue(request, filters: Query[DuplicateFilters]):
     return {"count": qs.count(), "next_cursor": next_cursor, "results": candidates_out(items)}
 
 
-@router.get("/review/duplicates/{int:candidate_id}", tags=REVIEW, summary="Une paire de doublons possibles")
+@router.get("/review/duplicates/{int:candidate_id}", tags=REVIEW, response=CandidateOut, summary="Une paire de doublons possibles")
 def duplicate_pair(request, candidate_id: int):
     return candidates_out([get_object_or_404(candidates_qs(), pk=candidate_id)])[0]
 
 
-@router.post("/review/duplicates/{int:candidate_id}", response={200: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+@router.post("/review/duplicates/{int:candidate_id}", response={200: DecisionOut, **ERRORS}, auth=WRITE, tags=REVIEW,
              summary="Décider d'une paire : même lieu, lieux distincts, plus tard (relecteurs)")
 def decide_duplicate(request, candidate_id: int, payload: DecisionIn):
     """`same` merges the two (the better documented one is kept; `merge` in the answer, undoable),
@@ -149,7 +167,7 @@ def decide_duplicate(request, candidate_id: int, payload: DecisionIn):
 # --- Conflicts with people's edits ---------------------------------------------------------------------------
 
 
-@router.get("/review/conflicts", tags=REVIEW, summary="Conflits entre une source et une modification humaine")
+@router.get("/review/conflicts", tags=REVIEW, response=ConflictPage, summary="Conflits entre une source et une modification humaine")
 def conflicts_queue(request, page: Query[Paging]):
     """A source now says something else about a field a person edited: oldest first."""
     qs = resolution.conflict_queue().select_related("decided_by")
@@ -157,7 +175,7 @@ def conflicts_queue(request, page: Query[Paging]):
     return {"count": qs.count(), "next_cursor": next_cursor, "results": [conflict_out(c) for c in items]}
 
 
-@router.post("/review/conflicts/{int:conflict_id}", response={200: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+@router.post("/review/conflicts/{int:conflict_id}", response={200: ResolvedConflictOut, **ERRORS}, auth=WRITE, tags=REVIEW,
              summary="Trancher un conflit : valeur actuelle ou valeur de la source (relecteurs)")
 def resolve_conflict(request, conflict_id: int, payload: KeepIn):
     conflict = get_object_or_404(conflicts_qs(), pk=conflict_id)
@@ -174,7 +192,7 @@ def resolve_conflict(request, conflict_id: int, payload: KeepIn):
 # --- Possibly closed ---------------------------------------------------------------------------------------------
 
 
-@router.get("/review/possibly-closed", tags=REVIEW, summary="Lieux qu'une source ne liste plus (peut-être fermés)")
+@router.get("/review/possibly-closed", tags=REVIEW, response=ClosedPage, summary="Lieux qu'une source ne liste plus (peut-être fermés)")
 def possibly_closed(request, page: Query[Paging]):
     """Records absent from the latest file of their source while their place is still open: to check."""
     qs = resolution.possibly_closed()
@@ -182,7 +200,7 @@ def possibly_closed(request, page: Query[Paging]):
     return {"count": qs.count(), "next_cursor": next_cursor, "results": [closed_out(r) for r in items]}
 
 
-@router.get("/review/locations", tags=REVIEW,
+@router.get("/review/locations", tags=REVIEW, response=DoubtfulLocationPage,
             summary="Lieux placés loin de leur commune déclarée (position à vérifier)")
 def doubtful_locations(request, page: Query[Paging]):
     """Places whose coordinates lie more than 10 km from the centre of their declared commune: they are
@@ -192,7 +210,7 @@ def doubtful_locations(request, page: Query[Paging]):
     return {"count": qs.count(), "next_cursor": next_cursor, "results": [doubtful_location(p) for p in items]}
 
 
-@router.get("/review/hours", tags=REVIEW, summary="Horaires donnés par une source et non reconnus (à réécrire)")
+@router.get("/review/hours", tags=REVIEW, response=UnparsedHoursPage, summary="Horaires donnés par une source et non reconnus (à réécrire)")
 def unparsed_hours(request, page: Query[Paging]):
     """Places whose source gave hours the OSM `opening_hours` parser refused: the text is kept as given
     (`opening_hours_unparsed`) until someone writes the hours in the syntax, which clears it."""
@@ -201,7 +219,7 @@ def unparsed_hours(request, page: Query[Paging]):
     return {"count": qs.count(), "next_cursor": next_cursor, "results": [unparsed_hours_item(p) for p in items]}
 
 
-@router.get("/review/values", tags=REVIEW, summary="Valeurs données par une source que la taxonomie ne reconnaît pas")
+@router.get("/review/values", tags=REVIEW, response=UnrecognisedPage, summary="Valeurs données par une source que la taxonomie ne reconnaît pas")
 def unrecognised_values(request, page: Query[Paging]):
     """Places whose source gave services, access conditions or audiences that no term of the taxonomy means
     (`unrecognised`, by field): kept as given until a person rewrites the field and clears them."""
@@ -213,7 +231,7 @@ def unrecognised_values(request, page: Query[Paging]):
 # --- Provenance, merges and splits of a place ------------------------------------------------------------------
 
 
-@router.get("/places/{public_id}/provenance", tags=REVIEW, url_name="place_provenance",
+@router.get("/places/{public_id}/provenance", tags=REVIEW, response=ProvenanceOut, url_name="place_provenance",
             summary="D'où vient chaque valeur d'un lieu, et ce que dit chaque source")
 def place_provenance(request, public_id: str):
     """One row per field: the displayed value, who gave it and when (a source, or a person), and every
@@ -229,7 +247,7 @@ def place_provenance(request, public_id: str):
                                                           provenance.place_provenance(place)]}
 
 
-@router.get("/places/{public_id}/merges", tags=REVIEW, summary="Fusions où ce lieu a été gardé ou fusionné")
+@router.get("/places/{public_id}/merges", tags=REVIEW, response=PlaceMergesOut, summary="Fusions où ce lieu a été gardé ou fusionné")
 def place_merges(request, public_id: str):
     """Newest first, undone ones included. Answers for a merged place too: that is how its merge is found."""
     place = find_record(PLACE, public_id, viewer(request))
@@ -238,7 +256,7 @@ def place_merges(request, public_id: str):
             "results": [merge_out(m) for m in merges]}
 
 
-@router.post("/places/{public_id}/merge", response={201: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+@router.post("/places/{public_id}/merge", response={201: MergeDoneOut, **ERRORS}, auth=WRITE, tags=REVIEW,
              summary="Fusionner un autre lieu dans celui-ci (relecteurs)")
 def merge_places(request, public_id: str, payload: MergeIn):
     """The other place becomes a redirect to this one, which takes what it lacked; undoable."""
@@ -251,7 +269,7 @@ def merge_places(request, public_id: str, payload: MergeIn):
     return Status(201, {"merge": merge_out(merges_qs().get(pk=merge.pk))})
 
 
-@router.post("/merges/{int:merge_id}/undo", response={200: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+@router.post("/merges/{int:merge_id}/undo", response={200: UndoneMergeOut, **ERRORS}, auth=WRITE, tags=REVIEW,
              summary="Annuler une fusion (relecteurs)")
 def undo_merge(request, merge_id: int, payload: SummaryIn | None = None):
     """The merged place is served again with its records; the pair is then remembered as distinct."""
@@ -265,7 +283,7 @@ def undo_merge(request, merge_id: int, payload: SummaryIn | None = None):
             "restored": place_out(restored, records_of([restored]).get(restored.pk, []))}
 
 
-@router.post("/places/{public_id}/split", response={201: dict, **ERRORS}, auth=WRITE, tags=REVIEW,
+@router.post("/places/{public_id}/split", response={201: SplitOut, **ERRORS}, auth=WRITE, by_alias=True, tags=REVIEW,
              summary="Séparer des enregistrements source vers un nouveau lieu (relecteurs)")
 def split_place(request, public_id: str, payload: SplitIn):
     """The records (ids from `/provenance`) leave this place for a new one built from what they say;
@@ -283,28 +301,6 @@ def split_place(request, public_id: str, payload: SplitIn):
 # --- Sources ---------------------------------------------------------------------------------------------------
 
 
-class SourceOut(Schema):
-    slug: str
-    name: str
-    publisher: str
-    licence: str
-    licence_code: str = Field(..., description="code de la licence (voir /api/licences), vide si elle n'y est pas")
-    licence_url: str
-    share_alike: bool = Field(..., description="les données réutilisées doivent garder la même licence")
-    attribution: str = Field(..., description="la mention à faire figurer en réutilisant ces données")
-    url: str
-    data_date: datetime.date | None
-    priority: int = Field(..., description="entre deux sources en désaccord, la valeur de la plus haute l'emporte")
-
-
-class LicenceOut(Schema):
-    code: str
-    name: str
-    url: str
-    share_alike: bool
-    open: bool
-
-
 @router.get("/sources", response=list[SourceOut], tags=["sources"], summary="Sources et licences")
 def list_sources(request):
     return [source_summary(s) for s in Source.objects.all()]
@@ -316,7 +312,7 @@ def list_licences(request):
              "open": licence.open} for licence in LICENCES.values()]
 
 
-@router.post("/sources", response={201: dict, **ERRORS}, auth=WRITE, tags=["sources"],
+@router.post("/sources", response={201: SourceWithRecordsOut, **ERRORS}, auth=WRITE, tags=["sources"],
              summary="Enregistrer une source (administrateurs)")
 def register_source(request, payload: SourceIn):
     """Imports then accept it (`--source SLUG`); its licence and attribution go into every export."""
@@ -325,7 +321,7 @@ def register_source(request, payload: SourceIn):
     return Status(201, {**source_summary(source), "records": 0})
 
 
-@router.patch("/sources/{slug}", response={200: dict, **ERRORS}, auth=WRITE, tags=["sources"],
+@router.patch("/sources/{slug}", response={200: SourceWithRecordsOut, **ERRORS}, auth=WRITE, tags=["sources"],
               summary="Modifier une source, dont sa priorité (administrateurs)")
 def update_source(request, slug: str, payload: SourceChanges):
     """Only the fields sent change; the slug stays. When sources disagree on a field, the highest priority

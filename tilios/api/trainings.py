@@ -1,12 +1,16 @@
 """Training offers through the API: the upcoming list (by région, at a distance), one training, and writes
 governed like pages."""
-from ninja import Query, Router, Schema
+import datetime
+
+from ninja import Field, Query, Router, Schema
 
 from tilios.pages import trainings
 from tilios.pages.markdown import render
 
+from .answers import Answer
 from .auth import WRITE, viewer
 from .governance import ACTION_ERRORS, WRITE_ERRORS, EditIn, WriteOut, _current, create_record, edit_record
+from .record_schemas import RevisionRefOut
 from .records import find_record
 
 router = Router(tags=["formations"])
@@ -34,6 +38,32 @@ class TrainingIn(Schema):
     summary: str = ""
 
 
+class TrainingOut(Answer):
+    slug: str
+    title: str
+    provider: str = Field(..., description="qui donne la formation")
+    format: str = Field(..., description="on_site, remote ou mixed")
+    on_demand: bool = Field(..., description="donnée à la demande, sans date fixe")
+    starts_on: datetime.date | None
+    ends_on: datetime.date | None
+    duration: str
+    price: str
+    audience: str
+    url: str
+    places: list[str] = Field(..., description="identifiants publics des lieux où elle a lieu")
+    page: str
+    current_revision: RevisionRefOut | None
+
+
+class FullTrainingOut(TrainingOut):
+    description: str = Field(..., description="en Markdown")
+    description_html: str = Field(..., description="la description en HTML nettoyé")
+
+
+class TrainingList(Answer):
+    results: list[TrainingOut]
+
+
 def training_out(training, full=False):
     out = {"slug": training.slug, "title": training.title, "provider": training.provider,
            "format": training.format, "on_demand": training.on_demand, "starts_on": training.starts_on,
@@ -46,7 +76,7 @@ def training_out(training, full=False):
     return out
 
 
-@router.get("/trainings", summary="Formations à venir")
+@router.get("/trainings", response=TrainingList, summary="Formations à venir")
 def list_trainings(request, filters: Query[TrainingFilters]):
     """Soonest first, then those given on demand; `region` (INSEE code) keeps those given at a place of that
     région, `remote=true` those given at a distance."""
@@ -54,7 +84,7 @@ def list_trainings(request, filters: Query[TrainingFilters]):
     return {"results": [training_out(t) for t in found]}
 
 
-@router.get("/trainings/{slug}", summary="Une formation")
+@router.get("/trainings/{slug}", response=FullTrainingOut, summary="Une formation")
 def get_training(request, slug: str):
     return training_out(find_record(TRAINING, slug, viewer(request)), full=True)
 

@@ -1,6 +1,7 @@
 """Server-rendered pages: the map and search (usable without JavaScript), a place, the sources."""
 from urllib.parse import urlencode
 
+import pydantic
 from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.http import Http404
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
+from tilios.api.places import PlaceFilters, open_moment
 from tilios.media.models import MediaFile
 from tilios.pages import trainings
 from tilios.places import contact, hours, queries, taxonomy, understanding
@@ -95,24 +97,41 @@ def _js_strings():
     }
 
 
+def search_filters(query):
+    """The search in a page's address read by the API's own `PlaceFilters`: the same names and rules as
+    `/api/places` (`kind` and `service` repeated, `open_now`, `open_at`…), so a search moves between the
+    page and the API unchanged. QueryError naming the parameter when a value cannot be read."""
+    data = {}
+    for name, field in PlaceFilters.model_fields.items():
+        values = [v for v in query.getlist(name) if v.strip()]
+        if values:
+            data[name] = values if field.annotation == list[str] else values[-1]
+    try:
+        return PlaceFilters.model_validate(data)
+    except pydantic.ValidationError as exc:
+        name = exc.errors()[0]["loc"][0]
+        raise queries.QueryError(_("%(name)s : valeur illisible « %(value)s »") % {
+            "name": name, "value": str(data.get(name, ""))[:50]}) from None
+
+
 def home(request):
-    q = request.GET.get("q", "").strip()[:200]
-    kind = request.GET.get("kind", "").strip()
-    near_text = request.GET.get("near", "").strip()
     commune_code = request.GET.get("commune", "").strip()[:5]
     town = request.GET.get("ville", "").strip()[:100]
-    cursor = request.GET.get("cursor") or None
-    open_now = request.GET.get("open_now", "") in ("1", "true", "on")
-    context = {"q": q, "kind": kind, "town": town, "kinds": _kinds(), "js_strings": _js_strings(),
-               "open_now": open_now, "error": None, "results": [], "communes": [], "near_commune": None,
-               "is_near": False}
-    params = {"q": q, "kind": kind, "open_now": "1" if open_now else ""}
-    open_at = timezone.now() if open_now else None
+    context = {"q": request.GET.get("q", "").strip()[:200], "kind": "", "town": town, "kinds": _kinds(),
+               "js_strings": _js_strings(), "open_now": False, "error": None, "results": [], "communes": [],
+               "near_commune": None, "is_near": False}
     near = None
     try:
-        if near_text:
-            near = queries.parse_point(near_text)
-            params["near"] = near_text
+        filters = search_filters(request.GET)
+        q = context["q"] = filters.q.strip()[:200]
+        context["kind"] = filters.kind[0] if filters.kind else ""
+        context["open_now"] = filters.open_now
+        open_at = open_moment(filters)
+        params = {"q": q, "kind": filters.kind, "service": filters.service,
+                  "open_now": "1" if filters.open_now else "", "open_at": filters.open_at}
+        if filters.near:
+            near = queries.parse_point(filters.near)
+            params["near"] = filters.near
         elif commune_code or town:
             communes = []
             if commune_code:
@@ -139,25 +158,26 @@ def home(request):
             near = (reading.town.latitude, reading.town.longitude)
             context["near_commune"] = reading.town
         context["understood"] = _understood(reading)
-        qs = queries.search(reading.text, ([kind] if kind else []) + reading.kinds, services=reading.services)
+        qs = queries.search(reading.text, [*filters.kind, *reading.kinds],
+                            services=[*filters.service, *reading.services])
         if near is not None:
-            result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=cursor, near=near, open_at=open_at)
+            result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=filters.cursor, near=near, open_at=open_at)
             count = None
         else:
-            result = queries.page(qs, limit=PAGE_SIZE, cursor=cursor, open_at=open_at)
+            result = queries.page(qs, limit=PAGE_SIZE, cursor=filters.cursor, open_at=open_at)
             count = queries.count(qs, open_at)
     except queries.QueryError as exc:
         context["error"] = str(exc)
         return render(request, "web/home.html", context, status=400)
     context.update({
-        "searching": bool(q or kind or near or open_now),
+        "searching": bool(q or filters.kind or filters.service or near or open_at),
         "results": result.places,
         "count": count,
         "is_near": near is not None,
         "near_point": near,
         "next_url": "?" + _query_string(params, cursor=result.next_cursor) if result.next_cursor else None,
-        "first_url": ("?" + _query_string(params)) if cursor else None,
-        "commune_params": _query_string({"q": q, "kind": kind, "open_now": params["open_now"]}),
+        "first_url": ("?" + _query_string(params)) if filters.cursor else None,
+        "commune_params": _query_string({k: v for k, v in params.items() if k not in ("near", "commune")}),
     })
     return render(request, "web/home.html", context)
 
