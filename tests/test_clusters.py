@@ -5,6 +5,7 @@ from collections import defaultdict
 
 import pytest
 
+from tilios.api.place_schemas import GroupCollection, PlaceCollection
 from tilios.places import clusters
 from tilios.places.models import Place
 
@@ -148,3 +149,12 @@ def test_a_cached_view_follows_every_change_of_a_place(client):
     place.is_published = False  # hidden: no longer counted
     place.save()
     assert get(client, **view)["count"] == 0
+
+
+def test_the_map_answers_match_the_shapes_the_openapi_document_gives(client):
+    """Sent without validation (for speed), so checked here: groups and lone places, with the summary."""
+    answer = client.get("/api/places/clusters", {"zoom": 9, "bbox": "4.0,45.0,5.0,46.0", "summary": "true"}).json()
+    shown = GroupCollection.model_validate(answer)
+    assert {f.properties.cluster for f in shown.features} == {True, False} and shown.licences
+    everything = client.get("/api/places.geojson", HTTP_ACCEPT_ENCODING="identity").json()
+    assert len(PlaceCollection.model_validate(everything).features) == Place.objects.live().count()

@@ -21,7 +21,7 @@ from tilios.sources.models import Source, SourceRecord
 from tilios.territories import services as territories
 from tilios.text import QueryTooLong
 
-from .answers import Answer
+from .answers import Answer, unchecked
 from .auth import WRITE
 from .files import file_out
 from .governance import ACTION_ERRORS, WRITE_ERRORS, CreateIn, EditIn, WriteOut, create_record, edit_record
@@ -129,12 +129,12 @@ def places_geojson(request, filters: Query[PlaceFilters]):
     else:
         places = list(queries.with_summary(qs).order_by("id")[: MAX_FEATURES + 1])
     records = crosswalk.records_by_place(p.id for p in places[:MAX_FEATURES])
-    return {
+    return unchecked({
         "type": "FeatureCollection",
         "truncated": len(places) > MAX_FEATURES,
         "features": [geojson_feature(p, records.get(p.id, ())) for p in places[:MAX_FEATURES]],
         "licences": _licences(qs),
-    }
+    })
 
 
 def _licences(qs):
@@ -164,7 +164,7 @@ def _group_feature(group, places):
             "properties": {"cluster": False, "count": 1, **map_properties(place)}}
 
 
-@router.get("/places/clusters", response=GroupCollection, exclude_unset=True,
+@router.get("/places/clusters", response=GroupCollection,
             summary="Lieux groupés pour une vue de carte")
 @decorate_view(gzip_page)
 def places_clusters(request, filters: Query[ClusterFilters]):
@@ -195,7 +195,7 @@ def places_clusters(request, filters: Query[ClusterFilters]):
     if filters.summary:  # what does not move with the view: asked once per search, not at every pan
         total, extent = clusters.extent(qs)
         answer.update(total=total, extent=list(extent) if extent else None, licences=_licences(qs))
-    return answer
+    return unchecked(answer)
 
 
 @router.get("/places/{public_id}", response=PlaceOut, summary="Un lieu")
