@@ -96,7 +96,7 @@ class EvaluationOut(Answer):
     empty_most_of_the_time: EmptyOut
     rural_rule: str
     groups: dict[str, dict[str, Any]] = Field(..., description="rural, urbain, métropole… : lieux, classes, vides")
-    regular_users: float
+    regular_users: int | float = Field(..., description="somme des usagers réguliers des lieux")
 
 
 class ProgrammeEvaluationOut(EvaluationOut):
