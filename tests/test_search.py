@@ -104,6 +104,21 @@ def test_words_naming_a_kind_filter_and_a_town_locates(client):
     assert town_only["count"] == len(town_only["results"]) >= 4 and town_only["understood"]["town"]["code"] == "42218"
 
 
+def test_a_kind_added_or_renamed_is_read_at_once():
+    """The words naming kinds are folded once and kept, but never outlive the kinds they were read from."""
+    from tilios.places import understanding
+    from tilios.places.models import Kind
+
+    assert understanding.read("ressourcerie solidaire").kinds == []
+    kind = Kind.objects.create(code="ressourcerie", label="Ressourcerie solidaire", label_en="Reuse centre",
+                               position=99)
+    assert understanding.read("ressourcerie solidaire").kinds == ["ressourcerie"]
+    kind.label = "Recyclerie"
+    kind.save()
+    assert understanding.read("ressourcerie solidaire").kinds == []
+    assert understanding.read("recyclerie").kinds == understanding.read("reuse centre").kinds == ["ressourcerie"]
+
+
 def test_the_home_page_reads_the_words_as_the_api_does(client):
     """The first page a search opens and the list the map then fetches are the same, and both say how the
     words were read."""

@@ -8,10 +8,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "tilios"
 
-# Bottom to top. Modules at the root of tilios/ (text, csvsafe, journal, failures, settings, wsgi) are the
+# Bottom to top. Modules at the root of tilios/ (text, csvsafe, journal, failures, rows, settings, wsgi) are the
 # project's infrastructure; `urls`, `cli` and `__main__` sit above everything.
 LAYERS = [
-    {"__init__", "text", "csvsafe", "failures", "journal", "progress", "settings", "wsgi"},
+    {"__init__", "text", "csvsafe", "failures", "journal", "progress", "rows", "settings", "wsgi"},
     {"territories"},
     {"accounts"},
     {"revisions"},

@@ -99,7 +99,7 @@ def list_places(request, filters: Query[PlaceFilters]):
     open_at = open_moment(filters)
     qs = _filtered(filters, reading)
     page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius, open_at=open_at,
-                        load=queries.with_summary)
+                        load=queries.listed)
     records = crosswalk.records_by_place(p.id for p in page.places)
     next_url = None
     if page.next_cursor:
@@ -125,9 +125,9 @@ def places_geojson(request, filters: Query[PlaceFilters]):
         ids = queries.open_ids(qs, open_at)[: MAX_FEATURES + 1]
         places = []
         for start in range(0, len(ids), 500):
-            places += queries.with_summary(Place.objects.filter(id__in=ids[start:start + 500])).order_by("id")
+            places += queries.listed(Place.objects.filter(id__in=ids[start:start + 500]).order_by("id"))
     else:
-        places = list(queries.with_summary(qs).order_by("id")[: MAX_FEATURES + 1])
+        places = queries.listed(qs.order_by("id")[: MAX_FEATURES + 1])
     records = crosswalk.records_by_place(p.id for p in places[:MAX_FEATURES])
     return unchecked({
         "type": "FeatureCollection",

@@ -19,7 +19,7 @@ from django.db.models import Avg, Count, F, FloatField, Max, Min, Q, Value
 from django.db.models.functions import Floor, Greatest, Least, Ln, Pi, Radians, Tan
 
 from .models import Place
-from .queries import QueryError, with_summary
+from .queries import QueryError, listed
 
 CELL_PX = 64  # a group's cell on screen: about the size of a group's marker and its margin
 TILE_PX = 256  # the Web-Mercator world is 256 × 2^zoom pixels wide
@@ -112,7 +112,7 @@ def view(qs, zoom, bbox):
     groups = [Group(row["n"], row["mean_lat"], row["mean_lon"], (row["west"], row["south"], row["east"], row["north"]),
                     row["first"] if row["n"] == 1 else None) for row in rows]
     alone = [g.place_id for g in groups if g.place_id is not None]
-    places = with_summary(Place.objects.filter(id__in=alone)).in_bulk() if alone else {}
+    places = {place.id: place for place in listed(Place.objects.filter(id__in=alone))} if alone else {}
     edges = ((x0 / n) * 360 - 180, _latitude((y1 + 1) / n), ((x1 + 1) / n) * 360 - 180, _latitude(y0 / n))
     return View(zoom, edges, sum(g.count for g in groups), groups, places)
 

@@ -6,33 +6,35 @@ from django.utils import timezone
 from tilios.revisions.models import Revision
 
 from . import contact, hours, taxonomy
+from .queries import Listed
 
 PERSON_KINDS = (Revision.Kind.CREATE, Revision.Kind.EDIT, Revision.Kind.REVERT)
 
 
 def place_summary(place, source_records=()):
-    """`source_records`: the `source:record id` the place was built from (see sources.crosswalk)."""
+    """A place in a listing: `place` is a `queries.Listed`; `source_records` the `source:record id` it was
+    built from (see sources.crosswalk)."""
     data = {
         "id": place.public_id,
         "name": place.name,
-        "kinds": [k.code for k in place.kinds.all()],
+        "kinds": place.kind_codes,
         "status": place.status,
         "latitude": place.latitude,
         "longitude": place.longitude,
-        "town": place.commune.name if place.commune_id else place.town,
-        "commune_code": place.commune.code if place.commune_id else None,
+        "town": place.town,
+        "commune_code": place.commune_code,
         "departement_code": place.departement_id,
         "opening_hours": place.opening_hours,
         "url": reverse("web:place", args=[place.public_id]),
         "source_records": list(source_records),
     }
-    if hasattr(place, "distance_km"):
+    if place.distance_km is not None:
         data["distance_km"] = round(place.distance_km, 3)
     return data
 
 
 def place_detail(place, source_records=()):
-    data = place_summary(place, source_records)
+    data = place_summary(Listed.of(place), source_records)
     data.update({
         "alternate_names": place.alternate_names,
         "presence": place.presence,
@@ -166,9 +168,8 @@ def source_summary(source):
 
 
 def map_properties(place):
-    """What a map's marker says of a place: its popup (name, town) and its colour (first kind)."""
-    return {"id": place.public_id, "name": place.name, "kinds": [k.code for k in place.kinds.all()],
-            "town": place.commune.name if place.commune_id else place.town}
+    """What a map's marker says of a `queries.Listed` place: its popup (name, town) and its colour (first kind)."""
+    return {"id": place.public_id, "name": place.name, "kinds": place.kind_codes, "town": place.town}
 
 
 def geojson_feature(place, source_records=()):

@@ -1,11 +1,12 @@
 """Finding places: text, kind, bounding box, nearness and opening hours, with stable keyset pagination."""
 import datetime
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core import signing
 from django.db.models import Prefetch, Q
 
+from tilios.rows import by_ids
 from tilios.territories.services import EARTH_RADIUS_KM
 from tilios.text import QueryTooLong, query_tokens
 
@@ -94,9 +95,6 @@ def search(q="", kinds=(), bbox=None, services=()):
 # A département's or région's outline is 6–18 KB of JSON: loading it with each place once cost ~90 % of a
 # listing's time. No place view draws it (the map has its own outlines file).
 OUTLINES = ("departement__contour", "region__contour")
-# What a listing shows of a place (presenters.place_summary and geojson_feature), and nothing else.
-SUMMARY_FIELDS = ("id", "public_id", "name", "sort_name", "status", "latitude", "longitude", "town",
-                  "commune__name", "commune__code", "departement_id", "opening_hours")
 
 
 def _kinds():
@@ -108,9 +106,49 @@ def with_details(qs):
     return qs.select_related("commune", "departement", "region", "epci").defer(*OUTLINES).prefetch_related(_kinds())
 
 
-def with_summary(qs):
-    """Places with only what a listing shows: one query for the page, one for the kinds."""
-    return qs.select_related("commune").only(*SUMMARY_FIELDS).prefetch_related(_kinds())
+@dataclass(slots=True)
+class Listed:
+    """A place as a listing or a map shows it (presenters.place_summary and map_properties), and nothing else."""
+    id: int
+    public_id: str
+    name: str
+    sort_name: str
+    status: str
+    latitude: float | None
+    longitude: float | None
+    town: str  # the commune's name where the place is in one, else the town it declares
+    commune_code: str | None
+    departement_id: str | None
+    opening_hours: str
+    kind_codes: list = field(default_factory=list)
+    distance_km: float | None = None  # set by a « near » search
+
+    @classmethod
+    def of(cls, place):
+        """A loaded Place seen as a listing sees it."""
+        return cls(place.id, place.public_id, place.name, place.sort_name, place.status, place.latitude,
+                   place.longitude, place.commune.name if place.commune_id else place.town,
+                   place.commune.code if place.commune_id else None, place.departement_id, place.opening_hours,
+                   [k.code for k in place.kinds.all()], getattr(place, "distance_km", None))
+
+
+_LISTED_COLUMNS = ("id", "public_id", "name", "sort_name", "status", "latitude", "longitude", "commune__name",
+                   "town", "commune__code", "departement_id", "opening_hours")
+
+
+def listed(qs):
+    """The places of `qs` (sliced or not, in its order) as `Listed`: two queries, plain rows, no model
+    instances — building those and their prefetch was most of a listing's time (bench/read_path.py)."""
+    rows = list(qs.values_list(*_LISTED_COLUMNS))
+    kinds = {}
+    for place_id, code in by_ids(_KIND_CODES, [row[0] for row in rows], using=qs.db):
+        kinds.setdefault(place_id, []).append(code)
+    return [Listed(*row[:7], row[7] or row[8], *row[9:], kinds.get(row[0], [])) for row in rows]
+
+
+_KIND_CODES = (f"SELECT tagged.place_id, kind.code FROM {Place.kinds.through._meta.db_table} tagged "
+               f"JOIN {Kind._meta.db_table} kind ON kind.id = tagged.kind_id "
+               "WHERE tagged.place_id IN ({ids}) ORDER BY tagged.place_id, kind.position, kind.id")
 
 
 # Cursors are signed: a client may keep and replay them, never forge one (a forged key once sent
@@ -182,7 +220,7 @@ def _first_open_by_name(qs, k, at, load):
         if len(rows) < _OPEN_BATCH:
             break
         key = (rows[-1][0], rows[-1][1])
-    by_id = load(Place.objects.filter(id__in=found[:k])).in_bulk()
+    by_id = {place.id: place for place in load(Place.objects.filter(id__in=found[:k]))}
     return [by_id[i] for i in found[:k]]
 
 
@@ -192,14 +230,14 @@ def count(qs, open_at=None):
 
 @dataclass
 class Page:
-    places: list  # Place objects, with `.distance_km` set for a « near » search
+    places: list  # what `load` gave (Place or Listed), with `.distance_km` set for a « near » search
     next_cursor: str | None
 
 
 def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None, load=with_details):
     """One page of `qs`, by name or (with `near`) by distance, and the cursor of the next one; with
-    `open_at` (a datetime), only the places open then. `load` says what to fetch of each place
-    (`with_summary` for a listing)."""
+    `open_at` (a datetime), only the places open then. `load` turns a queryset into the objects of the page:
+    `with_details` (Place instances, for a page that shows them) or `listed` (for a listing)."""
     if near is not None:
         after = _decode(cursor, "near") if cursor else None
         if open_at is not None:
@@ -208,7 +246,7 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None, loa
             hits = spatial.nearest(qs, near[0], near[1], k=limit + 1, radius_km=radius_km, after=after)
         more = len(hits) > limit
         hits = hits[:limit]
-        by_id = load(Place.objects.filter(id__in=[h.id for h in hits])).in_bulk()
+        by_id = {place.id: place for place in load(Place.objects.filter(id__in=[h.id for h in hits]))}
         places = []
         for hit in hits:
             place = by_id[hit.id]
@@ -222,7 +260,7 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None, loa
     if open_at is not None:
         places = _first_open_by_name(qs, limit + 1, open_at, load)
     else:
-        places = list(load(qs.order_by("sort_name", "id"))[: limit + 1])
+        places = list(load(qs.order_by("sort_name", "id")[: limit + 1]))
     more = len(places) > limit
     places = places[:limit]
     next_cursor = _encode("name", [places[-1].sort_name, places[-1].id]) if more else None

@@ -6,6 +6,7 @@ réunion ») by that service; a town's name, still matched like the other words,
 also orders the results from that town's centre, nearest first; the rest is matched against names as before. The reading is returned with the results, so the person
 (or program) sees how the words were understood and can say otherwise (`kind=`, `near=`)."""
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.utils.translation import get_language
 
@@ -73,12 +74,17 @@ class Reading:
 
 def phrases():
     """{words: ("kind" | "service", code)}: the words above (folded as queries are), and each kind's own name
-    in French and English (« espace de coworking »)."""
+    in French and English (« espace de coworking »). Read-only: the same dict serves every query."""
+    return _phrases(tuple(Kind.objects.values_list("code", "label", "label_en")))
+
+
+@lru_cache(maxsize=4)  # keyed by the kinds' names as they are now: folding them all was a third of a `q`
+def _phrases(kind_labels):
     found = {}
     for table, what in ((KIND_WORDS, "kind"), (SERVICE_WORDS, "service")):
         for words, code in table.items():
             found.setdefault(tuple(search_tokens(" ".join(words))) or words, (what, code))
-    for code, *labels in Kind.objects.values_list("code", "label", "label_en"):
+    for code, *labels in kind_labels:
         for label in labels:
             words = tuple(search_tokens(label))
             if words:

@@ -31,15 +31,14 @@ class Command(BaseCommand):
             moment = queries.parse_moment(open_at) if open_at else timezone.now() if open_now else None
             places = queries.page(queries.search(kinds=kind), limit=k, near=queries.parse_point(f"{lat},{lon}"),
                                   radius_km=None if radius is None else queries.parse_radius(radius),
-                                  open_at=moment, load=queries.with_summary).places
+                                  open_at=moment, load=queries.listed).places
         except (queries.QueryError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         if format == "json":
             self.stdout.write(json.dumps([place_summary(p) for p in places], ensure_ascii=False, indent=1))
             return
         for place in places:
-            kinds = ",".join(k.code for k in place.kinds.all()) or "-"
-            town = place.commune.name if place.commune_id else place.town
-            self.stdout.write(f"{place.distance_km:8.2f} km  {place.public_id}  {place.name}  ({town}; {kinds})")
+            kinds = ",".join(place.kind_codes) or "-"
+            self.stdout.write(f"{place.distance_km:8.2f} km  {place.public_id}  {place.name}  ({place.town}; {kinds})")
         if not places:
             self.stdout.write("aucun lieu trouvé")
