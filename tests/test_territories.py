@@ -96,3 +96,16 @@ def test_derived_territories_agree_with_the_mission_coworking():
     assert same_metro / compared > 0.9
     checks = Place.objects.values_list("commune_check", flat=True)
     assert sum(c == "differs" for c in checks) < 0.03 * len(checks)
+
+
+def test_the_communes_the_locator_keeps_hold_no_outline():
+    """The locator keeps every commune it has placed a place in, for the life of the process: with their
+    département's and région's outlines, an import grew by 50 MB every 1 000 rows (bench/import_big.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        lyon = commune_by_code("69123")
+    assert lyon.departement.code == "69" and lyon.region.name == "Auvergne-Rhône-Alpes"
+    assert {"contour"} <= lyon.departement.get_deferred_fields() and {"contour"} <= lyon.region.get_deferred_fields()
+    assert not [q["sql"] for q in captured.captured_queries if "contour" in q["sql"]]
