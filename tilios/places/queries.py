@@ -7,7 +7,7 @@ from django.core import signing
 from django.db.models import Prefetch, Q
 
 from tilios.rows import by_ids
-from tilios.territories.services import EARTH_RADIUS_KM
+from tilios.territories.services import EARTH_RADIUS_KM, OUTLINES
 from tilios.text import QueryTooLong, query_tokens
 
 from . import hours, spatial, taxonomy, text_index
@@ -90,11 +90,6 @@ def search(q="", kinds=(), bbox=None, services=()):
         west, south, east, north = bbox
         qs = spatial.in_bbox(qs, south, west, north, east)
     return qs
-
-
-# A département's or région's outline is 6–18 KB of JSON: loading it with each place once cost ~90 % of a
-# listing's time. No place view draws it (the map has its own outlines file).
-OUTLINES = ("departement__contour", "region__contour")
 
 
 def _kinds():

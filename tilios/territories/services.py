@@ -101,6 +101,10 @@ def is_loaded():
 EARTH_RADIUS_KM = 6371.0088
 PLAUSIBLE_CANDIDATES = 8
 PLAUSIBLE_EXTRA_KM = 3.0
+# The outlines of the département and région of a place or a commune: 6–18 KB of JSON each, ten times that
+# parsed. Read with every place, they were ~90 % of a listing's time; kept with every commune the locator
+# holds, 50 MB more for every 1 000 rows an import placed. Only the locator's index reads them, on their own.
+OUTLINES = ("departement__contour", "region__contour")
 
 
 def haversine_km(lat1, lon1, lat2, lon2):
@@ -158,10 +162,8 @@ class Locator:
     def commune(self, cid):
         found = self.communes.get(cid)
         if found is None:
-            # Without their outlines: each commune kept its own parsed copy of its département's and région's
-            # (6–18 KB of JSON, ten times that in Python), 50 MB more for every 1 000 rows an import placed.
             found = self.communes[cid] = (Commune.objects.select_related("epci", "departement", "region", "parent")
-                                          .defer("departement__contour", "region__contour").get(pk=cid))
+                                          .defer(*OUTLINES).get(pk=cid))
         return found
 
     @staticmethod
