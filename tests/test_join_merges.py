@@ -114,3 +114,35 @@ def test_an_equal_priority_reimport_keeps_the_old_name(tmp_path):
     place = Place.objects.get(pk=place_of("annuaire-a", "a1").pk)
     assert (place.name, place.alternate_names) == ("BERRY LAB 36", ["BerryLab 36"])
     assert place.pk in found("BerryLab")
+
+
+def _facts():
+    from tilios.census.models import PlaceFact
+
+    return sorted(PlaceFact.objects.values_list("place_id", "revision_id", "known_from", "known_to", "valid_from",
+                                                "status", "kinds_mask", "n_sources", "commune_code"))
+
+
+def test_an_import_builds_the_facts_of_what_it_joined_once_at_its_end_as_a_rebuild_would(tmp_path, joined):
+    """An import's merges leave the census facts to the import's end: the kept place is counted from both
+    sources, the place its record had for a moment is not counted, and nothing differs from a rebuild."""
+    from tilios.census import facts
+
+    known, join, _import_run = joined
+    # Within one file: the second row joins the first, the third is another place.
+    run_import("cget", directory(
+        tmp_path, "c", dict(id="c1", name="Atelier Volta", lat=47.0810, lon=2.3990, cp="18000", town="Bourges",
+                            insee="18033", address="3 rue Moyenne"),
+        dict(id="c2", name="ATELIER VOLTA", lat=47.0811, lon=2.3991, cp="18000", town="Bourges", insee="18033",
+             address="3 rue Moyenne"),
+        dict(id="c3", name="Le Nœud Coworking", lat=47.0900, lon=2.4100, cp="18000", town="Bourges",
+             insee="18033", address="8 avenue Jean Jaurès")), source="annuaire-a")
+    volta = place_of("annuaire-a", "c1")
+    assert place_of("annuaire-a", "c2") == volta
+    kept = {place_id for place_id, *_ in _facts()}
+    assert {known.pk, volta.pk, place_of("annuaire-a", "c3").pk} <= kept
+    assert join.merged_id not in kept and not Merge.objects.filter(merged_id__in=kept).exists()
+    assert max(n for *_, n, _c in [f for f in _facts() if f[0] == known.pk]) == 2
+    after_import = _facts()
+    facts.rebuild()
+    assert _facts() == after_import

@@ -9,7 +9,7 @@ from tilios.places.services import assign_territory
 from tilios.revisions.models import Revision
 from tilios.territories.models import population_class
 
-from .evidence import evidence, timeline
+from .evidence import evidence_of, timeline
 from .models import PlaceFact
 
 _kind_bits = None
@@ -68,37 +68,52 @@ def _values(place_id, data, attested_on, closed_seen_on, n_sources, verified):
     )
 
 
+CHUNK = 100  # places rebuilt together: read in a few queries, and short enough for an import's steps
+
+
 def rebuild_facts(place_id):
-    """Rewrite the facts of a place from its evidence, in the order it was attested (see evidence.py), so
-    they are the same whatever order the sources were imported in. A merged place keeps no facts: what
-    attested it now attests the place it was merged into."""
-    place = Place.objects.filter(pk=place_id).only("is_published", "merged_into_id").first()
-    if place is None or not place.is_published:
-        return 0  # an unpublished place keeps the facts it had (closed when it was unpublished)
-    PlaceFact.objects.filter(place_id=place_id).delete()
-    if place.merged_into_id is not None:
-        return 0
-    states = timeline(evidence(place_id))
+    """Rewrite the facts of a place from its evidence; returns how many it has."""
+    return rebuild_facts_of([place_id])
+
+
+def rebuild_facts_of(place_ids):
+    """Rewrite the facts of `place_ids` (at most CHUNK) from their evidence, in the order it was attested
+    (see evidence.py), so they are the same whatever order the sources were imported in. A merged place keeps
+    no facts: what attested it now attests the place it was merged into. Returns how many facts they have."""
+    published = dict(Place.objects.filter(pk__in=place_ids, is_published=True).order_by()
+                     .values_list("pk", "merged_into_id"))
+    # An unpublished place keeps the facts it had (closed when it was unpublished).
+    PlaceFact.objects.filter(place_id__in=list(published)).delete()
+    live = sorted(place_id for place_id, merged_into in published.items() if merged_into is None)
     facts = []
-    for i, step in enumerate(states):
-        known_to = states[i + 1].at if i + 1 < len(states) else None
-        facts.append(PlaceFact(place_id=place_id, revision_id=step.revision_id, known_from=step.at,
-                               known_to=known_to,
-                               **_values(place_id, step.data, timezone.localdate(states[0].at),
-                                         step.closed_seen_on, step.n_sources, step.verified)))
+    for place_id, items in evidence_of(live).items():
+        states = timeline(items)
+        for i, step in enumerate(states):
+            known_to = states[i + 1].at if i + 1 < len(states) else None
+            facts.append(PlaceFact(place_id=place_id, revision_id=step.revision_id, known_from=step.at,
+                                   known_to=known_to,
+                                   **_values(place_id, step.data, timezone.localdate(states[0].at),
+                                             step.closed_seen_on, step.n_sources, step.verified)))
     PlaceFact.objects.bulk_create(facts)
     return len(facts)
 
 
+def _chunks(ids):
+    ids = sorted(ids)
+    return (ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK))
+
+
 def on_published(sender, record, revision, **kwargs):
-    if revision.kind == Revision.Kind.IMPORT and revision.source_id is not None:
-        return  # an import rebuilds the facts of every place it touched when its rows are in (on_attested)
+    if revision.kind in (Revision.Kind.IMPORT, Revision.Kind.MERGE) and revision.source_id is not None:
+        # Written by an import (its rows, its automatic merges): it rebuilds the facts of every place it
+        # touched once, when its rows are in (on_attested).
+        return
     rebuild_facts(record.pk)
 
 
 def on_attested(sender, place_ids, step=None, **kwargs):
-    for place_id in sorted(place_ids):
-        rebuild_facts(place_id)
+    for chunk in _chunks(place_ids):
+        rebuild_facts_of(chunk)
         if step is not None:
             step()
 
@@ -111,8 +126,8 @@ def rebuild():
     """Rebuild the facts of every place from its evidence (after a taxonomy or reference change)."""
     global _kind_bits
     _kind_bits = None
-    ids = list(Place.objects.published().values_list("id", flat=True))
-    return sum(rebuild_facts(place_id) for place_id in ids)
+    ids = Place.objects.published().values_list("id", flat=True)
+    return sum(rebuild_facts_of(chunk) for chunk in _chunks(ids))
 
 
 def end_of_day(day):

@@ -221,6 +221,7 @@ def validate(data):
 
 
 def apply(place, data):
+    adding = place.pk is None
     for name in FIELDS:
         if name in ("kinds", "merged_into"):
             continue
@@ -232,7 +233,12 @@ def apply(place, data):
     place.merged_into = Place.objects.get(public_id=target) if target else None
     assign_territory(place)
     place.save()
-    place.kinds.set(Kind.objects.filter(code__in=data["kinds"]))
+    kind_ids = list(Kind.objects.filter(code__in=data["kinds"]).values_list("pk", flat=True)) if data["kinds"] else []
+    if adding:  # nothing to compare with: the links are written without reading any (an import's many new places)
+        place.kinds.through.objects.bulk_create([place.kinds.through(place_id=place.pk, kind_id=kind_id)
+                                                 for kind_id in kind_ids])
+    else:
+        place.kinds.set(kind_ids)
 
 
 SPEC = register(Editable(model=Place, fields=FIELDS, defaults=DEFAULTS, snapshot=snapshot, validate=validate,

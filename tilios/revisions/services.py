@@ -190,7 +190,7 @@ def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Ki
         _who_may_write(user, system, spec, {name: True for name in changed})
         if not system:
             check_spam(user, spec, current.data, data)
-        revision = Revision(content_type=current.content_type, object_id=record.pk, kind=kind, parent=current,
+        revision = Revision(content_type_id=current.content_type_id, object_id=record.pk, kind=kind, parent=current,
                             author=user if user and user.is_authenticated else None, source=source,
                             summary=summary[:500], data=data, diff=changed, status=Revision.Status.PENDING)
         if live:

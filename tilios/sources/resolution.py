@@ -129,7 +129,8 @@ def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reas
             kind=Revision.Kind.MERGE, system=True, source=source, known_at=known_at)
         moved = list(merged.records.values_list("pk", flat=True))
         SourceRecord.objects.filter(pk__in=moved).update(place=kept)
-        places_attested.send(sender=Merge, place_ids={kept.pk, merged.pk})
+        if run is None:  # an import's merge: the import attests every place it touched once, at its end
+            places_attested.send(sender=Merge, place_ids={kept.pk, merged.pk})
         FieldConflict.objects.filter(place=merged, status=FieldConflict.Status.PENDING).update(place=kept)
         if candidate is None:
             candidate = MatchCandidate.objects.filter(
