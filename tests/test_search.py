@@ -130,7 +130,7 @@ def test_the_home_page_reads_the_words_as_the_api_does(client):
     assert page.status_code == 200 and "Compris : type « Espace de coworking » · autour de Saint-Étienne" in html
     assert "Les lieux les plus proches de Saint-Étienne (42)" in html
     api = client.get("/api/places", {"q": words, "limit": 10}).json()
-    listed = [p.public_id for p in page.context["results"]][:len(api["results"])]
+    listed = [p.public_id for p, _kinds in page.context["results"]][:len(api["results"])]
     assert listed == [r["id"] for r in api["results"]] and len(listed) >= 2
     plain = client.get("/", {"q": "le chaudron"}).content.decode()
     assert 'id="understood" class="understood muted" hidden' in plain  # nothing more than words: nothing said

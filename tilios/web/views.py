@@ -161,17 +161,18 @@ def home(request):
         qs = queries.search(reading.text, [*filters.kind, *reading.kinds],
                             services=[*filters.service, *reading.services])
         if near is not None:
-            result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=filters.cursor, near=near, open_at=open_at)
+            result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=filters.cursor, near=near, open_at=open_at,
+                                  load=queries.listed)
             count = None
         else:
-            result = queries.page(qs, limit=PAGE_SIZE, cursor=filters.cursor, open_at=open_at)
+            result = queries.page(qs, limit=PAGE_SIZE, cursor=filters.cursor, open_at=open_at, load=queries.listed)
             count = queries.count(qs, open_at)
     except queries.QueryError as exc:
         context["error"] = str(exc)
         return render(request, "web/home.html", context, status=400)
     context.update({
         "searching": bool(q or filters.kind or filters.service or near or open_at),
-        "results": result.places,
+        "results": _with_kind_labels(result.places, context["kinds"]),
         "count": count,
         "is_near": near is not None,
         "near_point": near,
@@ -180,6 +181,12 @@ def home(request):
         "commune_params": _query_string({k: v for k, v in params.items() if k not in ("near", "commune")}),
     })
     return render(request, "web/home.html", context)
+
+
+def _with_kind_labels(places, kinds):
+    """Each listed place with the labels of its kinds, in its kinds' order."""
+    labels = {kind["code"]: kind["label"] for kind in kinds}
+    return [(place, [labels.get(code, code) for code in place.kind_codes]) for place in places]
 
 
 def _understood(reading):
