@@ -157,3 +157,20 @@ def test_import_reads_the_shared_copy_identically(tmp_path, shared_data):
     shutil.copy(shared_data / "cget-mission-coworking-2019" / "cget_tierslieux_2019.csv", copy)
     summary = run_import("cget", copy)
     assert summary.unchanged == 1512
+
+
+def test_a_file_imported_again_confirms_its_records_even_past_one_batch(tmp_path, monkeypatch):
+    """Records a file repeats unchanged are written in batches: each one's last run is the new run, so the
+    census knows the source still listed it (SourceRecord.last_attested_at), and nothing else changes."""
+    monkeypatch.setattr(services, "CONFIRMED_AT_ONCE", 2)  # 5 repeated as they were: 2 batches and 1 more
+    path = cget_file(tmp_path, *[row(f"c{i}", lat=f"45.4{i}") for i in range(6)])
+    first = run_import("cget", path, source="cget-mission-coworking-2019")
+    SourceRecord.objects.filter(external_id="c3").update(fields={})  # as kept by an earlier version
+    places = state()
+    again = run_import("cget", path, source="cget-mission-coworking-2019")
+    assert (again.unchanged, again.created, again.updated) == (6, 0, 0)
+    assert state()[:2] == places[:2]
+    records = SourceRecord.objects.filter(external_id__startswith="c", source__slug="cget-mission-coworking-2019")
+    assert sorted(records.values_list("external_id", "first_run", "last_run")) == [
+        (f"c{i}", first.run.pk, again.run.pk) for i in range(6)]
+    assert records.get(external_id="c3").fields["name"] == "Atelier c3"

@@ -215,6 +215,9 @@ def move_reports(source, target, ids=None):
     reports = ActivityReport.objects.filter(place=source)
     if ids is not None:
         reports = reports.filter(pk__in=ids)
+    reports = list(reports)
+    if not reports:  # most merges (every join of an import): nothing to move, nothing to refresh
+        return []
     taken = list(ActivityReport.objects.filter(place=target).values_list("period_start", "period_end"))
     moved = [r for r in reports if not any(start <= r.period_end and end >= r.period_start for start, end in taken)]
     ActivityReport.objects.filter(pk__in=[r.pk for r in moved]).update(place=target, version=F("version") + 1)
@@ -225,8 +228,10 @@ def move_reports(source, target, ids=None):
 
 def on_merge(sender, merge, **kwargs):
     """A merged place's reports go to the place it went into (tilios.sources.signals.place_merged)."""
-    merge.activity_reports = move_reports(merge.merged, merge.kept)
-    merge.save(update_fields=["activity_reports"])
+    moved = move_reports(merge.merged, merge.kept)
+    if moved:
+        merge.activity_reports = moved
+        merge.save(update_fields=["activity_reports"])
 
 
 def on_merge_undone(sender, merge, **kwargs):

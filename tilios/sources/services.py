@@ -26,9 +26,10 @@ from tilios.places.models import Kind, Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
 
-from . import catalogue, planning, provenance, resolution
+from . import catalogue, planning, resolution
 from .importers import FileError, RowError
-from .models import FieldConflict, ImportRun, Source, SourceRecord
+from .models import ImportRun, Source, SourceRecord
+from .record_changes import wanted
 from .signals import places_attested
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ def line_label(kind):
     if kind not in READERS:
         return "ligne"
     return getattr(import_module(READERS[kind]), "LINE_LABEL", "ligne")
+
+
+CONFIRMED_AT_ONCE = 500
 
 
 class DryRunRollback(Exception):
@@ -150,15 +154,19 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                        or records[row.external_id].place_id is None]
                 plan = planning.plan(new, auto_merge)
             places = {}  # row line -> place it now describes
+            confirmed = []  # records said again unchanged: their last run is written 500 at a time
             for row in (progress or _quiet)(valid):
                 target = plan.targets.get(row.line)
                 place_id = places.get(target[1]) if target and target[0] == "row" else (
                     target[1] if target else None)
                 applied_to = _apply(row, src, run, records.get(row.external_id), summary, known_at, place_id,
-                                    plan.reasons.get(row.line))
+                                    plan.reasons.get(row.line), confirmed)
                 if applied_to is not None:
                     places[row.line] = applied_to
+                if len(confirmed) >= CONFIRMED_AT_ONCE:
+                    _confirm(confirmed, run)
                 step()
+            _confirm(confirmed, run)
             for x, y, pair in plan.reviews:
                 a = places.get(x[1]) if x[0] == "row" else x[1]
                 b = places.get(y[1]) if y[0] == "row" else y[1]
@@ -244,14 +252,22 @@ def _note(source, row, pair):
     return note
 
 
-def _apply(row, source, run, record, summary, known_at, place_id, pair):
-    """Create, join or update the place the row describes; returns the place's id (None if rejected)."""
+def _confirm(confirmed, run):
+    """The records of `confirmed` (ids) were listed again by `run`, unchanged."""
+    SourceRecord.objects.filter(pk__in=confirmed).update(last_run=run)
+    confirmed.clear()
+
+
+def _apply(row, source, run, record, summary, known_at, place_id, pair, confirmed):
+    """Create, join or update the place the row describes; returns the place's id (None if rejected). A record
+    the row repeats unchanged only joins `confirmed`."""
     checksum = _checksum(row.raw)
     if record is not None and record.checksum == checksum and record.place_id:
-        record.last_run = run
-        if not record.fields:  # kept by an earlier version that did not store the mapped values
-            record.fields = row.fields
-        record.save(update_fields=["last_run", "fields"])
+        if record.fields:
+            confirmed.append(record.pk)
+        else:  # kept by an earlier version that did not store the mapped values
+            record.last_run, record.fields = run, row.fields
+            record.save(update_fields=["last_run", "fields"])
         summary.unchanged += 1
         return record.place_id
     if record is None:
@@ -293,10 +309,10 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair):
 def _join(own, known, record, run, source, row, pair, known_at, summary):
     """A new record matched to a known place: it gets its own place, merged at once into the known one, so
     that `tilios review merges` lists the join and undoing it gives the record its own place back. The
-    known place takes what the record wins by priority (`_wanted`), besides what a merge fills in."""
+    known place takes what the record wins by priority (`record_changes.wanted`), besides what a merge fills in."""
     record.place = own
     record.save()
-    taken, conflicts = _wanted(known, record, {}, run)
+    taken, conflicts = wanted(known, record, {}, run)
     resolution.merge(known, own, None, run=run, score=pair.score if pair else None,
                      reasons=pair.reasons if pair else (), summary=_note(source, row, pair), taken=taken,
                      source=source, known_at=known_at)
@@ -307,9 +323,9 @@ def _join(own, known, record, run, source, row, pair, known_at, summary):
 
 
 def _update(place, record, old_fields, run, source, note, known_at):
-    """Bring `place` in line with what `record` now says (see `_wanted`). Returns (how many fields changed,
+    """Bring `place` in line with what `record` now says (see `record_changes.wanted`). Returns (how many fields changed,
     how many conflicts were queued)."""
-    changes, conflicts = _wanted(place, record, old_fields, run)
+    changes, conflicts = wanted(place, record, old_fields, run)
     if not changes:
         return 0, conflicts
     try:
@@ -318,79 +334,3 @@ def _update(place, record, old_fields, run, source, note, known_at):
     except revisions.NoChange:
         return 0, conflicts
     return len(revision.diff), conflicts
-
-
-def _wanted(place, record, old_fields, run):
-    """The changes `record` brings to `place`, field by field: the record changes a field only where it has
-    the highest priority among the place's other sources, and never a field a person edited since (a
-    conflict is queued instead). A name it replaces, or one it gives that is not shown, stays an alternate
-    name. Returns (changes, how many conflicts were queued)."""
-    current = place.current_revision.data
-    others = [r for r in place.records.select_related("source") if r.pk != record.pk]
-    human = provenance.human_fields(place)
-    names = list(provenance.COMPARED) + [n for n in record.fields if n not in provenance.COMPARED
-                                         and n not in ("latitude", "longitude")]
-    changes, conflicts = {}, 0
-    for name in names:
-        said, said_before = provenance.value_of(record.fields, name), provenance.value_of(old_fields, name)
-        if provenance.is_empty(said) and provenance.is_empty(said_before):
-            continue
-        shown = provenance.value_of(current, name)
-        if name in provenance.JOINED and others:  # several sources: what each says is joined
-            wanted = _joined(name, shown, said, said_before)
-        else:
-            winner = provenance.winning_record(others + [record], name)
-            if winner is not record and winner is not None:
-                if name == "name" and said and not provenance.same_value("name", said, shown):
-                    _add_alternate(changes, current, said)
-                continue
-            wanted = provenance.value_of(record.fields, name)
-        if wanted == shown:
-            continue
-        if name in human:
-            if not provenance.same_value(name, said, said_before) and not provenance.same_value(name, said, shown):
-                conflicts += _conflict(place, record, name, said, shown, human[name], run)
-            continue
-        if name == "location":
-            changes["latitude"], changes["longitude"] = wanted if wanted else (None, None)
-        else:
-            changes[name] = wanted
-    shown_name = current.get("name")
-    if changes.get("name") and shown_name and not provenance.same_value("name", changes["name"], shown_name):
-        _add_alternate(changes, current, shown_name)  # « BerryLab 36 » stays findable once « BERRY LAB 36 » shows
-    return changes, conflicts
-
-
-def _joined(name, shown, said, said_before):
-    """Kinds, links and the offer's lists from several sources: add what the source says now, drop only what
-    it alone said."""
-    shown, said, said_before = list(shown or []), list(said or []), list(said_before or [])
-    if name != "links":
-        return sorted((set(shown) - (set(said_before) - set(said))) | set(said))
-    dropped = {link["url"] for link in said_before} - {link["url"] for link in said}
-    kept = [link for link in shown if link["url"] not in dropped]
-    return kept + [link for link in said if link["url"] not in {k["url"] for k in kept}]
-
-
-def _add_alternate(changes, current, name):
-    names = changes.get("alternate_names", list(current.get("alternate_names") or []))
-    if len(names) < 20 and not any(provenance.same_value("name", name, n) for n in names):
-        changes["alternate_names"] = names + [name]
-    shown = changes.get("name")
-    if shown and "alternate_names" in changes:  # the shown name is not also an alternate
-        changes["alternate_names"] = [n for n in changes["alternate_names"] if n != shown]
-
-
-def _conflict(place, record, name, said, shown, revision, run):
-    """Queue (or refresh) the question « the source now says X, a person wrote Y »: 1 if new."""
-    existing = FieldConflict.objects.filter(place=place, field=name, record=record,
-                                            status=FieldConflict.Status.PENDING).first()
-    if existing is not None:
-        existing.source_value, existing.current_value, existing.run = said, shown, run
-        existing.save(update_fields=["source_value", "current_value", "run"])
-        return 0
-    if record.pk is None:
-        record.save()
-    FieldConflict.objects.create(place=place, field=name, record=record, source_value=said, current_value=shown,
-                                 human_revision=revision, run=run)
-    return 1
