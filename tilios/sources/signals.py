@@ -5,6 +5,7 @@ from django.dispatch import Signal
 
 # Sent when the records attesting some places changed (an import's rows are in, a merge, its undoing, a
 # split), with their ids and, during an import, the journal's step function: the census rebuilds their facts.
+# An import's own merges do not send it: the import sends it once, at its end, for every place it touched.
 # Receivers: census (facts.on_attested).
 places_attested = Signal()
 
