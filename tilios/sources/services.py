@@ -154,7 +154,7 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                        or records[row.external_id].place_id is None]
                 plan = planning.plan(new, auto_merge)
             places = {}  # row line -> place it now describes
-            confirmed = []  # records said again unchanged: their last run is written 500 at a time
+            confirmed = []  # records said again unchanged: their last run is written CONFIRMED_AT_ONCE at a time
             for row in (progress or _quiet)(valid):
                 target = plan.targets.get(row.line)
                 place_id = places.get(target[1]) if target and target[0] == "row" else (

@@ -120,6 +120,7 @@ def home(request):
     context = {"q": request.GET.get("q", "").strip()[:200], "kind": "", "town": town, "kinds": _kinds(),
                "js_strings": _js_strings(), "open_now": False, "error": None, "results": [], "communes": [],
                "near_commune": None, "is_near": False}
+    kind_labels = {kind["code"]: kind["label"] for kind in context["kinds"]}
     near = None
     try:
         filters = search_filters(request.GET)
@@ -157,7 +158,7 @@ def home(request):
         if near is None and reading.town is not None:
             near = (reading.town.latitude, reading.town.longitude)
             context["near_commune"] = reading.town
-        context["understood"] = _understood(reading)
+        context["understood"] = _understood(reading, kind_labels)
         qs = queries.search(reading.text, [*filters.kind, *reading.kinds],
                             services=[*filters.service, *reading.services])
         if near is not None:
@@ -172,7 +173,7 @@ def home(request):
         return render(request, "web/home.html", context, status=400)
     context.update({
         "searching": bool(q or filters.kind or filters.service or near or open_at),
-        "results": _with_kind_labels(result.places, context["kinds"]),
+        "results": [(place, [kind_labels.get(code, code) for code in place.kind_codes]) for place in result.places],
         "count": count,
         "is_near": near is not None,
         "near_point": near,
@@ -183,18 +184,11 @@ def home(request):
     return render(request, "web/home.html", context)
 
 
-def _with_kind_labels(places, kinds):
-    """Each listed place with the labels of its kinds, in its kinds' order."""
-    labels = {kind["code"]: kind["label"] for kind in kinds}
-    return [(place, [labels.get(code, code) for code in place.kind_codes]) for place in places]
-
-
-def _understood(reading):
+def _understood(reading, kind_labels):
     """What the page says it understood of the words, when it read more than words to find in names."""
     if not (reading.kinds or reading.services or reading.town):
         return None
-    labels = {k.code: k.shown_label for k in Kind.objects.filter(code__in=reading.kinds)}
-    return {"kinds": [labels.get(code, code) for code in reading.kinds], "town": reading.town,
+    return {"kinds": [kind_labels.get(code, code) for code in reading.kinds], "town": reading.town,
             "services": [taxonomy.label("services", code, get_language()) for code in reading.services],
             "words": reading.other_words}
 
