@@ -42,13 +42,9 @@ class State:
     revision_id: int | None
 
 
-def evidence(place_id):
-    """The records and person revisions that attest the place, each with its attestation moment."""
-    return evidence_of([place_id])[place_id]
-
-
 def evidence_of(place_ids):
-    """`evidence` of each of `place_ids` (a few hundred at a time), read in three queries for them all."""
+    """For each of `place_ids` (a few hundred at a time), the records and person revisions that attest it,
+    each with its attestation moment, in order: read in three queries for them all."""
     found = {place_id: [] for place_id in place_ids}
     records = SourceRecord.objects.filter(place_id__in=place_ids).select_related("source", "first_run", "last_run")
     for record in records.only("place_id", "external_id", "fields", "source__priority", "source__slug",
