@@ -110,3 +110,20 @@ def test_relocate_applies_the_rules_to_places_stored_before_them():
     place.refresh_from_db()
     assert place.commune_check == Place.CommuneCheck.FAR and place.region_id == "24"
     assert "far" in out.getvalue()
+
+
+def test_an_edit_derives_the_territory_again_only_when_the_address_or_position_changes():
+    from tilios.revisions import services as revisions
+
+    place, _revision = revisions.create(Place, {"name": "Atelier du Mail", "postcode": "35000", "town": "Rennes",
+                                                "latitude": 48.1113, "longitude": -1.6800}, None, system=True)
+    assert place.commune.code == "35238"
+    # As the territory reference stood when the place was stored (or `tilios relocate` left it).
+    Place.objects.filter(pk=place.pk).update(commune=None, commune_check=Place.CommuneCheck.UNKNOWN)
+    revisions.edit(Place.objects.get(pk=place.pk), {"description": "Un atelier partagé."}, None, system=True)
+    place.refresh_from_db()
+    assert place.commune_id is None and place.commune_check == Place.CommuneCheck.UNKNOWN
+    assert place.description == "Un atelier partagé."
+    revisions.edit(place, {"latitude": 48.1120}, None, system=True)
+    place.refresh_from_db()
+    assert place.commune.code == "35238" and place.commune_check == Place.CommuneCheck.AGREE

@@ -10,7 +10,7 @@ from tilios.revisions.registry import Editable, check_unknown_fields, register
 
 from . import contact, hours, taxonomy
 from .models import MARKERS, Kind, Place
-from .services import assign_territory
+from .services import TERRITORY_INPUTS, assign_territory
 
 FIELDS = ("name", "alternate_names", "kinds", "presence", "mobility", "status", "opened_on", "closed_on",
           "temporary", "latitude", "longitude", "address", "postcode", "town", "declared_commune_code",
@@ -222,6 +222,9 @@ def validate(data):
 
 def apply(place, data):
     adding = place.pk is None
+    # An edit that leaves the address and position alone (a merge's redirect, a description) keeps the
+    # territory derived from them: `tilios relocate` derives every place's again when the reference changes.
+    moved = adding or any(getattr(place, name) != data[name] for name in TERRITORY_INPUTS)
     for name in FIELDS:
         if name in ("kinds", "merged_into"):
             continue
@@ -231,7 +234,8 @@ def apply(place, data):
         setattr(place, name, value)
     target = data.get("merged_into")
     place.merged_into = Place.objects.get(public_id=target) if target else None
-    assign_territory(place)
+    if moved:
+        assign_territory(place)
     place.save()
     kind_ids = list(Kind.objects.filter(code__in=data["kinds"]).values_list("pk", flat=True)) if data["kinds"] else []
     if adding:  # nothing to compare with: the links are written without reading any (an import's many new places)

@@ -4,6 +4,8 @@ from tilios.territories.services import commune_by_code, haversine_km, locate, l
 from .models import Place
 
 FAR_KM = 10.0
+# What a place's territory is derived from (assign_territory), and what it derives.
+TERRITORY_INPUTS = ("latitude", "longitude", "postcode", "town", "declared_commune_code")
 TERRITORY_FIELDS = ("declared_commune", "declared_distance_km", "commune", "commune_check", "located_by", "epci",
                     "departement", "region", "in_metropole")
 
