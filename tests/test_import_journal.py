@@ -165,3 +165,29 @@ def test_the_site_keeps_writing_while_an_import_runs(tmp_path, engine):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.close()
 
+
+
+def test_a_long_write_reads_the_database_unmapped_and_maps_it_again_after_even_when_it_fails(small_base):
+    env, _db = small_base
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "from tilios import journal\n"
+        "def mapped():\n"
+        "    with connection.cursor() as cursor:\n"
+        "        return cursor.execute('PRAGMA mmap_size').fetchone()[0]\n"
+        "seen = [mapped()]\n"
+        "with journal.stepwise():\n"
+        "    seen.append(mapped())\n"
+        "seen.append(mapped())\n"
+        "try:\n"
+        "    with journal.stepwise():\n"
+        "        seen.append(mapped())\n"
+        "        raise RuntimeError\n"
+        "except RuntimeError:\n"
+        "    seen.append(mapped())\n"
+        "print(*seen)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["268435456", "0", "268435456", "0", "268435456"]

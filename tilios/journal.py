@@ -234,6 +234,20 @@ class _OneTransaction:
 
 
 @contextmanager
+def _unmapped():
+    """Read the database through SQLite's bounded page cache, not mapped in memory: a long write touches most
+    of the file, and every mapped page it touches would count in the process's memory until it ends."""
+    with connection.cursor() as cursor:
+        mapped = cursor.execute("PRAGMA mmap_size").fetchone()[0]
+        cursor.execute("PRAGMA mmap_size=0")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA mmap_size={int(mapped)}")
+
+
+@contextmanager
 def stepwise(one_transaction=False):
     """Run a long write. Yields a function to call between units of work (rows) — on SQLite, outside any
     enclosing transaction, it commits every STEP_SECONDS — and whose `paused()` holds a stretch of reading
@@ -244,7 +258,7 @@ def stepwise(one_transaction=False):
         with transaction.atomic():
             yield _OneTransaction()
         return
-    with _exclusive(wait=False):
+    with _exclusive(wait=False), _unmapped():
         with connection.cursor() as cursor:
             cursor.execute(_CREATE)
         _replay()  # a write that died before this one

@@ -129,7 +129,7 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
 
     `gone` is None for a whole file: the records it no longer holds are marked missing. A partial update
     (a change feed) passes the ids it says are gone instead, and the records it does not mention stay as
-    they are."""
+    they are. Each row's values (`raw`, `fields`) are let go once written: 10⁵ rows would hold hundreds of MB."""
     kinds = {k.code: k for k in Kind.objects.all()}
     summary = ImportSummary(run=None)
     try:
@@ -163,6 +163,7 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                                     plan.reasons.get(row.line), confirmed)
                 if applied_to is not None:
                     places[row.line] = applied_to
+                row.raw = row.fields = None
                 if len(confirmed) >= CONFIRMED_AT_ONCE:
                     _confirm(confirmed, run)
                 step()
@@ -290,11 +291,10 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair, confirme
             place_fields = dict(row.fields)
             place, _ = revisions.create(Place, place_fields, None, _note(source, row, None), source=source,
                                         kind=Revision.Kind.IMPORT, system=True, known_at=known_at)
-            if place_id:
-                place = _join(place, Place.objects.get(pk=place_id), record, run, source, row, pair, known_at,
-                              summary)
-            else:
-                summary.created += 1
+            if place_id:  # the merge moved the record to the known place: nothing left to save
+                return _join(place, Place.objects.select_related("current_revision").get(pk=place_id), record,
+                             run, source, row, pair, known_at, summary)
+            summary.created += 1
     except ValidationError as exc:
         field_name, messages = next(iter(exc.message_dict.items()))
         summary.rejected += 1
@@ -309,7 +309,8 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair, confirme
 def _join(own, known, record, run, source, row, pair, known_at, summary):
     """A new record matched to a known place: it gets its own place, merged at once into the known one, so
     that `tilios review merges` lists the join and undoing it gives the record its own place back. The
-    known place takes what the record wins by priority (`record_changes.wanted`), besides what a merge fills in."""
+    known place takes what the record wins by priority (`record_changes.wanted`), besides what a merge fills in.
+    Returns the known place's id."""
     record.place = own
     record.save()
     taken, conflicts = wanted(known, record, {}, run)
@@ -318,8 +319,7 @@ def _join(own, known, record, run, source, row, pair, known_at, summary):
                      source=source, known_at=known_at)
     summary.matched += 1
     summary.review_items += conflicts
-    known.refresh_from_db()
-    return known
+    return known.pk
 
 
 def _update(place, record, old_fields, run, source, note, known_at):
