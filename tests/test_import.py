@@ -174,3 +174,52 @@ def test_a_file_imported_again_confirms_its_records_even_past_one_batch(tmp_path
     assert sorted(records.values_list("external_id", "first_run", "last_run")) == [
         (f"c{i}", first.run.pk, again.run.pk) for i in range(6)]
     assert records.get(external_id="c3").fields["name"] == "Atelier c3"
+
+
+def test_places_created_a_batch_at_a_time_are_those_created_one_by_one():
+    """An import writes its new places together (revisions.create_many): the places, their kinds, territory
+    and search text, and their first revisions are what `create` writes for each, and a bad one is refused
+    alone, at its place in the batch."""
+    from tilios.places.editing import snapshot
+    from tilios.revisions import services as revisions
+    from tilios.revisions.models import Revision
+    from tilios.sources.models import Source
+
+    source = Source.objects.get(slug="cget-mission-coworking-2019")
+    items = [
+        ({"name": "Atelier du Mail", "postcode": "35000", "town": "Rennes", "latitude": 48.1113, "longitude": -1.68,
+          "kinds": ["fablab", "coworking"], "links": [{"kind": "web", "url": "https://example.org"}],
+          "opened_on": "2015-03-01", "opening_hours": "Mo-Fr 09:00-18:00", "services": ["internet"]}, "un"),
+        ({"name": "La Cantine", "declared_commune_code": "44109", "address": "3 rue de Nantes"}, "deux"),
+        ({"name": "", "town": "Brest"}, "sans nom"),
+        ({"name": "Hors sol", "kinds": ["epn"], "presence": "digital", "markers": []}, "trois"),
+    ]
+    batch = revisions.create_many(Place, items, source, known_at=None)
+    assert [type(outcome).__name__ for outcome in batch] == ["Place", "Place", "ValidationError", "Place"]
+    assert "name" in batch[2].message_dict
+    one_by_one = [revisions.create(Place, changes, None, summary, source=source, kind=Revision.Kind.IMPORT,
+                                   system=True)[0] for changes, summary in items if changes["name"]]
+    skip = {"id", "public_id", "current_revision", "created_at", "updated_at"}
+    columns = [f.attname for f in Place._meta.concrete_fields if f.name not in skip]
+    for mine, theirs in zip([p for p in batch if isinstance(p, Place)], one_by_one):
+        mine, theirs = Place.objects.get(pk=mine.pk), Place.objects.get(pk=theirs.pk)
+        assert [getattr(mine, c) for c in columns] == [getattr(theirs, c) for c in columns]
+        assert mine.is_published and mine.search_text.strip() and mine.sort_name  # columns save() would derive
+        assert sorted(mine.kinds.values_list("code", flat=True)) == sorted(theirs.kinds.values_list("code", flat=True))
+        a, b = mine.current_revision, theirs.current_revision
+        assert a.data == snapshot(mine) == b.data
+        assert (a.diff, a.number, a.status, a.kind, a.source_id, a.summary, a.parent_id) == (
+            b.diff, b.number, b.status, b.kind, b.source_id, b.summary, b.parent_id)
+
+
+def test_an_import_creates_its_new_places_in_batches_and_joins_rows_to_places_of_a_batch_not_yet_written(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(services, "CREATED_AT_ONCE", 2)  # 5 new places: two full batches and one more
+    rows = [row(f"b{i}", lat=f"45.4{i}") for i in range(5)]
+    rows.insert(1, row("b0bis", name="Atelier b0", lat="45.40"))  # the same place as b0, still waiting in its batch
+    summary = run_import("cget", cget_file(tmp_path, *rows), source="cget-mission-coworking-2019")
+    assert (summary.created, summary.matched, summary.rejected) == (5, 1, 0)
+    records = SourceRecord.objects.filter(external_id__startswith="b", source__slug="cget-mission-coworking-2019")
+    assert records.count() == 6 and all(r.place.merged_into_id is None for r in records)
+    assert records.get(external_id="b0bis").place_id == records.get(external_id="b0").place_id
+    assert all(r.place.current_revision.source_id == r.source_id for r in records)

@@ -53,6 +53,7 @@ def line_label(kind):
 
 
 CONFIRMED_AT_ONCE = 500
+CREATED_AT_ONCE = 200
 
 
 class DryRunRollback(Exception):
@@ -155,8 +156,17 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                 plan = planning.plan(new, auto_merge)
             places = {}  # row line -> place it now describes
             confirmed = []  # records said again unchanged: their last run is written CONFIRMED_AT_ONCE at a time
+            fresh = {}  # line -> first-seen row that matches nothing: their places are created CREATED_AT_ONCE at a time
             for row in (progress or _quiet)(valid):
                 target = plan.targets.get(row.line)
+                if target is None and row.external_id not in records:
+                    fresh[row.line] = row
+                    if len(fresh) >= CREATED_AT_ONCE:
+                        places.update(_create_fresh(fresh, src, run, summary, known_at))
+                    step()
+                    continue
+                if target and target[0] == "row" and target[1] in fresh:  # joins a place not written yet
+                    places.update(_create_fresh(fresh, src, run, summary, known_at))
                 place_id = places.get(target[1]) if target and target[0] == "row" else (
                     target[1] if target else None)
                 applied_to = _apply(row, src, run, records.get(row.external_id), summary, known_at, place_id,
@@ -167,6 +177,7 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                 if len(confirmed) >= CONFIRMED_AT_ONCE:
                     _confirm(confirmed, run)
                 step()
+            places.update(_create_fresh(fresh, src, run, summary, known_at))
             _confirm(confirmed, run)
             for x, y, pair in plan.reviews:
                 a = places.get(x[1]) if x[0] == "row" else x[1]
@@ -296,14 +307,40 @@ def _apply(row, source, run, record, summary, known_at, place_id, pair, confirme
                              run, source, row, pair, known_at, summary)
             summary.created += 1
     except ValidationError as exc:
-        field_name, messages = next(iter(exc.message_dict.items()))
-        summary.rejected += 1
-        summary.errors.append({"line": row.line, "field": field_name, "reason": "; ".join(messages),
-                               "value": str(row.fields.get(field_name, ""))[:200]})
+        _reject(row, exc, summary)
         return None
     record.place = place
     record.save()
     return place.pk
+
+
+def _reject(row, error, summary):
+    field_name, messages = next(iter(error.message_dict.items()))
+    summary.rejected += 1
+    summary.errors.append({"line": row.line, "field": field_name, "reason": "; ".join(messages),
+                           "value": str(row.fields.get(field_name, ""))[:200]})
+
+
+def _create_fresh(fresh, source, run, summary, known_at):
+    """Create the places of `fresh` rows (line -> row; first seen, matching nothing) and their records, a
+    batch at a time; empties `fresh`. Returns {line: place id}."""
+    rows = list(fresh.values())
+    fresh.clear()
+    outcomes = revisions.create_many(Place, [(dict(row.fields), _note(source, row, None)) for row in rows], source,
+                                     kind=Revision.Kind.IMPORT, known_at=known_at)
+    created, records = {}, []
+    for row, outcome in zip(rows, outcomes):
+        if isinstance(outcome, ValidationError):
+            _reject(row, outcome, summary)
+            continue
+        records.append(SourceRecord(source=source, external_id=row.external_id, place=outcome, raw=row.raw,
+                                    fields=row.fields, checksum=_checksum(row.raw), line=row.line, first_run=run,
+                                    last_run=run))
+        created[row.line] = outcome.pk
+        row.raw = row.fields = None
+    SourceRecord.objects.bulk_create(records)
+    summary.created += len(records)
+    return created
 
 
 def _join(own, known, record, run, source, row, pair, known_at, summary):
