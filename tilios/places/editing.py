@@ -258,7 +258,7 @@ def apply(place, data):
         assign_territory(place)
     place.save()
     kind_ids = list(Kind.objects.filter(code__in=data["kinds"]).values_list("pk", flat=True)) if data["kinds"] else []
-    if adding:  # nothing to compare with: the links are written without reading any (an import's many new places)
+    if adding:  # nothing to compare with: the links are written without reading any
         place.kinds.through.objects.bulk_create([place.kinds.through(place_id=place.pk, kind_id=kind_id)
                                                  for kind_id in kind_ids])
     else:

@@ -6,8 +6,9 @@ so that a failure puts everything back (`tilios.journal`), and the site keeps se
 changes nothing, since each raw record is compared with the one kept from the previous run.
 
 A record seen for the first time is matched (`planning`) against the registry and the rest of the file:
-sure matches join the known place, uncertain ones create their own place and a pair to review. A record
-never overwrites a field that a person edited: what it says instead becomes a `FieldConflict`.
+sure matches join the known place, uncertain ones create their own place and a pair to review; the places of
+rows that match nothing are written a batch at a time (`revisions.create_many`). A record never overwrites a
+field that a person edited: what it says instead becomes a `FieldConflict`.
 """
 import dataclasses
 import datetime
