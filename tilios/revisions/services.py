@@ -159,18 +159,18 @@ def create_many(model, items, source, kind=Revision.Kind.IMPORT, known_at=None):
     [(changes, summary)], in a few statements. Returns, in order, each record or the ValidationError that
     refused it. Needs the spec's `apply_many`."""
     spec = spec_for(model)
-    outcomes, records, datas = [], [], []
-    for changes, _summary in items:
+    outcomes, records, datas, summaries = [], [], [], []
+    for changes, summary in items:
         try:
             datas.append(spec.validate({**spec.defaults, **changes}))
         except ValidationError as exc:
             outcomes.append(exc)
             continue
         records.append(model(is_published=True))
+        summaries.append(summary)
         outcomes.append(records[-1])
     if not records:
         return outcomes
-    summaries = [item[1] for item, outcome in zip(items, outcomes) if not isinstance(outcome, ValidationError)]
     content_type_id = ContentType.objects.get_for_model(model).pk
     accepted_at = known_at or timezone.now()
     with transaction.atomic():
