@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tilios.places.models import Place
-from tilios.sources import services
+from tilios.sources import resolution, services
 from tilios.sources.importers import FileError
 from tilios.sources.models import ImportRun, SourceRecord
 from tilios.sources.services import run_import
@@ -112,21 +112,22 @@ def test_a_file_not_in_utf8_is_refused_with_its_line(tmp_path):
 
 
 def test_an_import_that_crashes_half_way_leaves_the_database_unchanged(tmp_path, monkeypatch):
+    # Ten rows at one spot with similar names: the first is created, most others join it.
     path = cget_file(tmp_path, *(row(f"C{i}", name=f"Lieu test {i}") for i in range(10)))
-    real_apply = services._apply
+    real_join = resolution.join_new
     calls = []
 
-    def apply_then_crash(*args, **kwargs):
+    def join_then_crash(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 6:
+        if len(calls) == 5:
             raise RuntimeError("disque plein")
-        return real_apply(*args, **kwargs)
+        return real_join(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_apply", apply_then_crash)
+    monkeypatch.setattr(resolution, "join_new", join_then_crash)
     before = state()
     with pytest.raises(RuntimeError):
         run_import("cget", path, source="cget-mission-coworking-2019")
-    assert len(calls) == 6
+    assert len(calls) == 5
     assert state() == before
     assert not Place.objects.filter(name__startswith="Lieu test ").exists()
 

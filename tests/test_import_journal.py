@@ -75,14 +75,14 @@ def test_an_import_failing_half_way_puts_back_every_step_it_committed(small_base
     script = (
         "import django, sys; django.setup()\n"
         "from tilios import journal\n"
-        "from tilios.sources import services\n"
+        "from tilios.sources import services, writing\n"
         "journal.STEP_SECONDS = 0  # commit after every row\n"
-        "real, seen = services._create_fresh, []\n"
+        "real, seen = writing.create_fresh, []\n"
         "def crash(*a, **k):  # the fourth batch of new places: three are written, in committed steps\n"
         "    seen.append(1)\n"
         "    if len(seen) == 4: raise RuntimeError('disque plein')\n"
         "    return real(*a, **k)\n"
-        "services._create_fresh = crash\n"
+        "writing.create_fresh = crash\n"
         f"services.run_import('cget', {str(CGET_CSV)!r})\n"
     )
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)

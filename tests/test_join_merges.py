@@ -146,3 +146,80 @@ def test_an_import_builds_the_facts_of_what_it_joined_once_at_its_end_as_a_rebui
     after_import = _facts()
     facts.rebuild()
     assert _facts() == after_import
+
+
+def test_a_joining_row_gets_its_own_place_created_as_a_redirect_in_one_revision(joined):
+    """The place a joining row has for the record's sake is born merged: it is never a place of its own."""
+    from tilios.revisions.services import history
+
+    known, join, import_run = joined
+    own = join.merged
+    (revision,) = history(own)
+    assert (revision.number, revision.kind, revision.source.slug) == (1, "import", "annuaire-b")
+    assert revision.data["merged_into"] == known.public_id and revision.data["name"] == "BERRY LAB 36"
+    assert "rapproché" in revision.summary
+    assert join.merged_revision == revision and own.current_revision == revision
+    known.refresh_from_db()
+    assert join.kept_revision == known.current_revision and join.kept_revision.kind == "merge"
+    assert set(join.kept_revision.diff) >= {"name", "alternate_names"}
+    assert not own.records.exists() and join.records == [SourceRecord.objects.get(external_id="b1", place=known).pk]
+    assert not MatchCandidate.objects.filter(place_a=own).exists() and not MatchCandidate.objects.filter(
+        place_b=own).exists()
+
+
+def test_joins_written_a_batch_at_a_time_follow_each_other_in_file_order(tmp_path, monkeypatch):
+    """Joins wait in batches of JOINED_AT_ONCE: a row joining a row of a batch not yet written, or a place
+    created later in the file, lands where it would one at a time."""
+    from tilios.sources import services
+
+    monkeypatch.setattr(services, "JOINED_AT_ONCE", 2)
+    source("annuaire-a")
+    source("annuaire-b")
+    run_import("cget", directory(tmp_path, "a", dict(id="a1", name="BerryLab 36", lat=46.8101, lon=1.6910,
+                                                      **CHATEAUROUX)), source="annuaire-a")
+    known = place_of("annuaire-a", "a1")
+    volta = dict(lat=47.0810, lon=2.3990, cp="18000", town="Bourges", insee="18033", address="3 rue Moyenne")
+    summary = run_import("cget", directory(
+        tmp_path, "b",
+        dict(id="b1", name="BERRY LAB 36", lat=46.8102, lon=1.6911, **CHATEAUROUX),
+        dict(id="b2", name="Berry Lab 36", lat=46.8101, lon=1.6911, **CHATEAUROUX),
+        dict(id="b3", name="Atelier Volta", **volta),
+        dict(id="b4", name="ATELIER VOLTA", **volta),
+        dict(id="b5", name="Berrylab 36", lat=46.8102, lon=1.6910, **CHATEAUROUX)), source="annuaire-b")
+    assert (summary.created, summary.matched, summary.rejected) == (1, 4, 0)
+    assert place_of("annuaire-b", "b1") == place_of("annuaire-b", "b2") == place_of("annuaire-b", "b5") == known
+    assert place_of("annuaire-b", "b4") == place_of("annuaire-b", "b3") != known
+    joins = Merge.objects.filter(run=summary.run).order_by("pk")
+    assert [SourceRecord.objects.get(pk=j.records[0]).external_id for j in joins] == ["b1", "b2", "b4", "b5"]
+    assert all(j.merged.merged_into == j.kept and j.merged.records.count() == 0 for j in joins)
+    # Equal priorities: the last row of the file names the place, the other spellings stay alternate names.
+    known.refresh_from_db()
+    assert (known.name, known.alternate_names) == ("Berrylab 36", ["Berry Lab 36"])
+
+
+def test_a_row_whose_known_place_was_merged_meanwhile_keeps_a_place_of_its_own(tmp_path, monkeypatch):
+    """A moderator merges the known place while the import runs (between its steps): the joining row does not
+    become a redirect to a redirect, it gets a place of its own, to be matched again later."""
+    from tilios.sources import resolution, writing
+
+    source("annuaire-a")
+    source("annuaire-b")
+    run_import("cget", directory(
+        tmp_path, "a", dict(id="a1", name="BerryLab 36", lat=46.8101, lon=1.6910, **CHATEAUROUX),
+        dict(id="a2", name="Le Nœud Coworking", lat=47.0900, lon=2.4100, cp="18000", town="Bourges",
+             insee="18033", address="8 avenue Jean Jaurès")), source="annuaire-a")
+    known, other = place_of("annuaire-a", "a1"), place_of("annuaire-a", "a2")
+    real = writing.create_joined
+
+    def merged_meanwhile(joining, *args, **kwargs):
+        if joining and not Merge.objects.filter(merged=known).exists():
+            resolution.merge(other, known, make_user("moderatrice", Role.MODERATOR))
+        return real(joining, *args, **kwargs)
+
+    monkeypatch.setattr(writing, "create_joined", merged_meanwhile)
+    summary = run_import("cget", directory(tmp_path, "b", dict(id="b1", name="BERRY LAB 36", lat=46.8102,
+                                                                lon=1.6911, **CHATEAUROUX)), source="annuaire-b")
+    assert (summary.created, summary.matched, summary.rejected) == (1, 0, 0)
+    own = place_of("annuaire-b", "b1")
+    assert own not in (known, other) and own.merged_into is None and own.name == "BERRY LAB 36"
+    assert not Merge.objects.filter(run=summary.run).exists()

@@ -257,6 +257,9 @@ def apply(place, data):
     if moved:
         assign_territory(place)
     place.save()
+    # The current revision, not yet replaced, says which kinds the place has: most edits leave them alone.
+    if not adding and place.current_revision_id and place.current_revision.data.get("kinds") == data["kinds"]:
+        return
     kind_ids = list(Kind.objects.filter(code__in=data["kinds"]).values_list("pk", flat=True)) if data["kinds"] else []
     if adding:  # nothing to compare with: the links are written without reading any
         place.kinds.through.objects.bulk_create([place.kinds.through(place_id=place.pk, kind_id=kind_id)

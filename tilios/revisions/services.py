@@ -71,8 +71,8 @@ def history(record):
 
 
 def _lock(record):
-    model = type(record)
-    return model.objects.select_for_update().get(pk=record.pk)
+    model = type(record)  # the current revision comes in the same query: every edit reads it
+    return model.objects.select_for_update(of=("self",)).select_related("current_revision").get(pk=record.pk)
 
 
 def _publish(record, revision, spec, applied=False, known_at=None):

@@ -98,14 +98,32 @@ def _take(kept_data, changes, taken):
     return changes
 
 
+def _fold(kept, merged_data, user, summary, taken, source, known_at):
+    """The kept place takes what the merged one brings (`_absorb`) and what its source wins (`taken`):
+    returns the kept place's revision, or None when it changes nothing."""
+    changes = _absorb(kept.current_revision.data, merged_data)
+    if taken:
+        changes = _take(kept.current_revision.data, changes, dict(taken))
+    if not changes:
+        return None
+    try:
+        return revisions.edit(kept, changes, user, summary, kind=Revision.Kind.MERGE, system=True, source=source,
+                              known_at=known_at)
+    except revisions.NoChange:
+        return None
+
+
+def _locked(place_id):
+    return Place.objects.select_for_update(of=("self",)).select_related("current_revision").get(pk=place_id)
+
+
 def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reasons=(), summary="", taken=None,
           source=None, known_at=None):
     """Fold `merged` into `kept`. `user` None means the importer's automatic merge, which also passes the
     fields the merged place's `source` wins by priority (`taken`) and the import's knowledge time."""
     _require_reviewer(user)
     with transaction.atomic():
-        kept = Place.objects.select_for_update().get(pk=kept.pk)
-        merged = Place.objects.select_for_update().get(pk=merged.pk)
+        kept, merged = _locked(kept.pk), _locked(merged.pk)
         if kept.pk == merged.pk:
             raise ValidationError({"place": _("un lieu ne peut pas être fusionné avec lui-même")})
         if kept.merged_into_id or merged.merged_into_id:
@@ -113,16 +131,7 @@ def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reas
         if kept.current_revision_id is None or merged.current_revision_id is None:
             raise ValidationError({"place": _("ce lieu attend encore sa relecture")})
         summary = summary or _("Fusion de « %(merged)s » (%(id)s)") % {"merged": merged.name, "id": merged.public_id}
-        changes = _absorb(kept.current_revision.data, merged.current_revision.data)
-        if taken:
-            changes = _take(kept.current_revision.data, changes, dict(taken))
-        kept_revision = None
-        if changes:
-            try:
-                kept_revision = revisions.edit(kept, changes, user, summary, kind=Revision.Kind.MERGE, system=True,
-                                               source=source, known_at=known_at)
-            except revisions.NoChange:
-                pass
+        kept_revision = _fold(kept, merged.current_revision.data, user, summary, taken, source, known_at)
         merged_revision = revisions.edit(
             merged, {"merged_into": kept.public_id}, user,
             _("Fusionné dans « %(kept)s » (%(id)s)") % {"kept": kept.name, "id": kept.public_id},
@@ -132,35 +141,58 @@ def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reas
         if run is None:  # an import's merge: the import attests every place it touched once, at its end
             places_attested.send(sender=Merge, place_ids={kept.pk, merged.pk})
         FieldConflict.objects.filter(place=merged, status=FieldConflict.Status.PENDING).update(place=kept)
+        pair = _carry_candidates(merged, kept)
         if candidate is None:
-            candidate = MatchCandidate.objects.filter(
-                place_a_id=min(kept.pk, merged.pk), place_b_id=max(kept.pk, merged.pk)).first()
+            candidate = pair
         if candidate is not None:
             _decide(candidate, MatchCandidate.Status.SAME, user)
-        _carry_candidates(merged, kept)
-        merge = Merge.objects.create(kept=kept, merged=merged, records=moved, kept_revision=kept_revision,
-                                     merged_revision=merged_revision, candidate=candidate, run=run, by=user,
-                                     score=score if score is not None else candidate.score if candidate else None,
-                                     reasons=list(reasons) or (candidate.reasons if candidate else []))
-        place_merged.send(sender=Merge, merge=merge)
-        logger.info("merge %s: place %s into %s, %s", merge.pk, merged.public_id, kept.public_id,
-                    f"by {user.get_username()}" if user else "automatic")
-        return merge
+        return _recorded(Merge(kept=kept, merged=merged, records=moved, kept_revision=kept_revision,
+                               merged_revision=merged_revision, candidate=candidate, run=run, by=user,
+                               score=score if score is not None else candidate.score if candidate else None,
+                               reasons=list(reasons) or (candidate.reasons if candidate else [])))
+
+
+def join_new(kept, joined, record, taken, *, run, score, reasons, summary, source, known_at):
+    """An import's join: `joined`, a place the import has just created for the new `record` as a redirect to
+    the known place `kept` (`merged_into` set from its first revision), is folded into it as `merge` would.
+    Being new, it has no other record, no proposal, no conflict and no report to carry. `kept` comes with its
+    current revision, read in the import's transaction."""
+    with transaction.atomic():
+        kept_revision = _fold(kept, joined.current_revision.data, None, summary, taken, source, known_at)
+        SourceRecord.objects.filter(pk=record.pk).update(place=kept)
+        record.place = kept
+        return _recorded(Merge(kept=kept, merged=joined, records=[record.pk], kept_revision=kept_revision,
+                               merged_revision=joined.current_revision, run=run, score=score,
+                               reasons=list(reasons)))
+
+
+def _recorded(merge):
+    merge.save()
+    place_merged.send(sender=Merge, merge=merge)
+    logger.info("merge %s: place %s into %s, %s", merge.pk, merge.merged.public_id, merge.kept.public_id,
+                f"by {merge.by.get_username()}" if merge.by else "automatic")
+    return merge
 
 
 def _carry_candidates(merged, kept):
-    """Open proposals about the merged place now concern the place it went into."""
-    for candidate in MatchCandidate.objects.filter(Q(place_a=merged) | Q(place_b=merged)).exclude(
-            status=MatchCandidate.Status.SAME):
+    """Open proposals about the merged place now concern the place it went into. Returns the proposal of
+    the pair itself, if any, left for the merge to decide."""
+    pair = None
+    for candidate in MatchCandidate.objects.filter(Q(place_a=merged) | Q(place_b=merged)):
         other_id = candidate.place_b_id if candidate.place_a_id == merged.pk else candidate.place_a_id
-        if other_id != kept.pk:
-            a_id, b_id = ordered(kept.pk, other_id)
-            MatchCandidate.objects.get_or_create(
-                place_a_id=a_id, place_b_id=b_id,
-                defaults={"score": candidate.score, "reasons": candidate.reasons, "distance_m": candidate.distance_m,
-                          "status": candidate.status, "run": candidate.run, "decided_by": candidate.decided_by,
-                          "decided_at": candidate.decided_at})
+        if other_id == kept.pk:
+            pair = candidate
+            continue
+        if candidate.status == MatchCandidate.Status.SAME:  # a decision of an earlier merge: history
+            continue
+        a_id, b_id = ordered(kept.pk, other_id)
+        MatchCandidate.objects.get_or_create(
+            place_a_id=a_id, place_b_id=b_id,
+            defaults={"score": candidate.score, "reasons": candidate.reasons, "distance_m": candidate.distance_m,
+                      "status": candidate.status, "run": candidate.run, "decided_by": candidate.decided_by,
+                      "decided_at": candidate.decided_at})
         candidate.delete()
+    return pair
 
 
 def undo_merge(merge_record, user, summary=""):

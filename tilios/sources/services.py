@@ -6,32 +6,27 @@ so that a failure puts everything back (`tilios.journal`), and the site keeps se
 changes nothing, since each raw record is compared with the one kept from the previous run.
 
 A record seen for the first time is matched (`planning`) against the registry and the rest of the file:
-sure matches join the known place, uncertain ones create their own place and a pair to review; the places of
-rows that match nothing are written a batch at a time (`revisions.create_many`). A record never overwrites a
-field that a person edited: what it says instead becomes a `FieldConflict`.
+sure matches join the known place, uncertain ones create their own place and a pair to review. `writing`
+writes the rows: the places of first-seen rows a batch at a time. A record never overwrites a field that a
+person edited: what it says instead becomes a `FieldConflict`.
 """
 import dataclasses
 import datetime
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from tilios import journal
 from tilios.places.models import Kind, Place
-from tilios.revisions import services as revisions
-from tilios.revisions.models import Revision
 
-from . import catalogue, planning, resolution
+from . import catalogue, planning, resolution, writing
 from .importers import FileError, RowError
 from .models import ImportRun, Source, SourceRecord
-from .record_changes import wanted
 from .signals import places_attested
 
 logger = logging.getLogger(__name__)
@@ -56,6 +51,7 @@ def line_label(kind):
 
 CONFIRMED_AT_ONCE = 500
 CREATED_AT_ONCE = 200
+JOINED_AT_ONCE = 50  # a join costs a few ms: a batch holds the write lock for about one journal step
 
 
 class DryRunRollback(Exception):
@@ -75,10 +71,6 @@ class ImportSummary:
     review_items: int = 0  # possible duplicates and conflicts with people's edits, queued for review
     changed_fields: int = 0  # field values changed on places already known
     errors: list = field(default_factory=list)
-
-
-def _checksum(raw):
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def file_sha256(path):
@@ -160,29 +152,34 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                 plan = planning.plan(new, auto_merge)
             places = {}  # row line -> place it now describes
             confirmed = []  # records said again unchanged: their last run is written CONFIRMED_AT_ONCE at a time
-            fresh = {}  # line -> first-seen row that matches nothing: their places are created CREATED_AT_ONCE at a time
+            # First-seen rows, their places created a batch at a time: those that match nothing (line -> row)
+            # and those that join a known place (see writing.create_joined).
+            fresh, joining = {}, {}
             for row in (progress or _quiet)(valid):
-                target = plan.targets.get(row.line)
-                if target is None and row.external_id not in records:
+                target, record = plan.targets.get(row.line), records.get(row.external_id)
+                if target and target[0] == "row" and target[1] in fresh:  # joins a place not written yet
+                    places.update(writing.create_fresh(fresh, src, run, summary, known_at))
+                joined = places.get(target[1]) if target and target[0] == "row" else target and target[1]
+                if joined:  # only rows without a place have a target
+                    joining[row.line] = (row, record, joined, plan.reasons.get(row.line))
+                    places[row.line] = joined
+                    if len(joining) >= JOINED_AT_ONCE:
+                        writing.create_joined(joining, places, src, run, summary, known_at)
+                elif record is None:
                     fresh[row.line] = row
                     if len(fresh) >= CREATED_AT_ONCE:
-                        places.update(_create_fresh(fresh, src, run, summary, known_at))
-                    step()
-                    continue
-                if target and target[0] == "row" and target[1] in fresh:  # joins a place not written yet
-                    places.update(_create_fresh(fresh, src, run, summary, known_at))
-                place_id = places.get(target[1]) if target and target[0] == "row" else (
-                    target[1] if target else None)
-                applied_to = _apply(row, src, run, records.get(row.external_id), summary, known_at, place_id,
-                                    plan.reasons.get(row.line), confirmed)
-                if applied_to is not None:
-                    places[row.line] = applied_to
-                row.raw = row.fields = None
-                if len(confirmed) >= CONFIRMED_AT_ONCE:
-                    _confirm(confirmed, run)
+                        places.update(writing.create_fresh(fresh, src, run, summary, known_at))
+                else:
+                    writing.create_joined(joining, places, src, run, summary, known_at)  # in file order with edits
+                    applied_to = writing.apply_row(row, src, run, record, summary, known_at, confirmed)
+                    if applied_to is not None:
+                        places[row.line] = applied_to
+                    if len(confirmed) >= CONFIRMED_AT_ONCE:
+                        writing.confirm(confirmed, run)
                 step()
-            places.update(_create_fresh(fresh, src, run, summary, known_at))
-            _confirm(confirmed, run)
+            places.update(writing.create_fresh(fresh, src, run, summary, known_at))
+            writing.create_joined(joining, places, src, run, summary, known_at)
+            writing.confirm(confirmed, run)
             for x, y, pair in plan.reviews:
                 a = places.get(x[1]) if x[0] == "row" else x[1]
                 b = places.get(y[1]) if y[0] == "row" else y[1]
@@ -259,119 +256,3 @@ def _mark_missing(run, records, present, gone=None):
     for start in range(0, len(back), 500):
         SourceRecord.objects.filter(pk__in=back[start:start + 500]).update(missing_since_run=None)
     return len(gone)
-
-
-def _note(source, row, pair):
-    note = f"Import {source.name} (ligne {row.line})"
-    if pair is not None:
-        note += f" : rapproché (probabilité {pair.score:.3f} ; {', '.join(pair.reasons)})"
-    return note
-
-
-def _confirm(confirmed, run):
-    """The records of `confirmed` (ids) were listed again by `run`, unchanged."""
-    SourceRecord.objects.filter(pk__in=confirmed).update(last_run=run)
-    confirmed.clear()
-
-
-def _apply(row, source, run, record, summary, known_at, place_id, pair, confirmed):
-    """Create, join or update the place the row describes; returns the place's id (None if rejected). A record
-    the row repeats unchanged only joins `confirmed`."""
-    checksum = _checksum(row.raw)
-    if record is not None and record.checksum == checksum and record.place_id:
-        if record.mapped:
-            confirmed.append(record.pk)
-        else:  # kept by an earlier version that did not store the mapped values
-            record.last_run, record.fields = run, row.fields
-            record.save(update_fields=["last_run", "fields"])
-        summary.unchanged += 1
-        return record.place_id
-    if record is None:
-        record = SourceRecord(source=source, external_id=row.external_id, first_run=run)
-    old_fields = record.fields or {}
-    record.raw, record.checksum, record.line, record.last_run = row.raw, checksum, row.line, run
-    record.fields = row.fields
-    record.source = source
-    try:
-        if record.place_id:
-            place = record.place
-            changed, conflicts = _update(place, record, old_fields, run, source, _note(source, row, pair), known_at)
-            summary.changed_fields += changed
-            if changed:
-                summary.updated += 1
-            else:
-                summary.unchanged += 1
-            summary.review_items += conflicts
-        else:
-            place_fields = dict(row.fields)
-            place, _ = revisions.create(Place, place_fields, None, _note(source, row, None), source=source,
-                                        kind=Revision.Kind.IMPORT, system=True, known_at=known_at)
-            if place_id:  # the merge moved the record to the known place: nothing left to save
-                return _join(place, Place.objects.select_related("current_revision").get(pk=place_id), record,
-                             run, source, row, pair, known_at, summary)
-            summary.created += 1
-    except ValidationError as exc:
-        _reject(row, exc, summary)
-        return None
-    record.place = place
-    record.save()
-    return place.pk
-
-
-def _reject(row, error, summary):
-    field_name, messages = next(iter(error.message_dict.items()))
-    summary.rejected += 1
-    summary.errors.append({"line": row.line, "field": field_name, "reason": "; ".join(messages),
-                           "value": str(row.fields.get(field_name, ""))[:200]})
-
-
-def _create_fresh(fresh, source, run, summary, known_at):
-    """Create the places of `fresh` rows (line -> row; first seen, matching nothing) and their records, a
-    batch at a time; empties `fresh`. Returns {line: place id}."""
-    rows = list(fresh.values())
-    fresh.clear()
-    outcomes = revisions.create_many(Place, [(dict(row.fields), _note(source, row, None)) for row in rows], source,
-                                     kind=Revision.Kind.IMPORT, known_at=known_at)
-    created, records = {}, []
-    for row, outcome in zip(rows, outcomes):
-        if isinstance(outcome, ValidationError):
-            _reject(row, outcome, summary)
-            continue
-        records.append(SourceRecord(source=source, external_id=row.external_id, place=outcome, raw=row.raw,
-                                    fields=row.fields, checksum=_checksum(row.raw), line=row.line, first_run=run,
-                                    last_run=run))
-        created[row.line] = outcome.pk
-        row.raw = row.fields = None
-    SourceRecord.objects.bulk_create(records)
-    summary.created += len(records)
-    return created
-
-
-def _join(own, known, record, run, source, row, pair, known_at, summary):
-    """A new record matched to a known place: it gets its own place, merged at once into the known one, so
-    that `tilios review merges` lists the join and undoing it gives the record its own place back. The
-    known place takes what the record wins by priority (`record_changes.wanted`), besides what a merge fills in.
-    Returns the known place's id."""
-    record.place = own
-    record.save()
-    taken, conflicts = wanted(known, record, {}, run)
-    resolution.merge(known, own, None, run=run, score=pair.score if pair else None,
-                     reasons=pair.reasons if pair else (), summary=_note(source, row, pair), taken=taken,
-                     source=source, known_at=known_at)
-    summary.matched += 1
-    summary.review_items += conflicts
-    return known.pk
-
-
-def _update(place, record, old_fields, run, source, note, known_at):
-    """Bring `place` in line with what `record` now says (see `record_changes.wanted`). Returns (how many fields changed,
-    how many conflicts were queued)."""
-    changes, conflicts = wanted(place, record, old_fields, run)
-    if not changes:
-        return 0, conflicts
-    try:
-        revision = revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source,
-                                  system=True, known_at=known_at)
-    except revisions.NoChange:
-        return 0, conflicts
-    return len(revision.diff), conflicts

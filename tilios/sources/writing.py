@@ -1,0 +1,169 @@
+"""How an import writes what its rows say (`services.import_rows` runs them).
+
+First-seen rows have their places created a batch at a time: those that match nothing (`create_fresh`), and
+those that join a place already known (`create_joined`). A record seen before updates its place
+(`apply_row`), and one said again unchanged is only confirmed (`confirm`).
+"""
+import hashlib
+import json
+
+from django.core.exceptions import ValidationError
+
+from tilios.places.models import Place
+from tilios.revisions import services as revisions
+from tilios.revisions.models import Revision
+
+from . import resolution
+from .models import SourceRecord
+from .record_changes import wanted
+
+
+def _checksum(raw):
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _note(source, row, pair):
+    note = f"Import {source.name} (ligne {row.line})"
+    if pair is not None:
+        note += f" : rapproché (probabilité {pair.score:.3f} ; {', '.join(pair.reasons)})"
+    return note
+
+
+def confirm(confirmed, run):
+    """The records of `confirmed` (ids) were listed again by `run`, unchanged."""
+    SourceRecord.objects.filter(pk__in=confirmed).update(last_run=run)
+    confirmed.clear()
+
+
+def apply_row(row, source, run, record, summary, known_at, confirmed):
+    """Update the place of a record seen before (or give one its own place again); returns the place's id
+    (None if rejected). A record the row repeats unchanged only joins `confirmed`."""
+    checksum = _checksum(row.raw)
+    if record.checksum == checksum and record.place_id:
+        if record.mapped:
+            confirmed.append(record.pk)
+        else:  # kept by an earlier version that did not store the mapped values
+            record.last_run, record.fields = run, row.fields
+            record.save(update_fields=["last_run", "fields"])
+        summary.unchanged += 1
+        row.raw = row.fields = None
+        return record.place_id
+    old_fields = record.fields or {}
+    _record_of(row, source, run, record)
+    try:
+        if record.place_id:
+            place = record.place
+            changed, conflicts = _update(place, record, old_fields, run, source, _note(source, row, None), known_at)
+            summary.changed_fields += changed
+            if changed:
+                summary.updated += 1
+            else:
+                summary.unchanged += 1
+            summary.review_items += conflicts
+        else:
+            place, _ = revisions.create(Place, dict(row.fields), None, _note(source, row, None), source=source,
+                                        kind=Revision.Kind.IMPORT, system=True, known_at=known_at)
+            summary.created += 1
+    except ValidationError as exc:
+        _reject(row, exc, summary)
+        return None
+    record.place = place
+    record.save()
+    row.raw = row.fields = None
+    return place.pk
+
+
+def _record_of(row, source, run, record=None, place=None):
+    """The source record of `row`: `record` (kept by an earlier run) filled with what the row says now, or a
+    new one, not saved."""
+    if record is None:
+        record = SourceRecord(source=source, external_id=row.external_id, first_run=run)
+    record.raw, record.fields, record.checksum, record.line, record.last_run = (
+        row.raw, row.fields, _checksum(row.raw), row.line, run)
+    if place is not None:
+        record.place = place
+    return record
+
+
+def _reject(row, error, summary):
+    field_name, messages = next(iter(error.message_dict.items()))
+    summary.rejected += 1
+    summary.errors.append({"line": row.line, "field": field_name, "reason": "; ".join(messages),
+                           "value": str(row.fields.get(field_name, ""))[:200]})
+
+
+def create_fresh(fresh, source, run, summary, known_at):
+    """Create the places of `fresh` rows (line -> row; first seen, matching nothing) and their records, a
+    batch at a time; empties `fresh`. Returns {line: place id}."""
+    rows = list(fresh.values())
+    fresh.clear()
+    outcomes = revisions.create_many(Place, [(dict(row.fields), _note(source, row, None)) for row in rows], source,
+                                     kind=Revision.Kind.IMPORT, known_at=known_at)
+    created, records = {}, []
+    for row, outcome in zip(rows, outcomes):
+        if isinstance(outcome, ValidationError):
+            _reject(row, outcome, summary)
+            continue
+        records.append(_record_of(row, source, run, place=outcome))
+        created[row.line] = outcome.pk
+        row.raw = row.fields = None
+    SourceRecord.objects.bulk_create(records)
+    summary.created += len(records)
+    return created
+
+
+def create_joined(joining, places, source, run, summary, known_at):
+    """Join the rows of `joining` (line -> (row, its record if kept without a place, known place id, pair)) to
+    the places they describe, a batch at a time; empties it. Each row gets its own place, created as a
+    redirect to the known one and folded into it at once (`resolution.join_new`), so that `tilios review
+    merges` lists the join and undoing it gives the record its own place back. The known place takes what
+    the record wins by priority (`record_changes.wanted`), besides what a merge fills in. A row whose known
+    place was merged meanwhile keeps a place of its own; one refused leaves `places`."""
+    items = list(joining.values())
+    joining.clear()
+    if not items:
+        return
+    live = dict(Place.objects.filter(pk__in={known for _, _, known, _ in items}, merged_into=None)
+                .exclude(current_revision=None).values_list("pk", "public_id"))
+    outcomes = revisions.create_many(
+        Place, [({**row.fields, "merged_into": live[known]} if known in live else dict(row.fields),
+                 _note(source, row, pair if known in live else None)) for row, _, known, pair in items],
+        source, kind=Revision.Kind.IMPORT, known_at=known_at)
+    written = []
+    for (row, record, known, pair), own in zip(items, outcomes):
+        if isinstance(own, ValidationError):
+            _reject(row, own, summary)
+            del places[row.line]
+            continue
+        written.append((row, _record_of(row, source, run, record, place=own), known, pair, own))
+    records = [record for _, record, _, _, _ in written]
+    SourceRecord.objects.bulk_update([r for r in records if r.pk], ["raw", "fields", "checksum", "line", "last_run",
+                                                                     "place"])  # kept without a place
+    SourceRecord.objects.bulk_create([r for r in records if r.pk is None])
+    for row, record, known, pair, own in written:
+        row.raw = row.fields = None
+        if own.merged_into_id is None:
+            places[row.line] = own.pk
+            summary.created += 1
+            continue
+        kept = Place.objects.select_related("current_revision").get(pk=known)
+        taken, conflicts = wanted(kept, record, {}, run)
+        resolution.join_new(kept, own, record, taken, run=run, score=pair.score if pair else None,
+                            reasons=pair.reasons if pair else (), summary=_note(source, row, pair), source=source,
+                            known_at=known_at)
+        summary.matched += 1
+        summary.review_items += conflicts
+
+
+def _update(place, record, old_fields, run, source, note, known_at):
+    """Bring `place` in line with what `record` now says (see `record_changes.wanted`). Returns (how many fields changed,
+    how many conflicts were queued)."""
+    changes, conflicts = wanted(place, record, old_fields, run)
+    if not changes:
+        return 0, conflicts
+    try:
+        revision = revisions.edit(place, changes, None, note, kind=Revision.Kind.IMPORT, source=source,
+                                  system=True, known_at=known_at)
+    except revisions.NoChange:
+        return 0, conflicts
+    return len(revision.diff), conflicts
