@@ -224,3 +224,53 @@ def test_an_import_creates_its_new_places_in_batches_and_joins_rows_to_places_of
     assert records.count() == 6 and all(r.place.merged_into_id is None for r in records)
     assert records.get(external_id="b0bis").place_id == records.get(external_id="b0").place_id
     assert all(r.place.current_revision.source_id == r.source_id for r in records)
+
+
+def test_an_import_goes_through_its_file_twice_and_never_holds_more_than_a_batch_of_rows(tmp_path, monkeypatch):
+    """Rows are read once to match and once more to write, and let go as they are written: the rows of a big
+    file are never in memory together (bench/README.md, import_big.py)."""
+    import weakref
+
+    from tilios.sources import writing
+    from tilios.sources.importers import cget
+
+    path = cget_file(tmp_path, *(row(f"M{i}", lat=f"{44 + i / 100:.4f}") for i in range(300)))
+    monkeypatch.setattr(services, "CREATED_AT_ONCE", 50)
+    readings, rows, alive_at_each_batch = [], [], []
+    real_read, real_create = cget.read, writing.create_fresh
+
+    def read(p):
+        readings.append(p)
+        for r in real_read(p):
+            rows.append(weakref.ref(r))
+            yield r
+
+    def create_fresh(*args, **kwargs):
+        alive_at_each_batch.append(sum(1 for r in rows if r() is not None))
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(cget, "read", read)
+    monkeypatch.setattr(writing, "create_fresh", create_fresh)
+    summary = run_import("cget", path, source="cget-mission-coworking-2019")
+    assert (summary.created, summary.rejected) == (300, 0)
+    assert len(readings) == 3  # a glance when the import starts (is the file readable?), then matching, writing
+    assert len(alive_at_each_batch) >= 6 and max(alive_at_each_batch) <= 50 + 1  # a batch, and the row at hand
+
+
+def test_a_file_changed_while_it_is_imported_is_refused_and_nothing_of_it_is_kept(tmp_path, monkeypatch):
+    from tilios.sources import planning
+
+    path = cget_file(tmp_path, row("F1"), row("F2", lat="45.5"))
+    real_plan = planning.plan
+
+    def plan_then_change_the_file(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(row("F3", lat="45.6") + "\n")
+        return plan
+
+    monkeypatch.setattr(planning, "plan", plan_then_change_the_file)
+    before = state()
+    with pytest.raises(FileError, match="a changé pendant l'import"):
+        run_import("cget", path, source="cget-mission-coworking-2019")
+    assert state() == before

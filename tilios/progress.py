@@ -3,5 +3,5 @@ argument and never draw one themselves: the API and the pages have no terminal."
 from tqdm import tqdm
 
 
-def bar(rows, desc="import"):
-    return tqdm(rows, desc=desc, unit=" lignes")
+def bar(rows, desc="import", total=None):
+    return tqdm(rows, desc=desc, unit=" lignes", total=total)

@@ -77,12 +77,16 @@ class MatchPlan:
 
 
 def plan(rows, auto_merge=True):
-    """Decide, for the rows seen for the first time, which known place (or earlier row) each one joins."""
+    """Decide, for the rows seen for the first time, which known place (or earlier row) each one joins. `rows`
+    is gone through once, whole: only what matching reads of each row is kept."""
     plan = MatchPlan()
-    if not rows:
+    centres, row_entries = None, []
+    for row in rows:
+        if centres is None:  # built once, and only when some row is new
+            centres = commune_centres()
+        row_entries.append(entry_for_row(row, centres))
+    if not row_entries:
         return plan
-    centres = commune_centres()
-    row_entries = [entry_for_row(row, centres) for row in rows]
     entries = registry_entries(centres) + row_entries
     logger.info("matching %d new rows with %d known places", len(row_entries), len(entries) - len(row_entries))
     pairs = matching.find_pairs(entries, focus={e.key for e in row_entries})

@@ -12,6 +12,7 @@ person edited: what it says instead becomes a `FieldConflict`.
 """
 import dataclasses
 import datetime
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -75,9 +76,12 @@ class ImportSummary:
 
 def file_sha256(path):
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise FileError(f"impossible de lire {path} : {exc.strerror}") from exc
     return digest.hexdigest()
 
 
@@ -93,8 +97,8 @@ def run_import(kind, path, source=None, progress=None, dry_run=False, known_on=N
     published it — instead of today: how a historical directory enters the knowledge clock.
 
     `auto_merge=False` sends every match to the review queue, sure ones included: how a reference base
-    is loaded as it was published. `progress` wraps the rows as they are written (a command's progress bar);
-    a service never draws one itself."""
+    is loaded as it was published. `progress(rows, total=n)` wraps the rows as they are written (a
+    command's progress bar); a service never draws one itself."""
     if kind not in READERS:
         raise FileError(f"format inconnu : {kind} (formats : {', '.join(sorted(READERS))})")
     reader = import_module(READERS[kind])
@@ -108,19 +112,39 @@ def run_import(kind, path, source=None, progress=None, dry_run=False, known_on=N
         if not isinstance(mapping, reader.Mapping):
             mapping = reader.load_mapping(mapping)
         applied["mapping"] = dataclasses.asdict(mapping)
-        rows = list(reader.read(path, mapping=mapping))
+        rows = FileRows(path, functools.partial(reader.read, path, mapping=mapping))
     elif mapping is not None:
         raise FileError(f"--mapping ne s'applique qu'au format csv, pas à {kind}")
     else:
-        rows = list(reader.read(path))  # reads and maps everything before touching the database
-    return import_rows(kind, rows, slug, str(path), file_sha256(path), applied, progress=progress, dry_run=dry_run,
+        rows = FileRows(path, functools.partial(reader.read, path))
+    return import_rows(kind, rows, slug, str(path), rows.sha256, applied, progress=progress, dry_run=dry_run,
                        known_on=known_on, auto_merge=auto_merge)
+
+
+class FileRows:
+    """The mapped rows of a source file, read anew each time they are gone through: an import goes through
+    them twice (once to match, once to write) rather than hold 10⁵ rows beside their matching. The file must
+    not change in between: it is checked before and after each reading."""
+
+    def __init__(self, path, read):
+        self.path, self.read, self.sha256 = path, read, file_sha256(path)
+        next(iter(read()), None)  # a file unreadable as a whole (encoding, columns, syntax) is refused now
+
+    def __iter__(self):
+        self._unchanged()
+        yield from self.read()
+        self._unchanged()
+
+    def _unchanged(self):
+        if file_sha256(self.path) != self.sha256:
+            raise FileError(f"{self.path} a changé pendant l'import : rien n'en est gardé, relancez-le")
 
 
 def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_run=False, known_on=None,
                 auto_merge=True, gone=None):
     """Import mapped `rows` into the source `slug` as one run (`origin`: the file or address they came from,
-    `checksum` its digest, `applied`: how they were read, kept with the run).
+    `checksum` its digest, `applied`: how they were read, kept with the run). `rows` is gone through twice,
+    once to match and once to write, and never held whole: a list, or a file read again (`FileRows`).
 
     `gone` is None for a whole file: the records it no longer holds are marked missing. A partial update
     (a change feed) passes the ids it says are gone instead, and the records it does not mention stay as
@@ -143,19 +167,16 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                 # for the few rows that changed: leave both in the database (10⁵ of them are ~200 MB).
                 records = {r.external_id: r for r in SourceRecord.objects.filter(source=src).defer("raw", "fields")
                            .annotate(mapped=ExpressionWrapper(~Q(fields={}), output_field=BooleanField()))}
-                present = {row.external_id for row in rows if row.external_id}
-                valid = _screen(rows, summary)
-                for row in valid:
-                    row.fields = {**row.fields, "kinds": [c for c in row.kinds if c in kinds]}
-                new = [row for row in valid if records.get(row.external_id) is None
-                       or records[row.external_id].place_id is None]
-                plan = planning.plan(new, auto_merge)
+                present, valid = set(), set()  # the ids the file holds; the lines of its rows without errors
+                plan = planning.plan((row for row in _screen(rows, summary, present, valid)
+                                      if records.get(row.external_id) is None
+                                      or records[row.external_id].place_id is None), auto_merge)
             places = {}  # row line -> place it now describes
             confirmed = []  # records said again unchanged: their last run is written CONFIRMED_AT_ONCE at a time
             # First-seen rows, their places created a batch at a time: those that match nothing (line -> row)
             # and those that join a known place (see writing.create_joined).
             fresh, joining = {}, {}
-            for row in (progress or _quiet)(valid):
+            for row in (progress or _quiet)(_screened(rows, valid, kinds), total=len(valid)):
                 target, record = plan.targets.get(row.line), records.get(row.external_id)
                 if target and target[0] == "row" and target[1] in fresh:  # joins a place not written yet
                     places.update(writing.create_fresh(fresh, src, run, summary, known_at))
@@ -216,7 +237,7 @@ def registered_source(slug):
     return source
 
 
-def _quiet(rows):
+def _quiet(rows, total=None):
     return rows
 
 
@@ -227,11 +248,14 @@ def _refresh_statistics():
             cursor.execute("ANALYZE places_place, sources_sourcerecord, sources_matchcandidate, census_placefact")
 
 
-def _screen(rows, summary):
-    """The rows without errors; the others are counted and reported by line and field."""
-    seen, valid = set(), []
+def _screen(rows, summary, present, valid):
+    """The rows without errors, as they come; the others are counted and reported by line and field. Adds
+    every row's id to `present` and the lines of the rows without errors to `valid`."""
+    seen = set()
     for row in rows:
         summary.rows += 1
+        if row.external_id:
+            present.add(row.external_id)
         if row.error is None and row.external_id in seen:
             row.error = RowError("ID", "identifiant en double dans le fichier", row.external_id)
         if row.error is not None:
@@ -240,8 +264,16 @@ def _screen(rows, summary):
                                    "reason": row.error.reason, "value": str(row.error.value)[:200]})
             continue
         seen.add(row.external_id)
-        valid.append(row)
-    return valid
+        valid.add(row.line)
+        yield row
+
+
+def _screened(rows, valid, kinds):
+    """The rows `_screen` let through (their lines: `valid`), read again, with only the kinds known here."""
+    for row in rows:
+        if row.line in valid:
+            row.fields = {**row.fields, "kinds": [c for c in row.kinds if c in kinds]}
+            yield row
 
 
 def _mark_missing(run, records, present, gone=None):
