@@ -71,8 +71,10 @@ def history(record):
 
 
 def _lock(record):
-    model = type(record)  # the current revision comes in the same query: every edit reads it
-    return model.objects.select_for_update(of=("self",)).select_related("current_revision").get(pk=record.pk)
+    model = type(record)
+    # Not with its current revision in the same query: on PostgreSQL, a row waited for and re-read after a
+    # concurrent edit would be joined to the revision visible before the wait, so to none at all.
+    return model.objects.select_for_update().get(pk=record.pk)
 
 
 def _publish(record, revision, spec, applied=False, known_at=None):

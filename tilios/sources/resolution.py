@@ -114,7 +114,7 @@ def _fold(kept, merged_data, user, summary, taken, source, known_at):
 
 
 def _locked(place_id):
-    return Place.objects.select_for_update(of=("self",)).select_related("current_revision").get(pk=place_id)
+    return Place.objects.select_for_update().get(pk=place_id)  # its current revision read after: see revisions._lock
 
 
 def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reasons=(), summary="", taken=None,
