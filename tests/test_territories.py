@@ -109,3 +109,13 @@ def test_the_communes_the_locator_keeps_hold_no_outline():
     assert lyon.departement.code == "69" and lyon.region.name == "Auvergne-Rhône-Alpes"
     assert {"contour"} <= lyon.departement.get_deferred_fields() and {"contour"} <= lyon.region.get_deferred_fields()
     assert not [q["sql"] for q in captured.captured_queries if "contour" in q["sql"]]
+
+
+def test_the_communes_the_locator_keeps_share_one_instance_of_each_territory_above():
+    """35 000 communes held after a large import would otherwise hold 35 000 copies of a hundred départements:
+    90 MB of an import's memory (bench/import_big.py)."""
+    lyon, villeurbanne, marseille = (commune_by_code(code) for code in ("69123", "69266", "13055"))
+    assert lyon.departement is villeurbanne.departement and lyon.region is villeurbanne.region
+    assert lyon.epci is villeurbanne.epci and lyon.epci.name
+    assert marseille.departement is not lyon.departement and marseille.departement.code == "13"
+    assert lyon.departement_id == "69" and lyon.region_id == villeurbanne.region_id

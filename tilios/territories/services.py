@@ -144,6 +144,7 @@ class Locator:
         self.dep_tree = STRtree([geom for _, geom in deps])
         self.by_dep = {code: np.flatnonzero(self.deps == code) for code in set(self.deps)}
         self.communes = {}  # id -> Commune with its EPCI, département and région: reference data, read often
+        self.above = {}  # (model, id) -> the EPCI, département or région those communes share
         self.by_code = self._current_by_code()
         self.by_postcode = {}
         # (département, folded name) -> ids of the current communes it may designate: a current
@@ -162,8 +163,21 @@ class Locator:
     def commune(self, cid):
         found = self.communes.get(cid)
         if found is None:
-            found = self.communes[cid] = (Commune.objects.select_related("epci", "departement", "region", "parent")
-                                          .defer(*OUTLINES).get(pk=cid))
+            found = Commune.objects.get(pk=cid)
+            # One instance of each territory above for all the communes held: an import that places rows
+            # in 35 000 communes would otherwise hold as many copies of the same hundred départements.
+            found.epci = self._above(Epci.objects, found.epci_id)
+            found.departement = self._above(Departement.objects.defer("contour"), found.departement_id)
+            found.region = self._above(Region.objects.defer("contour"), found.region_id)
+            self.communes[cid] = found
+        return found
+
+    def _above(self, query, pk):
+        if pk is None:
+            return None
+        found = self.above.get((query.model, pk))
+        if found is None:
+            found = self.above[(query.model, pk)] = query.get(pk=pk)
         return found
 
     @staticmethod
