@@ -167,7 +167,8 @@ def test_the_site_keeps_writing_while_an_import_runs(tmp_path, engine):
 
 
 
-def test_a_long_write_reads_the_database_unmapped_and_maps_it_again_after_even_when_it_fails(small_base):
+def test_a_long_write_reads_the_database_unmapped_through_a_small_cache_and_restores_both_even_when_it_fails(
+        small_base):
     env, _db = small_base
     script = (
         "import django; django.setup()\n"
@@ -175,7 +176,8 @@ def test_a_long_write_reads_the_database_unmapped_and_maps_it_again_after_even_w
         "from tilios import journal\n"
         "def mapped():\n"
         "    with connection.cursor() as cursor:\n"
-        "        return cursor.execute('PRAGMA mmap_size').fetchone()[0]\n"
+        "        return '%s/%s' % (cursor.execute('PRAGMA mmap_size').fetchone()[0],\n"
+        "                          cursor.execute('PRAGMA cache_size').fetchone()[0])\n"
         "seen = [mapped()]\n"
         "with journal.stepwise():\n"
         "    seen.append(mapped())\n"
@@ -190,4 +192,5 @@ def test_a_long_write_reads_the_database_unmapped_and_maps_it_again_after_even_w
     )
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["268435456", "0", "268435456", "0", "268435456"]
+    assert result.stdout.split() == ["268435456/-65536", "0/-16384", "268435456/-65536", "0/-16384",
+                                     "268435456/-65536"]

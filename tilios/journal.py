@@ -233,18 +233,25 @@ class _OneTransaction:
         yield
 
 
+WRITE_CACHE_KIB = 16384  # SQLite's page cache during a long write (the site's connections keep 64 MiB)
+
+
 @contextmanager
-def _unmapped():
-    """Read the database through SQLite's bounded page cache, not mapped in memory: a long write touches most
-    of the file, and every mapped page it touches would count in the process's memory until it ends."""
+def _lean():
+    """Read the database through a small page cache, not mapped in memory: a long write touches most of the
+    file, and every mapped or cached page it touches would count in the process's memory until it ends.
+    The operating system's file cache still holds those pages, outside the process."""
     with connection.cursor() as cursor:
         mapped = cursor.execute("PRAGMA mmap_size").fetchone()[0]
+        cached = cursor.execute("PRAGMA cache_size").fetchone()[0]
         cursor.execute("PRAGMA mmap_size=0")
+        cursor.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA mmap_size={int(mapped)}")
+            cursor.execute(f"PRAGMA cache_size={int(cached)}")
 
 
 @contextmanager
@@ -258,7 +265,7 @@ def stepwise(one_transaction=False):
         with transaction.atomic():
             yield _OneTransaction()
         return
-    with _exclusive(wait=False), _unmapped():
+    with _exclusive(wait=False), _lean():
         with connection.cursor() as cursor:
             cursor.execute(_CREATE)
         _replay()  # a write that died before this one
