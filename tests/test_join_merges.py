@@ -223,3 +223,25 @@ def test_a_row_whose_known_place_was_merged_meanwhile_keeps_a_place_of_its_own(t
     own = place_of("annuaire-b", "b1")
     assert own not in (known, other) and own.merged_into is None and own.name == "BERRY LAB 36"
     assert not Merge.objects.filter(run=summary.run).exists()
+
+
+def test_a_record_kept_without_a_place_that_now_matches_a_known_place_joins_it_as_the_same_record(tmp_path):
+    """A record whose place is gone (SET_NULL) is matched again when its source lists it anew; if it joins a
+    known place, the record kept is the one that moves: no second record of the same id."""
+    source("annuaire-a")
+    source("annuaire-b")
+    run_import("cget", directory(tmp_path, "a", dict(id="a1", name="BerryLab 36", lat=46.8101, lon=1.6910,
+                                                      **CHATEAUROUX)), source="annuaire-a")
+    known = place_of("annuaire-a", "a1")
+    run_import("cget", directory(tmp_path, "b", dict(id="b1", name="Atelier du Breuil", lat=45.0434, lon=3.8855,
+                                                      cp="43000", town="Le Puy-en-Velay", insee="43157")),
+               source="annuaire-b")
+    record = SourceRecord.objects.get(source__slug="annuaire-b", external_id="b1")
+    SourceRecord.objects.filter(pk=record.pk).update(place=None)  # what deleting its place leaves
+    summary = run_import("cget", directory(tmp_path, "b2", dict(id="b1", name="BERRY LAB 36", lat=46.8102,
+                                                                 lon=1.6911, **CHATEAUROUX)), source="annuaire-b")
+    assert (summary.created, summary.matched, summary.rejected) == (0, 1, 0)
+    record.refresh_from_db()
+    assert record.place == known and record.raw["NOM_TL"] == "BERRY LAB 36" and record.last_run == summary.run
+    assert SourceRecord.objects.filter(source__slug="annuaire-b").count() == 1
+    assert Merge.objects.get(kept=known).records == [record.pk]

@@ -201,3 +201,21 @@ def test_an_unknown_decision_changes_nothing(users):
     assert "Décision inconnue" in response.content.decode()
     pair.refresh_from_db()
     assert pair.status == MatchCandidate.Status.PENDING
+
+
+def test_an_imports_proposals_skip_pairs_already_known_repeated_or_of_one_place():
+    from tilios.sources.matching import Pair
+
+    known = cordee()
+    x, y, z = Place.objects.live().exclude(pk__in=[known.place_a_id, known.place_b_id]).order_by("pk")[:3]
+    MatchCandidate.objects.filter(place_a__in=[x, y, z], place_b__in=[x, y, z]).delete()
+    first, second = (Pair(None, None, score, "review", [reason], 12.0)
+                     for score, reason in ((0.6, "même rue"), (0.4, "noms proches")))
+    new = resolution.propose([(known.place_b_id, known.place_a_id, second), (y.pk, x.pk, first),
+                              (x.pk, y.pk, second), (z.pk, z.pk, first), (x.pk, z.pk, second)])
+    assert new == 2
+    xy = MatchCandidate.objects.get(place_a=x, place_b=y)  # ordered by id, whatever the order given
+    assert (xy.score, xy.reasons, xy.distance_m, xy.status) == (0.6, ["même rue"], 12.0, "pending")
+    assert MatchCandidate.objects.get(place_a=x, place_b=z).score == 0.4
+    assert MatchCandidate.objects.get(pk=known.pk).score == known.score
+    assert not MatchCandidate.objects.filter(place_a=z, place_b=z).exists()

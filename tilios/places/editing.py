@@ -173,7 +173,7 @@ def validate(data):
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
         errors["kinds"] = "une liste de types attendue"
         kinds = []
-    known = set(Kind.objects.filter(code__in=kinds).values_list("code", flat=True))
+    known = set(Kind.objects.filter(code__in=kinds).values_list("code", flat=True)) if kinds else set()
     if set(kinds) - known:
         errors["kinds"] = f"type inconnu : {sorted(set(kinds) - known)[0]}"[:200]
     clean["kinds"] = sorted(known)

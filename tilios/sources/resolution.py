@@ -36,15 +36,23 @@ def ordered(a_id, b_id):
     return (a_id, b_id) if a_id < b_id else (b_id, a_id)
 
 
-def propose(place_a, place_b, score, reasons, distance_m=None, run=None):
-    """Queue a possible duplicate, unless the pair is already known (pending or decided): returns it or None."""
-    if place_a.pk == place_b.pk:
-        return None
-    a_id, b_id = ordered(place_a.pk, place_b.pk)
-    candidate, created = MatchCandidate.objects.get_or_create(
-        place_a_id=a_id, place_b_id=b_id,
-        defaults={"score": score, "reasons": reasons, "distance_m": distance_m, "run": run})
-    return candidate if created else None
+def propose(pairs, run=None):
+    """Queue possible duplicates, `pairs` of (place id, place id, matching.Pair), unless a pair is already
+    known (pending or decided) or comes twice (the first stands): returns how many are new. A batch is one
+    query and one insert: an import proposes tens of thousands."""
+    wanted = {}
+    for a, b, pair in pairs:
+        if a != b:
+            wanted.setdefault(ordered(a, b), pair)
+    if not wanted:
+        return 0
+    known = set(MatchCandidate.objects.filter(place_a_id__in={a for a, _ in wanted}, place_b_id__in={b for _, b in wanted})
+                .values_list("place_a_id", "place_b_id"))
+    new = [MatchCandidate(place_a_id=a, place_b_id=b, score=pair.score, reasons=pair.reasons,
+                          distance_m=pair.distance_m, run=run)
+           for (a, b), pair in wanted.items() if (a, b) not in known]
+    MatchCandidate.objects.bulk_create(new)
+    return len(new)
 
 
 def _absorb(kept_data, merged_data):

@@ -6,6 +6,7 @@ those that join a place already known (`create_joined`). A record seen before up
 """
 import hashlib
 import json
+from collections import namedtuple
 
 from django.core.exceptions import ValidationError
 
@@ -16,6 +17,9 @@ from tilios.revisions.models import Revision
 from . import resolution
 from .models import SourceRecord
 from .record_changes import wanted
+
+# A record an earlier run kept, as an import reads it for every row (`services.known_records`).
+Known = namedtuple("Known", ["external_id", "pk", "place_id", "checksum", "missing_since_run_id", "mapped"])
 
 
 def _checksum(raw):
@@ -35,19 +39,19 @@ def confirm(confirmed, run):
     confirmed.clear()
 
 
-def apply_row(row, source, run, record, summary, known_at, confirmed):
-    """Update the place of a record seen before (or give one its own place again); returns the place's id
-    (None if rejected). A record the row repeats unchanged only joins `confirmed`."""
+def apply_row(row, source, run, known, summary, known_at, confirmed):
+    """Update the place of a record seen before (`known`), or give one its own place again; returns the place's
+    id (None if rejected). A record the row repeats unchanged only joins `confirmed`."""
     checksum = _checksum(row.raw)
-    if record.checksum == checksum and record.place_id:
-        if record.mapped:
-            confirmed.append(record.pk)
+    if known.checksum == checksum and known.place_id:
+        if known.mapped:
+            confirmed.append(known.pk)
         else:  # kept by an earlier version that did not store the mapped values
-            record.last_run, record.fields = run, row.fields
-            record.save(update_fields=["last_run", "fields"])
+            SourceRecord.objects.filter(pk=known.pk).update(last_run=run, fields=row.fields)
         summary.unchanged += 1
         row.raw = row.fields = None
-        return record.place_id
+        return known.place_id
+    record = SourceRecord.objects.select_related("place").get(pk=known.pk)
     old_fields = record.fields or {}
     _record_of(row, source, run, record)
     try:
@@ -113,7 +117,7 @@ def create_fresh(fresh, source, run, summary, known_at):
 
 
 def create_joined(joining, places, source, run, summary, known_at):
-    """Join the rows of `joining` (line -> (row, its record if kept without a place, known place id, pair)) to
+    """Join the rows of `joining` (line -> (row, its `Known` record if kept without a place, known place id, pair)) to
     the places they describe, a batch at a time; empties it. Each row gets its own place, created as a
     redirect to the known one and folded into it at once (`resolution.join_new`), so that `tilios review
     merges` lists the join and undoing it gives the record its own place back. The known place takes what
@@ -129,12 +133,14 @@ def create_joined(joining, places, source, run, summary, known_at):
         Place, [({**row.fields, "merged_into": live[known]} if known in live else dict(row.fields),
                  _note(source, row, pair if known in live else None)) for row, _, known, pair in items],
         source, kind=Revision.Kind.IMPORT, known_at=known_at)
+    kept_without_place = SourceRecord.objects.in_bulk([record.pk for _, record, _, _ in items if record])
     written = []
     for (row, record, known, pair), own in zip(items, outcomes):
         if isinstance(own, ValidationError):
             _reject(row, own, summary)
             del places[row.line]
             continue
+        record = kept_without_place[record.pk] if record else None
         written.append((row, _record_of(row, source, run, record, place=own), known, pair, own))
     records = [record for _, record, _, _, _ in written]
     SourceRecord.objects.bulk_update([r for r in records if r.pk], ["raw", "fields", "checksum", "line", "last_run",
