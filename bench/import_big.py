@@ -3,17 +3,20 @@
     .venv/bin/python bench/import_big.py [--n 100000] [--database-url URL]
 
 The rows are the synthetic records of bench/er_synthetic.py (realistic names, addresses, duplicates with
-noise) written as a semicolon CSV and read through `tilios import csv --mapping`, as a user would. The
+noise) written as a semicolon CSV and imported by what `tilios import csv --mapping` runs, in a process that
+does nothing else, as a user's command would (the database and the file are prepared by another). The
 database defaults to a new SQLite file under bench/out/; pass a PostgreSQL URL (a database of its own:
 it is emptied) to measure the other engine. Runs a first import, then the same file again (all unchanged).
 """
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 import resource
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +33,7 @@ MAPPING = {
 
 
 def write_rows(n, seed, path):
-    """Write the rows; returns how many places they describe (the records are let go: they are the
-    generator's, and would count in the import's memory)."""
+    """Write the rows; returns how many places they describe."""
     from er_synthetic import generate
 
     records = generate(n, seed)
@@ -43,6 +45,28 @@ def write_rows(n, seed, path):
                           "" if r["latitude"] is None else r["latitude"],
                           "" if r["longitude"] is None else r["longitude"], r["website"], r["phone"], r["email"]])
     return len({r["entity_id"] for r in records})
+
+
+def prepare(n, seed, rows):
+    """The database (demo base, the bench's source) and the file. Run in a process of its own: the demo's
+    import and the generator's records are not the measured import's, and their memory would count in it
+    (a user's `tilios import` is a process of its own too)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tilios.instance.demo import ensure_demo_data
+    from tilios.sources.models import Source
+
+    if connection.vendor == "postgresql":
+        call_command("flush", interactive=False, verbosity=0)
+    call_command("migrate", verbosity=0)
+    ensure_demo_data()
+    Source.objects.get_or_create(slug="synthetique", defaults=dict(
+        name="Annuaire synthétique (bench)", licence="—", attribution="bench/er_synthetic.py"))
+    return write_rows(n, seed, rows)
 
 
 def main():
@@ -59,27 +83,19 @@ def main():
         db.unlink(missing_ok=True)
         os.environ["TILIOS_DATABASE_URL"] = f"sqlite:///{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tilios.settings")
+    rows = OUT / f"import_big_{args.n}.csv"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        entities = child.submit(prepare, args.n, args.seed, rows).result()
+    mapping = OUT / "import_big_mapping.json"
+    mapping.write_text(json.dumps(MAPPING), encoding="utf-8")
+
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
 
     from tilios import progress
-    from tilios.instance.demo import ensure_demo_data
-    from tilios.sources.models import Source
     from tilios.sources.services import run_import
-
-    if connection.vendor == "postgresql":
-        call_command("flush", interactive=False, verbosity=0)
-    call_command("migrate", verbosity=0)
-    ensure_demo_data()
-    Source.objects.get_or_create(slug="synthetique", defaults=dict(
-        name="Annuaire synthétique (bench)", licence="—", attribution="bench/er_synthetic.py"))
-    rows = OUT / f"import_big_{args.n}.csv"
-    entities = write_rows(args.n, args.seed, rows)
-    mapping = OUT / "import_big_mapping.json"
-    mapping.write_text(json.dumps(MAPPING), encoding="utf-8")
 
     start = time.perf_counter()
     first = run_import("csv", rows, source="synthetique", mapping=mapping, progress=progress.bar)
