@@ -74,6 +74,11 @@ class ImportSummary:
     changed_fields: int = 0  # field values changed on places already known
     errors: list = field(default_factory=list)
 
+    def reject(self, line, field_name, reason, value):
+        """Count a row refused and say why: its line, the field at fault, the reason and the value given."""
+        self.rejected += 1
+        self.errors.append({"line": line, "field": field_name, "reason": reason, "value": str(value)[:200]})
+
 
 def file_sha256(path):
     digest = hashlib.sha256()
@@ -270,9 +275,7 @@ def _screen(rows, summary, present, valid):
         if row.error is None and row.external_id in seen:
             row.error = RowError("ID", "identifiant en double dans le fichier", row.external_id)
         if row.error is not None:
-            summary.rejected += 1
-            summary.errors.append({"line": row.line, "field": row.error.field,
-                                   "reason": row.error.reason, "value": str(row.error.value)[:200]})
+            summary.reject(row.line, row.error.field, row.error.reason, row.error.value)
             continue
         seen.add(row.external_id)
         valid.add(row.line)

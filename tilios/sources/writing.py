@@ -53,7 +53,7 @@ def apply_row(row, source, run, known, summary, known_at, confirmed):
         return known.place_id
     record = SourceRecord.objects.select_related("place").get(pk=known.pk)
     old_fields = record.fields or {}
-    _record_of(row, source, run, record)
+    _record_of(row, source, run, record, checksum=checksum)
     try:
         if record.place_id:
             place = record.place
@@ -77,13 +77,13 @@ def apply_row(row, source, run, known, summary, known_at, confirmed):
     return place.pk
 
 
-def _record_of(row, source, run, record=None, place=None):
+def _record_of(row, source, run, record=None, place=None, checksum=None):
     """The source record of `row`: `record` (kept by an earlier run) filled with what the row says now, or a
-    new one, not saved."""
+    new one, not saved (`checksum`: the row's, when already known)."""
     if record is None:
         record = SourceRecord(source=source, external_id=row.external_id, first_run=run)
     record.raw, record.fields, record.checksum, record.line, record.last_run = (
-        row.raw, row.fields, _checksum(row.raw), row.line, run)
+        row.raw, row.fields, checksum or _checksum(row.raw), row.line, run)
     if place is not None:
         record.place = place
     return record
@@ -91,9 +91,7 @@ def _record_of(row, source, run, record=None, place=None):
 
 def _reject(row, error, summary):
     field_name, messages = next(iter(error.message_dict.items()))
-    summary.rejected += 1
-    summary.errors.append({"line": row.line, "field": field_name, "reason": "; ".join(messages),
-                           "value": str(row.fields.get(field_name, ""))[:200]})
+    summary.reject(row.line, field_name, "; ".join(messages), row.fields.get(field_name, ""))
 
 
 def create_fresh(fresh, source, run, summary, known_at):
