@@ -114,7 +114,7 @@ def test_a_file_not_in_utf8_is_refused_with_its_line(tmp_path):
 def test_an_import_that_crashes_half_way_leaves_the_database_unchanged(tmp_path, monkeypatch):
     # Ten rows at one spot with similar names: the first is created, most others join it.
     path = cget_file(tmp_path, *(row(f"C{i}", name=f"Lieu test {i}") for i in range(10)))
-    real_join = resolution.join_new
+    real_join = resolution.join_many
     calls = []
 
     def join_then_crash(*args, **kwargs):
@@ -123,7 +123,7 @@ def test_an_import_that_crashes_half_way_leaves_the_database_unchanged(tmp_path,
             raise RuntimeError("disque plein")
         return real_join(*args, **kwargs)
 
-    monkeypatch.setattr(resolution, "join_new", join_then_crash)
+    monkeypatch.setattr(resolution, "join_many", join_then_crash)
     before = state()
     with pytest.raises(RuntimeError):
         run_import("cget", path, source="cget-mission-coworking-2019")

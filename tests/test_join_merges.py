@@ -12,7 +12,8 @@ from people import make_user
 from tilios.accounts.models import ApiToken, Role
 from tilios.places import queries
 from tilios.places.models import Place
-from tilios.sources.models import MatchCandidate, Merge, Source, SourceRecord
+from tilios.revisions import services as revisions
+from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
 from tilios.sources.services import run_import
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
@@ -245,3 +246,28 @@ def test_a_record_kept_without_a_place_that_now_matches_a_known_place_joins_it_a
     assert record.place == known and record.raw["NOM_TL"] == "BERRY LAB 36" and record.last_run == summary.run
     assert SourceRecord.objects.filter(source__slug="annuaire-b").count() == 1
     assert Merge.objects.get(kept=known).records == [record.pk]
+
+
+def test_rows_joining_a_place_a_person_edited_queue_conflicts_and_read_each_other(tmp_path):
+    """An import's joins read what they need of their known places a batch at a time: a person's edit still
+    wins over the sources (each row queues its conflict), and a second row joining the same place reads what
+    the first wrote (equal priorities: the last row names it)."""
+    source("annuaire-a")
+    source("annuaire-b")
+    run_import("cget", directory(tmp_path, "a", dict(id="a1", name="BerryLab 36", lat=46.8101, lon=1.6910,
+                                                      **CHATEAUROUX)), source="annuaire-a")
+    known = place_of("annuaire-a", "a1")
+    revisions.edit(known, {"address": "14 rue Grande"}, make_user("modo", Role.MODERATOR), "numéro corrigé",
+                   base_revision=known.current_revision_id)
+    summary = run_import("cget", directory(
+        tmp_path, "b",
+        dict(id="b1", name="BERRY LAB 36", lat=46.8102, lon=1.6911, **CHATEAUROUX),
+        dict(id="b2", name="Berry Lab 36", lat=46.8101, lon=1.6911, **CHATEAUROUX)), source="annuaire-b")
+    assert (summary.created, summary.matched) == (0, 2)
+    known.refresh_from_db()
+    assert (known.name, known.address) == ("Berry Lab 36", "14 rue Grande")
+    assert known.alternate_names == ["BerryLab 36"]  # « BERRY LAB 36 » is the same name
+    conflicts = FieldConflict.objects.filter(place=known, status=FieldConflict.Status.PENDING)
+    assert sorted((c.field, c.record.external_id, c.source_value) for c in conflicts) == [
+        ("address", "b1", "12 rue Grande"), ("address", "b2", "12 rue Grande")]
+    assert [m.kept_revision.number for m in Merge.objects.filter(run=summary.run).order_by("pk")] == [3, 4]

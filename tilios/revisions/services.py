@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
 from tilios.accounts.permissions import NotAllowed
+from tilios.rows import save_fields
 
 from .models import ModerationAction, Revision
 from .registry import spec_for
@@ -184,8 +185,47 @@ def create_many(model, items, source, kind=Revision.Kind.IMPORT, known_at=None):
             for record, data, summary in zip(records, datas, summaries)])
         for record, revision in zip(records, revisions):
             record.current_revision = revision
-        model.objects.bulk_update(records, ["current_revision"])
+        save_fields(records, ["current_revision"])
         for record, revision in zip(records, revisions):
+            revision_published.send(sender=model, record=record, revision=revision)
+    return outcomes
+
+
+def edit_many(model, items, source, kind, known_at=None):
+    """System edits of several records, each once (an import's joins): what `edit(record, changes, None,
+    summary, kind=kind, source=source, system=True, known_at=known_at)` does for each of `items`, [(record
+    id, changes, summary)], in a few statements. Returns, in order, each new revision, or None where nothing
+    would change."""
+    spec = spec_for(model)
+    with transaction.atomic():
+        records = model.objects.select_for_update().in_bulk([pk for pk, _changes, _summary in items])
+        currents = Revision.objects.in_bulk([record.current_revision_id for record in records.values()])
+        accepted_at = known_at or timezone.now()
+        outcomes, published = [], []
+        for pk, changes, summary in items:
+            record, current = records[pk], currents.get(records[pk].current_revision_id)
+            if current is None:
+                raise NotAllowed(_("ce contenu attend encore sa relecture"))
+            data = spec.validate({**current.data, **changes})
+            changed = diff(current.data, data)
+            fixed = sorted(name for name in spec.fixed_fields if name in changed)
+            if fixed:
+                raise ValidationError({name: _("fixé à la création, ne change pas") for name in fixed})
+            revision = None
+            if changed:
+                record.current_revision = current  # what `apply` compares with
+                revision = Revision(content_type_id=current.content_type_id, object_id=pk, kind=kind, source=source,
+                                    parent=current, number=current.number + 1, summary=summary[:500], data=data,
+                                    diff=changed, status=Revision.Status.ACCEPTED, accepted_at=accepted_at)
+                published.append((record, revision))
+            outcomes.append(revision)
+        # The records are locked; were one not, the unique number would still refuse a fork (IntegrityError).
+        Revision.objects.bulk_create([revision for _record, revision in published])
+        for record, revision in published:
+            spec.apply(record, revision.data)
+            record.current_revision, record.is_published = revision, True
+        save_fields([record for record, _revision in published], ["current_revision", "is_published"])
+        for record, revision in published:
             revision_published.send(sender=model, record=record, revision=revision)
     return outcomes
 

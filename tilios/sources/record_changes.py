@@ -5,14 +5,17 @@ from . import provenance
 from .models import FieldConflict
 
 
-def wanted(place, record, old_fields, run):
+def wanted(place, record, old_fields, run, others=None, human=None):
     """The changes `record` brings to `place`, field by field: the record changes a field only where it has
     the highest priority among the place's other sources, and never a field a person edited since (a
     conflict is queued instead). A name it replaces, or one it gives that is not shown, stays an alternate
-    name. Returns (changes, how many conflicts were queued)."""
+    name. Returns (changes, how many conflicts were queued). A batch passes the place's records (`others`,
+    with their source) and its `provenance.human_fields` read for all its places at once."""
     current = place.current_revision.data
-    others = [r for r in place.records.select_related("source") if r.pk != record.pk]
-    human = provenance.human_fields(place)
+    if others is None:
+        others = place.records.select_related("source")
+    others = [r for r in others if r.pk != record.pk]
+    human = provenance.human_fields(place) if human is None else human
     names = list(provenance.COMPARED) + [n for n in record.fields if n not in provenance.COMPARED
                                          and n not in ("latitude", "longitude")]
     changes, conflicts = {}, 0

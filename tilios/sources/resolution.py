@@ -7,6 +7,7 @@ A split moves some source records of a place to a new place. Decisions are remem
 « lieux distincts » is never proposed again.
 """
 import logging
+from collections import namedtuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,6 +19,7 @@ from tilios.accounts import permissions
 from tilios.places.models import Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
+from tilios.rows import save_fields
 
 from . import provenance
 from .models import FieldConflict, MatchCandidate, Merge, SourceRecord
@@ -109,9 +111,7 @@ def _take(kept_data, changes, taken):
 def _fold(kept, merged_data, user, summary, taken, source, known_at):
     """The kept place takes what the merged one brings (`_absorb`) and what its source wins (`taken`):
     returns the kept place's revision, or None when it changes nothing."""
-    changes = _absorb(kept.current_revision.data, merged_data)
-    if taken:
-        changes = _take(kept.current_revision.data, changes, dict(taken))
+    changes = _fold_changes(kept.current_revision.data, merged_data, taken)
     if not changes:
         return None
     try:
@@ -119,6 +119,11 @@ def _fold(kept, merged_data, user, summary, taken, source, known_at):
                               known_at=known_at)
     except revisions.NoChange:
         return None
+
+
+def _fold_changes(kept_data, merged_data, taken):
+    changes = _absorb(kept_data, merged_data)
+    return _take(kept_data, changes, dict(taken)) if taken else changes
 
 
 def _locked(place_id):
@@ -160,22 +165,41 @@ def merge(kept, merged, user=None, *, candidate=None, run=None, score=None, reas
                                reasons=list(reasons) or (candidate.reasons if candidate else [])))
 
 
-def join_new(kept, joined, record, taken, *, run, score, reasons, summary, source, known_at):
-    """An import's join: `joined`, a place the import has just created for the new `record` as a redirect to
-    the known place `kept` (`merged_into` set from its first revision), is folded into it as `merge` would.
-    Being new, it has no other record, no proposal, no conflict and no report to carry. `kept` comes with its
-    current revision, read in the import's transaction."""
+# An import's join: `joined`, a place the import has just created for the new `record` as a redirect to the
+# known place `kept` (`merged_into` set from its first revision), to fold into it as `merge` would; `taken`:
+# what the record wins by priority (`record_changes.wanted`), `summary`: the revisions' summary.
+Join = namedtuple("Join", ["kept", "joined", "record", "taken", "score", "reasons", "summary"])
+
+
+def join_many(joins, *, run, source, known_at):
+    """Fold each of `joins`, each kept place once, in a few statements. Being new, a joined place has no other
+    record, no proposal, no conflict and no report to carry. Each `kept` comes with its current revision,
+    read in the import's transaction. Returns the merges."""
+    folds = [(join, _fold_changes(join.kept.current_revision.data, join.joined.current_revision.data, join.taken))
+             for join in joins]
+    folds = [(join, changes) for join, changes in folds if changes]
     with transaction.atomic():
-        kept_revision = _fold(kept, joined.current_revision.data, None, summary, taken, source, known_at)
-        SourceRecord.objects.filter(pk=record.pk).update(place=kept)
-        record.place = kept
-        return _recorded(Merge(kept=kept, merged=joined, records=[record.pk], kept_revision=kept_revision,
-                               merged_revision=joined.current_revision, run=run, score=score,
-                               reasons=list(reasons)))
+        revised = revisions.edit_many(Place, [(join.kept.pk, changes, join.summary) for join, changes in folds],
+                                      source, Revision.Kind.MERGE, known_at)
+        kept_revisions = {join.kept.pk: revision for (join, _changes), revision in zip(folds, revised)}
+        for join in joins:
+            join.record.place = join.kept
+        save_fields([join.record for join in joins], ["place"])
+        merges = Merge.objects.bulk_create([
+            Merge(kept=join.kept, merged=join.joined, records=[join.record.pk], kept_revision=kept_revisions.get(
+                join.kept.pk), merged_revision=join.joined.current_revision, run=run, score=join.score,
+                  reasons=list(join.reasons)) for join in joins])
+        for merge in merges:
+            _announced(merge)
+        return merges
 
 
 def _recorded(merge):
     merge.save()
+    return _announced(merge)
+
+
+def _announced(merge):
     place_merged.send(sender=Merge, merge=merge)
     logger.info("merge %s: place %s into %s, %s", merge.pk, merge.merged.public_id, merge.kept.public_id,
                 f"by {merge.by.get_username()}" if merge.by else "automatic")

@@ -6,15 +6,16 @@ those that join a place already known (`create_joined`). A record seen before up
 """
 import hashlib
 import json
-from collections import namedtuple
+from collections import defaultdict, namedtuple
 
 from django.core.exceptions import ValidationError
 
 from tilios.places.models import Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
+from tilios.rows import save_fields
 
-from . import resolution
+from . import provenance, resolution
 from .models import SourceRecord
 from .record_changes import wanted
 
@@ -117,7 +118,7 @@ def create_fresh(fresh, source, run, summary, known_at):
 def create_joined(joining, places, source, run, summary, known_at):
     """Join the rows of `joining` (line -> (row, its `Known` record if kept without a place, known place id, pair)) to
     the places they describe, a batch at a time; empties it. Each row gets its own place, created as a
-    redirect to the known one and folded into it at once (`resolution.join_new`), so that `tilios review
+    redirect to the known one and folded into it at once (`resolution.join_many`), so that `tilios review
     merges` lists the join and undoing it gives the record its own place back. The known place takes what
     the record wins by priority (`record_changes.wanted`), besides what a merge fills in. A row whose known
     place was merged meanwhile keeps a place of its own; one refused leaves `places`."""
@@ -141,22 +142,49 @@ def create_joined(joining, places, source, run, summary, known_at):
         record = kept_without_place[record.pk] if record else None
         written.append((row, _record_of(row, source, run, record, place=own), known, pair, own))
     records = [record for _, record, _, _, _ in written]
-    SourceRecord.objects.bulk_update([r for r in records if r.pk], ["raw", "fields", "checksum", "line", "last_run",
-                                                                     "place"])  # kept without a place
+    save_fields([r for r in records if r.pk], ["raw", "fields", "checksum", "line", "last_run", "place"])  # kept without a place
     SourceRecord.objects.bulk_create([r for r in records if r.pk is None])
+    joins = []
     for row, record, known, pair, own in written:
         row.raw = row.fields = None
         if own.merged_into_id is None:
             places[row.line] = own.pk
             summary.created += 1
-            continue
-        kept = Place.objects.select_related("current_revision").get(pk=known)
-        taken, conflicts = wanted(kept, record, {}, run)
-        resolution.join_new(kept, own, record, taken, run=run, score=pair.score if pair else None,
-                            reasons=pair.reasons if pair else (), summary=_note(source, row, pair), source=source,
-                            known_at=known_at)
+        else:
+            joins.append((known, own, record, pair, _note(source, row, pair)))
+    for joins_of_distinct_places in _rounds(joins):
+        _join(joins_of_distinct_places, run, source, summary, known_at)
+
+
+def _rounds(joins):
+    """`joins` in rounds that join each known place once, in file order: a place's second join reads what the
+    first wrote."""
+    rounds, seen = [], {}
+    for join in joins:
+        seen[join[0]] = seen.get(join[0], -1) + 1
+        if seen[join[0]] == len(rounds):
+            rounds.append([])
+        rounds[seen[join[0]]].append(join)
+    return rounds
+
+
+def _join(joins, run, source, summary, known_at):
+    """Fold the places of `joins`, [(known place id, own place, record, pair, note)], into their known places,
+    each once, reading what `wanted` needs of them all at once."""
+    ids = [known for known, *_rest in joins]
+    kept = Place.objects.select_related("current_revision").in_bulk(ids)
+    others = defaultdict(list)
+    for other in SourceRecord.objects.filter(place__in=ids).select_related("source").defer("raw"):
+        others[other.place_id].append(other)
+    human = provenance.human_fields_of(ids)
+    folds = []
+    for known, own, record, pair, note in joins:
+        taken, conflicts = wanted(kept[known], record, {}, run, others[known], human[known])
+        folds.append(resolution.Join(kept[known], own, record, taken, pair.score if pair else None,
+                                     pair.reasons if pair else (), note))
         summary.matched += 1
         summary.review_items += conflicts
+    resolution.join_many(folds, run=run, source=source, known_at=known_at)
 
 
 def _update(place, record, old_fields, run, source, note, known_at):
