@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tilios.revisions import records
 from tilios.revisions.registry import Editable, check_unknown_fields, register
+from tilios.territories.services import locator
 
 from . import contact, hours, taxonomy
 from .models import MARKERS, Kind, Place
@@ -236,6 +237,7 @@ def apply_many(places, datas):
     kind_ids = dict(Kind.objects.filter(code__in=codes).values_list("code", "pk")) if codes else {}
     targets = {data["merged_into"] for data in datas if data.get("merged_into")}
     target_ids = dict(Place.objects.filter(public_id__in=targets).values_list("public_id", "pk")) if targets else {}
+    locator().hold(data["declared_commune_code"] for data in datas)
     for place, data in zip(places, datas):
         _set_fields(place, data)
         place.merged_into_id = target_ids.get(data.get("merged_into"))

@@ -162,15 +162,23 @@ class Locator:
 
     def commune(self, cid):
         found = self.communes.get(cid)
-        if found is None:
-            found = Commune.objects.get(pk=cid)
-            # One instance of each territory above for all the communes held: an import that places rows
-            # in 35 000 communes would otherwise hold as many copies of the same hundred départements.
-            found.epci = self._above(Epci.objects, found.epci_id)
-            found.departement = self._above(Departement.objects.defer("contour"), found.departement_id)
-            found.region = self._above(Region.objects.defer("contour"), found.region_id)
-            self.communes[cid] = found
-        return found
+        return self._held(Commune.objects.get(pk=cid)) if found is None else found
+
+    def hold(self, codes):
+        """Read at once the communes that INSEE `codes` designate and that are not held yet: those of a batch
+        of places about to be located (a query each would cost an import more than locating them)."""
+        wanted = {self.by_code.get((code or "").strip()) for code in codes} - {None} - self.communes.keys()
+        for found in Commune.objects.filter(pk__in=wanted):
+            self._held(found)
+
+    def _held(self, commune):
+        # One instance of each territory above for all the communes held: an import that places rows
+        # in 35 000 communes would otherwise hold as many copies of the same hundred départements.
+        commune.epci = self._above(Epci.objects, commune.epci_id)
+        commune.departement = self._above(Departement.objects.defer("contour"), commune.departement_id)
+        commune.region = self._above(Region.objects.defer("contour"), commune.region_id)
+        self.communes[commune.pk] = commune
+        return commune
 
     def _above(self, query, pk):
         if pk is None:
