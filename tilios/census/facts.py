@@ -7,6 +7,7 @@ from tilios.places.editing import FIELDS
 from tilios.places.models import Kind, Place
 from tilios.places.services import assign_territory
 from tilios.revisions.models import Revision
+from tilios.rows import insert_all
 from tilios.territories.models import population_class
 
 from .evidence import evidence_of, timeline
@@ -94,7 +95,7 @@ def rebuild_facts_of(place_ids):
                                    known_to=known_to,
                                    **_values(place_id, step.data, timezone.localdate(states[0].at),
                                              step.closed_seen_on, step.n_sources, step.verified)))
-    PlaceFact.objects.bulk_create(facts)
+    insert_all(facts)
     return len(facts)
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tilios.revisions import records
 from tilios.revisions.registry import Editable, check_unknown_fields, register
+from tilios.rows import insert_all
 from tilios.territories.services import locator
 
 from . import contact, hours, taxonomy
@@ -243,9 +244,9 @@ def apply_many(places, datas):
         place.merged_into_id = target_ids.get(data.get("merged_into"))
         assign_territory(place)
         place.refresh_search()  # bulk_create does not call save()
-    Place.objects.bulk_create(places)
-    Place.kinds.through.objects.bulk_create([Place.kinds.through(place_id=place.pk, kind_id=kind_ids[code])
-                                             for place, data in zip(places, datas) for code in data["kinds"]])
+    insert_all(places)
+    insert_all([Place.kinds.through(place_id=place.pk, kind_id=kind_ids[code])
+                for place, data in zip(places, datas) for code in data["kinds"]])
 
 
 def apply(place, data):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from tilios.accounts import permissions
 from tilios.accounts.models import Role
 from tilios.accounts.permissions import NotAllowed
-from tilios.rows import save_fields
+from tilios.rows import insert_all, save_fields
 
 from .models import ModerationAction, Revision
 from .registry import spec_for
@@ -178,7 +178,7 @@ def create_many(model, items, source, kind=Revision.Kind.IMPORT, known_at=None):
     accepted_at = known_at or timezone.now()
     with transaction.atomic():
         spec.apply_many(records, datas)
-        revisions = Revision.objects.bulk_create([
+        revisions = insert_all([
             Revision(content_type_id=content_type_id, object_id=record.pk, kind=kind, source=source, number=1,
                      summary=summary[:500], data=data, diff=diff({}, data), status=Revision.Status.ACCEPTED,
                      accepted_at=accepted_at)
@@ -220,7 +220,7 @@ def edit_many(model, items, source, kind, known_at=None):
                 published.append((record, revision))
             outcomes.append(revision)
         # The records are locked; were one not, the unique number would still refuse a fork (IntegrityError).
-        Revision.objects.bulk_create([revision for _record, revision in published])
+        insert_all([revision for _record, revision in published])
         for record, revision in published:
             spec.apply(record, revision.data)
             record.current_revision, record.is_published = revision, True

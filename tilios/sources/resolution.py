@@ -19,7 +19,7 @@ from tilios.accounts import permissions
 from tilios.places.models import Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
-from tilios.rows import save_fields
+from tilios.rows import insert_all, save_fields
 
 from . import provenance
 from .models import FieldConflict, MatchCandidate, Merge, SourceRecord
@@ -53,7 +53,7 @@ def propose(pairs, run=None):
     new = [MatchCandidate(place_a_id=a, place_b_id=b, score=pair.score, reasons=pair.reasons,
                           distance_m=pair.distance_m, run=run)
            for (a, b), pair in wanted.items() if (a, b) not in known]
-    MatchCandidate.objects.bulk_create(new)
+    insert_all(new)
     return len(new)
 
 
@@ -185,7 +185,7 @@ def join_many(joins, *, run, source, known_at):
         for join in joins:
             join.record.place = join.kept
         save_fields([join.record for join in joins], ["place"])
-        merges = Merge.objects.bulk_create([
+        merges = insert_all([
             Merge(kept=join.kept, merged=join.joined, records=[join.record.pk], kept_revision=kept_revisions.get(
                 join.kept.pk), merged_revision=join.joined.current_revision, run=run, score=join.score,
                   reasons=list(join.reasons)) for join in joins])

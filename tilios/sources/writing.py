@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from tilios.places.models import Place
 from tilios.revisions import services as revisions
 from tilios.revisions.models import Revision
-from tilios.rows import save_fields
+from tilios.rows import insert_all, save_fields
 
 from . import provenance, resolution
 from .models import SourceRecord
@@ -110,7 +110,7 @@ def create_fresh(fresh, source, run, summary, known_at):
         records.append(_record_of(row, source, run, place=outcome))
         created[row.line] = outcome.pk
         row.raw = row.fields = None
-    SourceRecord.objects.bulk_create(records)
+    insert_all(records)
     summary.created += len(records)
     return created
 
@@ -143,7 +143,7 @@ def create_joined(joining, places, source, run, summary, known_at):
         written.append((row, _record_of(row, source, run, record, place=own), known, pair, own))
     records = [record for _, record, _, _, _ in written]
     save_fields([r for r in records if r.pk], ["raw", "fields", "checksum", "line", "last_run", "place"])  # kept without a place
-    SourceRecord.objects.bulk_create([r for r in records if r.pk is None])
+    insert_all([r for r in records if r.pk is None])
     joins = []
     for row, record, known, pair, own in written:
         row.raw = row.fields = None
