@@ -250,8 +250,8 @@ def test_a_record_kept_without_a_place_that_now_matches_a_known_place_joins_it_a
 
 def test_rows_joining_a_place_a_person_edited_queue_conflicts_and_read_each_other(tmp_path):
     """An import's joins read what they need of their known places a batch at a time: a person's edit still
-    wins over the sources (each row queues its conflict), and a second row joining the same place reads what
-    the first wrote (equal priorities: the last row names it)."""
+    wins over the sources (each row queues its conflict), a second row joining the same place reads what the
+    first wrote (equal priorities: the last row names it), and the kinds the sources give are joined."""
     source("annuaire-a")
     source("annuaire-b")
     run_import("cget", directory(tmp_path, "a", dict(id="a1", name="BerryLab 36", lat=46.8101, lon=1.6910,
@@ -262,10 +262,12 @@ def test_rows_joining_a_place_a_person_edited_queue_conflicts_and_read_each_othe
     summary = run_import("cget", directory(
         tmp_path, "b",
         dict(id="b1", name="BERRY LAB 36", lat=46.8102, lon=1.6911, **CHATEAUROUX),
-        dict(id="b2", name="Berry Lab 36", lat=46.8101, lon=1.6911, **CHATEAUROUX)), source="annuaire-b")
+        dict(id="b2", name="Berry Lab 36", lat=46.8101, lon=1.6911, typo="Tiers lieux à dominante coworking",
+             **CHATEAUROUX)), source="annuaire-b")
     assert (summary.created, summary.matched) == (0, 2)
     known.refresh_from_db()
     assert (known.name, known.address) == ("Berry Lab 36", "14 rue Grande")
+    assert sorted(known.kinds.values_list("code", flat=True)) == ["coworking", "fablab"]  # the sources' kinds joined
     assert known.alternate_names == ["BerryLab 36"]  # « BERRY LAB 36 » is the same name
     conflicts = FieldConflict.objects.filter(place=known, status=FieldConflict.Status.PENDING)
     assert sorted((c.field, c.record.external_id, c.source_value) for c in conflicts) == [

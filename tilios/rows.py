@@ -22,12 +22,17 @@ def by_ids(sql, ids, using="default"):
 
 def save_fields(objs, names, using="default"):
     """Write the fields `names` of each of `objs` (saved instances of one model), one statement run for them
-    all: Django's `bulk_update` builds a CASE per object and field, which cost an import more than the writes."""
+    all: Django's `bulk_update` builds a CASE per object and field, which cost an import more than the writes.
+    A field stamped on each save (`auto_now`) is stamped, as `save(update_fields=names)` would."""
     objs = list(objs)
     if not objs:
         return
     connection, meta = connections[using], type(objs[0])._meta
     fields, quote = [meta.get_field(name) for name in names], connections[using].ops.quote_name
+    for field in fields:
+        if getattr(field, "auto_now", False):
+            for obj in objs:
+                field.pre_save(obj, False)
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     with connection.cursor() as cursor:
         cursor.executemany(

@@ -216,7 +216,7 @@ def move_reports(source, target, ids=None):
     if ids is not None:
         reports = reports.filter(pk__in=ids)
     reports = list(reports)
-    if not reports:  # most merges (every join of an import): nothing to move, nothing to refresh
+    if not reports:  # most merges: nothing to move, nothing to refresh
         return []
     taken = list(ActivityReport.objects.filter(place=target).values_list("period_start", "period_end"))
     moved = [r for r in reports if not any(start <= r.period_end and end >= r.period_start for start, end in taken)]
@@ -226,8 +226,11 @@ def move_reports(source, target, ids=None):
     return [r.pk for r in moved]
 
 
-def on_merge(sender, merge, **kwargs):
-    """A merged place's reports go to the place it went into (tilios.sources.signals.place_merged)."""
+def on_merge(sender, merge, joined=False, **kwargs):
+    """A merged place's reports go to the place it went into (tilios.sources.signals.place_merged); an
+    import's join has none to move."""
+    if joined:
+        return
     moved = move_reports(merge.merged, merge.kept)
     if moved:
         merge.activity_reports = moved

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tilios.revisions import records
 from tilios.revisions.registry import Editable, check_unknown_fields, register
-from tilios.rows import insert_all
+from tilios.rows import insert_all, save_fields
 from tilios.territories.services import locator
 
 from . import contact, hours, taxonomy
@@ -233,20 +233,32 @@ def _set_fields(place, data):
 
 
 def apply_many(places, datas):
-    """New places written together (an import's): what `apply` does for each, in a few statements."""
+    """Places written together (an import's new places, or those its joins change), each once: what `apply`
+    does for each, in a few statements."""
     codes = {code for data in datas for code in data["kinds"]}
     kind_ids = dict(Kind.objects.filter(code__in=codes).values_list("code", "pk")) if codes else {}
     targets = {data["merged_into"] for data in datas if data.get("merged_into")}
     target_ids = dict(Place.objects.filter(public_id__in=targets).values_list("public_id", "pk")) if targets else {}
     locator().hold(data["declared_commune_code"] for data in datas)
+    new, known = [], []
     for place, data in zip(places, datas):
+        moved = place.pk is None or any(getattr(place, name) != data[name] for name in TERRITORY_INPUTS)
         _set_fields(place, data)
         place.merged_into_id = target_ids.get(data.get("merged_into"))
-        assign_territory(place)
-        place.refresh_search()  # bulk_create does not call save()
-    insert_all(places)
-    insert_all([Place.kinds.through(place_id=place.pk, kind_id=kind_ids[code])
-                for place, data in zip(places, datas) for code in data["kinds"]])
+        if moved:  # as in `apply`
+            assign_territory(place)
+        place.refresh_search()  # what save() does
+        (new if place.pk is None else known).append((place, data))
+    insert_all([place for place, _data in new])
+    insert_all([Place.kinds.through(place_id=place.pk, kind_id=kind_ids[code]) for place, data in new
+                for code in data["kinds"]])
+    save_fields([place for place, _data in known], WRITTEN)
+    for place, data in known:  # the current revision, not yet replaced, says which kinds the place had
+        if place.current_revision.data.get("kinds") != data["kinds"]:
+            place.kinds.set([kind_ids[code] for code in data["kinds"]])
+
+
+WRITTEN = [field.name for field in Place._meta.concrete_fields if not field.primary_key]
 
 
 def apply(place, data):

@@ -16,7 +16,7 @@ class Editable:
     text_fields: tuple = ()  # fields scanned by the link-spam check
     system_fields: tuple = ()  # fields only services change (a merge), never a person's edit
     fixed_fields: tuple = ()  # fields set when the record is created, never changed after (a file's content)
-    apply_many: Callable | None = None  # ([new records], [cleaned data]) -> None; saves them all (create_many)
+    apply_many: Callable | None = None  # ([records], [cleaned data]) -> None; saves them all (create_many, edit_many)
 
 
 _registry = {}

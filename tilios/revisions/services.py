@@ -195,7 +195,7 @@ def edit_many(model, items, source, kind, known_at=None):
     """System edits of several records, each once (an import's joins): what `edit(record, changes, None,
     summary, kind=kind, source=source, system=True, known_at=known_at)` does for each of `items`, [(record
     id, changes, summary)], in a few statements. Returns, in order, each new revision, or None where nothing
-    would change."""
+    would change. Needs the spec's `apply_many`."""
     spec = spec_for(model)
     with transaction.atomic():
         records = model.objects.select_for_update().in_bulk([pk for pk, _changes, _summary in items])
@@ -221,8 +221,8 @@ def edit_many(model, items, source, kind, known_at=None):
             outcomes.append(revision)
         # The records are locked; were one not, the unique number would still refuse a fork (IntegrityError).
         insert_all([revision for _record, revision in published])
+        spec.apply_many([record for record, _revision in published], [revision.data for _record, revision in published])
         for record, revision in published:
-            spec.apply(record, revision.data)
             record.current_revision, record.is_published = revision, True
         save_fields([record for record, _revision in published], ["current_revision", "is_published"])
         for record, revision in published:

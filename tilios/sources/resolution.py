@@ -190,7 +190,7 @@ def join_many(joins, *, run, source, known_at):
                 join.kept.pk), merged_revision=join.joined.current_revision, run=run, score=join.score,
                   reasons=list(join.reasons)) for join in joins])
         for merge in merges:
-            _announced(merge)
+            _announced(merge, joined=True)
         return merges
 
 
@@ -199,8 +199,8 @@ def _recorded(merge):
     return _announced(merge)
 
 
-def _announced(merge):
-    place_merged.send(sender=Merge, merge=merge)
+def _announced(merge, joined=False):
+    place_merged.send(sender=Merge, merge=merge, joined=joined)
     logger.info("merge %s: place %s into %s, %s", merge.pk, merge.merged.public_id, merge.kept.public_id,
                 f"by {merge.by.get_username()}" if merge.by else "automatic")
     return merge

@@ -11,7 +11,8 @@ places_attested = Signal()
 
 # Sent inside a merge's transaction with `merge` (a sources.Merge, saved): what other apps hold of the merged
 # place goes to the kept one, and they write down on the merge what they moved so that undoing it gives it
-# back. Receivers: activity (its reports, Merge.activity_reports).
+# back. An import's join sends it with `joined=True`: its merged place was created in the same transaction, for
+# the record that joins, so nothing else holds it yet. Receivers: activity (its reports, Merge.activity_reports).
 place_merged = Signal()
 
 # Sent inside the transaction that undoes `merge`. Receivers: activity (gives the reports back).
