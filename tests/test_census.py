@@ -127,6 +127,29 @@ def test_facts_follow_revisions_and_rebuild_identically(cget):
     assert after == before and len(after) == 1512
 
 
+def test_a_place_that_moved_is_counted_where_each_of_its_states_was(trusted):
+    """A fact takes the territory stored with its place when its state has the place's address and position,
+    and derives it from the state's own otherwise: a place moved from Lyon to Marseille is counted in the
+    Rhône, then in the Bouches-du-Rhône, the same way a rebuild counts it."""
+    from tilios.census import facts
+
+    place, _revision = rev.create(Place, {"name": "Atelier nomade", "latitude": 45.7640, "longitude": 4.8357,
+                                          "postcode": "69001", "town": "Lyon", "declared_commune_code": "69123"},
+                                  trusted, "création")
+    rev.edit(place, {"latitude": 43.2965, "longitude": 5.3698, "postcode": "13001", "town": "Marseille",
+                     "declared_commune_code": "13055"}, trusted, "déménagement", base_revision=place.current_revision_id)
+
+    def where():
+        return [(dep, commune, known_to is None) for dep, commune, known_to in PlaceFact.objects.filter(
+            place=place).order_by("known_from").values_list("departement_code", "commune_code", "known_to")]
+
+    assert where() == [("69", "69123", False), ("13", "13055", True)]
+    # The current state reads what is stored (`tilios relocate` is what derives it again), the earlier one not.
+    Place.objects.filter(pk=place.pk).update(departement_id="2A")
+    facts.rebuild_facts(place.pk)
+    assert where() == [("69", "69123", False), ("2A", "13055", True)]
+
+
 def test_estimate_from_two_overlapping_sources(second_directory):
     from tilios.census.estimation import estimate_population
 

@@ -5,10 +5,11 @@ from django.utils import timezone
 
 from tilios.places.editing import FIELDS
 from tilios.places.models import Kind, Place
-from tilios.places.services import assign_territory
+from tilios.places.services import TERRITORY_INPUTS, assign_territory
 from tilios.revisions.models import Revision
 from tilios.rows import insert_all
 from tilios.territories.models import population_class
+from tilios.territories.services import locator
 
 from .evidence import evidence_of, timeline
 from .models import PlaceFact
@@ -32,8 +33,11 @@ def kinds_mask(codes):
     return mask
 
 
-def _state(place_id, data):
-    """An unsaved Place holding the state a revision describes, with its territory derived."""
+def _state(place_id, data, stored):
+    """An unsaved Place holding the state a revision describes, with its territory: the one `stored` with the
+    place (TERRITORY_INPUTS + STORED_TERRITORY) when the state has the place's address and position (the
+    place's own was derived from them, `tilios relocate` derives it again when the reference changes), else
+    derived from the state's."""
     state = Place(pk=place_id)
     for name in FIELDS:
         if name in ("kinds", "merged_into") or name not in data:  # a merged place has no facts at all
@@ -42,14 +46,21 @@ def _state(place_id, data):
         if name in ("opened_on", "closed_on") and value:
             value = datetime.date.fromisoformat(value) if isinstance(value, str) else value
         setattr(state, name, value)
-    return assign_territory(state)
+    if tuple(getattr(state, name) for name in TERRITORY_INPUTS) != stored[:len(TERRITORY_INPUTS)]:
+        return assign_territory(state)
+    commune_id, state.epci_id, state.departement_id, state.region_id, state.in_metropole = stored[len(TERRITORY_INPUTS):]
+    state.commune = locator().commune(commune_id) if commune_id else None
+    return state
 
 
-def _values(place_id, data, attested_on, closed_seen_on, n_sources, verified):
+STORED_TERRITORY = ("commune_id", "epci_id", "departement_id", "region_id", "in_metropole")
+
+
+def _values(place_id, data, attested_on, closed_seen_on, n_sources, verified, stored):
     """The columns of a fact. Without an opening date a place certainly existed from the day it was first
     attested (`valid_from_estimated`: before that it only possibly did); closed without a date, from the
     day its closure was first attested."""
-    state = _state(place_id, data)
+    state = _state(place_id, data, stored)
     valid_from, from_estimated = state.opened_on, False
     if valid_from is None:
         valid_from, from_estimated = attested_on, True
@@ -81,11 +92,11 @@ def rebuild_facts_of(place_ids):
     """Rewrite the facts of `place_ids` (at most CHUNK) from their evidence, in the order it was attested
     (see evidence.py), so they are the same whatever order the sources were imported in. A merged place keeps
     no facts: what attested it now attests the place it was merged into. Returns how many facts they have."""
-    published = dict(Place.objects.filter(pk__in=place_ids, is_published=True).order_by()
-                     .values_list("pk", "merged_into_id"))
+    published = {row[0]: row[1:] for row in Place.objects.filter(pk__in=place_ids, is_published=True).order_by()
+                 .values_list("pk", "merged_into_id", *TERRITORY_INPUTS, *STORED_TERRITORY)}
     # An unpublished place keeps the facts it had (closed when it was unpublished).
     PlaceFact.objects.filter(place_id__in=list(published)).delete()
-    live = sorted(place_id for place_id, merged_into in published.items() if merged_into is None)
+    live = sorted(place_id for place_id, (merged_into, *_stored) in published.items() if merged_into is None)
     facts = []
     for place_id, items in evidence_of(live).items():
         states = timeline(items)
@@ -94,7 +105,8 @@ def rebuild_facts_of(place_ids):
             facts.append(PlaceFact(place_id=place_id, revision_id=step.revision_id, known_from=step.at,
                                    known_to=known_to,
                                    **_values(place_id, step.data, timezone.localdate(states[0].at),
-                                             step.closed_seen_on, step.n_sources, step.verified)))
+                                             step.closed_seen_on, step.n_sources, step.verified,
+                                             published[place_id][1:])))
     insert_all(facts)
     return len(facts)
 
