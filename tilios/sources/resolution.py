@@ -48,7 +48,8 @@ def propose(pairs, run=None):
             wanted.setdefault(ordered(a, b), pair)
     if not wanted:
         return 0
-    known = set(MatchCandidate.objects.filter(place_a_id__in={a for a, _ in wanted}, place_b_id__in={b for _, b in wanted})
+    known = set(MatchCandidate.objects.filter(place_a_id__in={a for a, _b in wanted},
+                                              place_b_id__in={b for _a, b in wanted})
                 .values_list("place_a_id", "place_b_id"))
     new = [MatchCandidate(place_a_id=a, place_b_id=b, score=pair.score, reasons=pair.reasons,
                           distance_m=pair.distance_m, run=run)

@@ -100,19 +100,10 @@ def create_fresh(fresh, source, run, summary, known_at):
     batch at a time; empties `fresh`. Returns {line: place id}."""
     rows = list(fresh.values())
     fresh.clear()
-    outcomes = revisions.create_many(Place, [(dict(row.fields), _note(source, row, None)) for row in rows], source,
-                                     kind=Revision.Kind.IMPORT, known_at=known_at)
-    created, records = {}, []
-    for row, outcome in zip(rows, outcomes):
-        if isinstance(outcome, ValidationError):
-            _reject(row, outcome, summary)
-            continue
-        records.append(_record_of(row, source, run, place=outcome))
-        created[row.line] = outcome.pk
-        row.raw = row.fields = None
-    insert_all(records)
-    summary.created += len(records)
-    return created
+    created = _create([(row, dict(row.fields), _note(source, row, None), None) for row in rows], source, run,
+                      summary, known_at)
+    summary.created += len(created)
+    return {row.line: place.pk for row, _record, place in created}
 
 
 def create_joined(joining, places, source, run, summary, known_at):
@@ -122,38 +113,54 @@ def create_joined(joining, places, source, run, summary, known_at):
     merges` lists the join and undoing it gives the record its own place back. The known place takes what
     the record wins by priority (`record_changes.wanted`), besides what a merge fills in. A row whose known
     place was merged meanwhile keeps a place of its own; one refused leaves `places`."""
-    items = list(joining.values())
+    items = {row.line: (known, pair) for row, _record, known, pair in joining.values()}
+    rows = [(row, record) for row, record, _known, _pair in joining.values()]
     joining.clear()
     if not items:
         return
-    live = dict(Place.objects.filter(pk__in={known for _, _, known, _ in items}, merged_into=None)
+    live = dict(Place.objects.filter(pk__in={known for known, _pair in items.values()}, merged_into=None)
                 .exclude(current_revision=None).values_list("pk", "public_id"))
-    outcomes = revisions.create_many(
-        Place, [({**row.fields, "merged_into": live[known]} if known in live else dict(row.fields),
-                 _note(source, row, pair if known in live else None)) for row, _, known, pair in items],
-        source, kind=Revision.Kind.IMPORT, known_at=known_at)
-    kept_without_place = SourceRecord.objects.in_bulk([record.pk for _, record, _, _ in items if record])
-    written = []
-    for (row, record, known, pair), own in zip(items, outcomes):
-        if isinstance(own, ValidationError):
-            _reject(row, own, summary)
-            del places[row.line]
-            continue
-        record = kept_without_place[record.pk] if record else None
-        written.append((row, _record_of(row, source, run, record, place=own), known, pair, own))
-    records = [record for _, record, _, _, _ in written]
-    save_fields([r for r in records if r.pk], ["raw", "fields", "checksum", "line", "last_run", "place"])  # kept without a place
-    insert_all([r for r in records if r.pk is None])
+    to_create = []
+    for row, record in rows:
+        known, pair = items[row.line]
+        if known in live:
+            to_create.append((row, {**row.fields, "merged_into": live[known]}, _note(source, row, pair), record))
+        else:
+            to_create.append((row, dict(row.fields), _note(source, row, None), record))
+    created = _create(to_create, source, run, summary, known_at)
+    for line in items.keys() - {row.line for row, _record, _place in created}:
+        del places[line]  # refused
     joins = []
-    for row, record, known, pair, own in written:
-        row.raw = row.fields = None
+    for row, record, own in created:
         if own.merged_into_id is None:
             places[row.line] = own.pk
             summary.created += 1
         else:
+            known, pair = items[row.line]
             joins.append((known, own, record, pair, _note(source, row, pair)))
     for joins_of_distinct_places in _rounds(joins):
         _join(joins_of_distinct_places, run, source, summary, known_at)
+
+
+def _create(items, source, run, summary, known_at):
+    """Create a place for each of `items`, [(row, its fields, the revision's note, the `Known` record an earlier
+    run kept without a place, or None)], and write the rows' records; a row refused is reported. Returns
+    [(row, record, place)] for the places created, in order; their rows' values are let go."""
+    outcomes = revisions.create_many(Place, [(fields, note) for _row, fields, note, _known in items], source,
+                                     kind=Revision.Kind.IMPORT, known_at=known_at)
+    kept_without_place = SourceRecord.objects.in_bulk([known.pk for *_rest, known in items if known])
+    created = []
+    for (row, _fields, _note, known), place in zip(items, outcomes):
+        if isinstance(place, ValidationError):
+            _reject(row, place, summary)
+            continue
+        record = kept_without_place[known.pk] if known else None
+        created.append((row, _record_of(row, source, run, record, place=place), place))
+        row.raw = row.fields = None
+    records = [record for _row, record, _place in created]
+    save_fields([r for r in records if r.pk], ["raw", "fields", "checksum", "line", "last_run", "place"])
+    insert_all([r for r in records if r.pk is None])
+    return created
 
 
 def _rounds(joins):
