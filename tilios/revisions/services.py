@@ -206,11 +206,7 @@ def edit_many(model, items, source, kind, known_at=None):
             record, current = records[pk], currents.get(records[pk].current_revision_id)
             if current is None:
                 raise NotAllowed(_("ce contenu attend encore sa relecture"))
-            data = spec.validate({**current.data, **changes})
-            changed = diff(current.data, data)
-            fixed = sorted(name for name in spec.fixed_fields if name in changed)
-            if fixed:
-                raise ValidationError({name: _("fixé à la création, ne change pas") for name in fixed})
+            data, changed = _changed(spec, current, changes)
             revision = None
             if changed:
                 record.current_revision = current  # what `apply` compares with
@@ -257,13 +253,9 @@ def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Ki
         carried = {}  # an author's new proposal stacks on their earlier pending ones: it keeps their changes
         for old in earlier:
             carried.update({name: old.data[name] for name in old.diff if name in old.data})
-        data = spec.validate({**current.data, **carried, **changes})
-        changed = diff(current.data, data)
+        data, changed = _changed(spec, current, {**carried, **changes})
         if not changed:
             raise NoChange(_("aucune modification"))
-        fixed = sorted(name for name in spec.fixed_fields if name in changed)
-        if fixed:
-            raise ValidationError({name: _("fixé à la création, ne change pas") for name in fixed})
         _who_may_write(user, system, spec, {name: True for name in changed})
         if not system:
             check_spam(user, spec, current.data, data)
@@ -277,6 +269,17 @@ def edit(record, changes, user, summary="", base_revision=None, kind=Revision.Ki
             _replace(earlier, revision, user)
         revision.replaces = [old.pk for old in earlier]
     return revision
+
+
+def _changed(spec, current, changes):
+    """The record's data once `changes` apply to its `current` revision, validated, and what they change
+    (a field fixed at creation never does)."""
+    data = spec.validate({**current.data, **changes})
+    changed = diff(current.data, data)
+    fixed = sorted(name for name in spec.fixed_fields if name in changed)
+    if fixed:
+        raise ValidationError({name: _("fixé à la création, ne change pas") for name in fixed})
+    return data, changed
 
 
 def _own_pending(record, user, lock=True):
