@@ -7,6 +7,7 @@ order-free: a person's value wins; otherwise the source of highest priority, the
 the kinds of all sources are joined. So a census is the same whatever order the sources were imported in.
 """
 import datetime
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -15,7 +16,7 @@ from django.utils import timezone
 from tilios.accounts.models import ROLE_RANK, Role
 from tilios.accounts.permissions import role_of
 from tilios.revisions.models import Revision
-from tilios.sources.models import SourceRecord
+from tilios.sources.models import ImportRun, SourceRecord
 
 JOINED = "kinds"
 POSITION = ("latitude", "longitude")
@@ -44,44 +45,60 @@ class State:
 
 def evidence_of(place_ids):
     """For each of `place_ids` (a few hundred at a time), the records and person revisions that attest it,
-    each with its attestation moment, in order: read in three queries for them all."""
+    each with its attestation moment, in order. Read as plain rows, in a few queries for them all: a census
+    rebuilds the facts of every place an import touched."""
     found = {place_id: [] for place_id in place_ids}
-    records = SourceRecord.objects.filter(place_id__in=place_ids).select_related("source", "first_run", "last_run")
-    for record in records.only("place_id", "external_id", "fields", "source__priority", "source__slug",
-                               "first_run__known_on", "first_run__started_at",
-                               "last_run__known_on", "last_run__started_at"):
-        attested = record.first_attested_at
-        if attested is None:
+    records = list(SourceRecord.objects.filter(place_id__in=place_ids).order_by().values_list(
+        "place_id", "external_id", "fields", "source_id", "source__priority", "source__slug", "first_run_id",
+        "last_run_id"))
+    attested = {run.pk: run.attested_at for run in ImportRun.objects.filter(
+        pk__in={run for *_rest, first, last in records for run in (first, last)} - {None}).only(
+        "known_on", "started_at")}
+    for place_id, external_id, fields, source_id, priority, slug, first_run, last_run in records:
+        moments = [attested[run] for run in (first_run, last_run) if run is not None]
+        if not moments:
             continue
-        found[record.place_id].append(Evidence(
-            attested, (0, record.source.priority, record.source.slug, record.external_id), record.fields or {},
-            source_id=record.source_id))
+        found[place_id].append(Evidence(min(moments), (0, priority, slug, external_id), fields or {},
+                                        source_id=source_id))
     revisions = {place_id: [] for place_id in place_ids}
-    for revision in (Revision.objects.filter(content_type__app_label="places", content_type__model="place",
-                                             object_id__in=place_ids, status=Revision.Status.ACCEPTED)
-                     .order_by("object_id", "number").only("id", "object_id", "number", "kind", "author_id", "diff",
-                                                           "data", "accepted_at", "patrolled_at")):
-        revisions[revision.object_id].append(revision)
+    accepted = Revision.objects.filter(content_type__app_label="places", content_type__model="place",
+                                       object_id__in=place_ids, status=Revision.Status.ACCEPTED)
+    for row in accepted.order_by("object_id", "number").values_list(*_Revision._fields):
+        revisions[row[1]].append(_Revision(*row))
     authors = {r.author_id for chain in revisions.values() for r in chain if r.author_id is not None}
     trusted = {user.pk for user in get_user_model().objects.filter(pk__in=authors).select_related("profile")
                if ROLE_RANK[role_of(user)] >= ROLE_RANK[Role.TRUSTED]} if authors else set()
+    diffs = dict(accepted.filter(pk__in=[r.pk for chain in revisions.values() for r in chain if _by_person(r)])
+                 .values_list("id", "diff")) if authors else {}
     for place_id, chain in revisions.items():
-        _revision_evidence(found[place_id], chain, trusted)
+        _revision_evidence(found[place_id], chain, trusted, diffs)
+    # A place nothing else attests (records moved away, a system write) is attested by its first revision.
+    firsts = {chain[0].pk: place_id for place_id, chain in revisions.items() if chain
+              and not any(e.fields for e in found[place_id])}
+    for pk, data in accepted.filter(pk__in=list(firsts)).values_list("id", "data"):
+        first = revisions[firsts[pk]][0]
+        found[firsts[pk]].append(Evidence(first.accepted_at, (1, first.number), data, revision_id=pk))
     return {place_id: sorted(items) for place_id, items in found.items()}
 
 
-def _revision_evidence(found, revisions, trusted):
+# What evidence reads of every revision; the diff of a person's edit and the data of a first revision are
+# read apart, for those only (an import's revisions hold whole places).
+_Revision = namedtuple("_Revision", ["pk", "object_id", "number", "kind", "author_id", "accepted_at",
+                                     "patrolled_at"])
+
+
+def _by_person(revision):
+    return revision.author_id is not None and revision.kind != Revision.Kind.IMPORT
+
+
+def _revision_evidence(found, revisions, trusted, diffs):
     for revision in revisions:
-        if revision.author_id is not None and revision.kind != Revision.Kind.IMPORT:
+        if _by_person(revision):
             found.append(Evidence(revision.accepted_at, (1, revision.number),
-                                  {name: change[1] for name, change in revision.diff.items()}, person=True,
+                                  {name: change[1] for name, change in diffs[revision.pk].items()}, person=True,
                                   vouches=revision.author_id in trusted, revision_id=revision.pk))
         if revision.patrolled_at is not None:
             found.append(Evidence(revision.patrolled_at, (2, revision.number), {}, vouches=True))
-    if not any(e.fields for e in found) and revisions:
-        # Nothing else attests it (records moved away, a system write): its first revision does.
-        first = revisions[0]
-        found.append(Evidence(first.accepted_at, (1, first.number), first.data, revision_id=first.pk))
 
 
 def timeline(items):

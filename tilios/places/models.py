@@ -23,7 +23,8 @@ def public_id_in(ref):
 
 
 def new_public_id():
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+    # 32 letters: a random byte's last five bits pick one, uniformly (one system call, not ten).
+    return "".join(_ID_ALPHABET[byte & 31] for byte in secrets.token_bytes(10))
 
 
 class Kind(models.Model):
