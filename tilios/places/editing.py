@@ -151,6 +151,10 @@ def _unrecognised(value, errors):
     return {name: [x.strip()[:200] for x in values if x.strip()] for name, values in value.items() if values}
 
 
+_CHOICES = {name: frozenset(choices.values) for name, choices in (
+    ("presence", Place.Presence), ("mobility", Place.Mobility), ("status", Place.Status))}
+
+
 def validate(data):
     check_unknown_fields(SPEC, data)
     errors = {}
@@ -179,9 +183,9 @@ def validate(data):
     if set(kinds) - known:
         errors["kinds"] = f"type inconnu : {sorted(set(kinds) - known)[0]}"[:200]
     clean["kinds"] = sorted(known)
-    for name, choices in (("presence", Place.Presence), ("mobility", Place.Mobility), ("status", Place.Status)):
+    for name, choices in _CHOICES.items():
         value = data.get(name) or DEFAULTS[name]
-        if value not in choices.values:
+        if value not in choices:
             errors[name] = "valeur inconnue"
         clean[name] = str(value)[:20]
     clean["opened_on"] = _date(data.get("opened_on"), "opened_on", errors)

@@ -26,7 +26,8 @@ def commune_centres():
     """Commune centres of the reference, to recognise records geocoded to their town and nothing finer."""
     index = locator()
     if getattr(index, "centre_points", None) is None:
-        index.centre_points = PointSet(zip(map(math.degrees, index.lat), map(math.degrees, index.lon)))
+        _ids, lat, lon, _cosines = index.all_centres
+        index.centre_points = PointSet(zip(map(math.degrees, lat), map(math.degrees, lon)))
     return index.centre_points
 
 

@@ -135,14 +135,17 @@ class Locator:
     def __init__(self):
         rows = list(Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)
                     .values_list("id", "departement_id", "latitude", "longitude"))
-        self.ids = np.array([r[0] for r in rows], dtype=np.int64)
-        self.deps = np.array([r[1] or "" for r in rows])
-        self.lat = np.radians(np.array([r[2] for r in rows]))
-        self.lon = np.radians(np.array([r[3] for r in rows]))
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        deps = np.array([r[1] or "" for r in rows])
+        lat, lon = np.radians(np.array([r[2] for r in rows])), np.radians(np.array([r[3] for r in rows]))
+        # (ids, latitudes, longitudes, cosines of latitudes) of the centres of each département's communes, and
+        # of all of them: what a point's nearest communes are sought among, sliced once, not for each point.
+        self.all_centres = (ids, lat, lon, np.cos(lat))
+        self.centres = {code: tuple(array[np.flatnonzero(deps == code)] for array in self.all_centres)
+                        for code in set(deps)}
         deps = [(d.code, shape(d.contour)) for d in Departement.objects.exclude(contour=None)]
         self.dep_codes = [code for code, _ in deps]
         self.dep_tree = STRtree([geom for _, geom in deps])
-        self.by_dep = {code: np.flatnonzero(self.deps == code) for code in set(self.deps)}
         self.communes = {}  # id -> Commune with its EPCI, département and région: reference data, read often
         self.above = {}  # (model, id) -> the EPCI, département or région those communes share
         self.by_code = self._current_by_code()
@@ -217,17 +220,17 @@ class Locator:
     def nearest_communes(self, lat, lon, n=1):
         """The n communes whose centres are nearest, as [(commune id, km)], nearest first."""
         dep = self.departement_at(lat, lon)
-        candidates = self.by_dep.get(dep) if dep else None
-        if candidates is None or not len(candidates):
-            candidates = np.arange(len(self.ids))
-        if not len(candidates):
+        ids, lats, lons, cosines = self.centres.get(dep, self.all_centres)
+        if not len(ids):
             return []
         la, lo = math.radians(lat), math.radians(lon)
-        dlat = self.lat[candidates] - la
-        dlon = self.lon[candidates] - lo
-        a = np.sin(dlat / 2) ** 2 + math.cos(la) * np.cos(self.lat[candidates]) * np.sin(dlon / 2) ** 2
-        order = np.argsort(a)[:n]
-        return [(int(self.ids[candidates[i]]), 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a[i]))))
+        a = np.sin((lats - la) / 2) ** 2 + math.cos(la) * cosines * np.sin((lons - lo) / 2) ** 2
+        if n < len(a):  # the n nearest, then in order: the département's few hundred need no full sort
+            nearest = np.argpartition(a, n)[:n]
+            order = nearest[np.argsort(a[nearest])]
+        else:
+            order = np.argsort(a)
+        return [(int(ids[i]), 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a[i]))))
                 for i in order]
 
     def commune_for_postcode(self, postcode, town):
