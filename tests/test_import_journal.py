@@ -128,6 +128,51 @@ def test_a_second_import_at_the_same_time_is_refused_clearly(small_base):
     assert journal_rows(db) == 0
 
 
+def test_a_writer_that_finds_the_write_lock_taken_says_so_then_waits_its_turn(small_base):
+    env, db = small_base
+    waits = Path(str(db) + ".waits")
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # as a long write's step holds the lock
+    writer = subprocess.Popen([str(TILIOS), "token", "pendant", "--role", "trusted", "--create", "--name", "p"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not waits.exists() or waits.stat().st_size == 0:
+            assert writer.poll() is None, writer.stderr.read()
+            assert time.monotonic() < deadline, "the writer never said it was waiting"
+            time.sleep(0.05)
+        assert writer.poll() is None  # it waits for the lock, it did not fail
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err
+    assert out.strip()  # the token of the account it created
+
+
+def test_a_long_write_leaves_the_lock_free_between_steps_only_after_a_writer_said_it_waits(small_base):
+    env, _db = small_base
+    script = (
+        "import django, time; django.setup()\n"
+        "from tilios import journal\n"
+        "journal.STEP_SECONDS, journal.UNANNOUNCED_SECONDS = 0, 3600  # a step ends at every call\n"
+        "gaps, sleep = [], time.sleep\n"
+        "time.sleep = lambda seconds: (gaps.append(seconds), sleep(seconds))\n"
+        "with journal.stepwise() as step:\n"
+        "    step(); step()\n"
+        "    alone = len(gaps)\n"
+        "    with open(journal._waits_path(), 'ab') as waits:  # what a waiting writer writes\n"
+        "        waits.write(b'.')\n"
+        "    step()\n"
+        "    announced = len(gaps)\n"
+        "    step(); step()\n"
+        "print(alone, announced, len(gaps))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "1", "1"]
+
+
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_the_site_keeps_writing_while_an_import_runs(tmp_path, engine):
     admin = name = None
