@@ -1,8 +1,11 @@
+import unicodedata
+
 import pytest
 
 from tilios.places import queries
 from tilios.places.models import Place
-from tilios.text import search_tokens
+from tilios.territories.models import Commune
+from tilios.text import fold, search_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +74,20 @@ def test_tokens_fold_the_same_way():
     assert search_tokens("Tiers-Lieux") == search_tokens("tiers lieu")
     assert search_tokens("St-Étienne") == search_tokens("saint etienne")
     assert search_tokens("Bureaux") == ["bureau"] and search_tokens("locaux") == ["local"]
+
+
+def test_folding_strips_every_combining_mark_as_testing_each_character_would():
+    def by_character(text):
+        text = unicodedata.normalize("NFKD", text.translate(str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae",
+                                                                            "Æ": "ae", "ß": "ss", "’": "'"})))
+        return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+    texts = list(Place.objects.values_list("name", flat=True)) + list(
+        Commune.objects.values_list("name", flat=True)) + [
+        "Cœur de Saint-Étienne", "ÆSIR ß", "Ǆemal", "a\u034fb", "Ṩ̃", "Ελληνικά", "Łódź", "ﬁ", "①", "Ａ"]
+    assert len(texts) > 30000
+    assert [fold(text) for text in texts] == [by_character(text) for text in texts]
+    assert fold("Cœur de Saint-Étienne") == "coeur de saint-etienne"
 
 
 SAINT_ETIENNE = "45.4397,4.3872"
