@@ -191,28 +191,35 @@ def create_many(model, items, source, kind=Revision.Kind.IMPORT, known_at=None):
     return outcomes
 
 
+def lock_many(model, pks):
+    """{pk: record} for `pks`, locked until the end of the caller's transaction, each with its current revision
+    (read after the lock, as `_lock` does): what `edit_many` edits."""
+    records = model.objects.select_for_update().in_bulk(pks)
+    currents = Revision.objects.in_bulk([record.current_revision_id for record in records.values()])
+    for record in records.values():
+        record.current_revision = currents.get(record.current_revision_id)
+    return records
+
+
 def edit_many(model, items, source, kind, known_at=None):
     """System edits of several records, each once (an import's joins): what `edit(record, changes, None,
-    summary, kind=kind, source=source, system=True, known_at=known_at)` does for each of `items`, [(record
-    id, changes, summary)], in a few statements. Returns, in order, each new revision, or None where nothing
-    would change. Needs the spec's `apply_many`."""
+    summary, kind=kind, source=source, system=True, known_at=known_at)` does for each of `items`, [(record,
+    changes, summary)], each record read by `lock_many` in the caller's transaction, in a few statements.
+    Returns, in order, each new revision, or None where nothing would change. Needs the spec's `apply_many`."""
     spec = spec_for(model)
     with transaction.atomic():
-        records = model.objects.select_for_update().in_bulk([pk for pk, _changes, _summary in items])
-        currents = Revision.objects.in_bulk([record.current_revision_id for record in records.values()])
         accepted_at = known_at or timezone.now()
         outcomes, published = [], []
-        for pk, changes, summary in items:
-            record, current = records[pk], currents.get(records[pk].current_revision_id)
+        for record, changes, summary in items:
+            current = record.current_revision
             if current is None:
                 raise NotAllowed(_("ce contenu attend encore sa relecture"))
             data, changed = _changed(spec, current, changes)
             revision = None
             if changed:
-                record.current_revision = current  # what `apply` compares with
-                revision = Revision(content_type_id=current.content_type_id, object_id=pk, kind=kind, source=source,
-                                    parent=current, number=current.number + 1, summary=summary[:500], data=data,
-                                    diff=changed, status=Revision.Status.ACCEPTED, accepted_at=accepted_at)
+                revision = Revision(content_type_id=current.content_type_id, object_id=record.pk, kind=kind,
+                                    source=source, parent=current, number=current.number + 1, summary=summary[:500],
+                                    data=data, diff=changed, status=Revision.Status.ACCEPTED, accepted_at=accepted_at)
                 published.append((record, revision))
             outcomes.append(revision)
         # The records are locked; were one not, the unique number would still refuse a fork (IntegrityError).

@@ -174,13 +174,13 @@ Join = namedtuple("Join", ["kept", "joined", "record", "taken", "score", "reason
 
 def join_many(joins, *, run, source, known_at):
     """Fold each of `joins`, each kept place once, in a few statements. Being new, a joined place has no other
-    record, no proposal, no conflict and no report to carry. Each `kept` comes with its current revision,
-    read in the import's transaction. Returns the merges."""
+    record, no proposal, no conflict and no report to carry. Each `kept` is read by `revisions.lock_many` in
+    the import's transaction. Returns the merges."""
     folds = [(join, _fold_changes(join.kept.current_revision.data, join.joined.current_revision.data, join.taken))
              for join in joins]
     folds = [(join, changes) for join, changes in folds if changes]
     with transaction.atomic():
-        revised = revisions.edit_many(Place, [(join.kept.pk, changes, join.summary) for join, changes in folds],
+        revised = revisions.edit_many(Place, [(join.kept, changes, join.summary) for join, changes in folds],
                                       source, Revision.Kind.MERGE, known_at)
         kept_revisions = {join.kept.pk: revision for (join, _changes), revision in zip(folds, revised)}
         for join in joins:

@@ -179,7 +179,7 @@ def _join(joins, run, source, summary, known_at):
     """Fold the places of `joins`, [(known place id, own place, record, pair, note)], into their known places,
     each once, reading what `wanted` needs of them all at once."""
     ids = [known for known, *_rest in joins]
-    kept = Place.objects.select_related("current_revision").in_bulk(ids)
+    kept = revisions.lock_many(Place, ids)
     others = defaultdict(list)
     for other in SourceRecord.objects.filter(place__in=ids).select_related("source").defer("raw"):
         others[other.place_id].append(other)
