@@ -4,7 +4,9 @@ relays to the place's managers (or its own address) behind a honeypot and rate l
 import csv
 import functools
 import json
+import random
 
+import phonenumbers
 import pytest
 from django.core import mail
 from django.test import Client
@@ -40,6 +42,25 @@ MESSAGE = {"name": "Camille", "email": "camille@example.org",
 ])
 def test_phones_are_read_as_dialled_in_france(written, stored):
     assert contact.phone(written) == stored
+
+
+def test_a_national_number_read_without_the_parser_is_what_the_parser_reads():
+    """Every prefix of the French plan (metropolitan, mobile, special, overseas), written the usual ways,
+    nationally and internationally."""
+    rng = random.Random(7)
+    written = []
+    for prefix in range(100, 1000):
+        for separator in ("", " ", ".", "-"):
+            digits = f"0{prefix}" + "".join(rng.choice("0123456789") for _ in range(6))
+            pairs = [digits[i:i + 2] for i in range(0, 10, 2)]
+            written.append(separator.join(pairs))
+        written += [f"+33 {digits[1]} " + " ".join(pairs[1:]), "+33" + digits[1:]]
+    assert len(written) == 5400
+    fast = [contact._parse(text) for text in written]
+    slow = [contact._parse_dialled(text) for text in written]
+    assert [n and phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164) for n in fast] == \
+        [n and phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164) for n in slow]
+    assert 1000 < sum(n is not None for n in fast) < 5400  # valid numbers and invalid ones both tried
 
 
 @pytest.mark.parametrize("written", ["3960", "04 77 12", "appelez-nous", "04 77 12 34 56 78 90 12"])

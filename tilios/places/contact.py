@@ -29,7 +29,23 @@ class ContactError(ValueError):
     """A phone or e-mail that cannot be read; its message says why, in French."""
 
 
+# A number of metropolitan France as usually written (« 04 77 12 34 56 », « 04.77.12.34.56 », « +33 4 77 12
+# 34 56 », « +33477123456 »): most of what sources hold, read without libphonenumber's parser when valid (an
+# import reads each row twice, and validates the E.164 form it read).
+_FRENCH = re.compile(r"(?:0|\+33 ?)[1-9](?:[ .-]?[0-9]{2}){4}")
+
+
 def _parse(text):
+    if _FRENCH.fullmatch(text):
+        # What parsing as dialled in France gives: the trunk 0 or the +33 dropped, country code 33.
+        digits = re.sub("[^0-9]", "", text)
+        number = phonenumbers.PhoneNumber(country_code=33, national_number=int(digits[-9:]))
+        if phonenumbers.is_valid_number(number):
+            return number
+    return _parse_dialled(text)
+
+
+def _parse_dialled(text):
     for region in REGIONS:
         try:
             number = phonenumbers.parse(text, region)
