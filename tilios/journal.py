@@ -89,8 +89,11 @@ def announce_waits(execute, sql, params, many, context):
             raise
     finally:
         raw.execute(f"PRAGMA busy_timeout = {int(db.settings_dict['OPTIONS'].get('timeout', 5) * 1000)}")
-    with open(_waits_path(), "ab") as waits:
-        waits.write(b".")
+    try:
+        with open(_waits_path(), "ab") as waits:
+            waits.write(b".")
+    except OSError:  # a folder it may not write in: the long write still pauses once a second
+        log.warning("cannot announce a wait on %s", _waits_path())
     return execute(sql, params, many, context)
 
 
