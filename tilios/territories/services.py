@@ -136,13 +136,13 @@ class Locator:
         rows = list(Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)
                     .values_list("id", "departement_id", "latitude", "longitude"))
         ids = np.array([r[0] for r in rows], dtype=np.int64)
-        deps = np.array([r[1] or "" for r in rows])
+        their_deps = np.array([r[1] or "" for r in rows])
         lat, lon = np.radians(np.array([r[2] for r in rows])), np.radians(np.array([r[3] for r in rows]))
         # (ids, latitudes, longitudes, cosines of latitudes) of the centres of each département's communes, and
         # of all of them: what a point's nearest communes are sought among, sliced once, not for each point.
         self.all_centres = (ids, lat, lon, np.cos(lat))
-        self.centres = {code: tuple(array[np.flatnonzero(deps == code)] for array in self.all_centres)
-                        for code in set(deps)}
+        self.centres = {code: tuple(array[np.flatnonzero(their_deps == code)] for array in self.all_centres)
+                        for code in set(their_deps)}
         deps = [(d.code, shape(d.contour)) for d in Departement.objects.exclude(contour=None)]
         self.dep_codes = [code for code, _ in deps]
         self.dep_tree = STRtree([geom for _, geom in deps])
