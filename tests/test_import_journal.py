@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -98,17 +99,45 @@ def test_an_import_failing_half_way_puts_back_every_step_it_committed(small_base
     assert journal_rows(db) == 0
 
 
-def test_an_import_killed_mid_way_is_undone_by_the_next_command(small_base):
+def held_import(env, places, go):
+    """The real import in a process that holds still between two steps (the write lock free) once `places`
+    places are committed, until the file `go` exists. It has printed 'ready' when this returns: timing alone
+    would race a fast machine, where the whole import can end between two looks at the database."""
+    script = (
+        "import django, os, time; django.setup()\n"
+        "from django.db import connection\n"
+        "from tilios import journal\n"
+        "from tilios.sources import services\n"
+        "journal.STEP_SECONDS = 0  # commit after every unit of work\n"
+        "real_begin, held = journal._Steps.begin, []\n"
+        "def begin(self):\n"
+        "    with connection.cursor() as cursor:\n"
+        "        committed = cursor.execute('SELECT count(*) FROM places_place').fetchone()[0]\n"
+        f"    if not held and committed >= {places}:\n"
+        "        held.append(committed)\n"
+        "        print('ready', flush=True)\n"
+        f"        while not os.path.exists({str(go)!r}): time.sleep(0.05)\n"
+        "    real_begin(self)\n"
+        "journal._Steps.begin = begin\n"
+        f"services.run_import('cget', {str(CGET_CSV)!r})\n"
+    )
+    errors = tempfile.TemporaryFile("w+")  # a pipe left unread could fill and block the import
+    process = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=errors,
+                               text=True)
+    process.errors = errors
+    if "ready\n" not in iter(process.stdout.readline, ""):
+        process.wait()
+        errors.seek(0)
+        pytest.fail(f"the import ended before it was held: {errors.read()}")
+    return process
+
+
+def test_an_import_killed_mid_way_is_undone_by_the_next_command(small_base, tmp_path):
     env, db = small_base
     before = counts(db)
-    process = subprocess.Popen([str(TILIOS), "import", "cget", str(CGET_CSV), "--no-progress"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = held_import(env, before["places_place"] + 300, go=tmp_path / "never")
     try:
-        deadline = time.monotonic() + 300
-        while counts(db)["places_place"] < before["places_place"] + 300:  # committed steps, visible to others
-            assert process.poll() is None, "the import ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        assert counts(db)["places_place"] >= before["places_place"] + 300  # committed steps, visible to others
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -119,19 +148,20 @@ def test_an_import_killed_mid_way_is_undone_by_the_next_command(small_base):
     assert journal_rows(db) == 0
 
 
-def test_a_second_import_at_the_same_time_is_refused_clearly(small_base):
+def test_a_second_import_at_the_same_time_is_refused_clearly(small_base, tmp_path):
     env, db = small_base
-    process = subprocess.Popen([str(TILIOS), "import", "cget", str(CGET_CSV), "--no-progress"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    go = tmp_path / "go"
+    process = held_import(env, counts(db)["places_place"] + 1, go)
     try:
-        while journal_rows(db) == 0:
-            assert process.poll() is None, process.stderr.read()
-            time.sleep(0.1)
+        assert journal_rows(db) > 0
         second = tilios(env, "import", "cget", str(CGET_CSV), "--no-progress")
         assert second.returncode != 0
         assert "un autre import est en cours" in second.stderr
     finally:
-        assert process.wait(timeout=600) == 0, process.stderr.read()
+        go.touch()
+        status = process.wait(timeout=600)
+    process.errors.seek(0)
+    assert status == 0, process.errors.read()
     assert journal_rows(db) == 0
 
 
