@@ -213,6 +213,22 @@ def test_places_created_a_batch_at_a_time_are_those_created_one_by_one():
             b.diff, b.number, b.status, b.kind, b.source_id, b.summary, b.parent_id)
 
 
+def test_a_place_created_merged_into_another_names_a_place_that_exists():
+    from tilios.revisions import services as revisions
+    from tilios.sources.models import Source
+
+    source = Source.objects.get(slug="cget-mission-coworking-2019")
+    target = Place.objects.get(name="SICTIAM")
+    batch = revisions.create_many(Place, [
+        ({"name": "SICTIAM bis", "merged_into": target.public_id}, "doublon"),
+        ({"name": "Nulle part", "merged_into": "zzzzzzzzzz"}, "cible inconnue"),
+        ({"name": "Injection", "merged_into": {"public_id": target.public_id}}, "pas un identifiant"),
+    ], source)
+    assert isinstance(batch[0], Place) and Place.objects.get(pk=batch[0].pk).merged_into_id == target.pk
+    assert batch[1].message_dict == batch[2].message_dict == {"merged_into": ["lieu inconnu"]}
+    assert not Place.objects.filter(name__in=["Nulle part", "Injection"]).exists()
+
+
 def test_an_import_creates_its_new_places_in_batches_and_joins_rows_to_places_of_a_batch_not_yet_written(
         tmp_path, monkeypatch):
     monkeypatch.setattr(services, "CREATED_AT_ONCE", 2)  # 5 new places: two full batches and one more

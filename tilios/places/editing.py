@@ -3,6 +3,7 @@ import datetime
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from tilios.revisions import records
@@ -219,11 +220,21 @@ def validate(data):
             clean[name] = ""
     clean["unrecognised"] = _unrecognised(data.get("unrecognised") or {}, errors)
     clean["merged_into"] = data.get("merged_into") or None
-    if clean["merged_into"] is not None and not Place.objects.filter(public_id=clean["merged_into"]).exists():
+    if clean["merged_into"] is not None and not _place_exists(clean["merged_into"]):
         errors["merged_into"] = "lieu inconnu"
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+def _place_exists(public_id):
+    """Written out in SQL: an import checks each joined row's target, and the ORM compiled the query for ten
+    times the cost of running it."""
+    if not isinstance(public_id, str):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {Place._meta.db_table} WHERE public_id = %s", [public_id])
+        return cursor.fetchone() is not None
 
 
 def _set_fields(place, data):

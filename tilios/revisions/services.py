@@ -7,6 +7,7 @@ or leaves a pending revision for review. The record row is locked (PostgreSQL) o
 write lock taken up front (SQLite, IMMEDIATE transactions) before the base is compared, and the
 unique revision number is the last guard: two racing writers can never both extend the chain.
 """
+import copy
 import logging
 import re
 from dataclasses import dataclass
@@ -162,6 +163,10 @@ def create_many(model, items, source, kind=Revision.Kind.IMPORT, known_at=None):
     [(changes, summary)], in a few statements. Returns, in order, each record or the ValidationError that
     refused it. Needs the spec's `apply_many`."""
     spec = spec_for(model)
+    # Each record is a copy of one blank instance with its computed defaults (a public id, a list) computed
+    # anew: building each computed every field's default, most of them constants.
+    blank = model(is_published=True)
+    computed = [field for field in model._meta.concrete_fields if field.has_default() and callable(field.default)]
     outcomes, records, datas, summaries = [], [], [], []
     for changes, summary in items:
         try:
@@ -169,7 +174,9 @@ def create_many(model, items, source, kind=Revision.Kind.IMPORT, known_at=None):
         except ValidationError as exc:
             outcomes.append(exc)
             continue
-        records.append(model(is_published=True))
+        records.append(copy.copy(blank))
+        for field in computed:
+            setattr(records[-1], field.attname, field.get_default())
         summaries.append(summary)
         outcomes.append(records[-1])
     if not records:
