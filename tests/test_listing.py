@@ -1,9 +1,10 @@
 """A listing's places (`queries.listed`: plain rows in two queries) are the places their pages show."""
 import pytest
+from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from tilios import rows
-from tilios.places import queries
-from tilios.places.models import Kind, Place
+from tilios.places import queries, spatial
+from tilios.places.models import Kind, Place, place_url
 from tilios.sources import crosswalk
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,31 @@ def test_a_listing_reads_each_place_as_its_page_does():
     positions = [Kind.objects.get(code=code).position for code in listed[several].kind_codes]
     assert len(positions) == 3 and positions == sorted(positions)
     assert listed[none].kind_codes == []
+    by_id = {place.id: place for place in queries.listed_ids(list(listed))}  # a nearest search's page
+    assert by_id == listed
+
+
+def test_a_nearest_page_lists_its_hits_in_order_at_their_distances():
+    hits = spatial.nearest(Place.objects.live(), 45.4397, 4.3872, k=11)
+    page = queries.page(Place.objects.live(), limit=10, near=(45.4397, 4.3872), load=queries.listed)
+    expected = {place.id: place for place in queries.listed(Place.objects.filter(id__in=[h.id for h in hits]))}
+    for hit in hits:
+        expected[hit.id].distance_km = hit.distance_km
+    assert page.places == [expected[hit.id] for hit in hits[:10]] and page.next_cursor
+
+
+def test_a_place_address_is_the_one_django_reverses_under_any_script_prefix():
+    ids = [*Place.objects.values_list("public_id", flat=True)[:50], "a b", "x?y#z", "é", "<script>", "..", "0"]
+    try:
+        for prefix in ("/", "/sous/dossier/"):
+            set_script_prefix(prefix)
+            for public_id in ids:
+                assert place_url(public_id) == reverse("web:place", args=[public_id])
+        assert place_url(ids[0]).startswith("/sous/dossier/lieux/")
+    finally:
+        set_script_prefix("/")
+    with pytest.raises(NoReverseMatch):  # as Django refuses it: a public id holds no slash
+        place_url("a/b")
 
 
 def test_a_listing_keeps_the_order_and_slice_of_its_queryset():

@@ -4,6 +4,7 @@ import random
 import pytest
 from django.db import connection
 
+from tilios.places import spatial
 from tilios.places.models import Place
 from tilios.places.spatial import RTREE_TABLE, nearest
 from tilios.territories.services import haversine_km
@@ -69,6 +70,22 @@ def test_exact_with_other_filters_and_orderings():
                Place.objects.filter(search_text__contains=" lieu"), Place.objects.exclude(kinds__code="fablab")):
         for lat, lon in random_points(8, seed=4):
             assert_same(nearest(qs, lat, lon, 12), brute(qs, lat, lon, 12))
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the R*Tree's box query: SQLite")
+def test_a_filter_on_constants_is_compiled_once_and_any_other_at_each_search(monkeypatch):
+    compiled, real = [], spatial._compile_box_query
+    monkeypatch.setattr(spatial, "_compile_box_query", lambda qs: compiled.append(qs) or real(qs))
+    monkeypatch.setattr(spatial, "_compiled", {})
+    some = list(Place.objects.order_by("id").values_list("id", flat=True)[:300])[::3]
+    Place.objects.filter(pk__in=some).update(status="closed")
+    points = random_points(6, seed=5)
+    for lat, lon in points:
+        for qs in (Place.objects.live(), Place.objects.filter(status="closed"), Place.objects.live(),
+                   Place.objects.filter(status__in=["closed"]), Place.objects.filter(kinds__code="fablab")):
+            assert_same(nearest(qs, lat, lon, 7), brute(qs, lat, lon, 7))
+    # The live places and the closed ones once each; a list of values and a join at every search.
+    assert len(compiled) == 2 + 2 * len(points)
 
 
 @pytest.mark.parametrize("radius_km", [0.5, 5, 30, 150, 2000])

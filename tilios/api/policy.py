@@ -12,7 +12,6 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
@@ -20,6 +19,7 @@ from ninja.errors import HttpError
 from tilios import csvsafe
 from tilios.accounts import permissions
 from tilios.accounts.throttle import hit
+from tilios.places.models import place_url
 from tilios.policy import services, writing
 from tilios.policy.models import Announcement, Figure, Programme
 from tilios.revisions.models import Revision
@@ -252,7 +252,7 @@ def get_programme(request, slug: str):
             "announcements": [announcement_summary(a) for a in announcements.order_by("made_on", "id")],
             "promises": promises,
             "places": [{"id": link.place.public_id, "name": link.place.name, "since": iso_date(link.since),
-                        "until": iso_date(link.until), "url": reverse("web:place", args=[link.place.public_id])}
+                        "until": iso_date(link.until), "url": place_url(link.place.public_id)}
                        for link in services.linked_places(programme)]}
 
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from tilios.media.models import MediaFile
-from tilios.places.models import Place
+from tilios.places.models import Place, place_url
 
 WIKI_LINK = re.compile(r"\[\[([^\[\]|]{1,200})(?:\|([^\[\]]{1,200}))?\]\]")
 CATEGORY_PREFIXES = ("catégorie:", "categorie:", "category:")
@@ -88,7 +88,7 @@ def _link(match, existing_pages, places, files):
         public_id = slugify(target[len(PLACE_PREFIX):].strip())
         if public_id not in places:  # unknown or unpublished: the text stays, with no link to a 404
             return html.escape(label or target)
-        href = reverse("web:place", args=[public_id])
+        href = place_url(public_id)
         return f'<a class="wiki-place" href="{href}">{html.escape(label or places[public_id])}</a>'
     slug = slugify(target)
     if not slug:

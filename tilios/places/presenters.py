@@ -6,6 +6,7 @@ from django.utils import timezone
 from tilios.revisions.models import Revision
 
 from . import contact, hours, taxonomy
+from .models import place_url
 from .queries import Listed
 
 PERSON_KINDS = (Revision.Kind.CREATE, Revision.Kind.EDIT, Revision.Kind.REVERT)
@@ -25,7 +26,7 @@ def place_summary(place, source_records=()):
         "commune_code": place.commune_code,
         "departement_code": place.departement_id,
         "opening_hours": place.opening_hours,
-        "url": reverse("web:place", args=[place.public_id]),
+        "url": place_url(place.public_id),
         "source_records": list(source_records),
     }
     if place.distance_km is not None:
@@ -137,7 +138,7 @@ def hours_now(place, at=None):
 def unparsed_hours_item(place):
     """A place whose source hours could not be read: the text to rewrite in the OSM syntax."""
     return {"place": {"id": place.public_id, "name": place.name,
-                      "url": reverse("web:place", args=[place.public_id])},
+                      "url": place_url(place.public_id)},
             "opening_hours_unparsed": place.opening_hours_unparsed, "opening_hours": place.opening_hours,
             "sources": sorted({r.source.slug for r in place.records.all()})}
 
@@ -145,7 +146,7 @@ def unparsed_hours_item(place):
 def unrecognised_item(place):
     """A place whose source gave values no term of the vocabularies means: those values, to re-read."""
     return {"place": {"id": place.public_id, "name": place.name,
-                      "url": reverse("web:place", args=[place.public_id])},
+                      "url": place_url(place.public_id)},
             "unrecognised": place.unrecognised, "sources": sorted({r.source.slug for r in place.records.all()})}
 
 
@@ -153,7 +154,7 @@ def doubtful_location(place):
     """A place whose position lies far from its declared commune: what a reviewer needs to decide."""
     declared = place.declared_commune
     return {"place": {"id": place.public_id, "name": place.name,
-                      "url": reverse("web:place", args=[place.public_id])},
+                      "url": place_url(place.public_id)},
             "latitude": place.latitude, "longitude": place.longitude,
             "address": place.address, "postcode": place.postcode, "declared_town": place.town,
             "declared_commune": {"code": declared.code, "name": declared.name} if declared else None,

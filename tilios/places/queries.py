@@ -7,6 +7,7 @@ from django.core import signing
 from django.db.models import Prefetch, Q
 
 from tilios.rows import by_ids
+from tilios.territories.models import Commune
 from tilios.territories.services import EARTH_RADIUS_KM, OUTLINES
 from tilios.text import QueryTooLong, query_tokens
 
@@ -134,11 +135,25 @@ _LISTED_COLUMNS = ("id", "public_id", "name", "sort_name", "status", "latitude",
 def listed(qs):
     """The places of `qs` (sliced or not, in its order) as `Listed`: two queries, plain rows, no model
     instances — building those and their prefetch was most of a listing's time (bench/read_path.py)."""
-    rows = list(qs.values_list(*_LISTED_COLUMNS))
+    return _listed(list(qs.values_list(*_LISTED_COLUMNS)), qs.db)
+
+
+def listed_ids(ids, using="default"):
+    """`listed` for the places of `ids` (a nearest search's hits), in no particular order: the query is
+    written out, compiling it cost a nearest search a third of its time."""
+    return _listed(by_ids(_LISTED_BY_ID, ids, using=using), using)
+
+
+def _listed(rows, using):
     kinds = {}
-    for place_id, code in by_ids(_KIND_CODES, [row[0] for row in rows], using=qs.db):
+    for place_id, code in by_ids(_KIND_CODES, [row[0] for row in rows], using=using):
         kinds.setdefault(place_id, []).append(code)
     return [Listed(*row[:7], row[7] or row[8], *row[9:], kinds.get(row[0], [])) for row in rows]
+
+
+_LISTED_BY_ID = (f"SELECT p.id, p.public_id, p.name, p.sort_name, p.status, p.latitude, p.longitude, c.name, "
+                 f"p.town, c.code, p.departement_id, p.opening_hours FROM {Place._meta.db_table} p "
+                 f"LEFT JOIN {Commune._meta.db_table} c ON c.id = p.commune_id WHERE p.id IN ({{ids}})")
 
 
 _KIND_CODES = (f"SELECT tagged.place_id, kind.code FROM {Place.kinds.through._meta.db_table} tagged "
@@ -241,7 +256,9 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None, loa
             hits = spatial.nearest(qs, near[0], near[1], k=limit + 1, radius_km=radius_km, after=after)
         more = len(hits) > limit
         hits = hits[:limit]
-        by_id = {place.id: place for place in load(Place.objects.filter(id__in=[h.id for h in hits]))}
+        ids = [hit.id for hit in hits]
+        loaded = listed_ids(ids, qs.db) if load is listed else load(Place.objects.filter(id__in=ids))
+        by_id = {place.id: place for place in loaded}
         places = []
         for hit in hits:
             place = by_id[hit.id]

@@ -4,9 +4,9 @@ import functools
 import re
 
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from tilios.places.models import place_url
 from tilios.places.queries import QueryError
 
 from . import matching, provenance
@@ -55,7 +55,7 @@ def place_out(place, records=()):
         "commune_code": place.commune.code if place.commune_id else None,
         "latitude": place.latitude, "longitude": place.longitude, "status": place.status,
         "merged_into": place.merged_into.public_id if place.merged_into_id else None,
-        "url": reverse("web:place", args=[place.public_id]),
+        "url": place_url(place.public_id),
         "sources": [record_out(r) for r in records],
     }
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from tilios.places import feed, queries
-from tilios.places.models import Place
+from tilios.places.models import Place, place_url
 from tilios.sources.models import Source
 from tilios.territories.models import Commune, Departement, Region
 
@@ -33,7 +33,7 @@ def embed(request):
     for row in rows:
         places.append({"id": row["public_id"], "name": row["name"], "lat": row["latitude"], "lon": row["longitude"],
                        "town": row["commune__name"] or row["town"], "kinds": kinds.get(row["id"], []),
-                       "url": request.build_absolute_uri(reverse("web:place", args=[row["public_id"]]))})
+                       "url": request.build_absolute_uri(place_url(row["public_id"]))})
     sources = Source.objects.filter(records__place_id__in=[row["id"] for row in rows]).distinct().order_by("name")
     response = render(request, "web/embed.html", {
         "places": places, "more": more, "error": error, "territory": _territory_name(params),
