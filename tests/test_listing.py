@@ -1,5 +1,6 @@
 """A listing's places (`queries.listed`: plain rows in two queries) are the places their pages show."""
 import pytest
+from django.db import connection
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from tilios import rows
@@ -70,3 +71,12 @@ def test_long_lists_of_ids_are_read_in_chunks_with_nothing_lost(monkeypatch):
     monkeypatch.setattr(rows, "CHUNK", 7)
     assert crosswalk.records_by_place(ids) == whole_records
     assert queries.listed(Place.objects.order_by("id")) == whole_listing
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, without statistics")
+def test_the_first_page_of_live_places_by_name_walks_the_name_index_without_sorting_them_all():
+    qs = queries.search().order_by("sort_name", "id")[:21].values_list(*queries._LISTED_COLUMNS)
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        plan = " / ".join(row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+    assert "place_sort" in plan and "TEMP B-TREE" not in plan, plan

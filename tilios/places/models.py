@@ -181,8 +181,10 @@ class Place(models.Model):
                                          related_name="+", editable=False)
     is_published = models.BooleanField(_("publié"), default=True, db_index=True)
     # Set when this record was found to describe the same place as another: it then only redirects there.
+    # Indexed only where set (see Meta): SQLite took an index of every place, almost all NULL, for the live
+    # places' filter, then sorted them all instead of walking `place_sort` (18 ms for `/` at 23 000 places).
     merged_into = models.ForeignKey("self", models.SET_NULL, null=True, blank=True, related_name="merged_from",
-                                    verbose_name=_("fusionné dans"))
+                                    verbose_name=_("fusionné dans"), db_index=False)
     protected = models.BooleanField(_("protégé"), default=False,
                                     help_text=_("toute modification passe en relecture"))
 
@@ -199,6 +201,7 @@ class Place(models.Model):
         indexes = [
             models.Index(fields=["sort_name", "id"], name="place_sort"),
             models.Index(fields=["latitude", "longitude"], name="place_latlon"),
+            models.Index(fields=["merged_into"], name="place_merged_into", condition=models.Q(merged_into__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(
