@@ -1,6 +1,7 @@
 """A listing's places (`queries.listed`: plain rows in two queries) are the places their pages show."""
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from tilios import rows
@@ -73,10 +74,18 @@ def test_long_lists_of_ids_are_read_in_chunks_with_nothing_lost(monkeypatch):
     assert queries.listed(Place.objects.order_by("id")) == whole_listing
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, without statistics")
-def test_the_first_page_of_live_places_by_name_walks_the_name_index_without_sorting_them_all():
-    qs = queries.search().order_by("sort_name", "id")[:21].values_list(*queries._LISTED_COLUMNS)
-    sql, params = qs.query.sql_with_params()
+def plan_of(sql, params=()):
     with connection.cursor() as cursor:
-        plan = " / ".join(row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
-    assert "place_sort" in plan and "TEMP B-TREE" not in plan, plan
+        return " / ".join(row[-1] for row in cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, without statistics")
+def test_the_live_places_are_listed_by_name_and_counted_from_an_index_of_their_own():
+    first_page = queries.search().order_by("sort_name", "id")[:21].values_list(*queries._LISTED_COLUMNS)
+    plan = plan_of(*first_page.query.sql_with_params())
+    assert "USING INDEX place_live" in plan and "TEMP B-TREE" not in plan, plan
+    with CaptureQueriesContext(connection) as counting:
+        counted = queries.count(queries.search())
+    plan = plan_of(counting.captured_queries[-1]["sql"])
+    assert "USING INDEX place_live" in plan, plan
+    assert counted == Place.objects.filter(is_published=True, merged_into=None).count()

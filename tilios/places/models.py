@@ -202,6 +202,9 @@ class Place(models.Model):
             models.Index(fields=["sort_name", "id"], name="place_sort"),
             models.Index(fields=["latitude", "longitude"], name="place_latlon"),
             models.Index(fields=["merged_into"], name="place_merged_into", condition=models.Q(merged_into__isnull=False)),
+            # The live places alone (what `/` lists and counts): counted from this index, not the whole table.
+            models.Index(fields=["sort_name", "id"], name="place_live",
+                         condition=models.Q(is_published=True, merged_into__isnull=True)),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,7 +1,9 @@
-"""`merged_into` indexed only where set: the index of every place (almost all NULL) led SQLite to read the live
-places through it, then sort them all, instead of walking `place_sort` (18 ms for `/` at 23 000 places).
+"""Indexes for the live places. `merged_into` is indexed only where set: the index of every place (almost all
+NULL) led SQLite to read the live places through it, then sort them all, instead of walking `place_sort` (18 ms
+for `/` at 23 000 places). `place_live` holds the live places alone, by name: counting them reads it, not the
+whole table (6.7 -> 0.6 ms at 23 000 places).
 
-On SQLite, altering the field would rebuild `places_place` and drop the triggers of its R*Tree and text
+On SQLite, altering `merged_into` would rebuild `places_place` and drop the triggers of its R*Tree and text
 index: the old index is dropped by name instead, and Django's state told apart."""
 import django.db.models.deletion
 from django.db import migrations, models
@@ -50,5 +52,10 @@ class Migration(migrations.Migration):
             model_name='place',
             index=models.Index(condition=models.Q(('merged_into__isnull', False)), fields=['merged_into'],
                                name='place_merged_into'),
+        ),
+        migrations.AddIndex(
+            model_name='place',
+            index=models.Index(condition=models.Q(('is_published', True), ('merged_into__isnull', True)),
+                               fields=['sort_name', 'id'], name='place_live'),
         ),
     ]
