@@ -26,7 +26,7 @@ def place_summary(place, source_records=()):
         "commune_code": place.commune_code,
         "departement_code": place.departement_id,
         "opening_hours": place.opening_hours,
-        "url": place_url(place.public_id),
+        "url": place.url,
         "source_records": list(source_records),
     }
     if place.distance_km is not None:

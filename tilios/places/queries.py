@@ -12,7 +12,7 @@ from tilios.territories.services import EARTH_RADIUS_KM, OUTLINES
 from tilios.text import QueryTooLong, query_tokens
 
 from . import hours, spatial, taxonomy, text_index
-from .models import Kind, Place
+from .models import Kind, Place, place_url
 
 
 class QueryError(ValueError):
@@ -118,6 +118,10 @@ class Listed:
     opening_hours: str
     kind_codes: list = field(default_factory=list)
     distance_km: float | None = None  # set by a « near » search
+
+    @property
+    def url(self):
+        return place_url(self.public_id)
 
     @classmethod
     def of(cls, place):
