@@ -36,7 +36,7 @@ def test_a_listing_reads_each_place_as_its_page_does():
 
 def test_a_nearest_page_lists_its_hits_in_order_at_their_distances():
     hits = spatial.nearest(Place.objects.live(), 45.4397, 4.3872, k=11)
-    page = queries.page(Place.objects.live(), limit=10, near=(45.4397, 4.3872), load=queries.listed)
+    page = queries.page(Place.objects.live(), limit=10, near=(45.4397, 4.3872))
     expected = {place.id: place for place in queries.listed(Place.objects.filter(id__in=[h.id for h in hits]))}
     for hit in hits:
         expected[hit.id].distance_km = hit.distance_km

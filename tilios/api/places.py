@@ -98,8 +98,7 @@ def list_places(request, filters: Query[PlaceFilters]):
         near = (reading.town.latitude, reading.town.longitude)
     open_at = open_moment(filters)
     qs = _filtered(filters, reading)
-    page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius, open_at=open_at,
-                        load=queries.listed)
+    page = queries.page(qs, limit=filters.limit, cursor=filters.cursor, near=near, radius_km=radius, open_at=open_at)
     records = crosswalk.records_by_place(p.id for p in page.places)
     next_url = None
     if page.next_cursor:

@@ -143,8 +143,8 @@ def listed(qs):
 
 
 def listed_ids(ids, using="default"):
-    """`listed` for the places of `ids` (a nearest search's hits), in no particular order: the query is
-    written out, compiling it cost a nearest search a third of its time."""
+    """`listed` for the places of `ids` (a page's, found by distance or opening hours), in no particular
+    order: the query is written out, compiling it cost a nearest search a third of its time."""
     return _listed(by_ids(_LISTED_BY_ID, ids, using=using), using)
 
 
@@ -223,7 +223,7 @@ def _nearest_open(qs, near, k, radius_km, after, at):
         batch = min(2 * batch, 4000)
 
 
-def _first_open_by_name(qs, k, at, load):
+def _first_open_by_name(qs, k, at):
     ordered = _with_hours(qs).order_by("sort_name", "id")
     found, key = [], None
     while len(found) < k:
@@ -234,7 +234,7 @@ def _first_open_by_name(qs, k, at, load):
         if len(rows) < _OPEN_BATCH:
             break
         key = (rows[-1][0], rows[-1][1])
-    by_id = {place.id: place for place in load(Place.objects.filter(id__in=found[:k]))}
+    by_id = {place.id: place for place in listed_ids(found[:k], qs.db)}
     return [by_id[i] for i in found[:k]]
 
 
@@ -244,14 +244,13 @@ def count(qs, open_at=None):
 
 @dataclass
 class Page:
-    places: list  # what `load` gave (Place or Listed), with `.distance_km` set for a « near » search
+    places: list  # `Listed`, with `.distance_km` set for a « near » search
     next_cursor: str | None
 
 
-def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None, load=with_details):
-    """One page of `qs`, by name or (with `near`) by distance, and the cursor of the next one; with
-    `open_at` (a datetime), only the places open then. `load` turns a queryset into the objects of the page:
-    `with_details` (Place instances, for a page that shows them) or `listed` (for a listing)."""
+def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None):
+    """One page of `qs` as `Listed` places, by name or (with `near`) by distance, and the cursor of the next
+    one; with `open_at` (a datetime), only the places open then."""
     if near is not None:
         after = _decode(cursor, "near") if cursor else None
         if open_at is not None:
@@ -260,9 +259,7 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None, loa
             hits = spatial.nearest(qs, near[0], near[1], k=limit + 1, radius_km=radius_km, after=after)
         more = len(hits) > limit
         hits = hits[:limit]
-        ids = [hit.id for hit in hits]
-        loaded = listed_ids(ids, qs.db) if load is listed else load(Place.objects.filter(id__in=ids))
-        by_id = {place.id: place for place in loaded}
+        by_id = {place.id: place for place in listed_ids([hit.id for hit in hits], qs.db)}
         places = []
         for hit in hits:
             place = by_id[hit.id]
@@ -274,9 +271,9 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None, loa
         sort_name, last_id = _decode(cursor, "name")
         qs = qs.filter(Q(sort_name__gt=sort_name) | Q(sort_name=sort_name, id__gt=last_id))
     if open_at is not None:
-        places = _first_open_by_name(qs, limit + 1, open_at, load)
+        places = _first_open_by_name(qs, limit + 1, open_at)
     else:
-        places = list(load(qs.order_by("sort_name", "id")[: limit + 1]))
+        places = listed(qs.order_by("sort_name", "id")[: limit + 1])
     more = len(places) > limit
     places = places[:limit]
     next_cursor = _encode("name", [places[-1].sort_name, places[-1].id]) if more else None

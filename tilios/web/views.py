@@ -162,11 +162,10 @@ def home(request):
         qs = queries.search(reading.text, [*filters.kind, *reading.kinds],
                             services=[*filters.service, *reading.services])
         if near is not None:
-            result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=filters.cursor, near=near, open_at=open_at,
-                                  load=queries.listed)
+            result = queries.page(qs, limit=NEAR_PAGE_SIZE, cursor=filters.cursor, near=near, open_at=open_at)
             count = None
         else:
-            result = queries.page(qs, limit=PAGE_SIZE, cursor=filters.cursor, open_at=open_at, load=queries.listed)
+            result = queries.page(qs, limit=PAGE_SIZE, cursor=filters.cursor, open_at=open_at)
             count = queries.count(qs, open_at)
     except queries.QueryError as exc:
         context["error"] = str(exc)

@@ -31,7 +31,7 @@ class Command(BaseCommand):
             moment = queries.parse_moment(open_at) if open_at else timezone.now() if open_now else None
             places = queries.page(queries.search(kinds=kind), limit=k, near=queries.parse_point(f"{lat},{lon}"),
                                   radius_km=None if radius is None else queries.parse_radius(radius),
-                                  open_at=moment, load=queries.listed).places
+                                  open_at=moment).places
         except (queries.QueryError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         if format == "json":
