@@ -2,6 +2,7 @@
 
 Real processes: the command prepares the base, forks its workers, and they answer pages, the API and the
 compressed static files; a worker that dies is replaced; the master stops them all."""
+import http.client
 import os
 import re
 import signal
@@ -68,6 +69,14 @@ def test_workers_serve_the_site_share_the_base_and_are_replaced(tmp_path, engine
         for _ in range(12):
             status, found = call("GET", base + "/api/places?q=deux+processus")
             assert status == 200 and [p["name"] for p in found["results"]] == ["Atelier des Deux Processus"]
+
+        # Each answer closes its connection, even to a client that would keep it (urllib would not: it asks for
+        # the close itself), so that the client's next request goes to whichever worker is free.
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        client.request("GET", "/api/kinds")
+        answer = client.getresponse()
+        assert answer.status == 200 and answer.getheader("Connection") == "close" and answer.will_close
+        client.close()
 
         status, _, page = _get(base + "/")
         script = re.search(r'src="(/static/web/tilios\.[0-9a-f]{12}\.js)"', page.decode())

@@ -34,10 +34,15 @@ def serve(application, host, port, workers, threads, timeout, on_ready, in_worke
         # A request running longer than this is abandoned with its worker, which gunicorn replaces.
         "timeout": timeout,
         "graceful_timeout": timeout,
-        "keepalive": 5,
-        # Workers are replaced after a while, at random moments, so no slow leak can grow for ever.
-        "max_requests": 5000,
-        "max_requests_jitter": 500,
+        # Each answer closes its connection: the next request is then taken by whichever worker is free. Kept
+        # alive, a client's connections stayed with the worker that accepted them (32 clients all on one of two
+        # workers, the other idle: bench/load.py). Behind the proxy that terminates HTTPS, this costs a local connect.
+        "keepalive": 0,
+        # Workers are replaced after a while, at random moments, so no slow leak can grow for ever; not more
+        # often: a new worker starts with cold caches, and replacing one every 5 000 requests (seconds apart
+        # under load) cost a third of the home page's throughput and doubled the slowest answers (bench/load.py).
+        "max_requests": 50000,
+        "max_requests_jitter": 5000,
         "proc_name": "tilios",
         "accesslog": None,
         "control_socket_disable": True,  # one more socket in $HOME, shared by every instance: not needed
