@@ -150,3 +150,11 @@ def test_the_home_page_reads_the_words_as_the_api_does(client):
     assert listed == [r["id"] for r in api["results"]] and len(listed) >= 2
     plain = client.get("/", {"q": "le chaudron"}).content.decode()
     assert 'id="understood" class="understood muted" hidden' in plain  # nothing more than words: nothing said
+
+
+def test_several_kinds_mean_any_of_them_and_an_unknown_one_is_named():
+    either = set(queries.search("", ["fablab", "coworking"]).values_list("id", flat=True))
+    tagged = set(Place.objects.live().filter(kinds__code__in=["fablab", "coworking"]).values_list("id", flat=True))
+    assert either == tagged and either > set(queries.search("", ["fablab"]).values_list("id", flat=True)) > set()
+    with pytest.raises(queries.QueryError, match="kind : type inconnu « licorne »"):
+        queries.search("", ["fablab", "licorne"])
