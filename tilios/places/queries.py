@@ -83,8 +83,8 @@ def search(q="", kinds=(), bbox=None, services=()):
         if unknown:
             raise QueryError(f"kind : type inconnu « {sorted(unknown)[0]} »")
         # Written out: the ORM's subquery was compiled anew for the page and for its count, a third of a `q`.
-        ids = sorted(set(kind_ids.values()))
-        qs = qs.filter(id__in=RawSQL(_TAGGED.format(marks=", ".join(["%s"] * len(ids))), ids))
+        ids = sorted(kind_ids.values())
+        qs = qs.filter(id__in=RawSQL(_TAGGED.format(ids=", ".join(["%s"] * len(ids))), ids))
     for code in dict.fromkeys(c for c in services if c):
         if code not in taxonomy.SERVICES:
             raise QueryError(f"service : service inconnu « {code[:60]} » (possibles : {', '.join(taxonomy.SERVICES)})")
@@ -96,7 +96,7 @@ def search(q="", kinds=(), bbox=None, services=()):
     return qs
 
 
-_TAGGED = f"SELECT place_id FROM {Place.kinds.through._meta.db_table} WHERE kind_id IN ({{marks}})"
+_TAGGED = f"SELECT place_id FROM {Place.kinds.through._meta.db_table} WHERE kind_id IN ({{ids}})"
 
 
 def _kinds():
