@@ -84,7 +84,7 @@ def test_an_import_failing_half_way_puts_back_every_step_it_committed(small_base
         "import django, sys; django.setup()\n"
         "from tilios import journal\n"
         "from tilios.sources import services, writing\n"
-        "journal.STEP_SECONDS = 0  # commit after every row\n"
+        "journal.STEP_SECONDS = journal.GAP_SECONDS = 0  # commit after every row, with no pause\n"
         "real, seen = writing.create_fresh, []\n"
         "def crash(*a, **k):  # the fourth batch of new places: three are written, in committed steps\n"
         "    seen.append(1)\n"
@@ -99,6 +99,38 @@ def test_an_import_failing_half_way_puts_back_every_step_it_committed(small_base
     assert journal_rows(db) == 0
 
 
+def test_a_failed_long_write_puts_back_inserted_ranges_and_rows_changed_around_them(small_base):
+    """The rows a step inserts are put back as a range, the others row by row, whatever they went through."""
+    env, db = small_base
+    with sqlite3.connect(db) as setup:
+        setup.execute("CREATE TABLE tiny (id INTEGER PRIMARY KEY, v TEXT UNIQUE)")
+        setup.executemany("INSERT INTO tiny(v) VALUES (?)", [("a",), ("b",), ("c",)])
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "from tilios import journal\n"
+        "journal.STEP_SECONDS = journal.GAP_SECONDS = 0  # every call commits a step\n"
+        "sql = lambda statement: connection.cursor().execute(statement)\n"
+        "try:\n"
+        "    with journal.stepwise() as step:\n"
+        "        sql(\"UPDATE tiny SET v = 'z' WHERE v = 'a'\")  # a row there before...\n"
+        "        sql(\"INSERT INTO tiny(v) VALUES ('a'), ('d')\")  # ...whose value a new row takes\n"
+        "        sql(\"DELETE FROM tiny WHERE v = 'b'\")\n"
+        "        sql(\"INSERT INTO tiny(id, v) VALUES (2, 'e')\")  # a rowid below the last: logged by itself\n"
+        "        step()\n"
+        "        sql(\"UPDATE tiny SET v = 'f' WHERE v = 'd'\")  # rows of the step before\n"
+        "        sql(\"DELETE FROM tiny WHERE v = 'a'\")\n"
+        "        sql(\"INSERT INTO tiny(v) VALUES ('g')\")\n"
+        "        sql(\"UPDATE tiny SET v = 'h' WHERE v = 'g'\")  # a row of this very step\n"
+        "        step()\n"
+        "        raise RuntimeError('disque plein')\n"
+        "except RuntimeError:\n"
+        "    print(*(f'{i}:{v}' for i, v in connection.cursor().execute('SELECT id, v FROM tiny ORDER BY id')))\n"
+    )
+    assert printed(env, script) == ["1:a", "2:b", "3:c"]
+    assert journal_rows(db) == 0
+
+
 def held_import(env, places, go):
     """The real import in a process that holds still between two steps (the write lock free) once `places`
     places are committed, until the file `go` exists. It has printed 'ready' when this returns: timing alone
@@ -108,7 +140,7 @@ def held_import(env, places, go):
         "from django.db import connection\n"
         "from tilios import journal\n"
         "from tilios.sources import services\n"
-        "journal.STEP_SECONDS = 0  # commit after every unit of work\n"
+        "journal.STEP_SECONDS = journal.GAP_SECONDS = 0  # commit after every unit of work, with no pause\n"
         "real_begin, held = journal._Steps.begin, []\n"
         "def begin(self):\n"
         "    with connection.cursor() as cursor:\n"
@@ -187,25 +219,30 @@ def test_a_writer_that_finds_the_write_lock_taken_says_so_then_waits_its_turn(sm
     assert out.strip()  # the token of the account it created
 
 
-def test_a_long_write_leaves_the_lock_free_between_steps_only_after_a_writer_said_it_waits(small_base):
+def test_a_long_write_leaves_the_lock_free_as_soon_as_a_writer_says_it_waits_and_else_after_a_step(small_base):
     env, _db = small_base
     script = (
         "import django, time; django.setup()\n"
         "from tilios import journal\n"
-        "journal.STEP_SECONDS, journal.UNANNOUNCED_SECONDS = 0, 3600  # a step ends at every call\n"
+        "journal.STEP_SECONDS = 3600  # only a writer that says it waits ends a step\n"
         "gaps, sleep = [], time.sleep\n"
         "time.sleep = lambda seconds: (gaps.append(seconds), sleep(seconds))\n"
         "with journal.stepwise() as step:\n"
         "    step(); step()\n"
-        "    alone = len(gaps)\n"
+        "    seen = [len(gaps), step.number]\n"
         "    with open(journal._waits_path(), 'ab') as waits:  # what a waiting writer writes\n"
         "        waits.write(b'.')\n"
         "    step()\n"
-        "    announced = len(gaps)\n"
+        "    seen += [len(gaps), step.number]\n"
         "    step(); step()\n"
-        "print(alone, announced, len(gaps))\n"
+        "    seen += [len(gaps), step.number]\n"
+        "    journal.STEP_SECONDS = 0  # a step that lasted: anyone may be waiting\n"
+        "    step()\n"
+        "    seen += [len(gaps), step.number]\n"
+        "print(*seen)\n"
     )
-    assert printed(env, script) == ["0", "1", "1"]
+    # [gaps, commits] after two units alone, after a writer said it waits, two units later, once a step lasted
+    assert printed(env, script) == ["0", "0", "1", "1", "1", "1", "2", "2"]
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -247,7 +284,7 @@ def test_the_site_keeps_writing_while_an_import_runs(tmp_path, engine):
 
 
 
-def test_a_long_write_reads_the_database_unmapped_through_a_small_cache_and_restores_both_even_when_it_fails(
+def test_a_long_write_reads_unmapped_through_a_small_cache_checkpoints_seldom_and_restores_all_even_when_it_fails(
         small_base):
     env, _db = small_base
     script = (
@@ -256,8 +293,8 @@ def test_a_long_write_reads_the_database_unmapped_through_a_small_cache_and_rest
         "from tilios import journal\n"
         "def mapped():\n"
         "    with connection.cursor() as cursor:\n"
-        "        return '%s/%s' % (cursor.execute('PRAGMA mmap_size').fetchone()[0],\n"
-        "                          cursor.execute('PRAGMA cache_size').fetchone()[0])\n"
+        "        return '/'.join(str(cursor.execute(f'PRAGMA {name}').fetchone()[0])\n"
+        "                        for name in ('mmap_size', 'cache_size', 'wal_autocheckpoint'))\n"
         "seen = [mapped()]\n"
         "with journal.stepwise():\n"
         "    seen.append(mapped())\n"
@@ -270,5 +307,5 @@ def test_a_long_write_reads_the_database_unmapped_through_a_small_cache_and_rest
         "    seen.append(mapped())\n"
         "print(*seen)\n"
     )
-    assert printed(env, script) == ["268435456/-65536", "0/-16384", "268435456/-65536", "0/-16384",
-                                    "268435456/-65536"]
+    site, long_write = "268435456/-65536/1000", "0/-16384/20000"
+    assert printed(env, script) == [site, long_write, site, long_write, site]

@@ -1,15 +1,15 @@
 """Long writes in short transactions on SQLite, undone as one if they fail.
 
 SQLite lets one connection write at a time: an import applied in one transaction would make every web
-and API write wait for minutes. So, on SQLite, a long write (`stepwise`) commits in short steps, and
-temporary triggers — seen only by the writing connection — log, for each row it inserts, updates or
-deletes, the statement that puts the row back (the technique of sqlite.org/undoredo.html). A write that
-fails replays its log backwards, one step per transaction; a process killed outright leaves its log
-behind, and the next command, the next import or the running server (`recover`) replays it. An update is
-put back only where the row still holds what the write left, so a person's edit made meanwhile is kept.
-Between two steps the long write leaves the lock free for a moment when a writer said it was waiting
-(`announce_waits`), and once a second for any other: pausing after every step would cost it a sixth of its
-time, mostly for nobody.
+and API write wait for minutes. So, on SQLite, a long write (`stepwise`) commits in steps, and temporary
+triggers — seen only by the writing connection — log the statements that put back what each step changed
+(the technique of sqlite.org/undoredo.html; the rows a step inserts, as ranges). A write that fails replays
+its log backwards, one step per transaction; a process killed outright leaves its log behind, and the next
+command, the next import or the running server (`recover`) replays it. An update is put back only where
+the row still holds what the write left, so a person's edit made meanwhile is kept. A step ends, and leaves
+the lock free for a moment, as soon as a writer says it is waiting (`announce_waits`), and after a second
+for any other: each commit costs (its pages written, at times a checkpoint), and a writer that says it
+waits is let in after the row at hand.
 
 PostgreSQL needs none of this: its writers do not wait for each other, so a long write stays one
 transaction there, as it does inside an enclosing transaction (tests, dry runs).
@@ -28,12 +28,12 @@ from django.utils.translation import gettext as _
 log = logging.getLogger(__name__)
 
 TABLE = "tilios_undo"
-STEP_SECONDS = 0.25  # how long a step may hold the write lock before it commits
+# How long a step may hold the write lock when nobody says they wait: a writer that does not say it (another
+# program on the file) finds the lock free this often.
+STEP_SECONDS = 1.0
 # Then the lock stays free this long: a waiting writer's busy handler retries every 100 ms at most, so
 # without a gap the next step would take the lock again before any of them could (starving them).
 GAP_SECONDS = 0.05
-# A writer that does not say it waits (another program on the file) still finds the lock free this often.
-UNANNOUNCED_SECONDS = 1.0
 # A long write runs in the background and may wait its turn for the lock much longer than a request's
 # busy timeout (after which a request is a 503): on a loaded machine, writers may hold it back for a while.
 PATIENCE_SECONDS = 600
@@ -61,9 +61,9 @@ def _waits_path():
     return _beside_database(".waits")
 
 
-def _waits():
+def _waits(path):
     try:
-        return _waits_path().stat().st_size
+        return path.stat().st_size
     except FileNotFoundError:  # removed meanwhile: nobody said anything since
         return 0
 
@@ -138,11 +138,17 @@ def _q(name):
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal(text):
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _triggers(cursor, table):
-    """Temporary triggers logging the inverse of each change to `table` as one SQL statement."""
+    """Temporary triggers logging the inverse of each change to `table` as one SQL statement, for the rows that
+    were there when the step began: those the step inserts are put back as one range (`_Steps`)."""
     cols = _columns(cursor, table)
     t, log_row = _q(table), f"INSERT INTO {TABLE}(step, statement) SELECT n, "
     step = " FROM tilios_undo_step"
+    before_step = f"<= (SELECT last FROM temp.tilios_undo_last WHERE tbl = {_literal(table)})"
     # Undo an update with only the columns it changed, and only if the row still holds what it wrote.
     changed = " || ".join(f"CASE WHEN old.{_q(c)} IS NOT new.{_q(c)} THEN ', {_q(c)} = ' || quote(old.{_q(c)}) "
                           "ELSE '' END" for c in cols)
@@ -152,24 +158,35 @@ def _triggers(cursor, table):
     values = " || ', ' || ".join(f"quote(old.{_q(c)})" for c in cols)
     name = table.replace('"', "")
     return [
-        f"""CREATE TEMP TRIGGER "undo_{name}_insert" AFTER INSERT ON main.{t} BEGIN
-            {log_row}'DELETE FROM {t.replace("'", "''")} WHERE rowid = ' || new.rowid{step}; END""",
-        f"""CREATE TEMP TRIGGER "undo_{name}_update" AFTER UPDATE ON main.{t} WHEN {any_change} BEGIN
-            {log_row}'UPDATE {t.replace("'", "''")} SET ' || substr({changed}, 3) || ' WHERE rowid = '
+        f"""CREATE TEMP TRIGGER "undo_{name}_insert" AFTER INSERT ON main.{t} WHEN new.rowid {before_step} BEGIN
+            {log_row}{_literal(f"DELETE FROM {t} WHERE rowid = ")} || new.rowid{step}; END""",
+        f"""CREATE TEMP TRIGGER "undo_{name}_update" AFTER UPDATE ON main.{t}
+            WHEN old.rowid {before_step} AND ({any_change}) BEGIN
+            {log_row}{_literal(f"UPDATE {t} SET ")} || substr({changed}, 3) || ' WHERE rowid = '
             || old.rowid || {guard}{step}; END""",
-        f"""CREATE TEMP TRIGGER "undo_{name}_delete" AFTER DELETE ON main.{t} BEGIN
-            {log_row}'INSERT INTO {t.replace("'", "''")} ({", ".join(_q(c) for c in cols).replace("'", "''")})
-            VALUES (' || {values} || ')'{step}; END""",
+        f"""CREATE TEMP TRIGGER "undo_{name}_delete" AFTER DELETE ON main.{t} WHEN old.rowid {before_step} BEGIN
+            {log_row}{_literal(f"INSERT INTO {t} ({', '.join(_q(c) for c in cols)}) VALUES (")} || {values}
+            || ')'{step}; END""",
     ]
 
 
+_EVERY_ROW = 2 ** 63 - 1  # a `last` above any rowid: every change is logged row by row
+
+
 def _install(cursor):
+    """The undo triggers of every journaled table; returns the tables."""
     cursor.execute("CREATE TEMP TABLE IF NOT EXISTS tilios_undo_step (n INTEGER NOT NULL)")
     cursor.execute("DELETE FROM temp.tilios_undo_step")
     cursor.execute("INSERT INTO temp.tilios_undo_step VALUES (0)")
-    for table in _journaled_tables(cursor):
+    # Per table, the last rowid when the current step began.
+    cursor.execute("CREATE TEMP TABLE IF NOT EXISTS tilios_undo_last (tbl TEXT PRIMARY KEY, last INTEGER NOT NULL)")
+    cursor.execute("DELETE FROM temp.tilios_undo_last")
+    tables = _journaled_tables(cursor)
+    cursor.executemany("INSERT INTO temp.tilios_undo_last VALUES (%s, %s)", [(t, _EVERY_ROW) for t in tables])
+    for table in tables:
         for statement in _triggers(cursor, table):
             cursor.execute(statement)
+    return tables
 
 
 def _uninstall(cursor):
@@ -178,6 +195,7 @@ def _uninstall(cursor):
     for (name,) in names:
         cursor.execute(f"DROP TRIGGER temp.{_q(name)}")
     cursor.execute("DROP TABLE IF EXISTS temp.tilios_undo_step")
+    cursor.execute("DROP TABLE IF EXISTS temp.tilios_undo_last")
 
 
 @contextmanager
@@ -246,12 +264,20 @@ def recover():
 
 
 class _Steps:
-    """What a long write calls between units of work: commits when the current step has lasted long enough."""
+    """What a long write calls between units of work: commits when someone waits, or after STEP_SECONDS.
 
-    def __init__(self):
-        _waits_path().write_bytes(b"")  # counted afresh for each long write: the file stays a few bytes long
-        self.number, self.started, self.atomic, self.waits = 0, time.monotonic(), None, 0
-        self.last_gap = self.started
+    A step logs row by row its changes to the rows there when it began. The rows it inserts (most of an
+    import, and what it changes in them) are logged as one range per table when it commits: SQLite gives a
+    new row the largest rowid plus one (a row inserted with a smaller rowid of its own is logged by itself).
+    A range is logged last in its step, so put back first; the row-by-row log never names a row in a range,
+    so no other order matters (foreign keys are checked at commit)."""
+
+    def __init__(self, tables):
+        self.waits_path = _waits_path()
+        self.waits_path.write_bytes(b"")  # counted afresh for each long write: the file stays a few bytes long
+        self.number, self.started, self.atomic, self.waits, self.tables = 0, time.monotonic(), None, 0, tables
+        self.last_rowids = "SELECT " + ", ".join(f"(SELECT coalesce(max(rowid), 0) FROM main.{_q(t)})" for t in tables)
+        self.last = {}  # table -> its last rowid when the step began
 
     def begin(self):
         self.atomic = _patient_transaction()
@@ -259,19 +285,27 @@ class _Steps:
         self.started = time.monotonic()
         with connection.cursor() as cursor:
             cursor.execute("UPDATE temp.tilios_undo_step SET n = %s", [self.number])
+            self.last = dict(zip(self.tables, cursor.execute(self.last_rowids).fetchone()))
+            cursor.executemany("UPDATE temp.tilios_undo_last SET last = %s WHERE tbl = %s",
+                               [(last, table) for table, last in self.last.items()])
 
     def _end(self):
+        with connection.cursor() as cursor:
+            now = dict(zip(self.tables, cursor.execute(self.last_rowids).fetchone()))
+            cursor.executemany(f"INSERT INTO {TABLE}(step, statement) VALUES (%s, %s)", [
+                (self.number, f"DELETE FROM {_q(table)} WHERE rowid > {self.last[table]} AND rowid <= {now[table]}")
+                for table in self.tables if now[table] > self.last[table]])
+            # Between steps (a pause), every change is logged by itself.
+            cursor.execute("UPDATE temp.tilios_undo_last SET last = %s", [_EVERY_ROW])
         self.atomic.__exit__(None, None, None)
         self.number += 1
 
     def __call__(self):
-        if time.monotonic() - self.started >= STEP_SECONDS:
+        waits = _waits(self.waits_path)  # a stat() per unit of work: a few microseconds
+        if waits != self.waits or time.monotonic() - self.started >= STEP_SECONDS:
+            self.waits = waits  # someone waits for the lock, or may: let them take it
             self._end()
-            waits = _waits()
-            if waits != self.waits or time.monotonic() - self.last_gap >= UNANNOUNCED_SECONDS:
-                self.waits = waits  # someone waits for the lock, or may: let them take it
-                time.sleep(GAP_SECONDS)
-                self.last_gap = time.monotonic()
+            time.sleep(GAP_SECONDS)
             self.begin()
 
     @contextmanager
@@ -297,24 +331,28 @@ class _OneTransaction:
 
 
 WRITE_CACHE_KIB = 16384  # SQLite's page cache during a long write (the site's connections keep 64 MiB)
+# During a long write the WAL is copied back into the database (a checkpoint: it syncs the file) every 80 MiB,
+# not SQLite's 4 MiB; the write checkpoints what it left once, at its end (`_lean`).
+CHECKPOINT_PAGES = 20000
 
 
 @contextmanager
 def _lean():
     """Read the database through a small page cache, not mapped in memory: a long write touches most of the
     file, and every mapped or cached page it touches would count in the process's memory until it ends.
-    The operating system's file cache still holds those pages, outside the process."""
+    The operating system's file cache still holds those pages, outside the process. Checkpoint seldom."""
+    pragmas = {"mmap_size": 0, "cache_size": -WRITE_CACHE_KIB, "wal_autocheckpoint": CHECKPOINT_PAGES}
     with connection.cursor() as cursor:
-        mapped = cursor.execute("PRAGMA mmap_size").fetchone()[0]
-        cached = cursor.execute("PRAGMA cache_size").fetchone()[0]
-        cursor.execute("PRAGMA mmap_size=0")
-        cursor.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+        before = {name: cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in pragmas}
+        for name, value in pragmas.items():
+            cursor.execute(f"PRAGMA {name}={value}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA mmap_size={int(mapped)}")
-            cursor.execute(f"PRAGMA cache_size={int(cached)}")
+            for name, value in before.items():
+                cursor.execute(f"PRAGMA {name}={int(value)}")
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits: readers keep what they read
 
 
 @contextmanager
@@ -342,9 +380,8 @@ def stepwise(one_transaction=False):
         with connection.cursor() as cursor:
             cursor.execute(_CREATE)
         _replay()  # a write that died before this one
-        steps = _Steps()
         with connection.cursor() as cursor:
-            _install(cursor)
+            steps = _Steps(_install(cursor))
         try:
             steps.begin()
             try:
