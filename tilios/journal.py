@@ -368,10 +368,10 @@ def _long_write():
 @contextmanager
 def stepwise(one_transaction=False):
     """Run a long write. Yields a function to call between units of work (rows) — on SQLite, outside any
-    enclosing transaction, it commits every STEP_SECONDS — and whose `paused()` holds a stretch of reading
-    outside the transaction. Anywhere else (or asked for `one_transaction`, as a dry run that will roll back
-    is) these do nothing and the write is one transaction. Either way an exception leaves the database as
-    it was before the write."""
+    enclosing transaction, it commits when a writer waits, or after STEP_SECONDS — and whose `paused()`
+    holds a stretch of reading outside the transaction. Anywhere else (or asked for `one_transaction`, as a
+    dry run that will roll back is) these do nothing and the write is one transaction. Either way an
+    exception leaves the database as it was before the write."""
     if one_transaction or connection.vendor != "sqlite" or connection.in_atomic_block:
         with transaction.atomic():
             yield _OneTransaction()
