@@ -1,8 +1,10 @@
 """Text search through the index (FTS5 on SQLite, pg_trgm on PostgreSQL) finds exactly what a scan finds."""
 import random
+from collections import defaultdict
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tilios.places import queries, text_index
 from tilios.places.models import Place
@@ -65,6 +67,65 @@ def test_the_index_follows_creations_renames_and_deletions():
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {text_index.FTS_TABLE}({text_index.FTS_TABLE}, rank) "
                            "VALUES ('integrity-check', 1)")
+
+
+def unindexed(cursor):
+    """How the SQLite index differs from the live places: {place id: (words indexed, words of its search_text)}
+    for each place whose words differ, an indexed place that is not live counting as one. Empty when right."""
+    cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.indexed_words USING fts5vocab(main, "
+                   f"{text_index.FTS_TABLE}, 'instance')")
+    cursor.execute("SELECT term, doc FROM temp.indexed_words ORDER BY doc, offset")
+    indexed = defaultdict(list)
+    for term, doc in cursor.fetchall():
+        indexed[doc].append(term)
+    cursor.execute("SELECT id, search_text FROM places_place WHERE is_published AND merged_into_id IS NULL")
+    live = {id_: text.split() for id_, text in cursor.fetchall()}
+    return {id_: (indexed.get(id_), live.get(id_)) for id_ in indexed.keys() | live.keys()
+            if indexed.get(id_) != live.get(id_)}
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_the_sqlite_index_holds_the_live_places_alone_as_they_change():
+    """Unpublished and merged places leave the index, and come back when live again, under their new name."""
+    with connection.cursor() as cursor:
+        assert unindexed(cursor) == {}
+        one, other = Place.objects.create(name="Grange Zéphyrine"), Place.objects.create(name="Hangar Zéphyr")
+        hidden = Place.objects.create(name="Cabane Zéphyr", is_published=False)
+        assert indexed("zephyr") == {one.id, other.id} and queries.search("zephyr").count() == 2
+        one.is_published = False
+        one.name = "Grange Ondine"
+        one.save()
+        other.merged_into = Place.objects.filter(is_published=True).exclude(id=other.id).first()
+        other.save()
+        assert indexed("zephyr") == indexed("ondin") == set() and queries.search("zephyr").count() == 0
+        assert Place.objects.filter(search_text__contains=" zephyr").count() == 2  # still there, not live
+        assert unindexed(cursor) == {}
+        one.is_published = True
+        one.save()
+        other.merged_into = None
+        other.save()
+        assert indexed("ondin") == {one.id} and indexed("zephyr") == {other.id}
+        one.delete()
+        Place.objects.filter(id=other.id).update(is_published=False)
+        other.delete()
+        hidden.delete()
+        assert indexed("ondin") == indexed("zephyr") == set()
+        assert unindexed(cursor) == {}
+        cursor.execute(f"INSERT INTO {text_index.FTS_TABLE}({text_index.FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
+
+
+@pytest.mark.parametrize("q", ["coworking", "saint etienne", "a", "zzzz"])
+def test_a_text_alone_is_counted_as_the_scan_counts_and_with_filters_too(q):
+    found = queries.search(q)
+    with CaptureQueriesContext(connection) as queries_run:
+        counted = found.count()
+    assert counted == len(scan(q))
+    if connection.vendor == "sqlite":  # the index counts alone: no place row read
+        assert [run["sql"].split(" WHERE")[0] for run in queries_run] == ["SELECT count(*) FROM places_place_fts"]
+    coworkings = set(Place.objects.filter(kinds__code="coworking").values_list("id", flat=True))
+    located = set(Place.objects.filter(latitude__isnull=False).values_list("id", flat=True))
+    assert queries.search(q, kinds=["coworking"]).count() == len(scan(q) & coworkings)
+    assert found.filter(latitude__isnull=False).count() == len(scan(q) & located)
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")

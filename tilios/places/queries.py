@@ -13,7 +13,7 @@ from tilios.territories.services import EARTH_RADIUS_KM, OUTLINES
 from tilios.text import QueryTooLong, query_tokens
 
 from . import hours, spatial, taxonomy, text_index
-from .models import Kind, Place, place_url
+from .models import Kind, Place, PlaceQuerySet, place_url
 
 
 class QueryError(ValueError):
@@ -93,7 +93,20 @@ def search(q="", kinds=(), bbox=None, services=()):
     if bbox is not None:
         west, south, east, north = bbox
         qs = spatial.in_bbox(qs, south, west, north, east)
+    elif tokens and not kinds and not any(services):
+        qs = _TextMatches(Place, qs.query, using=qs.db)
+        qs.tokens = tokens
     return qs
+
+
+class _TextMatches(PlaceQuerySet):
+    """The live places matching a text, and nothing else: the text index counts them. Any filter added
+    makes a plain queryset again (a clone does not carry `tokens`), counted through the table."""
+    tokens = ()
+
+    def count(self):
+        counted = text_index.count(self.tokens, self.db) if self.tokens and self._result_cache is None else None
+        return super().count() if counted is None else counted
 
 
 _TAGGED = f"SELECT place_id FROM {Place.kinds.through._meta.db_table} WHERE kind_id IN ({{ids}})"
