@@ -1,5 +1,6 @@
 """Text search through the index (FTS5 on SQLite, pg_trgm on PostgreSQL) finds exactly what a scan finds."""
 import random
+import re
 from collections import defaultdict
 
 import pytest
@@ -71,17 +72,26 @@ def test_the_index_follows_creations_renames_and_deletions():
 
 def unindexed(cursor):
     """How the SQLite index differs from the live places: {place id: (words indexed, words of its search_text)}
-    for each place whose words differ, an indexed place that is not live counting as one. Empty when right."""
-    cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.indexed_words USING fts5vocab(main, "
-                   f"{text_index.FTS_TABLE}, 'instance')")
-    cursor.execute("SELECT term, doc FROM temp.indexed_words ORDER BY doc, offset")
-    indexed = defaultdict(list)
-    for term, doc in cursor.fetchall():
-        indexed[doc].append(term)
-    cursor.execute("SELECT id, search_text FROM places_place WHERE is_published AND merged_into_id IS NULL")
-    live = {id_: text.split() for id_, text in cursor.fetchall()}
-    return {id_: (indexed.get(id_), live.get(id_)) for id_ in indexed.keys() | live.keys()
-            if indexed.get(id_) != live.get(id_)}
+    for each place whose words differ (an indexed place that is not live, or one indexed twice, counts), and
+    {"order": ...} if the places in name order are not. Empty when right."""
+    indexed, ranks = defaultdict(list), {}
+    for table in (text_index.FTS_TABLE, text_index.RECENT_TABLE):
+        cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{table}_words USING fts5vocab(main, {table}, "
+                       "'instance')")
+        cursor.execute(f"SELECT term, doc FROM temp.{table}_words ORDER BY doc, offset")
+        for term, doc in cursor.fetchall():
+            if table == text_index.FTS_TABLE:
+                ranks[doc & text_index.ID_BITS] = doc
+            indexed[doc & text_index.ID_BITS if table == text_index.FTS_TABLE else doc].append(term)
+    cursor.execute("SELECT id, search_text, sort_name FROM places_place WHERE is_published AND merged_into_id IS NULL")
+    live = {id_: (text.split(), sort_name) for id_, text, sort_name in cursor.fetchall()}
+    found = {id_: (indexed.get(id_), live.get(id_, (None,))[0]) for id_ in indexed.keys() | live.keys()
+             if indexed.get(id_) != live.get(id_, (None,))[0]}
+    cursor.execute(f"SELECT place_id, rank FROM {text_index.RANKS_TABLE}")
+    by_rank = sorted(ranks, key=ranks.get)
+    if dict(cursor.fetchall()) != ranks or by_rank != sorted(by_rank, key=lambda id_: (live[id_][1], id_)):
+        found["order"] = by_rank
+    return found
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
@@ -121,11 +131,61 @@ def test_a_text_alone_is_counted_as_the_scan_counts_and_with_filters_too(q):
         counted = found.count()
     assert counted == len(scan(q))
     if connection.vendor == "sqlite":  # the index counts alone: no place row read
-        assert [run["sql"].split(" WHERE")[0] for run in queries_run] == ["SELECT count(*) FROM places_place_fts"]
+        assert [set(re.findall(r"FROM (\w+)", run["sql"])) for run in queries_run] == [
+            {text_index.FTS_TABLE, text_index.RECENT_TABLE}]
     coworkings = set(Place.objects.filter(kinds__code="coworking").values_list("id", flat=True))
     located = set(Place.objects.filter(latitude__isnull=False).values_list("id", flat=True))
     assert queries.search(q, kinds=["coworking"]).count() == len(scan(q) & coworkings)
     assert found.filter(latitude__isnull=False).count() == len(scan(q) & located)
+
+
+def every_page(q, limit=7):
+    """The ids of `q`'s places on every page by name, through the cursors."""
+    ids, cursor = [], None
+    while True:
+        page = queries.page(queries.search(q), limit=limit, cursor=cursor)
+        ids += [place.id for place in page.places]
+        if not page.next_cursor:
+            return ids
+        cursor = page.next_cursor
+
+
+def by_name(q, after=("", 0)):
+    return [id_ for name, id_ in sorted(Place.objects.filter(id__in=scan(q)).values_list("sort_name", "id"))
+            if (name, id_) > after]
+
+
+PAGED = ["co", "coworking", "lieu", "a", "saint", "fab lab", "zzzz", "e", "aaa"]
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_pages_by_name_read_from_the_ordered_and_the_recent_places_are_the_scans(monkeypatch):
+    with connection.cursor() as cursor:
+        for sql in text_index.SQLITE_REBUILD:  # every live place in name order
+            cursor.execute(sql)
+        assert unindexed(cursor) == {} and not text_index.tidy()
+        assert {q: every_page(q) for q in PAGED} == {q: by_name(q) for q in PAGED}
+        first = queries.page(queries.search("co"), limit=5)
+        after = (first.places[-1].sort_name, first.places[-1].id)
+        live = list(Place.objects.filter(is_published=True, merged_into=None).order_by("id")[:40])
+        for i, place in enumerate([*live[:10], Place.objects.get(id=after[1])]):  # the cursor's own place too
+            place.name = f"Aaa Coworking {i}"
+            place.save()
+        for place in live[10:15]:
+            place.is_published = False
+            place.save()
+        live[15].delete()
+        Place.objects.create(name="Coworking Zéphyr", town="Lyon")
+        assert unindexed(cursor) == {}
+        assert {q: every_page(q) for q in PAGED} == {q: by_name(q) for q in PAGED}
+        assert [p.id for p in queries.page(queries.search("co"), limit=5, cursor=first.next_cursor).places] == \
+            by_name("co", after)[:5]
+        monkeypatch.setattr(text_index, "RECENT_FEW", 10)
+        monkeypatch.setattr(text_index, "RECENT_SHARE", 1000)
+        assert text_index.tidy()
+        cursor.execute(f"SELECT count(*) FROM {text_index.RECENT_TABLE}_docsize")
+        assert cursor.fetchone() == (0,) and unindexed(cursor) == {}
+        assert {q: every_page(q) for q in PAGED} == {q: by_name(q) for q in PAGED}
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")

@@ -100,7 +100,8 @@ def search(q="", kinds=(), bbox=None, services=()):
 
 
 class _TextMatches(PlaceQuerySet):
-    """The live places matching a text, and nothing else: the text index counts them. Any filter added
+    """The live places matching a text, and nothing else: the text index counts them and finds their first
+    page by name (`page`). Any filter added
     makes a plain queryset again (a clone does not carry `tokens`), counted through the table."""
     tokens = ()
 
@@ -261,6 +262,10 @@ def count(qs, open_at=None):
     return qs.count() if open_at is None else len(open_ids(qs, open_at))
 
 
+def _after(qs, key):
+    return qs if key is None else qs.filter(Q(sort_name__gt=key[0]) | Q(sort_name=key[0], id__gt=key[1]))
+
+
 @dataclass
 class Page:
     places: list  # `Listed`, with `.distance_km` set for a « near » search
@@ -286,13 +291,16 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None):
             places.append(place)
         next_cursor = _encode("near", [hits[-1].rank, hits[-1].id]) if more and hits else None
         return Page(places, next_cursor)
-    if cursor:
-        sort_name, last_id = _decode(cursor, "name")
-        qs = qs.filter(Q(sort_name__gt=sort_name) | Q(sort_name=sort_name, id__gt=last_id))
-    if open_at is not None:
-        places = _first_open_by_name(qs, limit + 1, open_at)
+    after = _decode(cursor, "name") if cursor else None
+    found = text_index.first_by_name(qs.tokens, limit + 1, after, qs.db) \
+        if isinstance(qs, _TextMatches) and open_at is None else None
+    if found is not None:
+        by_id = {place.id: place for place in listed_ids(found, qs.db)}
+        places = [by_id[i] for i in found if i in by_id]  # one deleted meanwhile is left out
+    elif open_at is not None:
+        places = _first_open_by_name(_after(qs, after), limit + 1, open_at)
     else:
-        places = listed(qs.order_by("sort_name", "id")[: limit + 1])
+        places = listed(_after(qs, after).order_by("sort_name", "id")[: limit + 1])
     more = len(places) > limit
     places = places[:limit]
     next_cursor = _encode("name", [places[-1].sort_name, places[-1].id]) if more else None

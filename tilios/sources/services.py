@@ -23,6 +23,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from tilios import journal
+from tilios.places import text_index
 from tilios.places.models import Kind
 
 from . import catalogue, planning, resolution, writing
@@ -222,7 +223,7 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
         return summary
     except journal.WriteInProgress as exc:
         raise FileError(str(exc)) from None
-    _refresh_statistics()
+    _after_large_write()
     logger.info("import %s of %s (run %s): %d rows, %d created, %d updated, %d rejected, %d to review",
                 kind, slug, summary.run.pk, summary.rows, summary.created, summary.updated, summary.rejected,
                 summary.review_items)
@@ -257,11 +258,13 @@ def _quiet(rows, total=None):
     return rows
 
 
-def _refresh_statistics():
-    """After a large write, PostgreSQL plans well only with fresh statistics (autovacuum may be late)."""
+def _after_large_write():
+    """PostgreSQL plans well only with fresh statistics (autovacuum may be late); SQLite's text index puts
+    the places the write created or changed in name order with the others (places.text_index.tidy)."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE places_place, sources_sourcerecord, sources_matchcandidate, census_placefact")
+    text_index.tidy()
 
 
 def _screen(rows, summary, present, valid):

@@ -1,4 +1,5 @@
-"""The SQLite text index holds the live places alone, so that it counts them (see places.text_index)."""
+"""The SQLite text index holds the live places alone, in name order, so that it counts them and finds a first
+page without sorting (see places.text_index)."""
 from django.db import migrations
 
 
