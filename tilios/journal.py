@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connection, connections, transaction
 from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
@@ -332,24 +332,24 @@ class _OneTransaction:
 
 WRITE_CACHE_KIB = 16384  # SQLite's page cache during a long write (the site's connections keep 64 MiB)
 # During a long write the WAL is copied back into the database (a checkpoint: it syncs the file) every 80 MiB,
-# not SQLite's 4 MiB; the write checkpoints what it left once, at its end (`_lean`).
+# not SQLite's 4 MiB; the write checkpoints what it left once, at its end (`lean`).
 CHECKPOINT_PAGES = 20000
 
 
 @contextmanager
-def _lean():
+def lean(using=DEFAULT_DB_ALIAS):
     """Read the database through a small page cache, not mapped in memory: a long write touches most of the
     file, and every mapped or cached page it touches would count in the process's memory until it ends.
     The operating system's file cache still holds those pages, outside the process. Checkpoint seldom."""
     pragmas = {"mmap_size": 0, "cache_size": -WRITE_CACHE_KIB, "wal_autocheckpoint": CHECKPOINT_PAGES}
-    with connection.cursor() as cursor:
-        before = {name: cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in pragmas}
+    with connections[using].cursor() as cursor:
+        before = {name: row[0] for name in pragmas if (row := cursor.execute(f"PRAGMA {name}").fetchone())}
         for name, value in pragmas.items():
             cursor.execute(f"PRAGMA {name}={value}")
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
+        with connections[using].cursor() as cursor:
             for name, value in before.items():
                 cursor.execute(f"PRAGMA {name}={int(value)}")
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits: readers keep what they read
@@ -376,7 +376,7 @@ def stepwise(one_transaction=False):
         with transaction.atomic():
             yield _OneTransaction()
         return
-    with _exclusive(wait=False), _lean(), _long_write():
+    with _exclusive(wait=False), lean(), _long_write():
         with connection.cursor() as cursor:
             cursor.execute(_CREATE)
         _replay()  # a write that died before this one
