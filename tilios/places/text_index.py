@@ -41,12 +41,12 @@ def _fts(table):
         prefix='1 2 3 4 5 6')"""
 
 
-# A place leaves the index from where it is (its words must be given back exactly to be deleted).
+# A live place leaves the index from where it is (its words must be given back exactly to be deleted).
 _LEAVE = f"""
     INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
         SELECT 'delete', rank, old.search_text FROM {RANKS_TABLE} WHERE place_id = old.id;
     INSERT INTO {RECENT_TABLE}({RECENT_TABLE}, rowid, search_text) SELECT 'delete', old.id, old.search_text
-        WHERE NOT EXISTS (SELECT 1 FROM {RANKS_TABLE} WHERE place_id = old.id);
+        WHERE {_live("old")} AND NOT EXISTS (SELECT 1 FROM {RANKS_TABLE} WHERE place_id = old.id);
     DELETE FROM {RANKS_TABLE} WHERE place_id = old.id;"""
 SQLITE_SETUP = [
     _fts(FTS_TABLE),
@@ -59,7 +59,7 @@ SQLITE_SETUP = [
         AFTER UPDATE OF search_text, sort_name, is_published, merged_into_id ON places_place
         WHEN old.search_text IS NOT new.search_text OR old.sort_name IS NOT new.sort_name
             OR ({_live("old")}) IS NOT ({_live("new")}) BEGIN
-        {_LEAVE.replace("WHERE NOT EXISTS", f"WHERE {_live('old')} AND NOT EXISTS")}
+        {_LEAVE}
         INSERT INTO {RECENT_TABLE}(rowid, search_text) SELECT new.id, new.search_text WHERE {_live("new")};
         END""",
     f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_delete AFTER DELETE ON places_place WHEN {_live("old")} BEGIN
