@@ -1,10 +1,11 @@
-"""Text search through the index (FTS5 on SQLite, pg_trgm on PostgreSQL) finds exactly what a scan finds."""
+"""Text search through the index (FTS5 on SQLite, a GIN index of the words on PostgreSQL) finds exactly what a scan finds."""
 import random
 import re
 from collections import defaultdict
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from tilios.places import queries, text_index
@@ -94,6 +95,17 @@ def unindexed(cursor):
     return found
 
 
+def test_long_words_are_found_by_their_long_prefixes_too():
+    """Past text_index.PREFIX_LETTERS, PostgreSQL finds a token as the start of a whole word."""
+    place = Place.objects.create(name="Maison intercommunautaire Zéphyrine", town="Saint-Pierre-des-Corps")
+    long_token = "intercommunautai"
+    assert len(long_token) > text_index.PREFIX_LETTERS
+    for q in ["intercommunautaire", long_token, "intercommunautaire zephyr", "intercommunautairex",
+              "zephyrine maison intercommunautaire", "pierre des corps", "intercommunautaires"]:
+        assert indexed(q) == scan(q), q
+    assert place.id in indexed(long_token) and queries.search(long_token).count() == len(scan(long_token))
+
+
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_the_sqlite_index_holds_the_live_places_alone_as_they_change():
     """Unpublished and merged places leave the index, and come back when live again, under their new name."""
@@ -139,6 +151,20 @@ def test_a_text_alone_is_counted_as_the_scan_counts_and_with_filters_too(q):
     assert found.filter(latitude__isnull=False).count() == len(scan(q) & located)
 
 
+@pytest.mark.parametrize("q", ["coworking", "saint etienne", "a", "zzzz"])
+def test_the_count_of_a_page_is_of_every_match_and_on_postgresql_comes_with_it(q):
+    first = queries.search(q)
+    queries.page(first, limit=3)
+    second = queries.search(q)
+    queries.page(second, limit=3, cursor=queries.page(queries.search(q), limit=3).next_cursor)
+    expected = len(scan(q))
+    for found in (first, second):
+        with CaptureQueriesContext(connection) as queries_run:
+            assert queries.count(found) == expected
+        if connection.vendor == "postgresql":
+            assert len(queries_run) == 0
+
+
 def every_page(q, limit=7):
     """The ids of `q`'s places on every page by name, through the cursors."""
     ids, cursor = [], None
@@ -151,11 +177,30 @@ def every_page(q, limit=7):
 
 
 def by_name(q, after=("", 0)):
-    return [id_ for name, id_ in sorted(Place.objects.filter(id__in=scan(q)).values_list("sort_name", "id"))
-            if (name, id_) > after]
+    """The ids of `q`'s places by name after `after`, in the database's order (its collation)."""
+    return list(Place.objects.filter(Q(sort_name__gt=after[0]) | Q(sort_name=after[0], id__gt=after[1]),
+                                     id__in=scan(q)).order_by("sort_name", "id").values_list("id", flat=True))
 
 
 PAGED = ["co", "coworking", "lieu", "a", "saint", "fab lab", "zzzz", "e", "aaa"]
+
+
+def test_pages_by_name_from_the_index_are_the_scans_as_places_change():
+    assert {q: every_page(q) for q in PAGED} == {q: by_name(q) for q in PAGED}
+    first = queries.page(queries.search("co"), limit=5)
+    after = (first.places[-1].sort_name, first.places[-1].id)
+    live = list(Place.objects.filter(is_published=True, merged_into=None).order_by("id")[:30])
+    for i, place in enumerate([*live[:10], Place.objects.get(id=after[1])]):  # the cursor's own place too
+        place.name = f"Aaa Coworking {i}"
+        place.save()
+    for place in live[10:15]:
+        place.is_published = False
+        place.save()
+    live[15].delete()
+    Place.objects.create(name="Coworking Zéphyr", town="Lyon")
+    assert {q: every_page(q) for q in PAGED} == {q: by_name(q) for q in PAGED}
+    assert [p.id for p in queries.page(queries.search("co"), limit=5, cursor=first.next_cursor).places] == \
+        by_name("co", after)[:5]
 
 
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
@@ -212,10 +257,14 @@ class _Editor:
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
-def test_postgresql_answers_from_the_trigram_index():
+def test_postgresql_answers_from_the_words_index():
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        sql, params = text_index.matching(Place.objects.order_by(), ["coworking"]).query.sql_with_params()
+        # Joined to the communes, whose search_text has the same name: the expression names its table.
+        qs = text_index.matching(queries.with_details(Place.objects.order_by()), ["cowork", "lyon"])
+        sql, params = qs.query.sql_with_params()
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "places_place_search_trgm" in plan, plan
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'places_place_search_trgm'")
+        assert cursor.fetchone()[0] == 0  # replaced: it would cost every write for nothing
+    assert "places_place_search_words" in plan, plan

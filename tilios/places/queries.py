@@ -101,12 +101,15 @@ def search(q="", kinds=(), bbox=None, services=()):
 
 class _TextMatches(PlaceQuerySet):
     """The live places matching a text, and nothing else: the text index counts them and finds their first
-    page by name (`page`). Any filter added makes a plain queryset again (a clone does not carry `tokens`),
+    page by name (`page`), on PostgreSQL both at once. Any filter added makes a plain queryset again (a clone does not carry `tokens`),
     counted and ordered through the table."""
     tokens = ()
+    counted = None  # how many, when it came with a page (on PostgreSQL)
 
     def count(self):
-        counted = text_index.count(self.tokens, self.db) if self.tokens and self._result_cache is None else None
+        counted = None
+        if self.tokens and self._result_cache is None:
+            counted = self.counted if self.counted is not None else text_index.count(self.tokens, self.db)
         return super().count() if counted is None else counted
 
 
@@ -292,8 +295,9 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None):
         next_cursor = _encode("near", [hits[-1].rank, hits[-1].id]) if more and hits else None
         return Page(places, next_cursor)
     after = _decode(cursor, "name") if cursor else None
-    found = text_index.first_by_name(qs.tokens, limit + 1, after, qs.db) \
-        if isinstance(qs, _TextMatches) and open_at is None else None
+    found = None
+    if isinstance(qs, _TextMatches) and open_at is None:
+        found, qs.counted = text_index.first_by_name(qs.tokens, limit + 1, after, qs.db)
     if found is not None:
         by_id = {place.id: place for place in listed_ids(found, qs.db)}
         places = [by_id[i] for i in found if i in by_id]  # one deleted meanwhile is left out
