@@ -60,8 +60,9 @@ def prepare(n, seed, rows):
     from tilios.instance.demo import ensure_demo_data
     from tilios.sources.models import Source
 
-    if connection.vendor == "postgresql":
-        call_command("flush", interactive=False, verbosity=0)
+    if connection.vendor == "postgresql":  # emptied whole: a flush would leave out the rows migrations made
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     call_command("migrate", verbosity=0)
     ensure_demo_data()
     Source.objects.get_or_create(slug="synthetique", defaults=dict(
