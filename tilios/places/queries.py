@@ -101,8 +101,8 @@ def search(q="", kinds=(), bbox=None, services=()):
 
 class _TextMatches(PlaceQuerySet):
     """The live places matching a text, and nothing else: the text index counts them and finds their first
-    page by name (`page`), on PostgreSQL both at once. Any filter added makes a plain queryset again (a clone does not carry `tokens`),
-    counted and ordered through the table."""
+    page by name (`page`), on PostgreSQL both at once. Any filter added makes a plain queryset again (a clone
+    does not carry `tokens`), counted and ordered through the table."""
     tokens = ()
     counted = None  # how many, when it came with a page (on PostgreSQL)
 
