@@ -91,6 +91,7 @@ SQLITE_TEARDOWN = [*(f"DROP TRIGGER IF EXISTS {name}" for name in _TRIGGERS),
 # than it saves at these sizes (a frequent word's page 6.5 → 13 ms), and takes a core from another request.
 PREFIX_LETTERS = 12
 _WORDS = "tilios_search_words"
+_HAS_WORDS = _WORDS + "({text}) @@ {query}::tsquery"  # a match, on the index's own expression
 POSTGRES_SETUP = [
     "DROP INDEX IF EXISTS places_place_search_trgm",
     f"""CREATE OR REPLACE FUNCTION {_WORDS}(search_text text) RETURNS tsvector
@@ -158,7 +159,7 @@ def _prefixes(tokens):
 class _HasWords(Func):
     """search_text's words hold a prefix of each token: the expression of places_place_search_words, so that
     PostgreSQL answers it from that index."""
-    template = _WORDS + "(%(field)s) @@ %(query)s::tsquery"
+    template = _HAS_WORDS.format(text="%(field)s", query="%(query)s")
     output_field = BooleanField()
 
     def as_sql(self, compiler, connection, **extra):
@@ -167,7 +168,8 @@ class _HasWords(Func):
 
 
 # The live places whose words hold a prefix of each token, on PostgreSQL.
-_POSTGRES_MATCHES = f"FROM places_place AS p WHERE {_live('p')} AND {_WORDS}(p.search_text) @@ %s::tsquery"
+_POSTGRES_MATCHES = (f"FROM places_place AS p WHERE {_live('p')} "
+                     f"AND {_HAS_WORDS.format(text='p.search_text', query='%s')}")
 
 
 def count(tokens, using):
@@ -228,8 +230,9 @@ def _postgres_first_by_name(tokens, k, after, using):
                        + (" WHERE (sort_name, id) > (%s, %s)" if after is not None else "")
                        + " ORDER BY sort_name, id LIMIT %s", [_prefixes(tokens), *(after or ()), k])
         rows = cursor.fetchall()
-    total = rows[0][1] if rows else 0 if after is None else None
-    return [row[0] for row in rows], total
+    if rows:
+        return [row[0] for row in rows], rows[0][1]
+    return [], 0 if after is None else None  # nothing past a cursor: how many before it is not known here
 
 
 RECENT_SHARE = 50  # at most one live place in RECENT_SHARE recent: beyond, `tidy` puts them in name order
