@@ -81,11 +81,55 @@ def plan_of(sql, params=()):
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan, without statistics")
 def test_the_live_places_are_listed_by_name_and_counted_from_an_index_of_their_own():
-    first_page = queries.search().order_by("sort_name", "id")[:21].values_list(*queries._LISTED_COLUMNS)
-    plan = plan_of(*first_page.query.sql_with_params())
+    with CaptureQueriesContext(connection) as paging:
+        queries.page(queries.search(), limit=20)
+    plan = plan_of(paging.captured_queries[-2]["sql"])  # the page's places (then their kinds)
     assert "USING INDEX place_live" in plan and "TEMP B-TREE" not in plan, plan
     with CaptureQueriesContext(connection) as counting:
         counted = queries.count(queries.search())
     plan = plan_of(counting.captured_queries[-1]["sql"])
     assert "USING INDEX place_live" in plan, plan
     assert counted == Place.objects.filter(is_published=True, merged_into=None).count()
+
+
+def every_page(search, plain, limit=7):
+    """The places of `search()` on every page by name, through the cursors; with `plain`, as the ORM pages
+    and counts them (any filter added, e.g. `.all()`, makes a plain queryset); and its count."""
+    ids, cursor = [], None
+    while True:
+        found = search().all() if plain else search()
+        page = queries.page(found, limit=limit, cursor=cursor)
+        ids += [place.id for place in page.places]
+        if not page.next_cursor:
+            return ids, queries.count(found)
+        cursor = page.next_cursor
+
+
+WRITTEN = [{}, {"kinds": ["coworking"]}, {"kinds": ["fablab", "epn"]}, {"q": "lieu", "kinds": ["coworking"]},
+           {"q": "a", "kinds": ["fablab", "coworking"]}, {"q": "zzzz", "kinds": ["coworking"]}]
+
+
+def test_pages_and_counts_written_out_are_the_orms_as_places_change():
+    """The live places, by kinds, or by text and kinds: each page by name and the count, as the statements
+    written out give them, are the ORM's, before and after renames, unpublishings, a merge and a deletion."""
+    def both():
+        found = {}
+        for case in WRITTEN:
+            written, plain = (every_page(lambda: queries.search(**case), plain) for plain in (False, True))
+            assert written == plain, case
+            found[str(case)] = written
+        return found
+
+    before = both()
+    assert sum(len(ids) for ids, _ in before.values()) > 1000 and all(n == len(ids) for ids, n in before.values())
+    live = list(Place.objects.filter(is_published=True, merged_into=None, kinds__code="coworking").order_by("id")[:20])
+    gone = {place.id for place in [*live[5:11], live[12]]}  # to be unpublished, merged away, deleted
+    for i, place in enumerate(live[:5]):
+        place.name = f"Aaa lieu {i}"
+        place.save()
+    Place.objects.filter(id__in=[p.id for p in live[5:10]]).update(is_published=False)
+    Place.objects.filter(id=live[10].id).update(merged_into=live[11])
+    live[12].delete()
+    after = both()
+    assert after != before
+    assert gone <= set(before["{}"][0]) and not gone & set(after["{}"][0])

@@ -4,6 +4,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.core import signing
+from django.db import connections
 from django.db.models import Prefetch, Q
 from django.db.models.expressions import RawSQL
 
@@ -76,15 +77,15 @@ def search(q="", kinds=(), bbox=None, services=()):
     except QueryTooLong as exc:
         raise QueryError(f"q : {exc}") from None
     qs = text_index.matching(qs, tokens)
-    kinds = [k for k in kinds if k]
+    kinds, kind_ids = [k for k in kinds if k], []
     if kinds:
-        kind_ids = dict(Kind.objects.filter(code__in=kinds).values_list("code", "id"))
-        unknown = set(kinds) - set(kind_ids)
+        by_code = dict(Kind.objects.filter(code__in=kinds).values_list("code", "id"))
+        unknown = set(kinds) - set(by_code)
         if unknown:
             raise QueryError(f"kind : type inconnu « {sorted(unknown)[0]} »")
         # Written out: the ORM's subquery was compiled anew for the page and for its count, a third of a `q`.
-        ids = sorted(kind_ids.values())
-        qs = qs.filter(id__in=RawSQL(_TAGGED.format(ids=", ".join(["%s"] * len(ids))), ids))
+        kind_ids = sorted(by_code.values())
+        qs = qs.filter(id__in=RawSQL(_TAGGED.format(ids=", ".join(["%s"] * len(kind_ids))), kind_ids))
     for code in dict.fromkeys(c for c in services if c):
         if code not in taxonomy.SERVICES:
             raise QueryError(f"service : service inconnu « {code[:60]} » (possibles : {', '.join(taxonomy.SERVICES)})")
@@ -93,24 +94,58 @@ def search(q="", kinds=(), bbox=None, services=()):
     if bbox is not None:
         west, south, east, north = bbox
         qs = spatial.in_bbox(qs, south, west, north, east)
-    elif tokens and not kinds and not any(services):
-        qs = _TextMatches(Place, qs.query, using=qs.db)
-        qs.tokens = tokens
+    elif not any(services):
+        qs = _Matches(Place, qs.query, using=qs.db)
+        qs.written, qs.tokens, qs.kind_ids = True, tokens, kind_ids
     return qs
 
 
-class _TextMatches(PlaceQuerySet):
-    """The live places matching a text, and nothing else: the text index counts them and finds their first
-    page by name (`page`), on PostgreSQL both at once. Any filter added makes a plain queryset again (a clone
-    does not carry `tokens`), counted and ordered through the table."""
+class _Matches(PlaceQuerySet):
+    """The live places matching a text and kinds (either, both or neither), and nothing else: their first page
+    by name and their count are statements written out, where compiling them with the ORM was a third of a
+    `q` read as a kind (bench/read_path.py); a text alone is answered by its index (on PostgreSQL, page and
+    count at once). Any filter added makes a plain queryset again (a clone is not `written`), counted and
+    ordered by the ORM."""
+    written = False
     tokens = ()
+    kind_ids = ()
     counted = None  # how many, when it came with a page (on PostgreSQL)
 
+    def _where(self):
+        sql, params = [text_index.LIVE], []
+        if self.tokens:
+            text, text_params = text_index.condition(self.tokens, self.db)
+            sql.append(text)
+            params += text_params
+        if self.kind_ids:
+            sql.append(f"p.id IN ({_TAGGED.format(ids=', '.join(['%s'] * len(self.kind_ids)))})")
+            params += self.kind_ids
+        return " AND ".join(sql), params
+
     def count(self):
-        counted = None
-        if self.tokens and self._result_cache is None:
-            counted = self.counted if self.counted is not None else text_index.count(self.tokens, self.db)
-        return super().count() if counted is None else counted
+        if not self.written or self._result_cache is not None:
+            return super().count()
+        if self.counted is not None:
+            return self.counted
+        if self.tokens and not self.kind_ids:
+            return text_index.count(self.tokens, self.db)
+        where, params = self._where()
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {Place._meta.db_table} p WHERE {where}", params)
+            return cursor.fetchone()[0]
+
+    def first_by_name(self, k, after):
+        """The first `k` places by name after `after` (a (sort_name, id) pair) if given, as `Listed`."""
+        if self.tokens and not self.kind_ids:
+            ids, self.counted = text_index.first_by_name(self.tokens, k, after, self.db)
+            by_id = {place.id: place for place in listed_ids(ids, self.db)}
+            return [by_id[i] for i in ids if i in by_id]  # one deleted meanwhile is left out
+        where, params = self._where()
+        if after is not None:
+            where, params = f"{where} AND (p.sort_name, p.id) > (%s, %s)", [*params, *after]
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(f"{_LISTED_SELECT} WHERE {where} ORDER BY p.sort_name, p.id LIMIT %s", [*params, k])
+            return _listed(cursor.fetchall(), self.db)
 
 
 _TAGGED = f"SELECT place_id FROM {Place.kinds.through._meta.db_table} WHERE kind_id IN ({{ids}})"
@@ -178,9 +213,10 @@ def _listed(rows, using):
     return [Listed(*row[:7], row[7] or row[8], *row[9:], kinds.get(row[0], [])) for row in rows]
 
 
-_LISTED_BY_ID = (f"SELECT p.id, p.public_id, p.name, p.sort_name, p.status, p.latitude, p.longitude, c.name, "
-                 f"p.town, c.code, p.departement_id, p.opening_hours FROM {Place._meta.db_table} p "
-                 f"LEFT JOIN {Commune._meta.db_table} c ON c.id = p.commune_id WHERE p.id IN ({{ids}})")
+_LISTED_SELECT = (f"SELECT p.id, p.public_id, p.name, p.sort_name, p.status, p.latitude, p.longitude, c.name, "
+                  f"p.town, c.code, p.departement_id, p.opening_hours FROM {Place._meta.db_table} p "
+                  f"LEFT JOIN {Commune._meta.db_table} c ON c.id = p.commune_id")
+_LISTED_BY_ID = _LISTED_SELECT + " WHERE p.id IN ({ids})"
 
 
 _KIND_CODES = (f"SELECT tagged.place_id, kind.code FROM {Place.kinds.through._meta.db_table} tagged "
@@ -295,12 +331,8 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None):
         next_cursor = _encode("near", [hits[-1].rank, hits[-1].id]) if more and hits else None
         return Page(places, next_cursor)
     after = _decode(cursor, "name") if cursor else None
-    found = None
-    if isinstance(qs, _TextMatches) and open_at is None:
-        found, qs.counted = text_index.first_by_name(qs.tokens, limit + 1, after, qs.db)
-    if found is not None:
-        by_id = {place.id: place for place in listed_ids(found, qs.db)}
-        places = [by_id[i] for i in found if i in by_id]  # one deleted meanwhile is left out
+    if isinstance(qs, _Matches) and qs.written and open_at is None:
+        places = qs.first_by_name(limit + 1, after)
     elif open_at is not None:
         places = _first_open_by_name(_after(qs, after), limit + 1, open_at)
     else:

@@ -136,6 +136,7 @@ def _expression(tokens):
 
 _ORDERED_IDS = f"SELECT rowid & {ID_BITS} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
 _RECENT_IDS = f"SELECT rowid FROM {RECENT_TABLE} WHERE {RECENT_TABLE} MATCH %s"
+_SQLITE_IDS = f"{_ORDERED_IDS} UNION ALL {_RECENT_IDS}"  # the live places that match
 _SORT_NAMES = "SELECT id, sort_name FROM places_place WHERE id IN ({ids})"
 
 
@@ -145,8 +146,7 @@ def matching(queryset, tokens):
     if not tokens:
         return queryset
     if connections[queryset.db].vendor == "sqlite":
-        return queryset.filter(id__in=RawSQL(f"{_ORDERED_IDS} UNION ALL {_RECENT_IDS}",
-                                             [_expression(tokens)] * 2))
+        return queryset.filter(id__in=RawSQL(_SQLITE_IDS, [_expression(tokens)] * 2))
     return queryset.filter(_HasWords(F("search_text"), Value(_prefixes(tokens))))
 
 
@@ -167,9 +167,20 @@ class _HasWords(Func):
         return self.template % {"field": field, "query": query}, [*field_params, *query_params]
 
 
+LIVE = _live("p")  # a live place, as `p`, in statements written out
+
+
+def condition(tokens, using):
+    """(SQL, params): a place `p` holds words starting with every token (on SQLite, it is also live). For
+    statements written out, as `matching` is for querysets."""
+    if connections[using].vendor == "sqlite":
+        return f"p.id IN ({_SQLITE_IDS})", [_expression(tokens)] * 2
+    return _POSTGRES_HAS_WORDS, [_prefixes(tokens)]
+
+
+_POSTGRES_HAS_WORDS = _HAS_WORDS.format(text="p.search_text", query="%s")
 # The live places whose words hold a prefix of each token, on PostgreSQL.
-_POSTGRES_MATCHES = (f"FROM places_place AS p WHERE {_live('p')} "
-                     f"AND {_HAS_WORDS.format(text='p.search_text', query='%s')}")
+_POSTGRES_MATCHES = f"FROM places_place AS p WHERE {LIVE} AND {_POSTGRES_HAS_WORDS}"
 
 
 def count(tokens, using):
@@ -179,8 +190,6 @@ def count(tokens, using):
         with connections[using].cursor() as cursor:
             cursor.execute(f"SELECT count(*) {_POSTGRES_MATCHES}", [_prefixes(tokens)])
             return cursor.fetchone()[0]
-    if connections[using].vendor != "sqlite":
-        return None
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT (SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) "
                        f"+ (SELECT count(*) FROM {RECENT_TABLE} WHERE {RECENT_TABLE} MATCH %s)",
@@ -190,16 +199,13 @@ def count(tokens, using):
 
 def first_by_name(tokens, k, after, using):
     """The ids of the first `k` live places matching every token, by (sort_name, id) and after `after` (such a
-    pair) if given, and how many places match in all when that came with them (else None): (None, None) on
-    other engines.
+    pair) if given, and how many places match in all when that came with them (else None).
     On SQLite, the places in name order are read in their order and the reading stops at the k-th, where
     sorting every match read each one's row (85 ms for 55 000 matches of 10⁶); the recent places that match
     are read and sorted, and the two merged. On PostgreSQL, every match is read from the index, counted and
     sorted, in one query: a frequent word's rows are read once (5 % of 10⁵ places: 2 700 pages)."""
     if connections[using].vendor == "postgresql":
         return _postgres_first_by_name(tokens, k, after, using)
-    if connections[using].vendor != "sqlite":
-        return None, None
     expression = _expression(tokens)
     with connections[using].cursor() as cursor:
         start = 0
