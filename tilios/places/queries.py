@@ -102,7 +102,7 @@ def search(q="", kinds=(), bbox=None, services=()):
 
 class _Matches(PlaceQuerySet):
     """The live places matching a text and kinds (either, both or neither), and nothing else: their first page
-    by name and their count are statements written out, where compiling them with the ORM was a third of a
+    by name and their count are statements written out, where compiling them with the ORM was a quarter of a
     `q` read as a kind (bench/read_path.py); a text alone is answered by its index (on PostgreSQL, page and
     count at once). Any filter added makes a plain queryset again (a clone is not `written`), counted and
     ordered by the ORM."""
