@@ -85,7 +85,7 @@ def search(q="", kinds=(), bbox=None, services=()):
             raise QueryError(f"kind : type inconnu « {sorted(unknown)[0]} »")
         # Written out: the ORM's subquery was compiled anew for the page and for its count, a third of a `q`.
         kind_ids = sorted(by_code.values())
-        qs = qs.filter(id__in=RawSQL(_TAGGED.format(ids=", ".join(["%s"] * len(kind_ids))), kind_ids))
+        qs = qs.filter(id__in=RawSQL(_tagged(kind_ids), kind_ids))
     for code in dict.fromkeys(c for c in services if c):
         if code not in taxonomy.SERVICES:
             raise QueryError(f"service : service inconnu « {code[:60]} » (possibles : {', '.join(taxonomy.SERVICES)})")
@@ -118,7 +118,7 @@ class _Matches(PlaceQuerySet):
             sql.append(text)
             params += text_params
         if self.kind_ids:
-            sql.append(f"p.id IN ({_TAGGED.format(ids=', '.join(['%s'] * len(self.kind_ids)))})")
+            sql.append(f"p.id IN ({_tagged(self.kind_ids)})")
             params += self.kind_ids
         return " AND ".join(sql), params
 
@@ -148,7 +148,10 @@ class _Matches(PlaceQuerySet):
             return _listed(cursor.fetchall(), self.db)
 
 
-_TAGGED = f"SELECT place_id FROM {Place.kinds.through._meta.db_table} WHERE kind_id IN ({{ids}})"
+def _tagged(kind_ids):
+    """The places tagged with any of `kind_ids`: SQL with a placeholder for each id."""
+    placeholders = ", ".join(["%s"] * len(kind_ids))
+    return f"SELECT place_id FROM {Place.kinds.through._meta.db_table} WHERE kind_id IN ({placeholders})"
 
 
 def _kinds():
