@@ -5,7 +5,8 @@
 On the demo data (the CGET base, loaded into a temp SQLite file), each request goes through Tilios's
 real WSGI application, in process (no socket: what is measured is Django, ninja, the ORM and the JSON):
 - `near`: GET /api/places?near=45.4397,4.3872&limit=10 (Saint-Étienne);
-- `q`: GET /api/places?q=coworking&limit=10;
+- `q`: GET /api/places?q=coworking&limit=10 (read as the kind);
+- `q_town`: GET /api/places?q=fablab+lyon&limit=10 (the kind, and Lyon's places nearest its centre first);
 - `geojson`: GET /api/places.geojson (every place).
 
 The peer is the floor any framework pays: a bare WSGI function that runs the very SQL statements Tilios ran
@@ -29,6 +30,7 @@ OUT = ROOT / "bench" / "out"
 REQUESTS = {
     "near": ("/api/places", "near=45.4397,4.3872&limit=10"),
     "q": ("/api/places", "q=coworking&limit=10"),
+    "q_town": ("/api/places", "q=fablab+lyon&limit=10"),
     "geojson": ("/api/places.geojson", ""),
 }
 

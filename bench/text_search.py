@@ -4,11 +4,16 @@
 
 Synthetic places: a kind word (« Coworking », « Fablab », « Tiers-lieu », « Atelier »…), sometimes a second
 word, and a commune drawn by population (so « saint », « lyon » or « coworking » match thousands, a small
-town a handful); search_text is computed by tilios.text as the app does, and the text index is put in name
-order as an import leaves it. For each query, what the API does for `GET /api/places?q=…&limit=10`: the
-first page of 10 by name (queries.page), and the count. The peer is the
-matching rule applied by a scan (`search_text LIKE '% token%'` for each token), in the same process, on
-the same database; ids and counts must be equal. Medians in ms; printed and written to bench/out/text_search.md.
+town a handful), located near the commune's centre and tagged with the kind its word names, in a base
+holding the territories' reference; search_text is computed by tilios.text as the app does, and the text index
+is put in name order as an import leaves it. For each query:
+- `index`: the text alone through its index, the first page of 10 by name (queries.page) and the count;
+- `scan`, its peer: the matching rule applied by a scan (`search_text LIKE '% token%'` for each token), in the
+  same process, on the same database; ids and counts must be equal to the index's;
+- `api`: what a user's `GET /api/places?q=…&limit=10` costs, through Tilios's WSGI application in process: `q`
+  read first (« coworking » is the kind, « lyon » the town whose nearest places come first), then its page
+  and count.
+Medians in ms; printed and written to bench/out/text_search.md.
 """
 import argparse
 import csv
@@ -24,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nearest import (  # noqa: E402
@@ -50,24 +56,33 @@ KIND_WORDS = ["Coworking", "Fablab", "Tiers-lieu", "Atelier partagé", "Espace p
 SECOND = ["", "", "", "des Possibles", "Solidaire", "du Lac", "Numérique", "des Arts", "Nord", "Sud", "2"]
 
 
+# The kind a place named by each word is tagged with (the others are tagged with none).
+KIND_CODES = {"Coworking": "coworking", "Cowork": "coworking", "Fablab": "fablab", "Atelier partagé": "atelier-partage",
+              "Espace public numérique": "epn", "Repair café": "repair-cafe", "Télécentre": "telecentre",
+              "Campus connecté": "campus-connecte"}
+
+
 def communes():
-    names, weights = [], []
+    towns, weights = [], []
     with open(COMMUNES, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            names.append(row["nom"])
-            weights.append(float(row["population"] or 0) + 50)
-    return names, weights
+            if row["lat"] and row["lon"]:
+                towns.append((row["nom"], float(row["lat"]), float(row["lon"])))
+                weights.append(float(row["population"] or 0) + 50)
+    return towns, weights
 
 
 def synthetic(n, seed=1789):
+    """(id, name, sort name, town, search_text, latitude, longitude, kind code or None) of n places."""
     from tilios.text import search_text, sort_key
 
     rng = random.Random(seed)
-    names, weights = communes()
-    towns = rng.choices(names, weights, k=n)
-    for i, town in enumerate(towns, start=1):
-        name = " ".join(filter(None, [rng.choice(KIND_WORDS), rng.choice(SECOND), town]))
-        yield i, name, sort_key(name), town, search_text(name, town)
+    towns, weights = communes()
+    for i, (town, lat, lon) in enumerate(rng.choices(towns, weights, k=n), start=1):
+        word = rng.choice(KIND_WORDS)
+        name = " ".join(filter(None, [word, rng.choice(SECOND), town]))
+        yield (i, name, sort_key(name), town, search_text(name, town), round(lat + rng.gauss(0, 0.02), 6),
+               round(lon + rng.gauss(0, 0.03), 6), KIND_CODES.get(word))
 
 
 def build_sqlite(template, path, n):
@@ -81,13 +96,18 @@ def build_sqlite(template, path, n):
     fixed = place_row_values(cols, dt.datetime.now(dt.timezone.utc).isoformat(sep=" "))
     fixed = {k: (int(v) if isinstance(v, bool) else v) for k, v in fixed.items()
              if k not in ("town", "search_text")}
-    names = ["id", "public_id", "name", "sort_name", "town", "search_text", *fixed]
+    names = ["id", "public_id", "name", "sort_name", "town", "search_text", "latitude", "longitude", *fixed]
     sql = f"INSERT INTO places_place ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     values = tuple(fixed.values())
+    kind_ids = dict(con.execute("SELECT code, id FROM places_kind"))
+    tags = []
     t0 = time.perf_counter()
     con.execute("BEGIN")
-    con.executemany(sql, ((i, f"t{i:09d}", name, sort, town, text) + values
-                          for i, name, sort, town, text in synthetic(n)))
+    for i, name, sort, town, text, lat, lon, kind in synthetic(n):
+        con.execute(sql, (i, f"t{i:09d}", name, sort, town, text, lat, lon) + values)
+        if kind:
+            tags.append((i, kind_ids[kind]))
+    con.executemany("INSERT INTO places_place_kinds (place_id, kind_id) VALUES (?, ?)", tags)
     con.execute("COMMIT")
     inserted = time.perf_counter() - t0
     con.execute("BEGIN")  # what an import does at its end: every place in name order in the text index
@@ -103,7 +123,9 @@ def build_postgres(var_dir, n):
     with pg_connect(PG_ADMIN) as con:
         con.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
         con.execute(f"CREATE DATABASE {PG_DB}")
-    subprocess.run([*TILIOS, "migrate", "-v", "0"], env=tilios_env(var_dir, PG_URL), check=True, cwd=ROOT)
+    for command in (["migrate", "-v", "0"], ["load_territories"]):
+        subprocess.run([*TILIOS, *command], env=tilios_env(var_dir, PG_URL), check=True, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
     with pg_connect(PG_URL) as con:
         (words,) = con.execute(  # dropped, then built once after the COPY, faster than kept up row by row
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'places_place_search_words'").fetchone()
@@ -113,14 +135,21 @@ def build_postgres(var_dir, n):
             "WHERE table_name = 'places_place' ORDER BY ordinal_position")]
         fixed = {k: v for k, v in place_row_values(cols, dt.datetime.now(dt.timezone.utc)).items()
                  if k not in ("town", "search_text")}
-        names = ["id", "public_id", "name", "sort_name", "town", "search_text", *fixed]
+        names = ["id", "public_id", "name", "sort_name", "town", "search_text", "latitude", "longitude", *fixed]
         values = tuple(fixed.values())
+        kind_ids = dict(con.execute("SELECT code, id FROM places_kind").fetchall())
+        tags = []
         t0 = time.perf_counter()
         with con.cursor().copy(f"COPY places_place ({', '.join(names)}) FROM STDIN") as copy:
-            for i, name, sort, town, text in synthetic(n):
-                copy.write_row((i, f"t{i:09d}", name, sort, town, text) + values)
+            for i, name, sort, town, text, lat, lon, kind in synthetic(n):
+                copy.write_row((i, f"t{i:09d}", name, sort, town, text, lat, lon) + values)
+                if kind:
+                    tags.append((i, kind_ids[kind]))
+        with con.cursor().copy("COPY places_place_kinds (place_id, kind_id) FROM STDIN") as copy:
+            for tag in tags:
+                copy.write_row(tag)
         con.execute(words)
-        con.execute("VACUUM ANALYZE places_place")
+        con.execute("VACUUM ANALYZE places_place, places_place_kinds")
         return time.perf_counter() - t0
 
 
@@ -131,10 +160,12 @@ def worker(repeat):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tilios.settings")
     django.setup()
     from django.db import connection
+    from read_path import call
 
     from tilios.places import queries
     from tilios.places.models import Place
     from tilios.text import query_tokens
+    from tilios.wsgi import application
 
     def scan(q):
         qs = Place.objects.filter(is_published=True, merged_into=None)
@@ -157,9 +188,12 @@ def worker(repeat):
             with connection.cursor() as cursor:
                 cursor.execute("SET enable_bitmapscan = " + ("off" if on else "on"))
 
+    def api(q):
+        return call(application, "/api/places", urlencode({"q": q, "limit": 10}))
+
     results = {}
     for q in QUERIES:
-        paths = {"index": lambda: indexed(q), "scan": lambda: answer(scan(q))}
+        paths = {"index": lambda: indexed(q), "scan": lambda: answer(scan(q)), "api": lambda: api(q)}
         answers, times = {}, {}
         for name, run in paths.items():
             without_index(name == "scan")
@@ -172,11 +206,13 @@ def worker(repeat):
             times[name] = statistics.median(samples)
         without_index(False)
         assert answers["index"] == answers["scan"], (q, answers)
-        results[q] = {"count": answers["index"][1], **times}
+        found = json.loads(answers["api"])
+        results[q] = {"count": answers["index"][1], "api_count": found["count"], **times}
     print(json.dumps(results))
 
 
 def measure(env, repeat):
+    env = dict(env, TILIOS_NO_RATELIMIT="1", TILIOS_DEBUG="0")
     output = subprocess.run([sys.executable, __file__, "--worker", "--repeat", str(repeat)], env=env,
                             capture_output=True, text=True, cwd=ROOT)
     if output.returncode:
@@ -197,7 +233,9 @@ def main():
     rows, notes = [], []
     try:
         template = tmp / "template"
-        subprocess.run([*TILIOS, "migrate", "-v", "0"], env=tilios_env(template), check=True, cwd=ROOT)
+        for command in (["migrate", "-v", "0"], ["load_territories"]):
+            subprocess.run([*TILIOS, *command], env=tilios_env(template), check=True, cwd=ROOT,
+                           stdout=subprocess.DEVNULL)
         runs = [("SQLite", int(float(n))) for n in args.sizes.split(",") if n] + \
                [("PostgreSQL", int(float(n))) for n in args.pg_sizes.split(",") if n]
         for engine, n in runs:
@@ -217,7 +255,8 @@ def main():
             log(notes[-1])
             for q, r in measure(env, args.repeat).items():
                 rows.append((engine, n, q, r))
-                log(f"{engine} {n:,} « {q} »: {r['count']} places, index {r['index']:.2f} ms, scan {r['scan']:.2f} ms")
+                log(f"{engine} {n:,} « {q} »: {r['count']} places, index {r['index']:.2f} ms, scan {r['scan']:.2f} ms; "
+                    f"api {r['api_count']} places, {r['api']:.2f} ms")
             shutil.rmtree(var_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -225,15 +264,17 @@ def main():
             con.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
     lines = [f"`q`: first 10 ids in name order + count, median of {args.repeat}; {time.strftime('%Y-%m-%d')}, "
              f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, SQLite {sqlite3.sqlite_version}.", "",
-             "| engine | places | q | matches | index ms | scan ms | index ÷ scan |", "|---|---:|---|---:|---:|---:|---:|"]
+             "| engine | places | q | text matches | index ms | scan ms | index ÷ scan | api: places | api ms |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for engine, n, q, r in rows:
         lines.append(f"| {engine} | {n:,} | {q} | {r['count']:,} | {r['index']:.2f} | {r['scan']:.2f} | "
-                     f"{r['index'] / r['scan']:.2f} |")
+                     f"{r['index'] / r['scan']:.2f} | {r['api_count'] if r['api_count'] is not None else '—'} | "
+                     f"{r['api']:.2f} |")
     for engine, n in dict.fromkeys((engine, n) for engine, n, _q, _r in rows):
-        medians = [r["index"] for e, m, _q, r in rows if (e, m) == (engine, n)]
-        scans = [r["scan"] for e, m, _q, r in rows if (e, m) == (engine, n)]
-        lines.append(f"| {engine} | {n:,} | **median of the queries** | | **{statistics.median(medians):.2f}** | "
-                     f"**{statistics.median(scans):.2f}** | |")
+        median = {path: statistics.median(r[path] for e, m, _q, r in rows if (e, m) == (engine, n))
+                  for path in ("index", "scan", "api")}
+        lines.append(f"| {engine} | {n:,} | **median of the queries** | | **{median['index']:.2f}** | "
+                     f"**{median['scan']:.2f}** | | | **{median['api']:.2f}** |")
     lines += ["", "Build: " + "; ".join(notes) + "."]
     OUT.mkdir(exist_ok=True)
     (OUT / "text_search.md").write_text("\n".join(lines) + "\n")

@@ -8,6 +8,7 @@ from tilios import rows
 from tilios.places import queries, spatial
 from tilios.places.models import Kind, Place, place_url
 from tilios.sources import crosswalk
+from tilios.text import search_text
 
 pytestmark = pytest.mark.django_db
 
@@ -92,13 +93,13 @@ def test_the_live_places_are_listed_by_name_and_counted_from_an_index_of_their_o
     assert counted == Place.objects.filter(is_published=True, merged_into=None).count()
 
 
-def every_page(search, plain, limit=7):
-    """The places of `search()` on every page by name, through the cursors; with `plain`, as the ORM pages
-    and counts them (any filter added, e.g. `.all()`, makes a plain queryset); and its count."""
+def every_page(search, plain, limit=7, near=None):
+    """The places of `search()` on every page by name (or from `near`), through the cursors; with `plain`, as
+    the ORM pages and counts them (any filter added, e.g. `.all()`, makes a plain queryset); and its count."""
     ids, cursor = [], None
     while True:
         found = search().all() if plain else search()
-        page = queries.page(found, limit=limit, cursor=cursor)
+        page = queries.page(found, limit=limit, cursor=cursor, near=near)
         ids += [place.id for place in page.places]
         if not page.next_cursor:
             return ids, queries.count(found)
@@ -133,3 +134,32 @@ def test_pages_and_counts_written_out_are_the_orms_as_places_change():
     after = both()
     assert after != before
     assert gone <= set(before["{}"][0]) and not gone & set(after["{}"][0])
+
+
+NEAR_SEARCHES = [*WRITTEN, {"q": "saint"}, {"q": "espace numerique"}]
+
+
+def test_the_nearest_places_of_a_search_tested_row_by_row_are_the_orms():
+    """From a point, each page of a search by text and kinds (its conditions tested on each place of the map's
+    boxes, on SQLite) holds the places the ORM's compiled query gives, before and after changes."""
+    points = [(45.4397, 4.3872), (48.8566, 2.3522), (43.2965, 5.3698)]  # Saint-Étienne, Paris, Marseille
+
+    def both():
+        found = {}
+        for case in NEAR_SEARCHES:
+            for near in points:
+                written, plain = (every_page(lambda: queries.search(**case), plain, limit=25, near=near)
+                                  for plain in (False, True))
+                assert written == plain, (case, near)
+                found[str(case), near] = written[0]
+        return found
+
+    before = both()
+    assert sum(map(len, before.values())) > 2000
+    first = before[str({"kinds": ["coworking"]}), points[0]][:4]
+    Place.objects.filter(id__in=first[:2]).update(is_published=False)
+    Place.objects.filter(id=first[2]).update(merged_into=first[3])
+    Place.objects.filter(id=before[str({"q": "saint"}), points[1]][0]).update(name="Renommé",
+                                                                             search_text=search_text("Renommé"))
+    after = both()
+    assert not set(first[:3]) & set(after[str({"kinds": ["coworking"]}), points[0]])

@@ -103,23 +103,38 @@ def search(q="", kinds=(), bbox=None, services=()):
 class _Matches(PlaceQuerySet):
     """The live places matching a text and kinds (either, both or neither), and nothing else: their first page
     by name and their count are statements written out, where compiling them with the ORM was a quarter of a
-    `q` read as a kind (bench/read_path.py); a text alone is answered by its index (on PostgreSQL, page and
-    count at once). Any filter added makes a plain queryset again (a clone is not `written`), counted and
-    ordered by the ORM."""
+    `q` read as a kind (bench/read_path.py); a text is answered by its index (on PostgreSQL, page and count at
+    once), its matches tested for the kinds one by one. Any filter added makes a plain queryset again (a clone
+    is not `written`), counted and ordered by the ORM."""
     written = False
     tokens = ()
     kind_ids = ()
     counted = None  # how many, when it came with a page (on PostgreSQL)
 
     def _where(self):
-        sql, params = [text_index.LIVE], []
-        if self.tokens:
-            text, text_params = text_index.condition(self.tokens, self.db)
-            sql.append(text)
-            params += text_params
+        """(SQL, params) of the live places of the kinds, for a search without text."""
+        if not self.kind_ids:
+            return text_index.LIVE, []
+        return f"{text_index.LIVE} AND p.id IN ({_tagged(self.kind_ids)})", list(self.kind_ids)
+
+    def _tagged_too(self):
+        """The kinds as a test of one place (SQL with `{id}` for its id, params), or None without kinds."""
+        if not self.kind_ids:
+            return None
+        placeholders = ", ".join(["%s"] * len(self.kind_ids))
+        return (f"EXISTS (SELECT 1 FROM {Place.kinds.through._meta.db_table} t WHERE t.place_id = {{id}} "
+                f"AND t.kind_id IN ({placeholders}))", self.kind_ids)
+
+    def row_condition(self):
+        """(SQL, params): the same places, tested row by row on a place `p` found another way (the R*Tree's
+        box of a « near » search), where reading the text's and the kinds' indexes whole cost 2–3 ms a box at
+        10⁵ places."""
+        text, params = text_index.row_condition(self.tokens)
+        sql = [text_index.LIVE, *filter(None, [text])]
         if self.kind_ids:
-            sql.append(f"p.id IN ({_tagged(self.kind_ids)})")
-            params += self.kind_ids
+            tagged, tagged_params = self._tagged_too()
+            sql.append(tagged.format(id="p.id"))
+            params = [*params, *tagged_params]
         return " AND ".join(sql), params
 
     def count(self):
@@ -127,8 +142,8 @@ class _Matches(PlaceQuerySet):
             return super().count()
         if self.counted is not None:
             return self.counted
-        if self.tokens and not self.kind_ids:
-            return text_index.count(self.tokens, self.db)
+        if self.tokens:
+            return text_index.count(self.tokens, self.db, self._tagged_too())
         where, params = self._where()
         with connections[self.db].cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {Place._meta.db_table} p WHERE {where}", params)
@@ -136,8 +151,8 @@ class _Matches(PlaceQuerySet):
 
     def first_by_name(self, k, after):
         """The first `k` places by name after `after` (a (sort_name, id) pair) if given, as `Listed`."""
-        if self.tokens and not self.kind_ids:
-            ids, self.counted = text_index.first_by_name(self.tokens, k, after, self.db)
+        if self.tokens:
+            ids, self.counted = text_index.first_by_name(self.tokens, k, after, self.db, self._tagged_too())
             by_id = {place.id: place for place in listed_ids(ids, self.db)}
             return [by_id[i] for i in ids if i in by_id]  # one deleted meanwhile is left out
         where, params = self._where()
@@ -322,7 +337,9 @@ def page(qs, limit=50, cursor=None, near=None, radius_km=None, open_at=None):
         if open_at is not None:
             hits = _nearest_open(qs, near, limit + 1, radius_km, after, open_at)
         else:
-            hits = spatial.nearest(qs, near[0], near[1], k=limit + 1, radius_km=radius_km, after=after)
+            written = isinstance(qs, _Matches) and qs.written
+            hits = spatial.nearest(qs, near[0], near[1], k=limit + 1, radius_km=radius_km, after=after,
+                                   where=qs.row_condition() if written else None)
         more = len(hits) > limit
         hits = hits[:limit]
         by_id = {place.id: place for place in listed_ids([hit.id for hit in hits], qs.db)}

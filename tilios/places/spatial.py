@@ -83,10 +83,12 @@ class Hit:
     rank: float  # the engine's ordering key, kept for the next page's cursor
 
 
-def nearest(queryset, lat, lon, k=10, radius_km=None, after=None):
+def nearest(queryset, lat, lon, k=10, radius_km=None, after=None, where=None):
     """The k places of `queryset` nearest to (lat, lon), as `Hit`s in (rank, id) order.
 
-    `after` is the (rank, id) of the last hit of the previous page; `radius_km` bounds the search.
+    `after` is the (rank, id) of the last hit of the previous page; `radius_km` bounds the search. `where`,
+    (SQL, params) on a place `p` that holds for the places of `queryset` and no other, is tested on each place
+    of a box on SQLite, instead of the queryset compiled.
     """
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("latitude must be in [-90, 90] and longitude in [-180, 180]")
@@ -102,7 +104,7 @@ def nearest(queryset, lat, lon, k=10, radius_km=None, after=None):
     connection = connections[queryset.db]
     plain = _is_plain(queryset)
     if connection.vendor == "sqlite":
-        return _nearest_rtree(connection, None if plain else queryset, lat, lon, k, radius_km, after)
+        return _nearest_rtree(connection, None if plain else queryset, lat, lon, k, radius_km, after, where)
     if connection.vendor == "postgresql":
         return _nearest_postgres(connection, None if plain else queryset, lat, lon, k, radius_km, after)
     queryset = queryset.filter(latitude__isnull=False, longitude__isnull=False)
@@ -195,7 +197,7 @@ def _compile_box_query(queryset):
     return sql, params, slots
 
 
-def _nearest_rtree(connection, queryset, lat, lon, k, radius_km, after):
+def _nearest_rtree(connection, queryset, lat, lon, k, radius_km, after, where=None):
     # Beyond half the circumference every place is inside: a bigger radius only adds rounds.
     limit = min(radius_km, _WORLD_KM) if radius_km is not None else _WORLD_KM
     connection.ensure_connection()
@@ -204,6 +206,11 @@ def _nearest_rtree(connection, queryset, lat, lon, k, radius_km, after):
     if queryset is None:
         def candidates(box):
             return cur.execute(_RTREE_CANDIDATES, box).fetchall()
+    elif where is not None:
+        sql, where_params = f"{_RTREE_CANDIDATES} AND {where[0]}".replace("%s", "?"), where[1]
+
+        def candidates(box):
+            return cur.execute(sql, (*box, *where_params)).fetchall()
     else:
         compiled = _compiled_box_query(connection, queryset)
         if compiled is None:  # a sentinel collided with a user value: the slow, simple way

@@ -170,12 +170,11 @@ class _HasWords(Func):
 LIVE = _live("p")  # a live place, as `p`, in statements written out
 
 
-def condition(tokens, using):
-    """(SQL, params): a place `p` holds words starting with every token (on SQLite, it is also live). For
-    statements written out, as `matching` is for querysets."""
-    if connections[using].vendor == "sqlite":
-        return f"p.id IN ({_SQLITE_IDS})", [_expression(tokens)] * 2
-    return _POSTGRES_HAS_WORDS, [_prefixes(tokens)]
+def row_condition(tokens):
+    """(SQL, params): the rule itself on the row of a place `p`, `p.search_text LIKE '% token%'` for each
+    token. Cheaper than the index for a few rows already found another way (a map box); tokens are [a-z0-9]
+    and search_text lowercase, so LIKE's wildcards and its case folding change nothing."""
+    return " AND ".join(["p.search_text LIKE %s"] * len(tokens)), [f"% {token}%" for token in tokens]
 
 
 _POSTGRES_HAS_WORDS = _HAS_WORDS.format(text="p.search_text", query="%s")
@@ -183,30 +182,44 @@ _POSTGRES_HAS_WORDS = _HAS_WORDS.format(text="p.search_text", query="%s")
 _POSTGRES_MATCHES = f"FROM places_place AS p WHERE {LIVE} AND {_POSTGRES_HAS_WORDS}"
 
 
-def count(tokens, using):
-    """How many live places match every token. On SQLite, counted by the index alone: counting through
-    places_place reads each match's row (77 ms for a word that 55 000 of 10⁶ places carry, 3.4 ms here)."""
+def _also(also, place_id):
+    """`also` ((SQL with `{id}` for a place id, params), or None) said of `place_id`: (" AND …", params)."""
+    return (f" AND {also[0].format(id=place_id)}", list(also[1])) if also else ("", [])
+
+
+def count(tokens, using, also=None):
+    """How many live places match every token (and `also`: see first_by_name). On SQLite, counted by the index
+    alone: counting through places_place reads each match's row (77 ms for a word that 55 000 of 10⁶ places
+    carry, 3.4 ms here)."""
     if connections[using].vendor == "postgresql":
+        extra, params = _also(also, "p.id")
         with connections[using].cursor() as cursor:
-            cursor.execute(f"SELECT count(*) {_POSTGRES_MATCHES}", [_prefixes(tokens)])
+            cursor.execute(f"SELECT count(*) {_POSTGRES_MATCHES}{extra}", [_prefixes(tokens), *params])
             return cursor.fetchone()[0]
+    # Named by their table: a bare `rowid` in `also`'s subquery would be its own table's.
+    (ordered, ordered_params) = _also(also, f"({FTS_TABLE}.rowid & {ID_BITS})")
+    (recent, recent_params) = _also(also, f"{RECENT_TABLE}.rowid")
     with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) "
-                       f"+ (SELECT count(*) FROM {RECENT_TABLE} WHERE {RECENT_TABLE} MATCH %s)",
-                       [_expression(tokens)] * 2)
+        cursor.execute(f"SELECT (SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{ordered}) "
+                       f"+ (SELECT count(*) FROM {RECENT_TABLE} WHERE {RECENT_TABLE} MATCH %s{recent})",
+                       [_expression(tokens), *ordered_params, _expression(tokens), *recent_params])
         return cursor.fetchone()[0]
 
 
-def first_by_name(tokens, k, after, using):
+def first_by_name(tokens, k, after, using, also=None):
     """The ids of the first `k` live places matching every token, by (sort_name, id) and after `after` (such a
-    pair) if given, and how many places match in all when that came with them (else None).
+    pair) if given, and how many places match in all when that came with them (else None). `also`, if given,
+    is one more condition on each match, (SQL with `{id}` for its id, params): tested on the index's matches,
+    not read as a list of its own (a kind's list was most of the time of « fablab lyon » at 10⁵ places).
     On SQLite, the places in name order are read in their order and the reading stops at the k-th, where
     sorting every match read each one's row (85 ms for 55 000 matches of 10⁶); the recent places that match
     are read and sorted, and the two merged. On PostgreSQL, every match is read from the index, counted and
     sorted, in one query: a frequent word's rows are read once (5 % of 10⁵ places: 2 700 pages)."""
     if connections[using].vendor == "postgresql":
-        return _postgres_first_by_name(tokens, k, after, using)
+        return _postgres_first_by_name(tokens, k, after, using, also)
     expression = _expression(tokens)
+    ordered_also, ordered_params = _also(also, f"({FTS_TABLE}.rowid & {ID_BITS})")
+    recent_also, recent_params = _also(also, "places_place.id")
     with connections[using].cursor() as cursor:
         start = 0
         if after is not None:  # the last place in name order up to `after`: a walk back along place_sort
@@ -214,11 +227,12 @@ def first_by_name(tokens, k, after, using):
                            "WHERE (p.sort_name, p.id) <= (%s, %s) ORDER BY p.sort_name DESC, p.id DESC LIMIT 1",
                            list(after))
             start = (cursor.fetchone() or (0,))[0]
-        cursor.execute(f"{_ORDERED_IDS} AND rowid > %s ORDER BY rowid LIMIT %s", [expression, start, k])
+        cursor.execute(f"{_ORDERED_IDS} AND rowid > %s{ordered_also} ORDER BY rowid LIMIT %s",
+                       [expression, start, *ordered_params, k])
         ordered = [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT id, sort_name FROM places_place WHERE id IN ({_RECENT_IDS})"
+        cursor.execute(f"SELECT id, sort_name FROM places_place WHERE id IN ({_RECENT_IDS}){recent_also}"
                        + (" AND (sort_name, id) > (%s, %s)" if after is not None else "")
-                       + " ORDER BY sort_name, id LIMIT %s", [expression, *(after or ()), k])
+                       + " ORDER BY sort_name, id LIMIT %s", [expression, *recent_params, *(after or ()), k])
         recent = cursor.fetchall()
     if not recent:
         return ordered, None
@@ -226,15 +240,16 @@ def first_by_name(tokens, k, after, using):
     return [row[0] for row in merged[:k]], None
 
 
-def _postgres_first_by_name(tokens, k, after, using):
+def _postgres_first_by_name(tokens, k, after, using, also):
     # The count over every match also keeps the planner from walking the places by name until k match: names
     # often begin with their kind (« Coworking … »), so a frequent word's places sit together, maybe far
     # along (74 ms at 10⁵ places).
+    extra, params = _also(also, "p.id")
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT id, total FROM (SELECT p.id, p.sort_name, count(*) OVER () AS total "
-                       f"{_POSTGRES_MATCHES}) AS matches"
+                       f"{_POSTGRES_MATCHES}{extra}) AS matches"
                        + (" WHERE (sort_name, id) > (%s, %s)" if after is not None else "")
-                       + " ORDER BY sort_name, id LIMIT %s", [_prefixes(tokens), *(after or ()), k])
+                       + " ORDER BY sort_name, id LIMIT %s", [_prefixes(tokens), *params, *(after or ()), k])
         rows = cursor.fetchall()
     if rows:
         return [row[0] for row in rows], rows[0][1]

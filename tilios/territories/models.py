@@ -99,7 +99,9 @@ class Commune(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["code", "kind"], name="commune_code_kind")]
-        indexes = [models.Index(fields=["code"])]
+        # By search_text: reading a query looks for a town named by its words (places.understanding), and
+        # scanning the 37 590 communes for it was 4–5 ms of every `q` with a word that is no kind.
+        indexes = [models.Index(fields=["code"]), models.Index(fields=["search_text"], name="commune_search_text")]
         verbose_name = _("commune")
 
     def __str__(self):
