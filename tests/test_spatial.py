@@ -3,8 +3,9 @@ import random
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from tilios.places import spatial
+from tilios.places import queries, spatial
 from tilios.places.models import Place
 from tilios.places.spatial import RTREE_TABLE, nearest
 from tilios.territories.services import haversine_km
@@ -70,6 +71,20 @@ def test_exact_with_other_filters_and_orderings():
                Place.objects.filter(search_text__contains=" lieu"), Place.objects.exclude(kinds__code="fablab")):
         for lat, lon in random_points(8, seed=4):
             assert_same(nearest(qs, lat, lon, 12), brute(qs, lat, lon, 12))
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the R*Tree's rounds: SQLite")
+def test_a_set_smaller_than_a_page_is_read_whole_not_sought_to_the_ends_of_the_earth():
+    """« fablab lyon » from Lyon: fewer fablabs named so than a page. Its boxes grew to the whole world, one
+    round at a time (16 on the demo); counting the set once the box holds more places ends the search."""
+    qs, lyon = queries.search("lyon", ["fablab"]), (45.758, 4.8351)
+    expected = brute(qs.all(), *lyon, 10)
+    assert 0 < len(expected) < 10
+    with CaptureQueriesContext(connection) as captured:
+        hits = nearest(qs, *lyon, 10, where=qs.row_condition())
+    assert_same(hits, expected)
+    boxes = [query for query in captured.captured_queries if RTREE_TABLE in query["sql"]]
+    assert 0 < len(boxes) <= 8, len(boxes)
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the R*Tree's box query: SQLite")
