@@ -151,16 +151,20 @@ class _Matches(PlaceQuerySet):
 
     def first_by_name(self, k, after):
         """The first `k` places by name after `after` (a (sort_name, id) pair) if given, as `Listed`."""
+        where, params = self._where()
         if self.tokens:
             ids, self.counted = text_index.first_by_name(self.tokens, k, after, self.db, self._tagged_too())
-            by_id = {place.id: place for place in listed_ids(ids, self.db)}
-            return [by_id[i] for i in ids if i in by_id]  # one deleted meanwhile is left out
-        where, params = self._where()
-        if after is not None:
-            where, params = f"{where} AND (p.sort_name, p.id) > (%s, %s)", [*params, *after]
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(f"{_LISTED_SELECT} WHERE {where} ORDER BY p.sort_name, p.id LIMIT %s", [*params, k])
-            return _listed(cursor.fetchall(), self.db)
+        elif self.kind_ids and connections[self.db].vendor == "postgresql":  # as a text's, for the same reason
+            ids, self.counted = text_index.postgres_first_by_name(f"FROM {Place._meta.db_table} AS p WHERE {where}",
+                                                                  params, k, after, self.db)
+        else:  # every live place, by `place_live`; on SQLite, a kind's places, then sorted
+            if after is not None:
+                where, params = f"{where} AND (p.sort_name, p.id) > (%s, %s)", [*params, *after]
+            with connections[self.db].cursor() as cursor:
+                cursor.execute(f"{_LISTED_SELECT} WHERE {where} ORDER BY p.sort_name, p.id LIMIT %s", [*params, k])
+                return _listed(cursor.fetchall(), self.db)
+        by_id = {place.id: place for place in listed_ids(ids, self.db)}
+        return [by_id[i] for i in ids if i in by_id]  # one deleted meanwhile is left out
 
 
 def _tagged(kind_ids):
