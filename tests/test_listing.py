@@ -131,6 +131,10 @@ def test_pages_and_counts_written_out_are_the_orms_as_places_change():
     Place.objects.filter(id__in=[p.id for p in live[5:10]]).update(is_published=False)
     Place.objects.filter(id=live[10].id).update(merged_into=live[11])
     live[12].delete()
+    coworking, fablab = Kind.objects.get(code="coworking"), Kind.objects.get(code="fablab")
+    live[13].kinds.remove(coworking)
+    live[14].kinds.add(fablab)
+    Place.objects.filter(is_published=True).exclude(kinds=coworking).first().kinds.add(coworking)
     after = both()
     assert after != before
     assert gone <= set(before["{}"][0]) and not gone & set(after["{}"][0])

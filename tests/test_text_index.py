@@ -8,8 +8,8 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from tilios.places import queries, text_index
-from tilios.places.models import Place
+from tilios.places import kind_index, queries, text_index
+from tilios.places.models import Kind, Place
 from tilios.text import query_tokens
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,13 @@ def unindexed(cursor):
     by_rank = sorted(ranks, key=ranks.get)
     if dict(cursor.fetchall()) != ranks or by_rank != sorted(by_rank, key=lambda id_: (live[id_][1], id_)):
         found["order"] = by_rank
+    cursor.execute(f"SELECT kind_id, sort_name, place_id FROM {kind_index.TABLE}")
+    kinds = set(cursor.fetchall())
+    cursor.execute("SELECT t.kind_id, p.sort_name, p.id FROM places_place_kinds t JOIN places_place p "
+                   "ON p.id = t.place_id WHERE p.is_published AND p.merged_into_id IS NULL")
+    tagged = set(cursor.fetchall())
+    if kinds != tagged:  # the kinds' index (places.kind_index) beside the same places
+        found["kinds"] = sorted(kinds ^ tagged)[:5]
     return found
 
 
@@ -237,6 +244,19 @@ def test_a_missing_trigger_means_a_rebuild_from_the_places():
     assert indexed("selenite") == set()
     text_index.install_index(_Editor())
     assert indexed("selenite") == {place.id}
+
+
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_a_missing_trigger_of_the_kinds_index_means_its_rebuild():
+    """The same for the kinds' index (places.kind_index): a migration that rebuilds the tags' table drops its
+    triggers; install_index puts them back and rebuilds the index from the tags and the places."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER places_kinds_tag")
+        place = Place.objects.filter(is_published=True).exclude(kinds__code="fablab").first()
+        place.kinds.add(Kind.objects.get(code="fablab"))
+        assert unindexed(cursor)["kinds"]
+        kind_index.install_index(_Editor())
+        assert unindexed(cursor) == {}
 
 
 class _Editor:

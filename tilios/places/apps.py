@@ -5,14 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 def reinstall_indexes(using, **kwargs):
     """SQLite migrations that alter places_place rebuild the table and drop its triggers:
-    put the nearest-place and text indexes back (idempotent) after every migrate, the text index in order."""
+    put the nearest-place, text and kind indexes back (idempotent) after every migrate, the text index in order."""
     from django.db import connections
 
-    from . import spatial, text_index
+    from . import kind_index, spatial, text_index
 
     with connections[using].schema_editor() as editor:
         spatial.install_index(editor)
         text_index.install_index(editor)
+        kind_index.install_index(editor)
     text_index.tidy(using)
 
 

@@ -13,7 +13,7 @@ from tilios.territories.models import Commune
 from tilios.territories.services import EARTH_RADIUS_KM, OUTLINES
 from tilios.text import QueryTooLong, query_tokens
 
-from . import hours, spatial, taxonomy, text_index
+from . import hours, kind_index, spatial, taxonomy, text_index
 from .models import Kind, Place, PlaceQuerySet, place_url
 
 
@@ -144,6 +144,8 @@ class _Matches(PlaceQuerySet):
             return self.counted
         if self.tokens:
             return text_index.count(self.tokens, self.db, self._tagged_too())
+        if self.kind_ids and connections[self.db].vendor == "sqlite":
+            return kind_index.count(self.kind_ids, self.db)
         where, params = self._where()
         with connections[self.db].cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {Place._meta.db_table} p WHERE {where}", params)
@@ -154,10 +156,12 @@ class _Matches(PlaceQuerySet):
         where, params = self._where()
         if self.tokens:
             ids, self.counted = text_index.first_by_name(self.tokens, k, after, self.db, self._tagged_too())
-        elif self.kind_ids and connections[self.db].vendor == "postgresql":  # as a text's, for the same reason
+        elif self.kind_ids and connections[self.db].vendor == "sqlite":
+            ids = kind_index.first_by_name(self.kind_ids, k, after, self.db)
+        elif self.kind_ids:  # on PostgreSQL, with the count, as a text's page, for the same reason
             ids, self.counted = text_index.postgres_first_by_name(f"FROM {Place._meta.db_table} AS p WHERE {where}",
                                                                   params, k, after, self.db)
-        else:  # every live place, by `place_live`; on SQLite, a kind's places, then sorted
+        else:  # every live place, by `place_live`
             if after is not None:
                 where, params = f"{where} AND (p.sort_name, p.id) > (%s, %s)", [*params, *after]
             with connections[self.db].cursor() as cursor:

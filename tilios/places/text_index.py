@@ -34,7 +34,8 @@ ID_BITS = 0xFFFFFFFF
 _TRIGGERS = ("places_place_fts_insert", "places_place_fts_update", "places_place_fts_delete")
 
 
-def _live(row):
+def live_condition(row):
+    """SQL: the place `row` is live (published, not merged away)."""
     return f"{row}.is_published AND {row}.merged_into_id IS NULL"
 
 
@@ -50,23 +51,23 @@ _LEAVE = f"""
     INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
         SELECT 'delete', rank, old.search_text FROM {RANKS_TABLE} WHERE place_id = old.id;
     INSERT INTO {RECENT_TABLE}({RECENT_TABLE}, rowid, search_text) SELECT 'delete', old.id, old.search_text
-        WHERE {_live("old")} AND NOT EXISTS (SELECT 1 FROM {RANKS_TABLE} WHERE place_id = old.id);
+        WHERE {live_condition("old")} AND NOT EXISTS (SELECT 1 FROM {RANKS_TABLE} WHERE place_id = old.id);
     DELETE FROM {RANKS_TABLE} WHERE place_id = old.id;"""
 SQLITE_SETUP = [
     _fts(FTS_TABLE),
     _fts(RECENT_TABLE),
     f"CREATE TABLE IF NOT EXISTS {RANKS_TABLE} (place_id INTEGER PRIMARY KEY, rank INTEGER NOT NULL)",
-    f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_insert AFTER INSERT ON places_place WHEN {_live("new")} BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_insert AFTER INSERT ON places_place WHEN {live_condition("new")} BEGIN
         INSERT INTO {RECENT_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
         END""",
     f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_update
         AFTER UPDATE OF search_text, sort_name, is_published, merged_into_id ON places_place
         WHEN old.search_text IS NOT new.search_text OR old.sort_name IS NOT new.sort_name
-            OR ({_live("old")}) IS NOT ({_live("new")}) BEGIN
+            OR ({live_condition("old")}) IS NOT ({live_condition("new")}) BEGIN
         {_LEAVE}
-        INSERT INTO {RECENT_TABLE}(rowid, search_text) SELECT new.id, new.search_text WHERE {_live("new")};
+        INSERT INTO {RECENT_TABLE}(rowid, search_text) SELECT new.id, new.search_text WHERE {live_condition("new")};
         END""",
-    f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_delete AFTER DELETE ON places_place WHEN {_live("old")} BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_delete AFTER DELETE ON places_place WHEN {live_condition("old")} BEGIN
         {_LEAVE}
         END""",
 ]
@@ -76,7 +77,7 @@ SQLITE_REBUILD = [
     f"INSERT INTO {RECENT_TABLE}({RECENT_TABLE}) VALUES ('delete-all')",
     f"DELETE FROM {RANKS_TABLE}",
     f"""INSERT INTO {RANKS_TABLE}(place_id, rank)
-        SELECT id, (row_number() OVER (ORDER BY sort_name, id) << 32) | id FROM places_place AS p WHERE {_live("p")}""",
+        SELECT id, (row_number() OVER (ORDER BY sort_name, id) << 32) | id FROM places_place AS p WHERE {live_condition("p")}""",
     f"""INSERT INTO {FTS_TABLE}(rowid, search_text)
         SELECT r.rank, p.search_text FROM {RANKS_TABLE} AS r JOIN places_place AS p ON p.id = r.place_id
         ORDER BY r.rank""",
@@ -167,7 +168,7 @@ class _HasWords(Func):
         return self.template % {"field": field, "query": query}, [*field_params, *query_params]
 
 
-LIVE = _live("p")  # a live place, as `p`, in statements written out
+LIVE = live_condition("p")  # a live place, as `p`, in statements written out
 
 
 def row_condition(tokens):
