@@ -11,7 +11,7 @@ On PostgreSQL a kind's page comes with its count in one query instead (text_inde
 """
 from django.db import connections
 
-from .text_index import FTS_TABLE, LIVE, live_condition
+from .text_index import FTS_TABLE, LIVE, install_sqlite, is_live
 
 TABLE = f"{FTS_TABLE}_kinds"
 _TAGS = "places_place_kinds"
@@ -29,10 +29,10 @@ SETUP = [
     f"""CREATE TRIGGER IF NOT EXISTS places_kinds_retag AFTER UPDATE OF kind_id, place_id ON {_TAGS} BEGIN
         {_UNTAGGED} {_TAGGED} END""",
     f"""CREATE TRIGGER IF NOT EXISTS places_kinds_place AFTER UPDATE OF sort_name, is_published, merged_into_id
-        ON places_place WHEN old.sort_name IS NOT new.sort_name OR ({live_condition("old")}) IS NOT ({live_condition("new")}) BEGIN
+        ON places_place WHEN old.sort_name IS NOT new.sort_name OR ({is_live("old")}) IS NOT ({is_live("new")}) BEGIN
         DELETE FROM {TABLE} WHERE place_id = old.id;
         INSERT OR IGNORE INTO {TABLE} (kind_id, sort_name, place_id) SELECT t.kind_id, new.sort_name, new.id
-            FROM {_TAGS} AS t WHERE t.place_id = new.id AND {live_condition("new")};
+            FROM {_TAGS} AS t WHERE t.place_id = new.id AND {is_live("new")};
         END""",
     f"""CREATE TRIGGER IF NOT EXISTS places_kinds_unplace AFTER DELETE ON places_place BEGIN
         DELETE FROM {TABLE} WHERE place_id = old.id; END""",
@@ -46,19 +46,10 @@ TEARDOWN = [*(f"DROP TRIGGER IF EXISTS {name}" for name in _TRIGGERS), f"DROP TA
 
 
 def install_index(schema_editor):
-    """Idempotent. A SQLite migration that alters the places or their tags rebuilds the table without its
-    triggers: the index is then rebuilt from the tables, since writes may have happened without them."""
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        present = cursor.execute(
-            f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({', '.join(['%s'] * 5)})",
-            _TRIGGERS).fetchone()[0]
-    for sql in SETUP:
-        schema_editor.execute(sql)
-    if present < len(_TRIGGERS):
-        for sql in REBUILD:
-            schema_editor.execute(sql)
+    """Idempotent; on SQLite, rebuilt from the tags and the places when a trigger was missing (a migration that
+    altered either table)."""
+    if schema_editor.connection.vendor == "sqlite":
+        install_sqlite(schema_editor, _TRIGGERS, SETUP, REBUILD)
 
 
 def remove_index(schema_editor):

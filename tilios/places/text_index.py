@@ -34,7 +34,7 @@ ID_BITS = 0xFFFFFFFF
 _TRIGGERS = ("places_place_fts_insert", "places_place_fts_update", "places_place_fts_delete")
 
 
-def live_condition(row):
+def is_live(row):
     """SQL: the place `row` is live (published, not merged away)."""
     return f"{row}.is_published AND {row}.merged_into_id IS NULL"
 
@@ -51,23 +51,23 @@ _LEAVE = f"""
     INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
         SELECT 'delete', rank, old.search_text FROM {RANKS_TABLE} WHERE place_id = old.id;
     INSERT INTO {RECENT_TABLE}({RECENT_TABLE}, rowid, search_text) SELECT 'delete', old.id, old.search_text
-        WHERE {live_condition("old")} AND NOT EXISTS (SELECT 1 FROM {RANKS_TABLE} WHERE place_id = old.id);
+        WHERE {is_live("old")} AND NOT EXISTS (SELECT 1 FROM {RANKS_TABLE} WHERE place_id = old.id);
     DELETE FROM {RANKS_TABLE} WHERE place_id = old.id;"""
 SQLITE_SETUP = [
     _fts(FTS_TABLE),
     _fts(RECENT_TABLE),
     f"CREATE TABLE IF NOT EXISTS {RANKS_TABLE} (place_id INTEGER PRIMARY KEY, rank INTEGER NOT NULL)",
-    f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_insert AFTER INSERT ON places_place WHEN {live_condition("new")} BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_insert AFTER INSERT ON places_place WHEN {is_live("new")} BEGIN
         INSERT INTO {RECENT_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
         END""",
     f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_update
         AFTER UPDATE OF search_text, sort_name, is_published, merged_into_id ON places_place
         WHEN old.search_text IS NOT new.search_text OR old.sort_name IS NOT new.sort_name
-            OR ({live_condition("old")}) IS NOT ({live_condition("new")}) BEGIN
+            OR ({is_live("old")}) IS NOT ({is_live("new")}) BEGIN
         {_LEAVE}
-        INSERT INTO {RECENT_TABLE}(rowid, search_text) SELECT new.id, new.search_text WHERE {live_condition("new")};
+        INSERT INTO {RECENT_TABLE}(rowid, search_text) SELECT new.id, new.search_text WHERE {is_live("new")};
         END""",
-    f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_delete AFTER DELETE ON places_place WHEN {live_condition("old")} BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS places_place_fts_delete AFTER DELETE ON places_place WHEN {is_live("old")} BEGIN
         {_LEAVE}
         END""",
 ]
@@ -77,7 +77,8 @@ SQLITE_REBUILD = [
     f"INSERT INTO {RECENT_TABLE}({RECENT_TABLE}) VALUES ('delete-all')",
     f"DELETE FROM {RANKS_TABLE}",
     f"""INSERT INTO {RANKS_TABLE}(place_id, rank)
-        SELECT id, (row_number() OVER (ORDER BY sort_name, id) << 32) | id FROM places_place AS p WHERE {live_condition("p")}""",
+        SELECT id, (row_number() OVER (ORDER BY sort_name, id) << 32) | id FROM places_place AS p
+        WHERE {is_live("p")}""",
     f"""INSERT INTO {FTS_TABLE}(rowid, search_text)
         SELECT r.rank, p.search_text FROM {RANKS_TABLE} AS r JOIN places_place AS p ON p.id = r.place_id
         ORDER BY r.rank""",
@@ -106,20 +107,26 @@ POSTGRES_TEARDOWN = ["DROP INDEX IF EXISTS places_place_search_trgm", "DROP INDE
                      f"DROP FUNCTION IF EXISTS {_WORDS}"]
 
 
+def install_sqlite(schema_editor, triggers, setup, rebuild):
+    """Run `setup` (idempotent), then `rebuild` if any of `triggers` was missing: a SQLite migration that alters
+    a table rebuilds it without its triggers, and writes may have happened without them."""
+    placeholders = ", ".join(["%s"] * len(triggers))
+    with schema_editor.connection.cursor() as cursor:
+        present = cursor.execute(
+            f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({placeholders})", list(triggers)
+        ).fetchone()[0]
+    for sql in setup:
+        schema_editor.execute(sql)
+    if present < len(triggers):
+        for sql in rebuild:
+            schema_editor.execute(sql)
+
+
 def install_index(schema_editor):
-    """Idempotent. On SQLite, a migration that alters places_place rebuilds the table without its triggers:
-    the index is then rebuilt from the table, since writes may have happened without it."""
+    """Idempotent; on SQLite, rebuilt from the places when a trigger was missing (`install_sqlite`)."""
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
-        with schema_editor.connection.cursor() as cursor:
-            present = cursor.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (%s, %s, %s)",
-                _TRIGGERS).fetchone()[0]
-        for sql in SQLITE_SETUP:
-            schema_editor.execute(sql)
-        if present < len(_TRIGGERS):
-            for sql in SQLITE_REBUILD:
-                schema_editor.execute(sql)
+        install_sqlite(schema_editor, _TRIGGERS, SQLITE_SETUP, SQLITE_REBUILD)
     elif vendor == "postgresql":
         for sql in POSTGRES_SETUP:
             schema_editor.execute(sql)
@@ -168,7 +175,7 @@ class _HasWords(Func):
         return self.template % {"field": field, "query": query}, [*field_params, *query_params]
 
 
-LIVE = live_condition("p")  # a live place, as `p`, in statements written out
+LIVE = is_live("p")  # a live place, as `p`, in statements written out
 
 
 def row_condition(tokens):
