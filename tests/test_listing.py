@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from tilios import rows
-from tilios.places import queries, spatial
+from tilios.places import kind_index, queries, spatial
 from tilios.places.models import Kind, Place, place_url
 from tilios.sources import crosswalk
 from tilios.text import search_text
@@ -137,7 +137,29 @@ def test_pages_and_counts_written_out_are_the_orms_as_places_change():
     Place.objects.filter(is_published=True).exclude(kinds=coworking).first().kinds.add(coworking)
     after = both()
     assert after != before
+    assert kinds_index() == kinds_of_live_places()
     assert gone <= set(before["{}"][0]) and not gone & set(after["{}"][0])
+
+
+def kinds_index():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT kind_id, sort_name, place_id FROM {kind_index.TABLE}")
+        return set(cursor.fetchall())
+
+
+def kinds_of_live_places():
+    return set(Place.kinds.through.objects.filter(place__is_published=True, place__merged_into=None)
+               .values_list("kind_id", "place__sort_name", "place_id"))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a flush truncates the tables on PostgreSQL")
+def test_truncating_the_places_empties_the_kinds_index_too():
+    """Django's flush truncates the tables, which fires no row trigger: a trigger on TRUNCATE empties the kinds'
+    index, which would otherwise keep places that no longer exist."""
+    assert kinds_index() == kinds_of_live_places() and len(kinds_index()) > 1000
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE places_place, places_place_kinds CASCADE")  # rolled back with the test
+    assert kinds_index() == set()
 
 
 NEAR_SEARCHES = [*WRITTEN, {"q": "saint"}, {"q": "espace numerique"}]

@@ -111,12 +111,6 @@ class _Matches(PlaceQuerySet):
     kind_ids = ()
     counted = None  # how many, when it came with a page (on PostgreSQL)
 
-    def _where(self):
-        """(SQL, params) of the live places of the kinds, for a search without text."""
-        if not self.kind_ids:
-            return text_index.LIVE, []
-        return f"{text_index.LIVE} AND p.id IN ({_tagged(self.kind_ids)})", list(self.kind_ids)
-
     def _tagged_too(self):
         """The kinds as a test of one place (SQL with `{id}` for its id, params), or None without kinds."""
         if not self.kind_ids:
@@ -144,28 +138,23 @@ class _Matches(PlaceQuerySet):
             return self.counted
         if self.tokens:
             return text_index.count(self.tokens, self.db, self._tagged_too())
-        if self.kind_ids and connections[self.db].vendor == "sqlite":
+        if self.kind_ids:
             return kind_index.count(self.kind_ids, self.db)
-        where, params = self._where()
         with connections[self.db].cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM {Place._meta.db_table} p WHERE {where}", params)
+            cursor.execute(f"SELECT count(*) FROM {Place._meta.db_table} p WHERE {text_index.LIVE}")
             return cursor.fetchone()[0]
 
     def first_by_name(self, k, after):
         """The first `k` places by name after `after` (a (sort_name, id) pair) if given, as `Listed`."""
-        where, params = self._where()
         if self.tokens:
             ids, self.counted = text_index.first_by_name(self.tokens, k, after, self.db, self._tagged_too())
-        elif self.kind_ids and connections[self.db].vendor == "sqlite":
+        elif self.kind_ids:
             ids = kind_index.first_by_name(self.kind_ids, k, after, self.db)
-        elif self.kind_ids:  # on PostgreSQL, with the count, as a text's page, for the same reason
-            ids, self.counted = text_index.postgres_first_by_name(f"FROM {Place._meta.db_table} AS p WHERE {where}",
-                                                                  params, k, after, self.db)
         else:  # every live place, by `place_live`
-            if after is not None:
-                where, params = f"{where} AND (p.sort_name, p.id) > (%s, %s)", [*params, *after]
+            where = text_index.LIVE + (" AND (p.sort_name, p.id) > (%s, %s)" if after is not None else "")
             with connections[self.db].cursor() as cursor:
-                cursor.execute(f"{_LISTED_SELECT} WHERE {where} ORDER BY p.sort_name, p.id LIMIT %s", [*params, k])
+                cursor.execute(f"{_LISTED_SELECT} WHERE {where} ORDER BY p.sort_name, p.id LIMIT %s",
+                               [*(after or ()), k])
                 return _listed(cursor.fetchall(), self.db)
         by_id = {place.id: place for place in listed_ids(ids, self.db)}
         return [by_id[i] for i in ids if i in by_id]  # one deleted meanwhile is left out
