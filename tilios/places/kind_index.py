@@ -39,17 +39,16 @@ SETUP = [
     f"""CREATE TRIGGER IF NOT EXISTS places_kinds_unplace AFTER DELETE ON places_place BEGIN
         DELETE FROM {TABLE} WHERE place_id = old.id; END""",
 ]
-REBUILD = [
-    f"DELETE FROM {TABLE}",
-    f"""INSERT OR IGNORE INTO {TABLE} (kind_id, sort_name, place_id) SELECT t.kind_id, p.sort_name, p.id
-        FROM {_TAGS} AS t JOIN places_place AS p ON p.id = t.place_id WHERE {LIVE}""",
-]
+# A place is tagged with a kind once (the tags' unique pair), so the rebuild's rows are all new.
+_EVERY_TAGGED = f"""INSERT INTO {TABLE} (kind_id, sort_name, place_id) SELECT t.kind_id, p.sort_name, p.id
+    FROM {_TAGS} AS t JOIN places_place AS p ON p.id = t.place_id WHERE {LIVE}"""
+REBUILD = [f"DELETE FROM {TABLE}", _EVERY_TAGGED]
 TEARDOWN = [*(f"DROP TRIGGER IF EXISTS {name}" for name in _TRIGGERS), f"DROP TABLE IF EXISTS {TABLE}"]
 
 
 _LIVE_NEW = is_live("NEW")
 _PG_FUNCTIONS = {
-    "tilios_kinds_tags": f"""IF TG_OP <> 'INSERT' THEN {_UNTAGGED.replace("old.", "OLD.")} END IF;
+    "tilios_kinds_tags": f"""IF TG_OP <> 'INSERT' THEN {_UNTAGGED} END IF;
         IF TG_OP <> 'DELETE' THEN
             INSERT INTO {TABLE} (kind_id, sort_name, place_id) SELECT NEW.kind_id, p.sort_name, p.id
                 FROM places_place AS p WHERE p.id = NEW.place_id AND {LIVE} ON CONFLICT DO NOTHING;
@@ -77,7 +76,7 @@ POSTGRES_SETUP = [
     "CREATE OR REPLACE TRIGGER places_kinds_truncate AFTER TRUNCATE ON places_place FOR EACH STATEMENT "
     "EXECUTE FUNCTION tilios_kinds_truncate()",
 ]
-POSTGRES_REBUILD = [f"TRUNCATE {TABLE}", REBUILD[1].replace("INSERT OR IGNORE", "INSERT")]
+POSTGRES_REBUILD = [f"TRUNCATE {TABLE}", _EVERY_TAGGED]
 POSTGRES_TEARDOWN = [f"DROP TABLE IF EXISTS {TABLE}",
                      *(f"DROP FUNCTION IF EXISTS {name} CASCADE" for name in _PG_FUNCTIONS)]
 

@@ -225,7 +225,7 @@ def first_by_name(tokens, k, after, using, also=None):
     sorted, in one query: a frequent word's rows are read once (5 % of 10⁵ places: 2 700 pages)."""
     if connections[using].vendor == "postgresql":
         extra, params = _also(also, "p.id")
-        return postgres_first_by_name(f"{_POSTGRES_MATCHES}{extra}", [_prefixes(tokens), *params], k, after, using)
+        return _postgres_first_by_name(f"{_POSTGRES_MATCHES}{extra}", [_prefixes(tokens), *params], k, after, using)
     expression = _expression(tokens)
     ordered_also, ordered_params = _also(also, f"({FTS_TABLE}.rowid & {ID_BITS})")
     recent_also, recent_params = _also(also, "places_place.id")
@@ -249,12 +249,11 @@ def first_by_name(tokens, k, after, using, also=None):
     return [row[0] for row in merged[:k]], None
 
 
-def postgres_first_by_name(matches, params, k, after, using):
+def _postgres_first_by_name(matches, params, k, after, using):
     """On PostgreSQL, the ids of the first `k` places of `matches` ("FROM … AS p WHERE …" with `params`) by
     (sort_name, id) and after `after` if given, and how many match in all, in one query. The count over every
     match also keeps the planner from walking the places by name until k match: names often begin with their
-    kind (« Coworking … »), so the places of a frequent word or of a kind sit together, maybe far along (74 ms
-    at 10⁵ places for a word)."""
+    kind (« Coworking … »), so a frequent word's places sit together, maybe far along (74 ms at 10⁵ places)."""
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT id, total FROM (SELECT p.id, p.sort_name, count(*) OVER () AS total {matches}) AS m"
                        + (" WHERE (sort_name, id) > (%s, %s)" if after is not None else "")

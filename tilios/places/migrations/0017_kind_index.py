@@ -1,4 +1,4 @@
-"""On SQLite, the live places of each kind in name order (see places.kind_index)."""
+"""The live places of each kind in name order, kept by triggers on both engines (see places.kind_index)."""
 from django.db import migrations
 
 
