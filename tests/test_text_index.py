@@ -1,7 +1,7 @@
 """Text search through the index (FTS5 on SQLite, a GIN index of the words on PostgreSQL) finds exactly what a scan finds."""
 import random
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 from django.db import connection
@@ -99,6 +99,10 @@ def unindexed(cursor):
     tagged = set(cursor.fetchall())
     if kinds != tagged:  # the kinds' index (places.kind_index) beside the same places
         found["kinds"] = sorted(kinds ^ tagged)[:5]
+    cursor.execute(f"SELECT kind_id, places FROM {kind_index.COUNTS} WHERE places <> 0")
+    counts = dict(cursor.fetchall())
+    if counts != Counter(kind_id for kind_id, _sort_name, _id in tagged):  # and each kind's count kept there
+        found["kind counts"] = counts
     return found
 
 
