@@ -1,4 +1,6 @@
 """A listing's places (`queries.listed`: plain rows in two queries) are the places their pages show."""
+from collections import Counter
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -138,6 +140,9 @@ def test_pages_and_counts_written_out_are_the_orms_as_places_change():
     after = both()
     assert after != before
     assert kinds_index() == kinds_of_live_places()
+    assert kept_counts() == counted(kinds_index())
+    kind_index.tidy()  # on PostgreSQL, the rows appended since fold into one per kind, with the same sums
+    assert kept_counts() == counted(kinds_index()) and kept_rows() == len(kept_counts())
     assert gone <= set(before["{}"][0]) and not gone & set(after["{}"][0])
 
 
@@ -145,6 +150,23 @@ def kinds_index():
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT kind_id, sort_name, place_id FROM {kind_index.TABLE}")
         return set(cursor.fetchall())
+
+
+def kept_counts():
+    """{kind id: its count kept beside the kinds' index} (places.kind_index.COUNTS), the kinds of no place left out."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT kind_id, sum(places) FROM {kind_index.COUNTS} GROUP BY kind_id HAVING sum(places) <> 0")
+        return dict(cursor.fetchall())
+
+
+def kept_rows():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {kind_index.COUNTS} WHERE places <> 0")
+        return cursor.fetchone()[0]
+
+
+def counted(index):
+    return dict(Counter(kind_id for kind_id, _sort_name, _place_id in index))
 
 
 def kinds_of_live_places():
@@ -159,7 +181,7 @@ def test_truncating_the_places_empties_the_kinds_index_too():
     assert kinds_index() == kinds_of_live_places() and len(kinds_index()) > 1000
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE places_place, places_place_kinds CASCADE")  # rolled back with the test
-    assert kinds_index() == set()
+    assert kinds_index() == set() and kept_counts() == {}
 
 
 NEAR_SEARCHES = [*WRITTEN, {"q": "saint"}, {"q": "espace numerique"}]

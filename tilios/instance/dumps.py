@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from tilios.media import storage
 from tilios.media.models import MediaFile
-from tilios.places import text_index
+from tilios.places import kind_index, text_index
 
 FORMAT = "tilios-dump"
 VERSION = 1
@@ -224,6 +224,7 @@ def restore(path, replace=False, using="default"):
             for sql in connection.ops.sequence_reset_sql(no_style(), list(models.values())):
                 cursor.execute(sql)
         text_index.tidy(using)  # the restored places in name order in SQLite's text index
+        kind_index.tidy(using)
     return counts
 
 

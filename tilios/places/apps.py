@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 def reinstall_indexes(using, **kwargs):
     """SQLite migrations that alter places_place rebuild the table and drop its triggers:
-    put the nearest-place, text and kind indexes back (idempotent) after every migrate, the text index in order."""
+    put the nearest-place, text and kind indexes back (idempotent) after every migrate, the text index in
+    order and the kinds' counts folded."""
     from django.db import connections
 
     from . import kind_index, spatial, text_index
@@ -15,6 +16,7 @@ def reinstall_indexes(using, **kwargs):
         text_index.install_index(editor)
         kind_index.install_index(editor)
     text_index.tidy(using)
+    kind_index.tidy(using)
 
 
 class PlacesConfig(AppConfig):
