@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from tilios.media import storage
 from tilios.media.models import MediaFile
-from tilios.places import kind_index, text_index
+from tilios.places.services import tidy_indexes
 
 FORMAT = "tilios-dump"
 VERSION = 1
@@ -223,8 +223,7 @@ def restore(path, replace=False, using="default"):
         with connection.cursor() as cursor:  # next ids follow the restored ones (PostgreSQL sequences)
             for sql in connection.ops.sequence_reset_sql(no_style(), list(models.values())):
                 cursor.execute(sql)
-        text_index.tidy(using)  # the restored places in name order in SQLite's text index
-        kind_index.tidy(using)
+        tidy_indexes(using)
     return counts
 
 

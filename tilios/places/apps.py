@@ -10,13 +10,13 @@ def reinstall_indexes(using, **kwargs):
     from django.db import connections
 
     from . import kind_index, spatial, text_index
+    from .services import tidy_indexes
 
     with connections[using].schema_editor() as editor:
         spatial.install_index(editor)
         text_index.install_index(editor)
         kind_index.install_index(editor)
-    text_index.tidy(using)
-    kind_index.tidy(using)
+    tidy_indexes(using)
 
 
 class PlacesConfig(AppConfig):

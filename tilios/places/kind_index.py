@@ -144,9 +144,9 @@ def count(kind_ids, using):
         if len(kind_ids) == 1:
             cursor.execute(f"SELECT coalesce(sum(places), 0) FROM {COUNTS} WHERE kind_id = %s", list(kind_ids))
             return int(cursor.fetchone()[0])
-        placeholders = ", ".join(["%s"] * len(kind_ids))
-        distinct = "place_id" if len(kind_ids) == 1 else "DISTINCT place_id"  # one kind holds a place once
-        cursor.execute(f"SELECT count({distinct}) FROM {TABLE} WHERE kind_id IN ({placeholders})", list(kind_ids))
+        placeholders = ", ".join(["%s"] * len(kind_ids))  # a place may carry several of them
+        cursor.execute(f"SELECT count(DISTINCT place_id) FROM {TABLE} WHERE kind_id IN ({placeholders})",
+                       list(kind_ids))
         return cursor.fetchone()[0]
 
 

@@ -1,6 +1,7 @@
 """Operations on places that the CLI, the API and the web pages share."""
 from tilios.territories.services import commune_by_code, haversine_km, locate, locator
 
+from . import kind_index, text_index
 from .models import Place
 
 FAR_KM = 10.0
@@ -98,3 +99,10 @@ def relocate_all():
             place.save(update_fields=TERRITORY_FIELDS)
             changed[place.commune_check] = changed.get(place.commune_check, 0) + 1
     return changed
+
+
+def tidy_indexes(using="default"):
+    """After a large write (an import, a restore, a migration): SQLite's text index puts every place in name order
+    again when many are recent, and PostgreSQL's kinds' counts fold what the write appended."""
+    text_index.tidy(using)
+    kind_index.tidy(using)

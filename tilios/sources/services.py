@@ -23,8 +23,8 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from tilios import journal
-from tilios.places import kind_index, text_index
 from tilios.places.models import Kind
+from tilios.places.services import tidy_indexes
 
 from . import catalogue, planning, resolution, writing
 from .importers import FileError, RowError
@@ -260,13 +260,12 @@ def _quiet(rows, total=None):
 
 def _after_large_write():
     """PostgreSQL plans well only with fresh statistics (autovacuum may be late); SQLite's text index puts
-    the places the write created or changed in name order with the others (places.text_index.tidy), and
-    PostgreSQL's kinds' counts fold what the write appended (places.kind_index.tidy)."""
+    the places the write created or changed in name order with the others, and PostgreSQL's kinds' counts fold
+    what the write appended (places.services.tidy_indexes)."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE places_place, sources_sourcerecord, sources_matchcandidate, census_placefact")
-    text_index.tidy()
-    kind_index.tidy()
+    tidy_indexes()
 
 
 def _screen(rows, summary, present, valid):
