@@ -127,9 +127,10 @@ def build_postgres(var_dir, n):
         subprocess.run([*TILIOS, *command], env=tilios_env(var_dir, PG_URL), check=True, cwd=ROOT,
                        stdout=subprocess.DEVNULL)
     with pg_connect(PG_URL) as con:
-        (words,) = con.execute(  # dropped, then built once after the COPY, faster than kept up row by row
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'places_place_search_words'").fetchone()
-        con.execute("DROP INDEX places_place_search_words")
+        # The words' indexes dropped, then built once after the COPY: faster than kept up row by row.
+        words = [row[0] for row in con.execute("SELECT indexdef FROM pg_indexes WHERE indexname IN "
+                                               "('places_place_search_words', %s)", [text_index.SEARCH_INDEX])]
+        con.execute(f"DROP INDEX places_place_search_words, {text_index.SEARCH_INDEX}")
         cols = [tuple(r) for r in con.execute(
             "SELECT column_name, data_type, is_nullable = 'NO', column_default FROM information_schema.columns "
             "WHERE table_name = 'places_place' ORDER BY ordinal_position")]
@@ -148,9 +149,11 @@ def build_postgres(var_dir, n):
         with con.cursor().copy("COPY places_place_kinds (place_id, kind_id) FROM STDIN") as copy:
             for tag in tags:
                 copy.write_row(tag)
-        con.execute(words)
+        for index in words:
+            con.execute(index)
         con.execute(kind_index.POSTGRES_FOLD)  # what an import does at its end: the kinds' counts folded
-        con.execute(f"VACUUM ANALYZE places_place, places_place_kinds, {kind_index.TABLE}, {kind_index.COUNTS}")
+        con.execute(f"VACUUM ANALYZE places_place, places_place_kinds, {kind_index.TABLE}, {kind_index.COUNTS}, "
+                    f"{text_index.SEARCH_TABLE}")
         return time.perf_counter() - t0
 
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from tilios import rows
-from tilios.places import kind_index, queries, spatial
+from tilios.places import kind_index, queries, spatial, text_index
 from tilios.places.models import Kind, Place, place_url
 from tilios.sources import crosswalk
 from tilios.text import search_text
@@ -177,10 +177,12 @@ def kinds_of_live_places():
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a flush truncates the tables on PostgreSQL")
 def test_truncating_the_places_empties_the_kinds_index_too():
     """Django's flush truncates the tables, which fires no row trigger: a trigger on TRUNCATE empties the kinds'
-    index, which would otherwise keep places that no longer exist."""
+    index and the text's narrow table, which would otherwise keep places that no longer exist."""
     assert kinds_index() == kinds_of_live_places() and len(kinds_index()) > 1000
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE places_place, places_place_kinds CASCADE")  # rolled back with the test
+        cursor.execute(f"SELECT count(*) FROM {text_index.SEARCH_TABLE}")  # and the text's narrow table
+        assert cursor.fetchone() == (0,)
     assert kinds_index() == set() and kept_counts() == {}
 
 
