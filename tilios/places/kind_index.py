@@ -19,7 +19,7 @@ that the import's one transaction cannot free, and that each update would walk p
 """
 from django.db import connections
 
-from .text_index import FTS_TABLE, LIVE, install_sqlite, is_live
+from .text_index import FTS_TABLE, LIVE, install_postgres, install_sqlite, is_live
 
 TABLE = f"{FTS_TABLE}_kinds"
 COUNTS = f"{FTS_TABLE}_kind_counts"
@@ -113,11 +113,7 @@ def install_index(schema_editor):
     if vendor == "sqlite":
         install_sqlite(schema_editor, _TRIGGERS, SETUP, REBUILD)
     elif vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NULL OR to_regclass(%s) IS NULL", [TABLE, COUNTS])
-            new = cursor.fetchone()[0]
-        for sql in POSTGRES_SETUP + (POSTGRES_REBUILD if new else []):
-            schema_editor.execute(sql)
+        install_postgres(schema_editor, [TABLE, COUNTS], POSTGRES_SETUP, POSTGRES_REBUILD)
 
 
 def remove_index(schema_editor):

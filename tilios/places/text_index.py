@@ -157,6 +157,16 @@ def install_sqlite(schema_editor, triggers, setup, rebuild):
             schema_editor.execute(sql)
 
 
+def install_postgres(schema_editor, tables, setup, rebuild):
+    """Run `setup` (idempotent), then `rebuild` if any of `tables` was missing before it: new, they must be filled
+    from the places."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT " + " OR ".join(["to_regclass(%s) IS NULL"] * len(tables)), list(tables))
+        new = cursor.fetchone()[0]
+    for sql in setup + (rebuild if new else []):
+        schema_editor.execute(sql)
+
+
 def install_index(schema_editor):
     """Idempotent; rebuilt from the places when a trigger was missing on SQLite (`install_sqlite`), or when the
     narrow table is new on PostgreSQL."""
@@ -164,11 +174,7 @@ def install_index(schema_editor):
     if vendor == "sqlite":
         install_sqlite(schema_editor, _TRIGGERS, SQLITE_SETUP, SQLITE_REBUILD)
     elif vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s) IS NULL", [SEARCH_TABLE])
-            new = cursor.fetchone()[0]
-        for sql in POSTGRES_SETUP + (POSTGRES_REBUILD if new else []):
-            schema_editor.execute(sql)
+        install_postgres(schema_editor, [SEARCH_TABLE], POSTGRES_SETUP, POSTGRES_REBUILD)
 
 
 def remove_index(schema_editor):
