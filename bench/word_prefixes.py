@@ -7,11 +7,11 @@ On the synthetic base of text_search.py, a table of every (prefix, sort_name, pl
 index holds (each word's prefixes up to text_index.PREFIX_LETTERS letters, and the whole word), with a B-tree
 on (prefix, sort_name, place_id) for a page in name order and one on (prefix, place_id) for counts. Per query,
 the statement of a first page of 10 by name and its count, medians in ms:
-- `gin`: Tilios's statement (every match read from the narrow table, counted and sorted);
+- `gin`: Tilios's own (text_index.first_by_name: every match read from the narrow table, counted and sorted);
 - `btree`: one token, its page read in name order and its entries counted, both from the index alone; two
   tokens, the pages of one token read in name order with the other tested on each place's text, the count by
-  the two lists joined (`btree`), or by the GIN (`walk + gin count`), each token walked in turn (the first
-  one written being the one walked).
+  the two lists joined (`btree`), or by Tilios's own (text_index.count: `walk + gin count`), each token walked
+  in turn (the first one written being the one walked). Every statement runs on the same connection, Django's.
 Answers (ids and count) are checked equal to the GIN's. Writes bench/out/word_prefixes.md; the database
 tilios_bench is dropped at the end.
 """
@@ -24,17 +24,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nearest import PG_ADMIN, PG_URL, log, pg_connect  # noqa: E402
+from nearest import PG_ADMIN, PG_URL, log, pg_connect, tilios_env  # noqa: E402
 from text_search import OUT, PG_DB, build_postgres  # noqa: E402
 
+from tilios.places import text_index  # noqa: E402
 from tilios.places.text_index import SEARCH_TABLE  # noqa: E402
 
 TABLE = "bench_word_prefixes"
 QUERIES = [("atel",), ("coworking",), ("quimperle",), ("tier", "lieu"), ("lieu", "tier"), ("maison", "num"),
            ("num", "maison"), ("saint", "etienne"), ("etienne", "saint")]  # folded tokens, as `q` reads them
-GIN = (f"SELECT place_id, total FROM (SELECT p.place_id, p.sort_name, count(*) OVER () AS total FROM {SEARCH_TABLE} p "
-       "WHERE tilios_search_words(p.search_text) @@ %s::tsquery) m ORDER BY sort_name, place_id LIMIT 10")
-GIN_COUNT = f"SELECT count(*) FROM {SEARCH_TABLE} p WHERE tilios_search_words(p.search_text) @@ %s::tsquery"
 ONE_PAGE = f"SELECT place_id FROM {TABLE} WHERE prefix = %s ORDER BY sort_name, place_id LIMIT 10"
 ONE_COUNT = f"SELECT count(*) FROM {TABLE} WHERE prefix = %s"
 WALK = (f"SELECT a.place_id FROM {TABLE} a JOIN {SEARCH_TABLE} s ON s.place_id = a.place_id WHERE a.prefix = %s "
@@ -57,28 +55,45 @@ def build_table(con):
             f"{narrow / 1e6:.0f} MB for the narrow table with its GIN; built in {seconds:.1f} s")
 
 
-def timed(con, repeat, sql, params):
-    samples, rows = [], None
+def timed(repeat, run):
+    samples, answer = [], None
     for _ in range(repeat):
         t0 = time.perf_counter()
-        rows = con.execute(sql, params).fetchall()
+        answer = run()
         samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples), rows
+    return statistics.median(samples), answer
 
 
-def measure(con, repeat, tokens):
-    gin_ms, gin_rows = timed(con, repeat, GIN, [" & ".join(f"'{t}'" for t in tokens)])
-    ids, total = [r[0] for r in gin_rows], (gin_rows[0][1] if gin_rows else 0)
+def measure(cursor, repeat, tokens):
+    def rows(sql, params):
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+    gin_ms, (ids, total) = timed(repeat, lambda: text_index.first_by_name(tokens, 10, None, "default"))
     if len(tokens) == 1:
-        page_ms, page = timed(con, repeat, ONE_PAGE, list(tokens))
-        count_ms, count = timed(con, repeat, ONE_COUNT, list(tokens))
+        page_ms, page = timed(repeat, lambda: rows(ONE_PAGE, list(tokens)))
+        count_ms, count = timed(repeat, lambda: rows(ONE_COUNT, list(tokens)))
         other = None
     else:
-        page_ms, page = timed(con, repeat, WALK, [tokens[0], f"% {tokens[1]}%"])
-        count_ms, count = timed(con, repeat, JOINED_COUNT, list(tokens))
-        other = timed(con, repeat, GIN_COUNT, [" & ".join(f"'{t}'" for t in tokens)])[0]
-    assert [r[0] for r in page] == ids and count[0][0] == total, (tokens, ids, total, page, count)
-    return {"matches": total, "gin": gin_ms, "page": page_ms, "count": count_ms, "gin_count": other}
+        page_ms, page = timed(repeat, lambda: rows(WALK, [tokens[0], f"% {tokens[1]}%"]))
+        count_ms, count = timed(repeat, lambda: rows(JOINED_COUNT, list(tokens)))
+        other = timed(repeat, lambda: text_index.count(tokens, "default"))[0]
+    assert [r[0] for r in page] == ids and count[0][0] == (total or 0), (tokens, ids, total, page, count)
+    return {"matches": total or 0, "gin": gin_ms, "page": page_ms, "count": count_ms, "gin_count": other}
+
+
+def measure_all(var_dir, repeat):
+    """Every query, in this process set up as Tilios on the bench's database."""
+    import django
+
+    os.environ.update(tilios_env(var_dir, PG_URL), DJANGO_SETTINGS_MODULE="tilios.settings")
+    django.setup()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        results = {tokens: measure(cursor, repeat, tokens) for tokens in QUERIES}
+    connection.close()  # before the database is dropped
+    return results
 
 
 def main():
@@ -89,10 +104,10 @@ def main():
     try:
         with tempfile.TemporaryDirectory() as var_dir:
             log(f"PostgreSQL {args.n:,}: COPY + words GIN {build_postgres(var_dir, args.n):.0f} s")
-        with pg_connect(PG_URL) as con:
-            built = build_table(con)
+            with pg_connect(PG_URL) as con:
+                built = build_table(con)
             log(built)
-            results = {tokens: measure(con, args.repeat, tokens) for tokens in QUERIES}
+            results = measure_all(var_dir, args.repeat)
     finally:
         with pg_connect(PG_ADMIN) as con:
             con.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
