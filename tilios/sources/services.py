@@ -10,9 +10,11 @@ sure matches join the known place, uncertain ones create their own place and a p
 writes the rows: the places of first-seen rows a batch at a time. A record never overwrites a field that a
 person edited: what it says instead becomes a `FieldConflict`.
 """
+import contextlib
 import dataclasses
 import datetime
 import functools
+import gc
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -147,6 +149,19 @@ class FileRows:
             raise FileError(f"{self.path} a changé pendant l'import : rien n'en est gardé, relancez-le")
 
 
+@contextlib.contextmanager
+def _long_lived():
+    """What is alive now (the known records, the plan, the reference data) is left out of Python's full
+    collections until the block ends: each walked it all again, a tenth of an import of 10⁵ rows
+    (bench/README.md). What of it dies in a cycle meanwhile is collected once it is over."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_run=False, known_on=None,
                 auto_merge=True, gone=None):
     """Import mapped `rows` into the source `slug` as one run (`origin`: the file or address they came from,
@@ -175,50 +190,51 @@ def import_rows(kind, rows, slug, origin, checksum, applied, progress=None, dry_
                 plan = planning.plan((row for row in _screen(rows, summary, present, valid)
                                       if records.get(row.external_id) is None
                                       or records[row.external_id].place_id is None), auto_merge)
-            places = {}  # row line -> place it now describes
-            confirmed = []  # records said again unchanged: their last run is written CONFIRMED_AT_ONCE at a time
-            # First-seen rows, their places created a batch at a time: those that match nothing (line -> row)
-            # and those that join a known place (see writing.create_joined).
-            fresh, joining = {}, {}
-            for row in (progress or _quiet)(_screened(rows, valid, kinds), total=len(valid)):
-                target, record = plan.targets.get(row.line), records.get(row.external_id)
-                if target and target[0] == "row" and target[1] in fresh:  # joins a place not written yet
-                    places.update(writing.create_fresh(fresh, src, run, summary, known_at))
-                joined = places.get(target[1]) if target and target[0] == "row" else target and target[1]
-                if joined:  # only rows without a place have a target
-                    joining[row.line] = (row, record, joined, plan.reasons.get(row.line))
-                    places[row.line] = joined
-                    if len(joining) >= JOINED_AT_ONCE:
-                        writing.create_joined(joining, places, src, run, summary, known_at)
-                elif record is None:
-                    fresh[row.line] = row
-                    if len(fresh) >= CREATED_AT_ONCE:
+            with _long_lived():
+                places = {}  # row line -> place it now describes
+                confirmed = []  # records said again unchanged: their last run is written CONFIRMED_AT_ONCE at a time
+                # First-seen rows, their places created a batch at a time: those that match nothing (line -> row)
+                # and those that join a known place (see writing.create_joined).
+                fresh, joining = {}, {}
+                for row in (progress or _quiet)(_screened(rows, valid, kinds), total=len(valid)):
+                    target, record = plan.targets.get(row.line), records.get(row.external_id)
+                    if target and target[0] == "row" and target[1] in fresh:  # joins a place not written yet
                         places.update(writing.create_fresh(fresh, src, run, summary, known_at))
-                else:
-                    writing.create_joined(joining, places, src, run, summary, known_at)  # in file order with edits
-                    applied_to = writing.apply_row(row, src, run, record, summary, known_at, confirmed)
-                    if applied_to is not None:
-                        places[row.line] = applied_to
-                    if len(confirmed) >= CONFIRMED_AT_ONCE:
-                        writing.confirm(confirmed, run)
-                step()
-            places.update(writing.create_fresh(fresh, src, run, summary, known_at))
-            writing.create_joined(joining, places, src, run, summary, known_at)
-            writing.confirm(confirmed, run)
-            proposed = [(_place_of(x, places), _place_of(y, places), pair) for x, y, pair in plan.reviews]
-            proposed = [(a, b, pair) for a, b, pair in proposed if a and b]
-            for start in range(0, len(proposed), PROPOSED_AT_ONCE):
-                summary.review_items += resolution.propose(proposed[start:start + PROPOSED_AT_ONCE], run)
-                step()
-            summary.missing = _mark_missing(run, records, present, gone)
-            places_attested.send(sender=ImportRun, place_ids=set(places.values()), step=step)
-            for name in ("rows", "created", "updated", "unchanged", "rejected", "missing", "errors", "matched",
-                         "review_items", "changed_fields"):
-                setattr(run, name, getattr(summary, name))
-            run.status, run.finished_at = ImportRun.Status.DONE, timezone.now()
-            run.save()
-            if dry_run:
-                raise DryRunRollback
+                    joined = places.get(target[1]) if target and target[0] == "row" else target and target[1]
+                    if joined:  # only rows without a place have a target
+                        joining[row.line] = (row, record, joined, plan.reasons.get(row.line))
+                        places[row.line] = joined
+                        if len(joining) >= JOINED_AT_ONCE:
+                            writing.create_joined(joining, places, src, run, summary, known_at)
+                    elif record is None:
+                        fresh[row.line] = row
+                        if len(fresh) >= CREATED_AT_ONCE:
+                            places.update(writing.create_fresh(fresh, src, run, summary, known_at))
+                    else:
+                        writing.create_joined(joining, places, src, run, summary, known_at)  # in file order with edits
+                        applied_to = writing.apply_row(row, src, run, record, summary, known_at, confirmed)
+                        if applied_to is not None:
+                            places[row.line] = applied_to
+                        if len(confirmed) >= CONFIRMED_AT_ONCE:
+                            writing.confirm(confirmed, run)
+                    step()
+                places.update(writing.create_fresh(fresh, src, run, summary, known_at))
+                writing.create_joined(joining, places, src, run, summary, known_at)
+                writing.confirm(confirmed, run)
+                proposed = [(_place_of(x, places), _place_of(y, places), pair) for x, y, pair in plan.reviews]
+                proposed = [(a, b, pair) for a, b, pair in proposed if a and b]
+                for start in range(0, len(proposed), PROPOSED_AT_ONCE):
+                    summary.review_items += resolution.propose(proposed[start:start + PROPOSED_AT_ONCE], run)
+                    step()
+                summary.missing = _mark_missing(run, records, present, gone)
+                places_attested.send(sender=ImportRun, place_ids=set(places.values()), step=step)
+                for name in ("rows", "created", "updated", "unchanged", "rejected", "missing", "errors", "matched",
+                             "review_items", "changed_fields"):
+                    setattr(run, name, getattr(summary, name))
+                run.status, run.finished_at = ImportRun.Status.DONE, timezone.now()
+                run.save()
+                if dry_run:
+                    raise DryRunRollback
     except DryRunRollback:
         return summary
     except journal.WriteInProgress as exc:
