@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from people import make_user
 
 from tilios.accounts.models import ApiToken, Role
-from tilios.places import queries
+from tilios.places import queries, spatial
 from tilios.places.models import Place
 from tilios.revisions import services as revisions
 from tilios.sources.models import FieldConflict, MatchCandidate, Merge, Source, SourceRecord
@@ -273,3 +273,29 @@ def test_rows_joining_a_place_a_person_edited_queue_conflicts_and_read_each_othe
     assert sorted((c.field, c.record.external_id, c.source_value) for c in conflicts) == [
         ("address", "b1", "12 rue Grande"), ("address", "b2", "12 rue Grande")]
     assert [m.kept_revision.number for m in Merge.objects.filter(run=summary.run).order_by("pk")] == [3, 4]
+
+
+def test_joins_of_one_batch_write_what_changed_on_any_of_their_places_and_leave_the_rest_alone(tmp_path):
+    """The kept places of a batch are written together, with only the columns that changed on one of them: a
+    column that changed on the second place alone is written too, and a position no join moved keeps its
+    R*Tree entry."""
+    source("annuaire-a")
+    source("annuaire-b")
+    volta = dict(lat=47.0810, lon=2.3990, cp="18000", town="Bourges", insee="18033")
+    run_import("cget", directory(
+        tmp_path, "a", dict(id="a1", name="BerryLab 36", lat=46.8101, lon=1.6910, **CHATEAUROUX),
+        dict(id="a2", name="Atelier Volta", **volta)), source="annuaire-a")
+    berry, atelier = place_of("annuaire-a", "a1"), place_of("annuaire-a", "a2")
+    assert atelier.address == "" and berry.address == "12 rue Grande"
+    summary = run_import("cget", directory(
+        tmp_path, "b", dict(id="b1", name="BERRY LAB 36", lat=46.8101, lon=1.6910, **CHATEAUROUX),
+        dict(id="b2", name="ATELIER VOLTA", address="3 rue Moyenne", **volta)), source="annuaire-b")
+    assert (summary.created, summary.matched) == (0, 2)
+    berry_after, atelier_after = Place.objects.get(pk=berry.pk), Place.objects.get(pk=atelier.pk)
+    assert (berry_after.name, berry_after.address, berry_after.latitude) == ("BERRY LAB 36", "12 rue Grande", 46.8101)
+    assert (atelier_after.name, atelier_after.address) == ("ATELIER VOLTA", "3 rue Moyenne")
+    assert berry_after.updated_at > berry.updated_at and atelier_after.updated_at > atelier.updated_at
+    assert berry_after.current_revision.data["address"] == "12 rue Grande"
+    assert atelier_after.current_revision.data["address"] == "3 rue Moyenne"
+    for place in (berry_after, atelier_after):
+        assert spatial.nearest(Place.objects.live(), place.latitude, place.longitude, k=1)[0].id == place.pk

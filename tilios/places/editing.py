@@ -249,14 +249,17 @@ def _set_fields(place, data):
 
 def apply_many(places, datas):
     """Places written together (an import's new places, or those its joins change), each once: what `apply`
-    does for each, in a few statements."""
+    does for each, in a few statements. A known place is as `revisions.lock_many` read it: only the columns
+    that changed on one of them are written, so that the indexes and triggers of the others are left alone
+    (a join rarely moves a place, yet rewriting its position rewrote its R*Tree entry)."""
     codes = {code for data in datas for code in data["kinds"]}
     kind_ids = dict(Kind.objects.filter(code__in=codes).values_list("code", "pk")) if codes else {}
     targets = {data["merged_into"] for data in datas if data.get("merged_into")}
     target_ids = dict(Place.objects.filter(public_id__in=targets).values_list("public_id", "pk")) if targets else {}
     locator().hold(data["declared_commune_code"] for data in datas)
-    new, known = [], []
+    new, known, changed = [], [], {"updated_at"}
     for place, data in zip(places, datas):
+        before = None if place.pk is None else [getattr(place, attname) for _name, attname in COLUMNS]
         moved = place.pk is None or any(getattr(place, name) != data[name] for name in TERRITORY_INPUTS)
         _set_fields(place, data)
         place.merged_into_id = target_ids.get(data.get("merged_into"))
@@ -264,16 +267,18 @@ def apply_many(places, datas):
             assign_territory(place)
         place.refresh_search()  # what save() does
         (new if place.pk is None else known).append((place, data))
+        if before is not None:
+            changed.update(name for (name, attname), value in zip(COLUMNS, before) if getattr(place, attname) != value)
     insert_all([place for place, _data in new])
     insert_all([Place.kinds.through(place_id=place.pk, kind_id=kind_ids[code]) for place, data in new
                 for code in data["kinds"]])
-    save_fields([place for place, _data in known], WRITTEN)
+    save_fields([place for place, _data in known], [name for name, _attname in COLUMNS if name in changed])
     for place, data in known:  # the current revision, not yet replaced, says which kinds the place had
         if place.current_revision.data.get("kinds") != data["kinds"]:
             place.kinds.set([kind_ids[code] for code in data["kinds"]])
 
 
-WRITTEN = [field.name for field in Place._meta.concrete_fields if not field.primary_key]
+COLUMNS = [(field.name, field.attname) for field in Place._meta.concrete_fields if not field.primary_key]
 
 
 def apply(place, data):
