@@ -96,6 +96,16 @@ def site_language():
 
 
 @pytest.fixture(autouse=True)
+def kinds_read_afresh():
+    """The kinds a process keeps (tilios.places.kinds) are dropped when one is saved, not when a test's
+    transaction is rolled back: a kind a test added must not outlive it."""
+    from tilios.places import kinds
+
+    yield
+    kinds.forget()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many accounts; the production hasher is deliberately slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

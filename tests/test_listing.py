@@ -191,7 +191,8 @@ NEAR_SEARCHES = [*WRITTEN, {"q": "saint"}, {"q": "espace numerique"}]
 
 def test_the_nearest_places_of_a_search_tested_row_by_row_are_the_orms():
     """From a point, each page of a search by text and kinds (its conditions tested on each place of the map's
-    boxes, on SQLite) holds the places the ORM's compiled query gives, before and after changes."""
+    boxes on SQLite, written into the statement on PostgreSQL) holds the places the ORM's compiled query gives,
+    before and after changes."""
     points = [(45.4397, 4.3872), (48.8566, 2.3522), (43.2965, 5.3698)]  # Saint-Étienne, Paris, Marseille
 
     def both():

@@ -158,3 +158,42 @@ def test_several_kinds_mean_any_of_them_and_an_unknown_one_is_named():
     assert either == tagged and either > set(queries.search("", ["fablab"]).values_list("id", flat=True)) > set()
     with pytest.raises(queries.QueryError, match="kind : type inconnu « licorne »"):
         queries.search("", ["fablab", "licorne"])
+
+
+def test_a_kind_changed_by_another_process_is_read_once_the_kept_kinds_are_old(monkeypatch):
+    """Each process keeps the kinds it read; a change made elsewhere (no signal reaches this process) is read
+    once they are KEEP_SECONDS old, and in the meantime the search stays consistent with what it kept."""
+    from tilios.places import kinds, understanding
+    from tilios.places.models import Kind
+
+    assert understanding.read("outillotheque").kinds == []
+    Kind.objects.filter(code="fablab").update(label="Outillothèque")  # another process's change: no signal
+    assert understanding.read("outillotheque").kinds == []
+    later = kinds.monotonic() + kinds.KEEP_SECONDS + 1
+    monkeypatch.setattr(kinds, "monotonic", lambda: later)
+    assert understanding.read("outillotheque").kinds == ["fablab"]
+    assert names("outillotheque") == set() and queries.search("", ["fablab"]).count() > 0
+    Kind.objects.filter(code="fablab").delete()  # this process's change: read at once
+    with pytest.raises(queries.QueryError):
+        queries.search("", ["fablab"])
+
+
+def test_a_search_reads_kinds_and_towns_kept_in_memory():
+    """Kinds and the communes' names are read once: words naming no town ask the database nothing before
+    the search itself, and a town's name one statement, for that town."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tilios.places import understanding
+    from tilios.territories.services import reset_locator, town_texts
+
+    reset_locator()
+    assert " saint etienne " in town_texts() and " tiers lieu " not in town_texts()
+    understanding.read("coworking")  # the kinds, read once
+    with CaptureQueriesContext(connection) as captured:
+        assert understanding.read("tiers lieu solidaire").town is None
+        assert understanding.read("espace de coworking").kinds == ["coworking"]
+    assert captured.captured_queries == []
+    with CaptureQueriesContext(connection) as captured:
+        assert understanding.read("coworking saint etienne").town.code == "42218"
+    assert len(captured.captured_queries) == 1

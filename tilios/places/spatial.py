@@ -87,8 +87,8 @@ def nearest(queryset, lat, lon, k=10, radius_km=None, after=None, where=None):
     """The k places of `queryset` nearest to (lat, lon), as `Hit`s in (rank, id) order.
 
     `after` is the (rank, id) of the last hit of the previous page; `radius_km` bounds the search. `where`,
-    (SQL, params) on a place `p` that holds for the places of `queryset` and no other, is tested on each place
-    of a box on SQLite, instead of the queryset compiled.
+    (SQL, params) on a place `p` that holds for the places of `queryset` and no other, stands for the queryset
+    compiled: tested on each place of a box on SQLite, written into the statement on PostgreSQL.
     """
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("latitude must be in [-90, 90] and longitude in [-180, 180]")
@@ -106,7 +106,7 @@ def nearest(queryset, lat, lon, k=10, radius_km=None, after=None, where=None):
     if connection.vendor == "sqlite":
         return _nearest_rtree(connection, None if plain else queryset, lat, lon, k, radius_km, after, where)
     if connection.vendor == "postgresql":
-        return _nearest_postgres(connection, None if plain else queryset, lat, lon, k, radius_km, after)
+        return _nearest_postgres(connection, None if plain else queryset, lat, lon, k, radius_km, after, where)
     queryset = queryset.filter(latitude__isnull=False, longitude__isnull=False)
     return _nearest_scan(queryset, lat, lon, k, radius_km, after)
 
@@ -292,7 +292,7 @@ _EARTH = "ll_to_earth(latitude, longitude)"
 _RANK = f"{_EARTH} <-> ll_to_earth(%s, %s)"
 
 
-def _pg_conditions(lat, lon, radius_km, after):
+def _pg_conditions(lat, lon, radius_km, after, table):
     where, params = [], []
     if radius_km is not None:
         # Angle of the radius on our sphere, scaled to earthdistance's; the box is index-searchable
@@ -302,16 +302,19 @@ def _pg_conditions(lat, lon, radius_km, after):
         where.append(f"{_RANK} <= 2 * earth() * sin(%s / 2)")
         params += [lat, lon, theta, lat, lon, theta]
     if after is not None:
-        where.append(f"({_RANK}, places_place.id) > (%s, %s)")
+        where.append(f"({_RANK}, {table}.id) > (%s, %s)")
         params += [lat, lon, after[0], after[1]]
     return where, params
 
 
-def _nearest_postgres(connection, queryset, lat, lon, k, radius_km, after):
-    where, where_params = _pg_conditions(lat, lon, radius_km, after)
-    if queryset is None:
-        sql = (f"SELECT id, latitude, longitude, {_RANK} FROM places_place "
-               f"WHERE latitude IS NOT NULL AND longitude IS NOT NULL"
+def _nearest_postgres(connection, queryset, lat, lon, k, radius_km, after, matching=None):
+    written = queryset is None or matching is not None
+    where, where_params = _pg_conditions(lat, lon, radius_km, after, "p" if written else "places_place")
+    if written:
+        if matching is not None:
+            where, where_params = [matching[0], *where], [*matching[1], *where_params]
+        sql = (f"SELECT p.id, p.latitude, p.longitude, {_RANK} FROM places_place AS p "
+               f"WHERE p.latitude IS NOT NULL AND p.longitude IS NOT NULL"
                + "".join(f" AND {w}" for w in where) + f" ORDER BY {_RANK} LIMIT %s")
 
         def fetch(n):

@@ -276,6 +276,7 @@ def departement_of_postcode(postcode):
 
 
 _locator = None
+_town_texts = None
 _locator_lock = threading.Lock()
 
 
@@ -287,10 +288,22 @@ def locator():
         return _locator
 
 
-def reset_locator():
-    global _locator
+def town_texts():
+    """The search_text of every current commune with a centre, kept like the locator: a search asks the
+    database for a town only when some of its words are one (most searches name none)."""
+    global _town_texts
     with _locator_lock:
-        _locator = None
+        if _town_texts is None:
+            _town_texts = frozenset(Commune.objects.filter(kind=Commune.Kind.CURRENT, latitude__isnull=False)
+                                    .order_by().values_list("search_text", flat=True))
+        return _town_texts
+
+
+def reset_locator():
+    """Forget the communes kept in memory: the reference was (re)loaded."""
+    global _locator, _town_texts
+    with _locator_lock:
+        _locator = _town_texts = None
 
 
 def commune_by_code(code):
