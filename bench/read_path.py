@@ -101,6 +101,7 @@ def main():
 
     rows = []
     for name, (path, query) in REQUESTS.items():
+        call(application, path, query)  # what a serving process has already read and keeps (the kinds, the towns)
         with CaptureQueriesContext(connection) as captured:
             body = call(application, path, query)
         statements = [q["sql"] for q in captured.captured_queries
